@@ -1,0 +1,1 @@
+//! xmen record (work in progress)
