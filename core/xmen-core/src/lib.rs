@@ -1,5 +1,9 @@
 //! xmen core
+pub mod abi;
+pub mod hook;
+pub mod monitor;
 pub mod pyfmt;
 pub mod spec;
 pub mod value;
+pub mod valueref;
 pub use value::Value;

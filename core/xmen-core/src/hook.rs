@@ -1,0 +1,346 @@
+//! The hook protocol: what a hook is, what it receives when it fires, and what it
+//! may ask of the host.
+//!
+//! Shaped like tracing's `Layer`: one required method ([`Hook::call`]), everything
+//! else defaulted. The same trait serves hooks compiled into the experiment and
+//! hooks loaded from a library through [`crate::abi`]; a hook cannot tell which.
+
+use crate::spec::{Spec, Trigger};
+use crate::value::{ExperimentHandle, Value};
+use crate::valueref::{MapRef, ValueRef};
+use std::fmt;
+
+/// What a hook returns when it fires successfully.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Nothing to report.
+    #[default]
+    Continue,
+    /// A warning the host prints once, prefixed with the hook's name.
+    Warn(String),
+    /// Ask the Monitor to stop, logging the message (like `monitor.stop(msg)`).
+    Stop(String),
+}
+
+/// The result of a hook call.
+pub type HookResult = Result<Outcome, HookError>;
+
+/// A hook's failure, as plain data (it crosses the ABI unchanged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookError {
+    /// The hook's name (`logger`, or the type name of an in-process hook). Filled in by the host when empty.
+    pub hook: String,
+    /// What went wrong.
+    pub message: String,
+    /// How to fix it, when known.
+    pub help: Option<String>,
+}
+
+impl HookError {
+    /// An error with a message; the host fills in the hook's name.
+    pub fn new(message: impl Into<String>) -> HookError {
+        HookError { hook: String::new(), message: message.into(), help: None }
+    }
+    /// Attach a hint on how to fix it.
+    pub fn with_help(mut self, help: impl Into<String>) -> HookError {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for HookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.hook.is_empty() {
+            write!(f, "{}", self.message)?;
+        } else {
+            write!(f, "hook {}: {}", self.hook, self.message)?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "; {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for HookError {}
+
+/// What a hook needs from the Monitor beyond its variables; lets the Monitor skip
+/// work (stopwatches) nobody reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The hook reads step/load timings (`summary(true)`): the Monitor runs its stopwatches.
+    pub timing: bool,
+}
+
+/// How the Monitor keeps a message: `latest`, `min` or `max` (spec §1.7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// The newest value always wins.
+    #[default]
+    Latest,
+    /// The smallest value wins; ties win.
+    Min,
+    /// The largest value wins; ties win.
+    Max,
+}
+
+impl Keep {
+    /// `latest`, `min` or `max`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Keep::Latest => "latest",
+            Keep::Min => "min",
+            Keep::Max => "max",
+        }
+    }
+}
+
+impl std::str::FromStr for Keep {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Keep, String> {
+        match s {
+            "latest" => Ok(Keep::Latest),
+            "min" => Ok(Keep::Min),
+            "max" => Ok(Keep::Max),
+            other => Err(format!("keep must be one of latest, min, max, not {other:?}")),
+        }
+    }
+}
+
+/// Services the host offers a firing hook. Everything a hook prints goes through
+/// [`Host::print`] or [`Host::log`], so output stays in order and is captured by `--txt`.
+pub trait Host {
+    /// Print one line, as is.
+    fn print(&self, line: &str);
+    /// Print `[{last} {levels}]: {text}`, like the original's `monitor.log(text)`.
+    fn log(&self, text: &str);
+    /// The Monitor's ordered summary (spec §5.6): `last`, the level entries, `wall`,
+    /// `end`, and with `verbose` `next step m_step load m_load`.
+    fn summary(&self, verbose: bool) -> Vec<(String, String)>;
+    /// Ask the Monitor to stop after this firing, logging `msg`.
+    fn stop(&self, msg: &str);
+    /// Leave messages with an experiment record (spec §1.7) through the host, which
+    /// stays the only writer of that record.
+    fn message(
+        &self,
+        experiment: ExperimentHandle,
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String>;
+    /// The display name and folder of an experiment handle, when the host knows it.
+    fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)>;
+}
+
+/// One firing of a hook: its trigger and counters, its matched variables, and the host.
+pub struct Firing<'a> {
+    pub(crate) trigger: Option<Trigger>,
+    pub(crate) counters: [u64; 5],
+    pub(crate) vars: VarsView<'a>,
+    pub(crate) host: &'a dyn Host,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum VarsView<'a> {
+    Native(&'a [(&'a str, ValueRef<'a>)]),
+    Ffi(&'a [crate::abi::FfiVar<'static>]),
+}
+
+impl<'a> Firing<'a> {
+    /// The trigger that fired, or `None` for a manual hook fed through `to_hooks`.
+    pub fn trigger(&self) -> Option<Trigger> {
+        self.trigger
+    }
+    /// The cumulative counter of a trigger.
+    pub fn counter(&self, t: Trigger) -> u64 {
+        self.counters[t.index()]
+    }
+    /// All counters, innermost (step) first.
+    pub fn counters(&self) -> [u64; 5] {
+        self.counters
+    }
+    /// The step counter (`global_step` for TensorBoard).
+    pub fn step(&self) -> u64 {
+        self.counters[0]
+    }
+    /// Number of matched variables.
+    pub fn len(&self) -> usize {
+        match self.vars {
+            VarsView::Native(v) => v.len(),
+            VarsView::Ffi(v) => v.len(),
+        }
+    }
+    /// True when no variable matched.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The matched variables, in the order they were first set.
+    pub fn vars(&self) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + 'a {
+        let vars = self.vars;
+        (0..self.len()).map(move |i| match vars {
+            VarsView::Native(v) => v[i],
+            VarsView::Ffi(v) => crate::abi::var_from_ffi(&v[i]),
+        })
+    }
+    /// The matched variable called `name`.
+    pub fn get(&self, name: &str) -> Option<ValueRef<'a>> {
+        self.vars().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+    /// The matched variable `name` as a float, or an error naming it.
+    pub fn f64(&self, name: &str) -> Result<f64, HookError> {
+        let v = self.get(name).ok_or_else(|| HookError::new(format!("no variable {name:?} matched")))?;
+        v.as_f64().ok_or_else(|| HookError::new(format!("variable {name:?} is a {}, not a number", v.kind())))
+    }
+    /// The host's services.
+    pub fn host(&self) -> &'a dyn Host {
+        self.host
+    }
+    /// Shorthand for `self.host().log(text)`.
+    pub fn log(&self, text: &str) {
+        self.host.log(text)
+    }
+    /// Shorthand for `self.host().print(line)`.
+    pub fn print(&self, line: &str) {
+        self.host.print(line)
+    }
+}
+
+/// A hook: called by the Monitor when its spec fires.
+///
+/// ```
+/// use xmen_core::hook::{Firing, Hook, HookResult, Outcome};
+/// struct Count(u64);
+/// impl Hook for Count {
+///     fn call(&mut self, firing: &Firing<'_>) -> HookResult {
+///         self.0 += 1;
+///         firing.log(&format!("fired {} times", self.0));
+///         Ok(Outcome::Continue)
+///     }
+/// }
+/// ```
+pub trait Hook: Send {
+    /// Run the hook on one firing.
+    fn call(&mut self, firing: &Firing<'_>) -> HookResult;
+
+    /// Called once when the run ends (normal exit, error or a stop signal): flush here.
+    fn close(&mut self, _host: &dyn Host) -> HookResult {
+        Ok(Outcome::Continue)
+    }
+
+    /// What the hook needs from the Monitor.
+    fn needs(&self) -> Needs {
+        Needs::default()
+    }
+
+    /// The spec of an in-process hook handed to the builder with `.hook(h)`.
+    /// Library hooks get their spec from the configuration and need not implement this.
+    fn spec(&self) -> Option<Spec> {
+        None
+    }
+}
+
+/// The declared type of a hook option, for `xmen hooks list` and validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionInfo {
+    /// Option name.
+    pub name: String,
+    /// Type text (`str`, `int`, `float`, `bool`, `list`, `map`, `any`).
+    pub kind: String,
+    /// One-line help.
+    pub help: String,
+    /// The default, rendered, if any.
+    pub default: Option<String>,
+}
+
+impl OptionInfo {
+    /// Describe an option.
+    pub fn new(name: &str, kind: &str, help: &str) -> OptionInfo {
+        OptionInfo { name: name.into(), kind: kind.into(), help: help.into(), default: None }
+    }
+    /// With a default value's text.
+    pub fn default(mut self, text: &str) -> OptionInfo {
+        self.default = Some(text.into());
+        self
+    }
+}
+
+/// A hook a library can construct from a spec and options: what `export_hooks!` exports.
+pub trait NewHook: Hook + Sized + 'static {
+    /// The name configuration uses (`logger`).
+    const NAME: &'static str;
+    /// One line of help.
+    const HELP: &'static str;
+    /// The options the constructor reads.
+    fn options() -> Vec<OptionInfo> {
+        Vec::new()
+    }
+    /// Example specs (`loss@10s`), used by `xmen hooks doctor` to construct the hook.
+    fn examples() -> Vec<String> {
+        Vec::new()
+    }
+    /// Build the hook. Report bad options as an error naming the option and the fix.
+    fn new(spec: &Spec, options: &Options<'_>) -> Result<Self, HookError>;
+}
+
+/// Typed access to a hook's options (the `options:` map of a `_hooks` entry).
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    pub(crate) map: MapRef<'a>,
+}
+
+impl<'a> Options<'a> {
+    /// Options over a list of owned pairs.
+    pub fn new(pairs: &'a [(String, Value)]) -> Options<'a> {
+        Options { map: MapRef { inner: crate::valueref::MapInner::Native(pairs) } }
+    }
+    /// The raw option.
+    pub fn get(&self, name: &str) -> Option<ValueRef<'a>> {
+        self.map.get(name)
+    }
+    /// Every option, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + 'a {
+        self.map.iter()
+    }
+    fn typed<T>(&self, name: &str, what: &str, f: impl Fn(ValueRef<'a>) -> Option<T>) -> Result<Option<T>, HookError> {
+        match self.get(name) {
+            None | Some(ValueRef::None) => Ok(None),
+            Some(v) => f(v).map(Some).ok_or_else(|| {
+                HookError::new(format!("option {name:?} must be {what}, not the {} {v}", v.kind()))
+                    .with_help(format!("write e.g. `options: {{{name}: ...}}` with {what}"))
+            }),
+        }
+    }
+    /// A string option.
+    pub fn str(&self, name: &str) -> Result<Option<&'a str>, HookError> {
+        self.typed(name, "a string", |v| v.as_str())
+    }
+    /// A float option (integers are accepted).
+    pub fn f64(&self, name: &str) -> Result<Option<f64>, HookError> {
+        self.typed(name, "a number", |v| v.as_f64())
+    }
+    /// An integer option.
+    pub fn i64(&self, name: &str) -> Result<Option<i64>, HookError> {
+        self.typed(name, "an integer", |v| match v {
+            ValueRef::Int(i) => Some(i),
+            _ => None,
+        })
+    }
+    /// A boolean option.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, HookError> {
+        self.typed(name, "true or false", |v| match v {
+            ValueRef::Bool(b) => Some(b),
+            _ => None,
+        })
+    }
+    /// Fail on options not in `known`, naming the unknown one and listing the known.
+    pub fn expect_only(&self, known: &[&str]) -> Result<(), HookError> {
+        for (k, _) in self.iter() {
+            if !known.contains(&k) {
+                return Err(HookError::new(format!("unknown option {k:?}"))
+                    .with_help(format!("known options: {}", known.join(", "))));
+            }
+        }
+        Ok(())
+    }
+}

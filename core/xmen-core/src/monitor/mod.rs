@@ -1,0 +1,653 @@
+//! The Monitor: wraps (nested) training loops, counts step/epoch/era/eon/supereon,
+//! and fires hooks at their spec strings (spec §5).
+//!
+//! Design choices:
+//! - Rust cannot read a caller's locals, so the loop body publishes values into an
+//!   ordered scope (`m.set("loss", x)` or [`vars!`](crate::vars)); values persist until
+//!   overwritten.
+//! - Which variables a hook receives is decided once per (hook, name) and cached;
+//!   a step where nothing fires costs a counter increment and one comparison.
+//! - Stopwatches run only when a hook needs timings (a Timer), so an untimed step
+//!   reads no clock.
+//! - A loop's level is popped when its iterator is dropped, so `break` never leaves a
+//!   level behind (B37).
+
+mod iter;
+mod slot;
+mod state;
+
+pub use iter::MonitorIter;
+pub use slot::{HookSlot, Transform};
+
+use crate::abi::CallFailure;
+use crate::hook::{Firing, Host, Keep, Outcome, VarsView};
+use crate::pyfmt;
+use crate::spec::{SpecError, Trigger};
+use crate::value::{ExperimentHandle, Value};
+use crate::valueref::ValueRef;
+use state::State;
+use std::cell::{Cell, RefCell};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+static INTERRUPT: AtomicBool = AtomicBool::new(false);
+static INTERRUPT_REASON: Mutex<String> = Mutex::new(String::new());
+
+/// Ask every Monitor in the process to stop at its next loop step (used by the
+/// experiment runner's SIGTERM/SIGINT/SIGUSR1 handling). Loops end normally, so hooks
+/// are closed and flushed on the way out.
+pub fn request_interrupt(reason: &str) {
+    if let Ok(mut r) = INTERRUPT_REASON.lock() {
+        *r = reason.to_owned();
+    }
+    INTERRUPT.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`request_interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPT.load(Ordering::Relaxed)
+}
+
+/// Where the Monitor and its hooks print.
+pub enum Output {
+    /// Standard output (the default).
+    Stdout,
+    /// Any writer, e.g. a buffer in tests.
+    Writer(Box<dyn Write + Send>),
+}
+
+/// Experiment records the Monitor's hooks may message (implemented by the experiment
+/// runner; hooks see only [`ExperimentHandle`]s).
+pub trait Experiments {
+    /// Leave messages with an experiment (spec §1.7).
+    fn message(
+        &self,
+        experiment: ExperimentHandle,
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String>;
+    /// The experiment's display name and folder.
+    fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)>;
+}
+
+/// Counters of the Monitor's own work, for tests and benches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MonitorStats {
+    /// Regex evaluations made to match variables to hooks.
+    pub regex_evals: u64,
+    /// Hook calls made.
+    pub hook_calls: u64,
+}
+
+/// Configuration of a [`Monitor`] before it starts.
+#[derive(Default)]
+pub struct MonitorConfig {
+    /// Hooks, in firing order.
+    pub hooks: Vec<HookSlot>,
+    /// `@N{trigger}`: stop when that counter reaches N.
+    pub limit: Option<(u64, Trigger)>,
+    /// Force the stopwatches on even when no hook needs them.
+    pub timing: bool,
+    /// Where output goes (stdout when `None`).
+    pub output: Option<Output>,
+    /// The run's folder (checkpoints, summaries), if any.
+    pub directory: Option<std::path::PathBuf>,
+    /// Experiment records the hooks may message.
+    pub experiments: Option<Box<dyn Experiments>>,
+}
+
+/// The Monitor. See the module documentation.
+///
+/// ```
+/// use xmen_core::monitor::{Monitor, MonitorConfig};
+/// let m = Monitor::new(MonitorConfig::default());
+/// let mut seen = 0;
+/// for _ in m.iter(0..3) {
+///     for i in m.iter(0..5) {
+///         m.set("i", i);
+///         seen += 1;
+///     }
+/// }
+/// assert_eq!((m.step(), m.epoch(), seen), (15, 3, 15));
+/// ```
+pub struct Monitor {
+    state: RefCell<State>,
+    hooks: RefCell<Vec<HookSlot>>,
+    /// Per trigger: the slots with that trigger, in firing order.
+    by_trigger: [Vec<usize>; 5],
+    output: RefCell<Output>,
+    pending_stop: RefCell<Option<String>>,
+    clock: RefCell<state::LastClock>,
+    stats: Cell<MonitorStats>,
+    directory: Option<std::path::PathBuf>,
+    experiments: Option<Box<dyn Experiments>>,
+    closed: Cell<bool>,
+}
+
+impl Monitor {
+    /// A Monitor with the given hooks and options.
+    pub fn new(config: MonitorConfig) -> Monitor {
+        let timing = config.timing || config.hooks.iter().any(|h| h.needs_timing);
+        let mut by_trigger: [Vec<usize>; 5] = Default::default();
+        for (i, h) in config.hooks.iter().enumerate() {
+            if let Some(t) = h.spec.trigger() {
+                by_trigger[t.index()].push(i);
+            }
+        }
+        let m = Monitor {
+            state: RefCell::new(State::new(config.limit, timing)),
+            hooks: RefCell::new(config.hooks),
+            by_trigger,
+            output: RefCell::new(config.output.unwrap_or(Output::Stdout)),
+            pending_stop: RefCell::new(None),
+            clock: RefCell::new(state::LastClock::default()),
+            stats: Cell::new(MonitorStats::default()),
+            directory: config.directory,
+            experiments: config.experiments,
+            closed: Cell::new(false),
+        };
+        for t in Trigger::ALL {
+            m.recompute_next_check(t);
+        }
+        m
+    }
+
+    /// Parse a `limit` string (`@20s`).
+    pub fn parse_limit(s: &str) -> Result<(u64, Trigger), SpecError> {
+        crate::spec::parse_limit(s)
+    }
+
+    // ---- loops -----------------------------------------------------------------------
+
+    /// Wrap an iterable. Its length is known when its iterator reports an exact size.
+    pub fn iter<I: IntoIterator>(&self, iterable: I) -> MonitorIter<'_, I::IntoIter> {
+        let it = iterable.into_iter();
+        let len = match it.size_hint() {
+            (lo, Some(hi)) if lo == hi => Some(lo as u64),
+            _ => None,
+        };
+        MonitorIter::new(self, it, len)
+    }
+
+    /// Wrap an iterable whose length the iterator cannot report.
+    pub fn iter_with_len<I: IntoIterator>(&self, iterable: I, len: u64) -> MonitorIter<'_, I::IntoIter> {
+        MonitorIter::new(self, iterable.into_iter(), Some(len))
+    }
+
+    /// Open a level for a new loop; `None` means the loop yields nothing (stopped) or
+    /// is not counted (more than five levels).
+    pub(crate) fn open_level(&self, len: Option<u64>) -> Result<u64, bool> {
+        if self.is_stopped() {
+            let line = {
+                let st = self.state.borrow();
+                let parts: Vec<String> = Trigger::ALL
+                    .iter()
+                    .filter(|t| st.counters[t.index()] != 0)
+                    .map(|t| format!("{}={}", t.name(), st.counters[t.index()]))
+                    .collect();
+                format!("---- Stop Criterion @ {} ----", parts.join(", "))
+            };
+            self.log(&line);
+            return Err(true);
+        }
+        let id = self.state.borrow_mut().push_level(len);
+        match id {
+            Some(id) => Ok(id),
+            None => {
+                self.log("WARNING: more than five nested Monitor loops; this loop is not counted");
+                Err(false)
+            }
+        }
+    }
+
+    pub(crate) fn close_level(&self, id: u64) {
+        self.state.borrow_mut().pop_level(id);
+    }
+
+    /// The body of loop `id`'s current item finished: count it and fire hooks.
+    pub(crate) fn end_item(&self, id: u64) {
+        let fire = {
+            let mut st = self.state.borrow_mut();
+            let Some(slot) = st.slot_of(id) else { return };
+            let timing = st.timing;
+            if let Some(l) = st.levels[slot].as_mut() {
+                l.completed += 1;
+                if timing {
+                    let now = std::time::Instant::now();
+                    l.step.stop(now);
+                }
+            }
+            st.counters[slot] += 1;
+            st.counters[slot] >= st.next_check[slot]
+        };
+        if fire {
+            if let Some(t) = Trigger::from_index(self.level_slot(id)) {
+                self.fire(t);
+            }
+        }
+        if self.state.borrow().timing {
+            let mut st = self.state.borrow_mut();
+            if let Some(slot) = st.slot_of(id) {
+                if let Some(l) = st.levels[slot].as_mut() {
+                    l.load.start(std::time::Instant::now());
+                }
+            }
+        }
+    }
+
+    fn level_slot(&self, id: u64) -> usize {
+        self.state.borrow().slot_of(id).unwrap_or(0)
+    }
+
+    /// Before fetching loop `id`'s first item: start its load watch.
+    pub(crate) fn begin_first_load(&self, id: u64) {
+        let mut st = self.state.borrow_mut();
+        if st.timing {
+            if let Some(slot) = st.slot_of(id) {
+                if let Some(l) = st.levels[slot].as_mut() {
+                    l.load.start(std::time::Instant::now());
+                }
+            }
+        }
+    }
+
+    /// Loop `id` obtained an item: apply the limit, then start the step watch.
+    /// Returns false when the loop must end instead of yielding it.
+    pub(crate) fn begin_item(&self, id: u64) -> bool {
+        let limit_line = {
+            let mut st = self.state.borrow_mut();
+            let Some(slot) = st.slot_of(id) else { return true };
+            if st.stopped {
+                return false;
+            }
+            match st.limit {
+                Some((n, t)) if t.index() == slot && st.counters[slot] >= n => {
+                    st.stopped = true;
+                    Some(format!("---- Limit reached for {} {} ----", t.name(), n))
+                }
+                _ => {
+                    if st.timing {
+                        let now = std::time::Instant::now();
+                        if let Some(l) = st.levels[slot].as_mut() {
+                            l.load.stop(now);
+                            l.step.start(now);
+                        }
+                    }
+                    None
+                }
+            }
+        };
+        match limit_line {
+            Some(line) => {
+                self.log(&line);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// True once a limit, a `stop` or an interrupt ended the run.
+    pub fn is_stopped(&self) -> bool {
+        if interrupted() && !self.state.borrow().stopped {
+            let reason = INTERRUPT_REASON.lock().map(|r| r.clone()).unwrap_or_default();
+            self.stop(&format!("---- Interrupted ({reason}) ----"));
+        }
+        self.state.borrow().stopped
+    }
+
+    // ---- counters ------------------------------------------------------------------------
+
+    /// A counter.
+    pub fn counter(&self, t: Trigger) -> u64 {
+        self.state.borrow().counters[t.index()]
+    }
+    /// All counters, step first.
+    pub fn counters(&self) -> [u64; 5] {
+        self.state.borrow().counters
+    }
+    /// Restore counters (after loading a checkpoint).
+    pub fn set_counters(&self, counters: [u64; 5]) {
+        self.state.borrow_mut().counters = counters;
+        for t in Trigger::ALL {
+            self.recompute_next_check(t);
+        }
+    }
+    /// The step counter.
+    pub fn step(&self) -> u64 {
+        self.counter(Trigger::Step)
+    }
+    /// The epoch counter.
+    pub fn epoch(&self) -> u64 {
+        self.counter(Trigger::Epoch)
+    }
+    /// The era counter.
+    pub fn era(&self) -> u64 {
+        self.counter(Trigger::Era)
+    }
+    /// The eon counter.
+    pub fn eon(&self) -> u64 {
+        self.counter(Trigger::Eon)
+    }
+    /// The supereon counter.
+    pub fn supereon(&self) -> u64 {
+        self.counter(Trigger::Supereon)
+    }
+
+    /// `counter % modulo == 0`, and with `exclude_1st` also `counter > 0` (spec §5.5).
+    pub fn modulo(&self, t: Trigger, modulo: u64, exclude_1st: bool) -> bool {
+        let c = self.counter(t);
+        modulo != 0 && c % modulo == 0 && (!exclude_1st || c > 0)
+    }
+
+    /// Increase a counter by hand and fire its hooks.
+    pub fn inc(&self, t: Trigger) {
+        let fire = {
+            let mut st = self.state.borrow_mut();
+            st.counters[t.index()] += 1;
+            st.counters[t.index()] >= st.next_check[t.index()]
+        };
+        if fire {
+            self.fire(t);
+        }
+    }
+
+    /// Stop the run: loops end at their next item; logs `msg`.
+    pub fn stop(&self, msg: &str) {
+        self.state.borrow_mut().stopped = true;
+        self.log(msg);
+    }
+
+    // ---- variables ----------------------------------------------------------------------
+
+    /// Publish a variable into the scope hooks read. Values persist until overwritten
+    /// and keep the order in which names were first set.
+    pub fn set(&self, name: &str, value: impl Into<Value>) {
+        self.state.borrow_mut().vars.set(name, value.into());
+    }
+
+    /// A copy of a variable's current value.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.state.borrow().vars.get(name).cloned()
+    }
+
+    /// Feed variables to the manual hooks (specs without `@`), each receiving those
+    /// whose names match its regex.
+    pub fn to_hooks(&self, vars: &[(&str, Value)]) {
+        let mut hooks = self.hooks.borrow_mut();
+        let mut evals = 0;
+        let mut fails = Vec::new();
+        for slot in hooks.iter_mut().filter(|s| s.spec.is_manual() && !s.disabled) {
+            let matched: Vec<(&str, ValueRef<'_>)> = vars
+                .iter()
+                .filter(|(k, _)| slot.manual_match(k, &mut evals))
+                .map(|(k, v)| (*k, ValueRef::from(v)))
+                .collect();
+            let r = self.call_slot(slot, None, &matched);
+            fails.extend(r);
+        }
+        drop(hooks);
+        self.bump(evals, 0);
+        self.after_firing(fails);
+    }
+
+    // ---- output --------------------------------------------------------------------------
+
+    /// Print `[{last} {levels}]: {text}` (the original's `monitor.log`).
+    pub fn log(&self, text: &str) {
+        let mut line = String::with_capacity(48 + text.len());
+        self.state.borrow().write_prefix(&mut line, self.clock.borrow_mut().get());
+        line.push(' ');
+        line.push_str(text);
+        self.print(&line);
+    }
+
+    /// Log a value formatted with a Python format spec applied to the raw value (B35 fixed).
+    pub fn log_value(&self, value: &Value, format: &str) -> Result<(), pyfmt::FormatError> {
+        let text = pyfmt::format_value(value, format)?;
+        self.log(&text);
+        Ok(())
+    }
+
+    /// Print one line through the Monitor's output.
+    pub fn print(&self, line: &str) {
+        let mut out = self.output.borrow_mut();
+        let _ = match &mut *out {
+            Output::Stdout => {
+                let mut o = std::io::stdout().lock();
+                writeln!(o, "{line}").and_then(|_| o.flush())
+            }
+            Output::Writer(w) => writeln!(w, "{line}"),
+        };
+    }
+
+    /// The ordered summary of spec §5.6.
+    pub fn summary(&self, verbose: bool) -> Vec<(String, String)> {
+        let last = self.clock.borrow_mut().get().to_owned();
+        self.state.borrow().summary(verbose, last)
+    }
+
+    /// The run's folder, when the Monitor has one.
+    pub fn directory(&self) -> Option<&std::path::Path> {
+        self.directory.as_deref()
+    }
+
+    /// Work counters (regex evaluations, hook calls).
+    pub fn stats(&self) -> MonitorStats {
+        self.stats.get()
+    }
+
+    /// How many times each hook was called, in firing order: `(name, spec, calls, disabled)`.
+    pub fn hook_calls(&self) -> Vec<(String, String, u64, bool)> {
+        self.hooks.borrow().iter().map(|h| (h.name.clone(), h.spec.to_string(), h.calls, h.disabled)).collect()
+    }
+
+    /// Close every hook (flush files, join writers). Called on drop; safe to call twice.
+    pub fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let mut fails = Vec::new();
+        {
+            let mut hooks = self.hooks.borrow_mut();
+            let host = HostImpl { m: self };
+            for slot in hooks.iter_mut().filter(|s| !s.disabled && !s.closed) {
+                match slot.close(&host) {
+                    Ok(o) => fails.extend(outcome_notice(slot, o)),
+                    Err(f) => fails.push(failure_notice(slot, f)),
+                }
+            }
+        }
+        self.after_firing(fails);
+    }
+
+    // ---- firing --------------------------------------------------------------------------
+
+    fn recompute_next_check(&self, t: Trigger) {
+        let hooks = self.hooks.borrow();
+        let mut st = self.state.borrow_mut();
+        let c = st.counters[t.index()];
+        let next = self.by_trigger[t.index()]
+            .iter()
+            .filter(|&&i| !hooks[i].disabled)
+            .filter_map(|&i| hooks[i].spec.modulo())
+            .map(|m| (c / m + 1).saturating_mul(m))
+            .min()
+            .unwrap_or(u64::MAX);
+        st.next_check[t.index()] = next;
+    }
+
+    fn fire(&self, t: Trigger) {
+        let counter = self.counter(t);
+        let mut fails = Vec::new();
+        let mut evals = 0;
+        {
+            let mut hooks = self.hooks.borrow_mut();
+            let st = self.state.borrow();
+            for &i in &self.by_trigger[t.index()] {
+                let slot = &mut hooks[i];
+                if slot.disabled || !slot.spec.fires_at(t, counter) {
+                    continue;
+                }
+                evals += slot.update_matches(&st.vars.names);
+                let mut owned: Vec<Value> = Vec::new();
+                if let Some(f) = &slot.transform {
+                    owned = slot
+                        .matched
+                        .iter()
+                        .map(|&j| f(&st.vars.names[j], ValueRef::from(&st.vars.values[j])))
+                        .collect();
+                }
+                let vars: Vec<(&str, ValueRef<'_>)> = if slot.transform.is_some() {
+                    slot.matched.iter().zip(&owned).map(|(&j, v)| (st.vars.names[j].as_str(), ValueRef::from(v))).collect()
+                } else {
+                    slot.matched.iter().map(|&j| (st.vars.names[j].as_str(), ValueRef::from(&st.vars.values[j]))).collect()
+                };
+                let r = self.call_slot_borrowed(slot, Some(t), &vars, &st);
+                fails.extend(r);
+            }
+        }
+        self.bump(evals, 0);
+        self.recompute_next_check(t);
+        self.after_firing(fails);
+    }
+
+    fn call_slot(&self, slot: &mut HookSlot, t: Option<Trigger>, vars: &[(&str, ValueRef<'_>)]) -> Option<Notice> {
+        let st = self.state.borrow();
+        self.call_slot_borrowed(slot, t, vars, &st)
+    }
+
+    fn call_slot_borrowed(
+        &self,
+        slot: &mut HookSlot,
+        t: Option<Trigger>,
+        vars: &[(&str, ValueRef<'_>)],
+        st: &State,
+    ) -> Option<Notice> {
+        let host = HostImpl { m: self };
+        let firing = Firing { trigger: t, counters: st.counters, vars: VarsView::Native(vars), host: &host };
+        self.bump(0, 1);
+        match slot.call(&firing) {
+            Ok(o) => outcome_notice(slot, o),
+            Err(f) => Some(failure_notice(slot, f)),
+        }
+    }
+
+    fn bump(&self, evals: u64, calls: u64) {
+        let mut s = self.stats.get();
+        s.regex_evals += evals;
+        s.hook_calls += calls;
+        self.stats.set(s);
+    }
+
+    fn after_firing(&self, notices: Vec<Notice>) {
+        let mut disabled_any = false;
+        for n in notices {
+            match n {
+                Notice::Warn(text) => self.print(&text),
+                Notice::Stop(msg) => self.stop(&msg),
+                Notice::Disabled(text) => {
+                    disabled_any = true;
+                    self.print(&text)
+                }
+            }
+        }
+        if let Some(msg) = self.pending_stop.borrow_mut().take() {
+            let _ = msg;
+            self.state.borrow_mut().stopped = true;
+        }
+        if disabled_any {
+            for t in Trigger::ALL {
+                self.recompute_next_check(t);
+            }
+        }
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+enum Notice {
+    Warn(String),
+    Stop(String),
+    Disabled(String),
+}
+
+fn outcome_notice(slot: &HookSlot, o: Outcome) -> Option<Notice> {
+    match o {
+        Outcome::Continue => None,
+        Outcome::Warn(w) => Some(Notice::Warn(format!("WARNING: hook {}: {w}", slot.describe()))),
+        Outcome::Stop(m) => Some(Notice::Stop(m)),
+    }
+}
+
+fn failure_notice(slot: &mut HookSlot, f: CallFailure) -> Notice {
+    match f {
+        CallFailure::Error(e) => {
+            Notice::Warn(format!("WARNING: hook {} failed: {}", slot.describe(), slot::error_text(&e)))
+        }
+        CallFailure::Panic(p) => {
+            slot.disabled = true;
+            Notice::Disabled(format!(
+                "WARNING: hook {} panicked and is disabled for the rest of the run: {p}",
+                slot.describe()
+            ))
+        }
+    }
+}
+
+/// The host services a firing hook sees.
+struct HostImpl<'m> {
+    m: &'m Monitor,
+}
+
+impl Host for HostImpl<'_> {
+    fn print(&self, line: &str) {
+        self.m.print(line)
+    }
+    fn log(&self, text: &str) {
+        self.m.log(text)
+    }
+    fn summary(&self, verbose: bool) -> Vec<(String, String)> {
+        self.m.summary(verbose)
+    }
+    fn stop(&self, msg: &str) {
+        self.log(msg);
+        *self.m.pending_stop.borrow_mut() = Some(msg.to_owned());
+    }
+    fn message(
+        &self,
+        experiment: ExperimentHandle,
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        match &self.m.experiments {
+            Some(e) => e.message(experiment, messages, keep, leader),
+            None => Err("this Monitor has no experiment records to message; build it from an experiment run".into()),
+        }
+    }
+    fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
+        self.m.experiments.as_ref().and_then(|e| e.info(experiment))
+    }
+}
+
+/// Publish local variables into a Monitor's scope under their own names.
+///
+/// ```
+/// use xmen_core::{vars, monitor::{Monitor, MonitorConfig}};
+/// let m = Monitor::new(MonitorConfig::default());
+/// let (loss, acc) = (0.25, 0.9);
+/// vars!(m, loss, acc);
+/// assert_eq!(m.get("acc"), Some(xmen_core::Value::Float(0.9)));
+/// ```
+#[macro_export]
+macro_rules! vars {
+    ($m:expr, $($name:ident),+ $(,)?) => {{
+        $( $m.set(stringify!($name), ::core::clone::Clone::clone(&$name)); )+
+    }};
+}
