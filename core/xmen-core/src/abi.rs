@@ -119,6 +119,10 @@ pub struct FfiFiring<'a> {
     pub counters: [u64; 5],
     pub vars: RSlice<'a, FfiVar<'a>>,
     pub host: FfiHost_TO<'a, RRef<'a, ()>>,
+    /// A field that exists only in a test fixture's build, to prove that abi_stable
+    /// refuses a library whose layout differs from the host's.
+    #[cfg(feature = "__fixture_layout_change")]
+    pub fixture_extra: u64,
 }
 
 /// A hook object living in a library.
@@ -420,12 +424,17 @@ impl FfiHook for PluginHook {
     }
 }
 
+/// What a hook type says about itself: name, help, options, example specs.
+pub type HookDescription = (String, String, Vec<OptionInfo>, Vec<String>);
+/// A constructor of boxed hooks.
+pub type HookBuilder = fn(&Spec, &Options<'_>) -> Result<Box<dyn Hook>, HookError>;
+
 /// One constructible hook of a library, as `export_hooks!` lists them.
 pub struct HookEntry {
     /// Describe it.
-    pub info: fn() -> (String, String, Vec<OptionInfo>, Vec<String>),
+    pub info: fn() -> HookDescription,
     /// Build it.
-    pub build: fn(&Spec, &Options<'_>) -> Result<Box<dyn Hook>, HookError>,
+    pub build: HookBuilder,
 }
 
 impl HookEntry {
@@ -620,6 +629,8 @@ impl LibraryHook {
             counters: firing.counters,
             vars: RSlice::from_slice(shrink_vars(&vars)),
             host: FfiHost_TO::from_ptr(RRef::new(&host), TD_Opaque),
+            #[cfg(feature = "__fixture_layout_change")]
+            fixture_extra: 0,
         };
         outcome_from_ffi(self.inner.call(&ffi))
     }

@@ -193,9 +193,9 @@ fn resolves_to_non_string() -> &'static Regex {
         let alternatives = [
             // null (YAML 1.2) and the merge/value keys
             r"~|null|Null|NULL|<<|=",
-            // booleans of YAML 1.2 and, for the sake of YAML 1.1 readers, 1.1
+            // booleans of YAML 1.2 and, for the sake of YAML 1.1 readers such as PyYAML, 1.1
             r"true|True|TRUE|false|False|FALSE",
-            r"y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF",
+            r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF",
             // ints in every base, with underscores
             r"[-+]?[0-9][0-9_]*",
             r"[-+]?0[xX][0-9a-fA-F_]*",

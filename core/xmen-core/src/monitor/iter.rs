@@ -58,14 +58,13 @@ impl<I: Iterator> Iterator for MonitorIter<'_, I> {
                 self.finish();
                 None
             }
-            Some(x) => {
-                if self.m.begin_item(id) {
-                    self.yielded = true;
-                    Some(x)
-                } else {
-                    self.finish();
-                    None
-                }
+            Some(x) if self.m.begin_item(id) => {
+                self.yielded = true;
+                Some(x)
+            }
+            Some(_) => {
+                self.finish();
+                None
             }
         }
     }

@@ -1,0 +1,95 @@
+//! The Logger hook (spec §5.7): prints `[{last} {levels}]: name = value ...` for the
+//! variables its spec matches.
+//!
+//! Unlike the original it prints the full value (B34: `cat|dog`, not `cat|do`) and
+//! applies the format to the raw value (B35). Options: `format` (a Python format spec
+//! such as `.4f`) and `join` (a separator for list values, the usual `log_fn`).
+
+use std::fmt::Write as _;
+use xmen::pyfmt::FormatSpec;
+use xmen::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
+
+/// Prints matched variables.
+pub struct Logger {
+    format: FormatSpec,
+    join: Option<String>,
+    line: String,
+}
+
+impl Logger {
+    /// A logger with a format spec and an optional list separator.
+    pub fn new(format: &str, join: Option<&str>) -> Result<Logger, HookError> {
+        let format = format.parse::<FormatSpec>().map_err(|e| {
+            HookError::new(format!("option \"format\": {e}")).with_help("use a Python format spec such as \".4f\"")
+        })?;
+        Ok(Logger { format, join: join.map(str::to_owned), line: String::new() })
+    }
+
+    fn write_value(&self, out: &mut String, name: &str, v: ValueRef<'_>) -> Result<(), HookError> {
+        let fail = |e: xmen::pyfmt::FormatValueError| HookError::new(format!("variable {name:?}: {e}"));
+        match (v, &self.join) {
+            (ValueRef::List(items), Some(sep)) => {
+                let mut joined = String::new();
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        joined.push_str(sep);
+                    }
+                    let _ = item.write_str(&mut joined);
+                }
+                self.format.write(out, &Value::Str(joined)).map_err(fail)
+            }
+            _ if self.format.is_empty() => {
+                let _ = v.write_str(out);
+                Ok(())
+            }
+            (ValueRef::Float(f), _) => self.format.write(out, &Value::Float(f)).map_err(fail),
+            (ValueRef::Int(i), _) => self.format.write(out, &Value::Int(i)).map_err(fail),
+            (ValueRef::Bool(b), _) => self.format.write(out, &Value::Bool(b)).map_err(fail),
+            _ => self.format.write(out, &v.to_value()).map_err(fail),
+        }
+    }
+}
+
+impl Hook for Logger {
+    fn call(&mut self, firing: &Firing<'_>) -> HookResult {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        let mut result = Ok(());
+        for (name, v) in firing.vars() {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            let _ = write!(line, "{name} = ");
+            if let Err(e) = self.write_value(&mut line, name, v) {
+                result = Err(e);
+                line.push('?');
+            }
+        }
+        firing.log(&line);
+        self.line = line;
+        result.map(|_| Outcome::Continue)
+    }
+}
+
+impl NewHook for Logger {
+    const NAME: &'static str = "logger";
+    const HELP: &'static str = "Print matched variables: [time levels]: name = value";
+
+    fn options() -> Vec<OptionInfo> {
+        vec![
+            OptionInfo::new("format", "str", "Python format spec applied to each value, e.g. \".4f\"").default("''"),
+            OptionInfo::new("join", "str", "join list values with this separator, e.g. \"|\""),
+        ]
+    }
+
+    fn examples() -> Vec<String> {
+        vec!["loss|acc@100s".into(), "x@2s".into()]
+    }
+
+    fn new(_spec: &Spec, options: &Options<'_>) -> Result<Logger, HookError> {
+        options.expect_only(&["format", "join"])?;
+        Logger::new(options.str("format")?.unwrap_or(""), options.str("join")?)
+    }
+}
+
+xmen::export_hooks!(Logger);

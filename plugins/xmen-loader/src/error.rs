@@ -1,0 +1,96 @@
+//! Load failures, each saying what, where and how to fix it.
+
+use std::fmt;
+use std::path::PathBuf;
+use xmen_core::abi::{LibraryLoadError, SDK_VERSION};
+use xmen_core::spec::SpecError;
+
+/// Why one configured hook could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // the fields are named for what they hold: the hook, the file, the reason
+pub enum LoadError {
+    /// No library file for a hook name in the search path.
+    #[error("hook {hook:?}: no library {file} in the search path ({searched}); build it with `cargo build --release -p xmen-hook-{hook}`, install it with `xmen hooks install`, or add its folder to XMEN_HOOK_PATH", searched = display_dirs(.searched))]
+    NotFound { hook: String, file: String, searched: Vec<PathBuf> },
+    /// An explicit path that does not exist.
+    #[error("hook library {path}: no such file; check the path in the hook configuration")]
+    Missing { path: PathBuf },
+    /// The file is not a loadable shared library.
+    #[error("hook library {path}: not a shared library this process can load ({reason}); rebuild it as a `cdylib` for this platform")]
+    NotALibrary { path: PathBuf, reason: String },
+    /// A shared library without the xmen root module.
+    #[error("hook library {path}: not an xmen hook library ({reason}); a hook crate must call `xmen::export_hooks!(...)` and be built with crate-type [\"cdylib\"]")]
+    NotAHook { path: PathBuf, reason: String },
+    /// Built against an incompatible SDK.
+    #[error("hook library {path}: built against xmen-core {found}, but this program uses xmen-core {expected}; rebuild the hook against the xmen SDK at version {fix} (abi_stable checks the version of xmen-core, the crate that declares the root module)", fix = major_minor(.expected))]
+    Version { path: PathBuf, expected: String, found: String },
+    /// abi_stable's layout check failed.
+    #[error("hook library {path}: its types do not match this program's (abi_stable layout check); rebuild it against xmen-core {SDK_VERSION}. abi_stable reports:\n{details}")]
+    Layout { path: PathBuf, details: String },
+    /// Any other abi_stable error.
+    #[error("hook library {path}: {details}")]
+    Other { path: PathBuf, details: String },
+    /// The spec in the configuration is invalid.
+    #[error("hook {hook:?}: {error}")]
+    Spec { hook: String, error: SpecError },
+    /// The library refused to construct the hook.
+    #[error("hook {hook:?} with spec {spec:?} (from {path}): the constructor failed: {message}")]
+    Constructor { hook: String, spec: String, path: PathBuf, message: String },
+    /// The configuration itself is malformed.
+    #[error("{0}")]
+    Config(String),
+}
+
+fn display_dirs(d: &[PathBuf]) -> String {
+    d.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn major_minor(v: &str) -> String {
+    let parts: Vec<&str> = v.split('.').collect();
+    match parts.as_slice() {
+        [a, b, ..] => format!("{a}.{b}"),
+        _ => v.to_owned(),
+    }
+}
+
+/// Keep the lines of abi_stable's layout report that say what differs (the full
+/// report runs to a thousand lines of type dumps).
+fn summarize_layout(details: &str) -> String {
+    let errs: Vec<&str> = details.lines().filter(|l| l.trim_start().starts_with("Error:")).collect();
+    let mut lines: Vec<String> = errs.iter().map(|l| format!("  {}", l.trim())).collect();
+    lines.dedup();
+    if lines.is_empty() {
+        details.lines().take(20).map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+    } else {
+        lines.join("\n")
+    }
+}
+
+impl LoadError {
+    pub(crate) fn from_library(path: &std::path::Path, e: LibraryLoadError) -> LoadError {
+        let path = path.to_path_buf();
+        match e {
+            LibraryLoadError::Open { reason } => LoadError::NotALibrary { path, reason },
+            LibraryLoadError::NotAHookLibrary { reason } => LoadError::NotAHook { path, reason },
+            LibraryLoadError::IncompatibleVersion { expected, found } => LoadError::Version { path, expected, found },
+            LibraryLoadError::Layout { details } => LoadError::Layout { path, details: summarize_layout(&details) },
+            LibraryLoadError::Other { details } => LoadError::Other { path, details },
+        }
+    }
+}
+
+/// Several load failures, reported together.
+#[derive(Debug)]
+pub struct LoadErrors(pub Vec<LoadError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} hook(s) failed to load:", self.0.len())?;
+        for (i, e) in self.0.iter().enumerate() {
+            writeln!(f, "  {}. {e}", i + 1)?;
+        }
+        write!(f, "(set the Monitor's `lenient` option to run without them)")
+    }
+}
+
+impl std::error::Error for LoadErrors {}

@@ -1,0 +1,119 @@
+//! Hook configuration -> library paths -> checked load -> the Monitor's hook set.
+//!
+//! Key design choice: every library is loaded from its own path and checked by
+//! abi_stable (layout and version) before anything in it runs, and every failure is
+//! collected, so a run that asks for five hooks reports all five problems at once.
+//! Libraries are never unloaded.
+
+mod config;
+mod error;
+mod search;
+
+pub use config::HookConfig;
+pub use error::{LoadError, LoadErrors};
+pub use search::{library_file_name, SearchPath};
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use xmen_core::abi::{self, HookLibRef, LibraryHook, LibraryInfo};
+use xmen_core::monitor::HookSlot;
+use xmen_core::spec::Spec;
+
+static LOADED: Mutex<Option<HashMap<PathBuf, HookLibRef>>> = Mutex::new(None);
+
+/// Load (once per process) and check the library at `path`.
+pub fn load_path(path: &Path) -> Result<HookLibRef, LoadError> {
+    let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let mut guard = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+    let map = guard.get_or_insert_with(HashMap::new);
+    if let Some(lib) = map.get(&key) {
+        return Ok(*lib);
+    }
+    if !path.exists() {
+        return Err(LoadError::Missing { path: path.to_path_buf() });
+    }
+    let lib = abi::load_library(path).map_err(|e| LoadError::from_library(path, e))?;
+    map.insert(key, lib);
+    Ok(lib)
+}
+
+/// Describe a loaded library and its hooks.
+pub fn describe(path: &Path) -> Result<LibraryInfo, LoadError> {
+    Ok(abi::library_info(load_path(path)?))
+}
+
+/// Resolves hook names and builds hook slots.
+#[derive(Clone, Debug)]
+pub struct Loader {
+    search: SearchPath,
+}
+
+impl Default for Loader {
+    fn default() -> Self {
+        Loader::new(SearchPath::from_env())
+    }
+}
+
+impl Loader {
+    /// A loader over a search path.
+    pub fn new(search: SearchPath) -> Loader {
+        Loader { search }
+    }
+
+    /// The search path.
+    pub fn search_path(&self) -> &SearchPath {
+        &self.search
+    }
+
+    /// The library file for a hook name (`logger`) or an explicit path.
+    pub fn resolve(&self, hook: &str) -> Result<PathBuf, LoadError> {
+        self.search.resolve(hook)
+    }
+
+    /// Load one configured hook.
+    pub fn load(&self, cfg: &HookConfig) -> Result<HookSlot, LoadError> {
+        let spec = Spec::parse(&cfg.spec).map_err(|e| LoadError::Spec { hook: cfg.hook.clone(), error: e })?;
+        let path = self.resolve(&cfg.hook)?;
+        let lib = load_path(&path)?;
+        let name = hook_name(&cfg.hook);
+        let hook = LibraryHook::new(lib, &name, &cfg.spec, &cfg.options).map_err(|f| LoadError::Constructor {
+            hook: name.clone(),
+            spec: cfg.spec.clone(),
+            path: path.clone(),
+            message: match f {
+                abi::CallFailure::Error(e) => match e.help {
+                    Some(h) => format!("{}; {h}", e.message),
+                    None => e.message,
+                },
+                abi::CallFailure::Panic(p) => p,
+            },
+        })?;
+        Ok(HookSlot::library(name, spec, hook))
+    }
+
+    /// Load every configured hook, collecting every failure.
+    pub fn load_all(&self, configs: &[HookConfig]) -> (Vec<HookSlot>, Vec<LoadError>) {
+        let mut slots = Vec::new();
+        let mut errors = Vec::new();
+        for c in configs {
+            match self.load(c) {
+                Ok(s) => slots.push(s),
+                Err(e) => errors.push(e),
+            }
+        }
+        (slots, errors)
+    }
+}
+
+/// The configuration name of a hook: `logger` for `logger` or `/x/libxmen_hook_logger.so`.
+pub fn hook_name(hook: &str) -> String {
+    let file = Path::new(hook).file_name().and_then(|f| f.to_str()).unwrap_or(hook);
+    let stem = file
+        .strip_prefix(std::env::consts::DLL_PREFIX)
+        .unwrap_or(file)
+        .strip_suffix(std::env::consts::DLL_SUFFIX)
+        .unwrap_or(file);
+    let stem = stem.strip_prefix(std::env::consts::DLL_PREFIX).unwrap_or(stem);
+    stem.strip_prefix("xmen_hook_").unwrap_or(stem).replace('_', "-")
+}

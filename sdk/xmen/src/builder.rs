@@ -1,0 +1,264 @@
+//! `Monitor::builder()`: the Rust form of the original's `Monitor(log=..., log_format=...,
+//! time=..., limit=..., hooks=[...])`.
+//!
+//! Firing order: builder hooks in the original's kind order (`log`, `time`, then hooks
+//! given with `.hook()`), then the entries of a `_hooks` list in list order.
+
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use xmen_core::hook::Hook;
+use xmen_core::monitor::{Experiments, HookSlot, MonitorConfig, Output};
+use xmen_core::spec::{Spec, SpecError, Trigger};
+use xmen_core::value::Value;
+use xmen_core::valueref::ValueRef;
+use xmen_loader::{HookConfig, LoadErrors, Loader};
+
+use crate::Monitor;
+
+type SharedTransform = Arc<dyn Fn(&str, ValueRef<'_>) -> Value + Send + Sync>;
+
+/// Why a Monitor could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// A spec or limit string is malformed.
+    Spec {
+        /// Which builder argument (`log`, `time`, `limit`, ...).
+        argument: &'static str,
+        /// The parse error.
+        error: SpecError,
+    },
+    /// Per-spec options given neither once nor once per spec.
+    Count {
+        /// The option (`log_format`).
+        option: &'static str,
+        /// How many values were given.
+        given: usize,
+        /// The specs of that kind.
+        specs: Vec<String>,
+    },
+    /// An in-process hook given with `.hook()` that declares no spec.
+    NoSpec {
+        /// The hook's type name.
+        hook: String,
+    },
+    /// Hook libraries that failed to load (all of them).
+    Load(LoadErrors),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Spec { argument, error } => write!(f, "Monitor argument `{argument}`: {error}"),
+            BuildError::Count { option, given, specs } => write!(
+                f,
+                "Either one {option} or one for each of the {} specs {specs:?} must be set: {given} given",
+                specs.len()
+            ),
+            BuildError::NoSpec { hook } => {
+                write!(f, "hook {hook} declares no spec; give it one with `.hook_at(\"name@10s\", hook)`")
+            }
+            BuildError::Load(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builds a [`Monitor`]. See the module documentation for the firing order.
+#[derive(Default)]
+pub struct MonitorBuilder {
+    log: Vec<String>,
+    log_format: Vec<String>,
+    log_fn: Vec<SharedTransform>,
+    log_join: Vec<String>,
+    time: Vec<String>,
+    user: Vec<(Option<String>, String, Box<dyn Hook>)>,
+    configs: Vec<HookConfig>,
+    limit: Option<String>,
+    lenient: bool,
+    timing: bool,
+    output: Option<Output>,
+    directory: Option<PathBuf>,
+    experiments: Option<Box<dyn Experiments>>,
+    loader: Option<Loader>,
+}
+
+impl MonitorBuilder {
+    /// Log variables matching a spec (`loss|acc@100s`) with the Logger hook.
+    pub fn log(mut self, spec: &str) -> Self {
+        self.log.push(spec.into());
+        self
+    }
+    /// A Python format spec for logged values (`.4f`): once for all `log` specs or once per spec.
+    pub fn log_format(mut self, format: &str) -> Self {
+        self.log_format.push(format.into());
+        self
+    }
+    /// A transform applied to each logged value before formatting (the original's `log_fn`):
+    /// once for all `log` specs or once per spec.
+    pub fn log_fn(mut self, f: impl Fn(&str, ValueRef<'_>) -> Value + Send + Sync + 'static) -> Self {
+        self.log_fn.push(Arc::new(f));
+        self
+    }
+    /// Join list values with this separator before formatting: once or once per spec.
+    pub fn log_join(mut self, sep: &str) -> Self {
+        self.log_join.push(sep.into());
+        self
+    }
+    /// Log timing statistics at a spec (`@1e`) with the Timer hook.
+    pub fn time(mut self, spec: &str) -> Self {
+        self.time.push(spec.into());
+        self
+    }
+    /// Stop the loops when a counter reaches a value (`@20s`).
+    pub fn limit(mut self, limit: &str) -> Self {
+        self.limit = Some(limit.into());
+        self
+    }
+    /// An in-process hook that declares its own spec ([`Hook::spec`]).
+    pub fn hook(mut self, hook: impl Hook + 'static) -> Self {
+        let name = short_type_name::<_>(&hook);
+        self.user.push((None, name, Box::new(hook)));
+        self
+    }
+    /// An in-process hook at a spec.
+    pub fn hook_at(mut self, spec: &str, hook: impl Hook + 'static) -> Self {
+        let name = short_type_name::<_>(&hook);
+        self.user.push((Some(spec.into()), name, Box::new(hook)));
+        self
+    }
+    /// Hooks from a `_hooks` configuration list; they fire after the builder's own.
+    pub fn hooks(mut self, configs: impl IntoIterator<Item = HookConfig>) -> Self {
+        self.configs.extend(configs);
+        self
+    }
+    /// Start even when hook libraries fail to load, saying which are missing.
+    pub fn lenient(mut self, lenient: bool) -> Self {
+        self.lenient = lenient;
+        self
+    }
+    /// Run the stopwatches even when no hook needs timings.
+    pub fn timing(mut self, on: bool) -> Self {
+        self.timing = on;
+        self
+    }
+    /// Send everything the Monitor and its hooks print to a writer instead of stdout.
+    pub fn output(mut self, w: impl Write + Send + 'static) -> Self {
+        self.output = Some(Output::Writer(Box::new(w)));
+        self
+    }
+    /// The run's folder (checkpoints, TensorBoard summaries).
+    pub fn directory(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.directory = Some(dir.into());
+        self
+    }
+    /// Experiment records the hooks may message.
+    pub fn experiments(mut self, e: impl Experiments + 'static) -> Self {
+        self.experiments = Some(Box::new(e));
+        self
+    }
+    /// Use a specific loader (search path) instead of the default.
+    pub fn loader(mut self, loader: Loader) -> Self {
+        self.loader = Some(loader);
+        self
+    }
+
+    /// Load the hooks and build the Monitor.
+    pub fn build(self) -> Result<Monitor, BuildError> {
+        let limit = match &self.limit {
+            Some(l) => Some(parse_limit(l)?),
+            None => None,
+        };
+        let formats = broadcast("log_format", &self.log_format, &self.log)?;
+        let joins = broadcast("log_join", &self.log_join, &self.log)?;
+        let fns = broadcast("log_fn", &self.log_fn, &self.log)?;
+        // Library hooks of the builder, in kind order, with their host-side transforms.
+        let mut planned: Vec<(HookConfig, Option<SharedTransform>)> = Vec::new();
+        for (i, spec) in self.log.iter().enumerate() {
+            check_spec("log", spec)?;
+            let mut cfg = HookConfig::new("logger", spec);
+            if let Some(f) = formats.get(i).filter(|f| !f.is_empty()) {
+                cfg = cfg.option("format", f.as_str());
+            }
+            if let Some(j) = joins.get(i) {
+                cfg = cfg.option("join", j.as_str());
+            }
+            planned.push((cfg, fns.get(i).cloned()));
+        }
+        for spec in &self.time {
+            check_spec("time", spec)?;
+            planned.push((HookConfig::new("timer", spec), None));
+        }
+        let loader = self.loader.unwrap_or_default();
+        let mut slots = Vec::new();
+        let mut errors = Vec::new();
+        for (cfg, f) in planned {
+            match loader.load(&cfg) {
+                Ok(slot) => slots.push(match f {
+                    Some(f) => slot.with_transform(Box::new(move |k, v| f(k, v))),
+                    None => slot,
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+        for (spec, name, hook) in self.user {
+            let spec = match spec {
+                Some(s) => Spec::parse(&s).map_err(|error| BuildError::Spec { argument: "hooks", error })?,
+                None => hook.spec().ok_or(BuildError::NoSpec { hook: name.clone() })?,
+            };
+            slots.push(HookSlot::native(name, spec, hook));
+        }
+        let (more, errs) = loader.load_all(&self.configs);
+        slots.extend(more);
+        errors.extend(errs);
+        let mut warning = None;
+        if !errors.is_empty() {
+            if !self.lenient {
+                return Err(BuildError::Load(LoadErrors(errors)));
+            }
+            warning = Some(format!(
+                "WARNING: starting without {} hook(s) (lenient):\n{}",
+                errors.len(),
+                errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
+            ));
+        }
+        let monitor = Monitor::from_core(xmen_core::monitor::Monitor::new(MonitorConfig {
+            hooks: slots,
+            limit,
+            timing: self.timing,
+            output: self.output,
+            directory: self.directory,
+            experiments: self.experiments,
+        }));
+        if let Some(w) = warning {
+            monitor.print(&w);
+        }
+        Ok(monitor)
+    }
+}
+
+fn check_spec(argument: &'static str, spec: &str) -> Result<(), BuildError> {
+    Spec::parse(spec).map(|_| ()).map_err(|error| BuildError::Spec { argument, error })
+}
+
+fn parse_limit(s: &str) -> Result<(u64, Trigger), BuildError> {
+    xmen_core::spec::parse_limit(s).map_err(|error| BuildError::Spec { argument: "limit", error })
+}
+
+/// Apply the broadcast rule: zero values (none), one (for every spec) or one per spec.
+fn broadcast<T: Clone>(option: &'static str, values: &[T], specs: &[String]) -> Result<Vec<T>, BuildError> {
+    match values.len() {
+        0 => Ok(Vec::new()),
+        1 => Ok(vec![values[0].clone(); specs.len()]),
+        n if n == specs.len() => Ok(values.to_vec()),
+        n => Err(BuildError::Count { option, given: n, specs: specs.to_vec() }),
+    }
+}
+
+fn short_type_name<T>(_: &T) -> String {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base).to_owned()
+}

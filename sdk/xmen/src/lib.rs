@@ -1,0 +1,83 @@
+//! # xmen
+//!
+//! A fast, reproducible experiment manager for machine-learning research.
+//!
+//! This crate is the one dependency of experiment and hook authors:
+//! - experiments wrap their training loops in a [`Monitor`], publish values with
+//!   [`Monitor::set`] or [`vars!`], and configure hooks with [`Monitor::builder`];
+//! - hook authors implement [`Hook`] (one required method) and [`NewHook`], and export
+//!   them from a `cdylib` with [`export_hooks!`]. They write no `unsafe` and see no FFI type.
+//!
+//! Semver: the names re-exported here are the stable surface. Everything under
+//! `__private` exists for the macros and may change in any release.
+//!
+//! ```
+//! use xmen::{Monitor, Firing, Hook, HookResult, Outcome};
+//!
+//! struct Sum(f64);
+//! impl Hook for Sum {
+//!     fn call(&mut self, f: &Firing<'_>) -> HookResult {
+//!         self.0 += f.f64("loss")?;
+//!         Ok(Outcome::Continue)
+//!     }
+//! }
+//!
+//! let m = Monitor::builder().hook_at("loss@5s", Sum(0.0)).build()?;
+//! for i in m.iter(0..10) {
+//!     m.set("loss", i as f64);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub use xmen_core::hook::{Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionInfo, Options, Outcome};
+pub use xmen_core::spec::{Spec, SpecError, Trigger};
+pub use xmen_core::value::{DType, ExperimentHandle, StateHandle, Tensor, Value};
+pub use xmen_core::valueref::{ListRef, MapRef, TensorRef, ValueRef};
+pub use xmen_core::{export_hooks, pyfmt, vars};
+
+/// The Monitor: wraps training loops, counts step/epoch/era/eon/supereon and fires hooks.
+///
+/// It dereferences to the core Monitor, which has every loop, counter, variable and
+/// logging method; this type adds [`Monitor::builder`].
+pub struct Monitor(xmen_core::monitor::Monitor);
+
+impl Monitor {
+    /// Start configuring a Monitor.
+    #[cfg(feature = "run")]
+    pub fn builder() -> MonitorBuilder {
+        MonitorBuilder::default()
+    }
+
+    /// Wrap a core Monitor.
+    pub fn from_core(m: xmen_core::monitor::Monitor) -> Monitor {
+        Monitor(m)
+    }
+
+    /// A Monitor without hooks.
+    pub fn plain() -> Monitor {
+        Monitor(xmen_core::monitor::Monitor::new(Default::default()))
+    }
+}
+
+impl std::ops::Deref for Monitor {
+    type Target = xmen_core::monitor::Monitor;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+#[cfg(feature = "run")]
+mod builder;
+#[cfg(feature = "run")]
+pub use builder::{BuildError, MonitorBuilder};
+
+/// Hook configuration and loading (the `_hooks` list).
+#[cfg(feature = "run")]
+pub mod hooks {
+    pub use xmen_loader::{hook_name, library_file_name, HookConfig, LoadError, LoadErrors, Loader, SearchPath};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use xmen_core;
+}
