@@ -75,6 +75,29 @@ pub use builder::{BuildError, MonitorBuilder};
 #[cfg(feature = "run")]
 pub mod hooks {
     pub use xmen_loader::{hook_name, library_file_name, HookConfig, LoadError, LoadErrors, Loader, SearchPath};
+
+    /// Parse YAML holding a `_hooks:` list (or a bare list) of hook entries:
+    ///
+    /// ```
+    /// let hooks = xmen::hooks::parse_hooks_yaml(r#"
+    /// _hooks:
+    ///   - {hook: logger, spec: "x@2s", options: {join: "|"}}
+    ///   - {hook: timer, spec: "@1e"}
+    /// "#, "example.yml")?;
+    /// assert_eq!(hooks[1].hook, "timer");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse_hooks_yaml(text: &str, origin: &str) -> Result<Vec<HookConfig>, LoadError> {
+        let value = xmen_record::yaml::parse(text, std::path::Path::new(origin))
+            .map_err(|e| LoadError::Config(e.to_string()))?;
+        let list = match &value {
+            crate::Value::Map(m) => {
+                m.iter().find(|(k, _)| k == "_hooks").map(|(_, v)| v.clone()).unwrap_or(crate::Value::None)
+            }
+            other => other.clone(),
+        };
+        HookConfig::list_from_value(&list)
+    }
 }
 
 #[doc(hidden)]
