@@ -179,9 +179,11 @@ pub struct HookLib {
 /// The version of this crate, which abi_stable compares at load.
 #[cfg(not(feature = "__fixture_version_bump"))]
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// A deliberately incompatible version, used only to build a test fixture.
+/// A deliberately incompatible version, used only to build a test fixture. It is
+/// *older* than any real release: abi_stable accepts a library built against a newer
+/// minor version than the host's (the root module only grows), so "0.99.0" would load.
 #[cfg(feature = "__fixture_version_bump")]
-pub const SDK_VERSION: &str = "0.99.0";
+pub const SDK_VERSION: &str = "0.0.1";
 
 impl RootModule for HookLibRef {
     declare_root_module_statics! {HookLibRef}
@@ -735,7 +737,11 @@ fn map_library_error(e: abi_stable::library::LibraryError) -> LibraryLoadError {
     match e {
         E::OpenError { err, .. } => LibraryLoadError::Open { reason: chain(&*err) },
         E::GetSymbolError { err, symbol, .. } => LibraryLoadError::NotAHookLibrary {
-            reason: format!("no symbol {}: {}", String::from_utf8_lossy(&symbol), chain(&*err)),
+            reason: format!(
+                "no symbol {}: {}",
+                String::from_utf8_lossy(&symbol).trim_end_matches('\0'),
+                chain(&*err)
+            ),
         },
         E::IncompatibleVersionNumber { expected_version, actual_version, .. } => {
             LibraryLoadError::IncompatibleVersion {

@@ -208,37 +208,36 @@ impl Monitor {
 
     /// The body of loop `id`'s current item finished: count it and fire hooks.
     pub(crate) fn end_item(&self, id: u64) {
-        let fire = {
+        let (fire, slot, timing) = {
             let mut st = self.state.borrow_mut();
             let Some(slot) = st.slot_of(id) else { return };
             let timing = st.timing;
             if let Some(l) = st.levels[slot].as_mut() {
                 l.completed += 1;
                 if timing {
-                    let now = std::time::Instant::now();
+                    // One clock read ends the body and starts the next load.
+                    let now = quanta::Instant::now();
                     l.step.stop(now);
+                    l.load.start(now);
                 }
             }
             st.counters[slot] += 1;
-            st.counters[slot] >= st.next_check[slot]
+            (st.counters[slot] >= st.next_check[slot], slot, timing)
         };
         if fire {
-            if let Some(t) = Trigger::from_index(self.level_slot(id)) {
+            if let Some(t) = Trigger::from_index(slot) {
                 self.fire(t);
             }
-        }
-        if self.state.borrow().timing {
-            let mut st = self.state.borrow_mut();
-            if let Some(slot) = st.slot_of(id) {
-                if let Some(l) = st.levels[slot].as_mut() {
-                    l.load.start(std::time::Instant::now());
+            if timing {
+                // Hook time counts in neither stopwatch: restart the load watch.
+                let mut st = self.state.borrow_mut();
+                if let Some(s) = st.slot_of(id) {
+                    if let Some(l) = st.levels[s].as_mut() {
+                        l.load.start(quanta::Instant::now());
+                    }
                 }
             }
         }
-    }
-
-    fn level_slot(&self, id: u64) -> usize {
-        self.state.borrow().slot_of(id).unwrap_or(0)
     }
 
     /// Before fetching loop `id`'s first item: start its load watch.
@@ -247,7 +246,7 @@ impl Monitor {
         if st.timing {
             if let Some(slot) = st.slot_of(id) {
                 if let Some(l) = st.levels[slot].as_mut() {
-                    l.load.start(std::time::Instant::now());
+                    l.load.start(quanta::Instant::now());
                 }
             }
         }
@@ -269,7 +268,7 @@ impl Monitor {
                 }
                 _ => {
                     if st.timing {
-                        let now = std::time::Instant::now();
+                        let now = quanta::Instant::now();
                         if let Some(l) = st.levels[slot].as_mut() {
                             l.load.stop(now);
                             l.step.start(now);
@@ -398,8 +397,10 @@ impl Monitor {
     pub fn log(&self, text: &str) {
         let mut line = String::with_capacity(48 + text.len());
         self.state.borrow().write_prefix(&mut line, self.clock.borrow_mut().get());
-        line.push(' ');
-        line.push_str(text);
+        if !text.is_empty() {
+            line.push(' ');
+            line.push_str(text);
+        }
         self.print(&line);
     }
 
@@ -651,3 +652,6 @@ macro_rules! vars {
         $( $m.set(stringify!($name), ::core::clone::Clone::clone(&$name)); )+
     }};
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,15 +16,15 @@ pub(crate) struct Watch {
     pub delta: Duration,
     /// Mean interval in seconds.
     pub mean: f64,
-    /// Start of the running interval.
-    pub reference: Option<Instant>,
+    /// Start of the running interval (a TSC-based clock: a step reads it twice).
+    pub reference: Option<quanta::Instant>,
 }
 
 impl Watch {
-    pub fn start(&mut self, now: Instant) {
+    pub fn start(&mut self, now: quanta::Instant) {
         self.reference = Some(now);
     }
-    pub fn stop(&mut self, now: Instant) {
+    pub fn stop(&mut self, now: quanta::Instant) {
         if let Some(r) = self.reference.take() {
             self.delta = now.saturating_duration_since(r);
             self.n += 1;

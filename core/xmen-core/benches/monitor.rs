@@ -1,0 +1,54 @@
+//! Hot paths of the Monitor: a step where no hook fires (with and without
+//! stopwatches), and a step where an in-process hook fires with 5 matched variables.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::io::sink;
+use xmen_core::hook::{Firing, Hook, HookResult, Needs, Outcome};
+use xmen_core::monitor::{HookSlot, Monitor, MonitorConfig, Output};
+use xmen_core::spec::Spec;
+
+struct Noop {
+    timing: bool,
+}
+impl Hook for Noop {
+    fn call(&mut self, f: &Firing<'_>) -> HookResult {
+        black_box(f.len());
+        Ok(Outcome::Continue)
+    }
+    fn needs(&self) -> Needs {
+        Needs { timing: self.timing }
+    }
+}
+
+fn monitor(spec: &str, timing: bool) -> Monitor {
+    Monitor::new(MonitorConfig {
+        hooks: vec![HookSlot::native("noop", Spec::parse(spec).unwrap(), Box::new(Noop { timing }))],
+        output: Some(Output::Writer(Box::new(sink()))),
+        ..Default::default()
+    })
+}
+
+fn steps(c: &mut Criterion) {
+    let mut g = c.benchmark_group("monitor_step");
+    for (name, timing) in [("no_fire_untimed", false), ("no_fire_timed", true)] {
+        let m = monitor("loss@1000000000s", timing);
+        g.bench_function(name, |b| {
+            // One long loop; each iteration of the bench is one Monitor step.
+            let mut it = m.iter(0..u64::MAX);
+            b.iter(|| black_box(it.next()))
+        });
+    }
+    let m = monitor("v@1s", false);
+    for i in 0..5 {
+        m.set(&format!("v{i}"), i as f64);
+    }
+    g.bench_function("fire_native_5_vars", |b| {
+        let mut it = m.iter(0..u64::MAX);
+        b.iter(|| black_box(it.next()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, steps);
+criterion_main!(benches);

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run every test of the workspace: unit, integration (real binaries and real hook
+# libraries), doc tests, examples, benches in --test mode, plus fmt and clippy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/xmen/target}"
+XMEN_PYTHON="$(bash scripts/python-env.sh)"
+export XMEN_PYTHON
+echo "== python for read-back checks: $XMEN_PYTHON"
+echo "== format"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== build (hook libraries and examples)"
+cargo build --workspace --all-targets --quiet
+echo "== tests"
+cargo test --workspace --no-fail-fast 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt" | grep -E "^(test result|running|error|failures:|    [a-z_:]+$|---- )" || true
+if grep -qE "^test result: FAILED|^error(\[|:)" "$CARGO_TARGET_DIR/test-output.txt"; then
+    echo "== tests FAILED; the full log is in $CARGO_TARGET_DIR/test-output.txt"
+    grep -E -A30 "^failures:" "$CARGO_TARGET_DIR/test-output.txt" | head -200
+    exit 1
+fi
+read -r passed failed < <(awk '/^test result/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$CARGO_TARGET_DIR/test-output.txt")
+echo "== benches (--test mode: each runs once)"
+cargo bench --workspace --quiet -- --test > "$CARGO_TARGET_DIR/bench-test-output.txt" 2>&1 || { tail -50 "$CARGO_TARGET_DIR/bench-test-output.txt"; exit 1; }
+echo "== docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+echo "$passed passed, $failed failed"
