@@ -52,15 +52,30 @@ fn target_and_profile() -> (PathBuf, String, PathBuf) {
         }
         let profile_dir = deps.parent()?;
         let target = profile_dir.parent()?;
-        Some((target.to_path_buf(), profile_dir.file_name()?.to_str()?.to_owned()))
+        Some((
+            target.to_path_buf(),
+            profile_dir.file_name()?.to_str()?.to_owned(),
+        ))
     });
     let (target, dir) = from_exe.unwrap_or_else(|| {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("target"));
-        (target, if cfg!(debug_assertions) { "debug" } else { "release" }.to_owned())
+        (
+            target,
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_owned(),
+        )
     });
-    let profile = if dir == "debug" { "dev".to_owned() } else { dir.clone() };
+    let profile = if dir == "debug" {
+        "dev".to_owned()
+    } else {
+        dir.clone()
+    };
     let profile_dir = target.join(&dir);
     (target, profile, profile_dir)
 }
@@ -86,7 +101,12 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 
 /// Fixture crates grouped by the xmen-core features they need (see the module docs).
 const FIXTURE_GROUPS: [&[&str]; 3] = [
-    &["fixture-ctor-error", "fixture-ctor-panic", "fixture-panic", "fixture-not-hook"],
+    &[
+        "fixture-ctor-error",
+        "fixture-ctor-panic",
+        "fixture-panic",
+        "fixture-not-hook",
+    ],
     &["fixture-layout"],
     &["fixture-version"],
 ];
@@ -110,13 +130,24 @@ fn build_all() -> Result<Built, String> {
     let fixtures_target = target.join("fixtures");
     let fixtures_target_str = fixtures_target.to_string_lossy().into_owned();
     for group in FIXTURE_GROUPS {
-        let mut args = vec!["build", "--manifest-path", &manifest, "--target-dir", &fixtures_target_str];
+        let mut args = vec![
+            "build",
+            "--manifest-path",
+            &manifest,
+            "--target-dir",
+            &fixtures_target_str,
+        ];
         for package in group {
             args.extend(["-p", package]);
         }
         cargo(&args)?;
     }
-    Ok(Built { hooks, fixtures: fixtures_target.join("debug"), profile, target })
+    Ok(Built {
+        hooks,
+        fixtures: fixtures_target.join("debug"),
+        profile,
+        target,
+    })
 }
 
 /// Build the real hook libraries and the fixtures (once per process) and say where they are.
@@ -141,17 +172,30 @@ pub fn example(name: &str) -> PathBuf {
     let b = built();
     let target = b.target.to_string_lossy().into_owned();
     let r = EXAMPLES.get_or_init(|| {
-        cargo(&["build", "--profile", &b.profile, "--target-dir", &target, "-p", "xmen-examples", "--examples"])
+        cargo(&[
+            "build",
+            "--profile",
+            &b.profile,
+            "--target-dir",
+            &target,
+            "-p",
+            "xmen-examples",
+            "--examples",
+        ])
     });
     if let Err(e) = r {
         panic!("the test harness could not build the examples:\n{e}");
     }
-    b.hooks.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    b.hooks
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// A loader that searches exactly `dirs`, in order.
 pub fn loader(dirs: &[&Path]) -> Loader {
-    Loader::new(SearchPath::new(dirs.iter().map(|d| d.to_path_buf()).collect()))
+    Loader::new(SearchPath::new(
+        dirs.iter().map(|d| d.to_path_buf()).collect(),
+    ))
 }
 
 /// A fresh temporary folder for one test.
@@ -184,7 +228,10 @@ impl Capture {
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -207,14 +254,17 @@ pub const DURATION_PATTERN: &str = r"(?:\d+ days?, )?\d+:\d\d:\d\d(?:\.\d{6})?";
 /// Replace every Monitor time with [`TIME`] (spec §5.15's masking).
 pub fn mask_time(text: &str) -> String {
     static RE: OnceLock<Regex> = OnceLock::new();
-    regex(&RE, TIME_PATTERN).replace_all(text, TIME).into_owned()
+    regex(&RE, TIME_PATTERN)
+        .replace_all(text, TIME)
+        .into_owned()
 }
 
 /// Replace every Monitor time with [`TIME`] and every `key=duration` value with [`DURATION`].
 pub fn mask(text: &str) -> String {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = regex(&RE, &format!("=({DURATION_PATTERN})"));
-    re.replace_all(&mask_time(text), format!("={DURATION}")).into_owned()
+    re.replace_all(&mask_time(text), format!("={DURATION}"))
+        .into_owned()
 }
 
 /// Whether `line` is a Timer line (spec §5.9): the log prefix, then `wall`, the optional

@@ -1,9 +1,11 @@
-#![allow(clippy::unwrap_used)]
-use xmen_tests::*;
+//! xmen's integration tests: the real hook libraries and misbehaving fixture libraries
+//! loaded through the loader, panicking hooks, the examples' transcripts and the
+//! builder's errors. The harness (`xmen_tests`) builds every library first.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-#[test]
-fn explore() {
-    let b = built();
-    let e = xmen::__private::xmen_core::abi::load_library(&b.fixtures.join("libxmen_hook_layout.so")).err().unwrap();
-    println!("{e:?}");
-}
+mod builder_errors;
+mod examples;
+mod harness;
+mod hook_panics;
+mod load_failures;
+mod real_hooks;

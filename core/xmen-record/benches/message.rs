@@ -1,6 +1,9 @@
 //! Hot paths of the record: a message write (locked read-modify-write with an atomic rename),
 //! with and without fsync, and registering one experiment.
 
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -54,15 +54,46 @@ fn major_minor(v: &str) -> String {
 }
 
 /// Keep the lines of abi_stable's layout report that say what differs (the full
-/// report runs to a thousand lines of type dumps).
+/// report runs to a thousand lines of type dumps): each `Error:` line, with its
+/// `Expected:`/`Found:` values when they fit on a line, and the type it was found in.
 fn summarize_layout(details: &str) -> String {
-    let errs: Vec<&str> = details.lines().filter(|l| l.trim_start().starts_with("Error:")).collect();
-    let mut lines: Vec<String> = errs.iter().map(|l| format!("  {}", l.trim())).collect();
-    lines.dedup();
-    if lines.is_empty() {
+    let lines: Vec<&str> = details.lines().map(str::trim).collect();
+    let mut in_type: Option<String> = None;
+    let mut out: Vec<String> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if *line == "Layout of expected type:" {
+            in_type = layout_type(&lines[i + 1..]);
+        } else if line.starts_with("Error:") {
+            let block: Vec<&str> = lines[i + 1..].iter().copied().take_while(|l| !l.starts_with("Error:")).collect();
+            let value = |label: &str| {
+                let at = block.iter().position(|l| *l == label)?;
+                block.get(at + 1).filter(|v| !v.is_empty() && v.len() <= 80).copied()
+            };
+            let mut text = format!("  {line}");
+            if let (Some(expected), Some(found)) = (value("Expected:"), value("Found:")) {
+                text.push_str(&format!(" (expected {expected}, found {found})"));
+            }
+            if let Some(t) = &in_type {
+                text.push_str(&format!(" in {t}"));
+            }
+            out.push(text);
+        }
+    }
+    out.dedup();
+    if out.is_empty() {
         details.lines().take(20).map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
     } else {
-        lines.join("\n")
+        out.join("\n")
+    }
+}
+
+/// `type FfiFiring<'a> (xmen_core::abi)` from the lines after "Layout of expected type:".
+fn layout_type(lines: &[&str]) -> Option<String> {
+    let head = &lines[..lines.len().min(8)];
+    let ty = head.iter().find_map(|l| l.strip_prefix("type:"))?;
+    match head.iter().find_map(|l| l.split_once("mod:").map(|(_, m)| m)) {
+        Some(module) => Some(format!("type {ty} ({module})")),
+        None => Some(format!("type {ty}")),
     }
 }
 

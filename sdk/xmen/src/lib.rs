@@ -104,3 +104,8 @@ pub mod hooks {
 pub mod __private {
     pub use xmen_core;
 }
+
+/// The README's code blocks, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
