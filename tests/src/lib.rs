@@ -9,7 +9,8 @@
 //! on test-only features of xmen-core, and cargo unifies features over everything built
 //! together. For the same reason the fixtures are built in three cargo invocations, one
 //! per xmen-core feature set, sharing that target folder so everything but xmen-core and
-//! the SDK is compiled once. When nothing changed, the builds take well under a second.
+//! the SDK is compiled once; they run beside the hook build, which locks another folder.
+//! When nothing changed, the builds take well under a second.
 
 use regex::Regex;
 use std::io::Write;
@@ -113,41 +114,59 @@ const FIXTURE_GROUPS: [&[&str]; 3] = [
 
 fn build_all() -> Result<Built, String> {
     let (target, profile, hooks) = target_and_profile();
-    let target_str = target.to_string_lossy().into_owned();
-    cargo(&[
-        "build",
-        "--profile",
-        &profile,
-        "--target-dir",
-        &target_str,
-        "-p",
-        "xmen-hook-logger",
-        "-p",
-        "xmen-hook-timer",
-    ])?;
-    let manifest = workspace_root().join("tests/fixtures/Cargo.toml");
-    let manifest = manifest.to_string_lossy().into_owned();
     let fixtures_target = target.join("fixtures");
-    let fixtures_target_str = fixtures_target.to_string_lossy().into_owned();
-    for group in FIXTURE_GROUPS {
-        let mut args = vec![
-            "build",
-            "--manifest-path",
-            &manifest,
-            "--target-dir",
-            &fixtures_target_str,
-        ];
-        for package in group {
-            args.extend(["-p", package]);
-        }
-        cargo(&args)?;
-    }
+    // The two builds lock different target folders, so they run side by side.
+    let (real, fixtures) = std::thread::scope(|s| {
+        let fixtures = s.spawn(|| build_fixtures(&fixtures_target));
+        let real = build_hooks(&target, &profile);
+        (real, fixtures.join())
+    });
+    real?;
+    fixtures.map_err(|_| "the fixture build thread panicked".to_owned())??;
     Ok(Built {
         hooks,
         fixtures: fixtures_target.join("debug"),
         profile,
         target,
     })
+}
+
+/// The real hook libraries, in the profile of the running tests.
+fn build_hooks(target: &Path, profile: &str) -> Result<(), String> {
+    let target = target.to_string_lossy();
+    cargo(&[
+        "build",
+        "--profile",
+        profile,
+        "--target-dir",
+        &target,
+        "-p",
+        "xmen-hook-logger",
+        "-p",
+        "xmen-hook-timer",
+    ])
+}
+
+/// The fixture libraries (always `dev`: layouts do not depend on the profile, and the
+/// fixtures never run long).
+fn build_fixtures(fixtures_target: &Path) -> Result<(), String> {
+    let manifest = workspace_root().join("tests/fixtures/Cargo.toml");
+    let manifest = manifest.to_string_lossy();
+    let fixtures_target = fixtures_target.to_string_lossy();
+    for group in FIXTURE_GROUPS {
+        let mut args = vec![
+            "build",
+            "--manifest-path",
+            &manifest,
+            "--target-dir",
+            &fixtures_target,
+        ];
+        for package in group {
+            args.extend(["-p", package]);
+        }
+        cargo(&args)?;
+    }
+    Ok(())
 }
 
 /// Build the real hook libraries and the fixtures (once per process) and say where they are.

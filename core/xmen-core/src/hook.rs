@@ -96,14 +96,21 @@ impl Keep {
     }
 }
 
+impl fmt::Display for Keep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl std::str::FromStr for Keep {
     type Err = String;
+    /// `latest`, `min` or `max`.
     fn from_str(s: &str) -> Result<Keep, String> {
         match s {
             "latest" => Ok(Keep::Latest),
             "min" => Ok(Keep::Min),
             "max" => Ok(Keep::Max),
-            other => Err(format!("keep must be one of latest, min, max, not {other:?}")),
+            other => Err(format!("`{other}` is not a keep rule; use latest, min or max")),
         }
     }
 }

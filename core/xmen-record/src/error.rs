@@ -154,7 +154,11 @@ fn enotdir_hint(e: &io::Error) -> &'static str {
 impl RecordError {
     /// Wrap an I/O error with the action and the path it was done to.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> RecordError {
-        RecordError::Io { action, path: path.into(), source }
+        RecordError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 }
 

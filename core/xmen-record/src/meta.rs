@@ -141,7 +141,9 @@ impl MetaOpts {
 
 /// The basic group plus the groups selected by `opts`.
 pub fn full(opts: MetaOpts) -> Value {
-    let Value::Map(mut m) = basic() else { return basic() };
+    let Value::Map(mut m) = basic() else {
+        return basic();
+    };
     let mut push = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
             m.push((k.to_owned(), v));
@@ -172,10 +174,20 @@ pub fn full(opts: MetaOpts) -> Value {
     }
     if opts.environ {
         let mut env: Vec<(String, String)> = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
             .collect();
         env.sort();
-        push("environ", Some(Value::Map(env.into_iter().map(|(k, v)| (k, s(v))).collect())));
+        push(
+            "environ",
+            Some(Value::Map(
+                env.into_iter().map(|(k, v)| (k, s(v))).collect(),
+            )),
+        );
     }
     Value::Map(m)
 }
@@ -231,7 +243,10 @@ fn memory() -> Option<(Value, Value)> {
         ("total".into(), s(human_bytes(total))),
         ("free".into(), s(human_bytes(avail))),
         ("used".into(), s(human_bytes(sys.used_memory()))),
-        ("percentage".into(), s(percent(total.saturating_sub(avail) as f64, total as f64))),
+        (
+            "percentage".into(),
+            s(percent(total.saturating_sub(avail) as f64, total as f64)),
+        ),
     ]);
     let (st, su) = (sys.total_swap(), sys.used_swap());
     let swap = Value::Map(vec![
@@ -260,7 +275,10 @@ fn disks() -> Option<Value> {
         m.push((
             name,
             Value::Map(vec![
-                ("mountpoint".into(), s(d.mount_point().display().to_string())),
+                (
+                    "mountpoint".into(),
+                    s(d.mount_point().display().to_string()),
+                ),
                 ("fstype".into(), s(d.file_system().to_string_lossy())),
                 ("total".into(), s(human_bytes(total))),
                 ("used".into(), s(human_bytes(used))),
@@ -277,12 +295,23 @@ fn disks() -> Option<Value> {
 fn netmask(addr: &std::net::IpAddr, prefix: u8) -> (String, Option<String>) {
     match addr {
         std::net::IpAddr::V4(a) => {
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix.min(32)))
+            };
             let bcast = u32::from(*a) | !mask;
-            (std::net::Ipv4Addr::from(mask).to_string(), Some(std::net::Ipv4Addr::from(bcast).to_string()))
+            (
+                std::net::Ipv4Addr::from(mask).to_string(),
+                Some(std::net::Ipv4Addr::from(bcast).to_string()),
+            )
         }
         std::net::IpAddr::V6(_) => {
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix.min(128))) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix.min(128)))
+            };
             (std::net::Ipv6Addr::from(mask).to_string(), None)
         }
     }
@@ -306,7 +335,11 @@ fn network() -> Option<Value> {
                 ("netmask".into(), s(mask)),
                 ("broadcast".into(), bcast.map_or(Value::None, s)),
             ]);
-            if ip.addr.is_ipv4() { v4.push(entry) } else { v6.push(entry) }
+            if ip.addr.is_ipv4() {
+                v4.push(entry)
+            } else {
+                v6.push(entry)
+            }
         }
         let mut fam = Map::new();
         if !v4.is_empty() {
@@ -319,7 +352,10 @@ fn network() -> Option<Value> {
         if !mac.is_unspecified() {
             fam.push((
                 "AF_PACKET".into(),
-                Value::List(vec![Value::Map(vec![("address".into(), s(mac.to_string()))])]),
+                Value::List(vec![Value::Map(vec![(
+                    "address".into(),
+                    s(mac.to_string()),
+                )])]),
             ));
         }
         m.push((name.to_string_lossy().into_owned(), Value::Map(fam)));
@@ -350,15 +386,29 @@ fn gpu(gpus: Option<&Gpus>) -> Option<Value> {
     let mut m = Map::new();
     for (n, i) in order.into_iter().enumerate() {
         let Some(g) = gpus.get(i) else { continue };
-        let name = [g.vendor(), g.model()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        let mb = |b: Option<u64>| b.map_or_else(|| "?".to_owned(), |b| (b / (1024 * 1024)).to_string());
-        let load = g.usage().map_or_else(|| "?".to_owned(), |u| format!("{u:.0}"));
+        let name = [g.vendor(), g.model()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mb =
+            |b: Option<u64>| b.map_or_else(|| "?".to_owned(), |b| (b / (1024 * 1024)).to_string());
+        let load = g
+            .usage()
+            .map_or_else(|| "?".to_owned(), |u| format!("{u:.0}"));
         m.push((
             n.to_string(),
             Value::Map(vec![
                 ("name".into(), s(name)),
                 ("id".into(), Value::from(i)),
-                ("stats".into(), s(format!("?°C, {load}%, {}/{}MB", mb(g.used_memory()), mb(g.total_memory())))),
+                (
+                    "stats".into(),
+                    s(format!(
+                        "?°C, {load}%, {}/{}MB",
+                        mb(g.used_memory()),
+                        mb(g.total_memory())
+                    )),
+                ),
                 ("uuid".into(), s(g.pci().to_string())),
             ]),
         ));
@@ -368,10 +418,13 @@ fn gpu(gpus: Option<&Gpus>) -> Option<Value> {
 
 /// `{id, SLURM_* variables, every KEY=VALUE of scontrol show job}` inside a SLURM job.
 fn slurm() -> Option<Value> {
-    let id = std::env::var("SLURM_JOB_ID").or_else(|_| std::env::var("SLURM_JOBID")).ok()?;
+    let id = std::env::var("SLURM_JOB_ID")
+        .or_else(|_| std::env::var("SLURM_JOBID"))
+        .ok()?;
     let mut m: Map = vec![("id".into(), s(id.clone()))];
-    let mut env: Vec<(String, String)> =
-        std::env::vars().filter(|(k, _)| k.starts_with("SLURM_")).collect();
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("SLURM_"))
+        .collect();
     env.sort();
     m.extend(env.into_iter().map(|(k, v)| (k, s(v))));
     if let Ok(out) = Command::new("scontrol")
@@ -420,7 +473,10 @@ impl Probe {
             RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_usage()),
         )
         .ok();
-        Probe { sys, gpus: Gpus::new_with_refreshed_list().ok() }
+        Probe {
+            sys,
+            gpus: Gpus::new_with_refreshed_list().ok(),
+        }
     }
 
     /// `{cpu: {usage: {0: "12.5%", ...}}, gpu: {...}}` since the previous sample.
@@ -428,9 +484,16 @@ impl Probe {
         let mut m = Map::new();
         if let Some(sys) = &mut self.sys {
             sys.refresh_cpu_usage();
-            let usage =
-                sys.cpus().iter().enumerate().map(|(i, c)| (i.to_string(), s(format!("{:.1}%", c.usage())))).collect();
-            m.push(("cpu".into(), Value::Map(vec![("usage".into(), Value::Map(usage))])));
+            let usage = sys
+                .cpus()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i.to_string(), s(format!("{:.1}%", c.usage()))))
+                .collect();
+            m.push((
+                "cpu".into(),
+                Value::Map(vec![("usage".into(), Value::Map(usage))]),
+            ));
         }
         if let Some(g) = &mut self.gpus {
             g.refresh(false);
@@ -455,7 +518,10 @@ pub fn write_conda_env(dir: &Path, save_conda: bool) -> Result<Option<PathBuf>> 
     if !save_conda {
         return Ok(None);
     }
-    let Some(conda) = std::env::var_os("CONDA_EXE").map(PathBuf::from).filter(|p| p.exists()) else {
+    let Some(conda) = std::env::var_os("CONDA_EXE")
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+    else {
         return Ok(None);
     };
     let out = Command::new(&conda)
@@ -480,7 +546,10 @@ mod tests {
     fn basic_has_host_user_and_home() {
         let b = basic();
         for k in ["host", "user"] {
-            assert!(matches!(b.get(k), Some(Value::Str(v)) if !v.is_empty()), "{k}: {b:?}");
+            assert!(
+                matches!(b.get(k), Some(Value::Str(v)) if !v.is_empty()),
+                "{k}: {b:?}"
+            );
         }
         if let Some(Value::Str(mac)) = b.get("mac") {
             assert!(mac.starts_with("0x"), "{mac}");
@@ -489,12 +558,23 @@ mod tests {
 
     #[test]
     fn full_collects_the_requested_groups_only() {
-        let f = full(MetaOpts { system: true, memory: true, cpu: true, ..MetaOpts::default() });
+        let f = full(MetaOpts {
+            system: true,
+            memory: true,
+            cpu: true,
+            ..MetaOpts::default()
+        });
         assert!(f.get("system").is_some() && f.get("virtual").is_some() && f.get("cpu").is_some());
         assert!(f.get("environ").is_none() && f.get("disks").is_none());
-        let pct = f.get("virtual").and_then(|v| v.get("percentage")).and_then(Value::as_str);
+        let pct = f
+            .get("virtual")
+            .and_then(|v| v.get("percentage"))
+            .and_then(Value::as_str);
         assert!(pct.is_some_and(|p| p.ends_with('%')), "{pct:?}");
-        let freq = f.get("cpu").and_then(|v| v.get("cur_freq")).and_then(Value::as_str);
+        let freq = f
+            .get("cpu")
+            .and_then(|v| v.get("cur_freq"))
+            .and_then(Value::as_str);
         assert!(freq.is_some_and(|p| p.ends_with("Mhz")), "{freq:?}");
         assert!(crate::yaml::to_string(&full(MetaOpts::run_start())).is_ok());
     }
@@ -502,8 +582,14 @@ mod tests {
     #[test]
     fn netmasks_and_broadcasts_follow_the_prefix() {
         let a: std::net::IpAddr = std::net::Ipv4Addr::new(10, 1, 2, 3).into();
-        assert_eq!(netmask(&a, 24), ("255.255.255.0".into(), Some("10.1.2.255".into())));
-        assert_eq!(netmask(&a, 0), ("0.0.0.0".into(), Some("255.255.255.255".into())));
+        assert_eq!(
+            netmask(&a, 24),
+            ("255.255.255.0".into(), Some("10.1.2.255".into()))
+        );
+        assert_eq!(
+            netmask(&a, 0),
+            ("0.0.0.0".into(), Some("255.255.255.255".into()))
+        );
         let b: std::net::IpAddr = std::net::Ipv6Addr::LOCALHOST.into();
         assert_eq!(netmask(&b, 64), ("ffff:ffff:ffff:ffff::".into(), None));
     }
@@ -512,7 +598,10 @@ mod tests {
     fn probe_reports_every_core() {
         let p = probe();
         let usage = p.get("cpu").and_then(|c| c.get("usage"));
-        assert!(matches!(usage, Some(Value::Map(m)) if !m.is_empty()), "{p:?}");
+        assert!(
+            matches!(usage, Some(Value::Map(m)) if !m.is_empty()),
+            "{p:?}"
+        );
     }
 
     #[test]

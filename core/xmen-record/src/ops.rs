@@ -2,8 +2,6 @@
 //! transitions with their timestamps (§1.2, §1.10).
 
 use std::cmp::Ordering;
-use std::fmt;
-use std::str::FromStr;
 
 use xmen_core::pyfmt;
 use xmen_core::Value;
@@ -12,41 +10,8 @@ use crate::error::{RecordError, Result};
 use crate::record::Record;
 use crate::status::Status;
 
-/// Which of an old and a new message value is kept (spec §1.7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Keep {
-    /// The new value always wins.
-    #[default]
-    Latest,
-    /// The new value wins when it is not larger than the stored one (ties win).
-    Min,
-    /// The new value wins when it is not smaller than the stored one (ties win).
-    Max,
-}
-
-impl fmt::Display for Keep {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Keep::Latest => "latest",
-            Keep::Min => "min",
-            Keep::Max => "max",
-        })
-    }
-}
-
-impl FromStr for Keep {
-    type Err = String;
-
-    /// `latest`, `min` or `max`.
-    fn from_str(s: &str) -> std::result::Result<Keep, String> {
-        match s {
-            "latest" => Ok(Keep::Latest),
-            "min" => Ok(Keep::Min),
-            "max" => Ok(Keep::Max),
-            _ => Err(format!("`{s}` is not a keep rule; use latest, min or max")),
-        }
-    }
-}
+/// Which of an old and a new message value is kept (spec §1.7); shared with the hook ABI.
+pub use xmen_core::hook::Keep;
 
 /// A number for comparisons: numbers, bools and one-element numeric lists.
 fn as_number(v: &Value) -> Option<f64> {
@@ -164,7 +129,9 @@ impl Record {
     /// becomes `running` and `start` and `last` are stamped.
     pub fn start_run(&mut self, restart: bool) -> Result<()> {
         if !self.status.can_run(restart) {
-            return Err(RecordError::NotRunnable { status: self.status });
+            return Err(RecordError::NotRunnable {
+                status: self.status,
+            });
         }
         let now = pyfmt::now_stamp();
         self.status = Status::Running;
@@ -193,14 +160,25 @@ mod tests {
     use super::*;
 
     fn rec() -> Record {
-        Record { root: Some("/tmp/x".into()), ..Record::default() }
+        Record {
+            root: Some("/tmp/x".into()),
+            ..Record::default()
+        }
     }
 
     fn m(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
     }
 
-    fn msg(r: &mut Record, pairs: &[(&str, Value)], keep: Keep, leader: Option<&str>) -> Vec<String> {
+    fn msg(
+        r: &mut Record,
+        pairs: &[(&str, Value)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Vec<String> {
         match r.message(&m(pairs), keep, leader) {
             Ok(w) => w,
             Err(e) => panic!("{e}"),
@@ -210,10 +188,20 @@ mod tests {
     #[test]
     fn the_spec_examples_hold() {
         let mut r = rec();
-        msg(&mut r, &[("loss", 1.5.into()), ("acc", 3.into())], Keep::Latest, None);
+        msg(
+            &mut r,
+            &[("loss", 1.5.into()), ("acc", 3.into())],
+            Keep::Latest,
+            None,
+        );
         msg(&mut r, &[("loss", 2.0.into())], Keep::Min, None);
         assert_eq!(r.messages, m(&[("loss", 1.5.into()), ("acc", 3.into())]));
-        msg(&mut r, &[("loss", 0.5.into()), ("acc", 10.into())], Keep::Min, Some("loss"));
+        msg(
+            &mut r,
+            &[("loss", 0.5.into()), ("acc", 10.into())],
+            Keep::Min,
+            Some("loss"),
+        );
         assert_eq!(r.messages, m(&[("loss", 0.5.into()), ("acc", 10.into())]));
     }
 
@@ -230,7 +218,12 @@ mod tests {
             (Some(5.into()), 1.into(), Keep::Max, false),
             (Some(2.into()), 2.0.into(), Keep::Min, true),
             (Some(2.into()), 2.0.into(), Keep::Max, true),
-            (Some(0.5.into()), Value::List(vec![0.25.into()]), Keep::Min, true),
+            (
+                Some(0.5.into()),
+                Value::List(vec![0.25.into()]),
+                Keep::Min,
+                true,
+            ),
             (Some("b".into()), "a".into(), Keep::Min, true),
             (Some("b".into()), "c".into(), Keep::Min, false),
             (Some("b".into()), 1.into(), Keep::Min, true),
@@ -242,20 +235,43 @@ mod tests {
                 r.messages.push(("k".into(), s.clone()));
             }
             let written = msg(&mut r, &[("k", new.clone())], keep, None);
-            assert_eq!(!written.is_empty(), want, "{stored:?} then {new:?} under {keep}");
+            assert_eq!(
+                !written.is_empty(),
+                want,
+                "{stored:?} then {new:?} under {keep}"
+            );
         }
     }
 
     #[test]
     fn a_leader_gates_the_whole_batch() {
         let mut r = rec();
-        msg(&mut r, &[("loss", 1.0.into()), ("acc", 0.5.into())], Keep::Latest, None);
+        msg(
+            &mut r,
+            &[("loss", 1.0.into()), ("acc", 0.5.into())],
+            Keep::Latest,
+            None,
+        );
         // the leader loses: nothing is written, even acc, which would win alone
-        let w = msg(&mut r, &[("loss", 2.0.into()), ("acc", 0.1.into())], Keep::Min, Some("loss"));
+        let w = msg(
+            &mut r,
+            &[("loss", 2.0.into()), ("acc", 0.1.into())],
+            Keep::Min,
+            Some("loss"),
+        );
         assert!(w.is_empty());
         assert_eq!(r.messages, m(&[("loss", 1.0.into()), ("acc", 0.5.into())]));
         // the leader wins: everything is written, even acc, which would lose alone
-        let w = msg(&mut r, &[("loss", 1.0.into()), ("acc", 0.9.into()), ("step", 3.into())], Keep::Min, Some("loss"));
+        let w = msg(
+            &mut r,
+            &[
+                ("loss", 1.0.into()),
+                ("acc", 0.9.into()),
+                ("step", 3.into()),
+            ],
+            Keep::Min,
+            Some("loss"),
+        );
         assert_eq!(w, ["loss", "acc", "step"]);
         assert_eq!(r.message_value("acc"), Some(&Value::Float(0.9)));
     }
@@ -265,7 +281,10 @@ mod tests {
         let mut r = rec();
         let err = r.message(&m(&[("acc", 1.into())]), Keep::Min, Some("loss"));
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(msg.contains("leader `loss`") && msg.contains("acc"), "{msg}");
+        assert!(
+            msg.contains("leader `loss`") && msg.contains("acc"),
+            "{msg}"
+        );
         assert!(r.messages.is_empty());
     }
 
@@ -310,7 +329,12 @@ mod tests {
     #[test]
     fn runs_start_only_from_runnable_statuses_and_stamp_times() {
         let mut r = rec();
-        assert!(matches!(r.start_run(false), Err(RecordError::NotRunnable { status: Status::Default })));
+        assert!(matches!(
+            r.start_run(false),
+            Err(RecordError::NotRunnable {
+                status: Status::Default
+            })
+        ));
         r.status = Status::Stopped;
         assert!(r.start_run(false).is_err());
         assert!(r.start_run(true).is_ok());

@@ -77,7 +77,10 @@ impl Drop for FileLock {
 
 /// `params.yml` -> `params.yml.lock`.
 pub fn lock_path(target: &Path) -> PathBuf {
-    let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = target
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".lock");
     target.with_file_name(name)
 }
@@ -85,12 +88,18 @@ pub fn lock_path(target: &Path) -> PathBuf {
 fn temp_path(target: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     target.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
 fn pause_before_rename() {
-    if let Some(ms) = std::env::var(PAUSE_BEFORE_RENAME_ENV).ok().and_then(|s| s.parse::<u64>().ok()) {
+    if let Some(ms) = std::env::var(PAUSE_BEFORE_RENAME_ENV)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
         std::thread::sleep(Duration::from_millis(ms));
     }
 }
@@ -107,10 +116,12 @@ pub fn atomic_write(path: &Path, bytes: &[u8], opts: WriteOpts, mode: Option<u32
             .create_new(true)
             .open(&tmp)
             .map_err(|e| RecordError::io("create", &tmp, e))?;
-        f.write_all(bytes).map_err(|e| RecordError::io("write", &tmp, e))?;
+        f.write_all(bytes)
+            .map_err(|e| RecordError::io("write", &tmp, e))?;
         set_mode(&f, &tmp, mode)?;
         if opts.durable {
-            f.sync_all().map_err(|e| RecordError::io("fsync", &tmp, e))?;
+            f.sync_all()
+                .map_err(|e| RecordError::io("fsync", &tmp, e))?;
         }
         drop(f);
         pause_before_rename();
@@ -150,7 +161,8 @@ fn sync_dir(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         let d = File::open(dir).map_err(|e| RecordError::io("open the folder", dir, e))?;
-        d.sync_all().map_err(|e| RecordError::io("fsync the folder", dir, e))?;
+        d.sync_all()
+            .map_err(|e| RecordError::io("fsync the folder", dir, e))?;
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -189,6 +201,52 @@ pub fn update_text<T, E: From<RecordError>>(
     Ok(out)
 }
 
+/// What identifies one version of a file: a writer that replaces it (atomic rename: a new
+/// inode) or edits it in place (new mtime/ctime in nanoseconds) changes it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+fn fingerprint(path: &Path) -> Option<Fingerprint> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).ok()?;
+    Some(Fingerprint {
+        dev: m.dev(),
+        ino: m.ino(),
+        size: m.size(),
+        mtime: (m.mtime(), m.mtime_nsec()),
+        ctime: (m.ctime(), m.ctime_nsec()),
+    })
+}
+
+type Cache = std::collections::HashMap<PathBuf, (Fingerprint, Record)>;
+static LAST_WRITTEN: std::sync::Mutex<Option<Cache>> = std::sync::Mutex::new(None);
+
+/// The record this process last wrote to `path`, if the file is still exactly that
+/// version: it saves re-parsing params.yml on every message of a running experiment.
+/// Called under the record's lock, so nobody can replace the file meanwhile.
+fn cached(path: &Path) -> Option<Record> {
+    let now = fingerprint(path)?;
+    let guard = LAST_WRITTEN.lock().ok()?;
+    let (fp, rec) = guard.as_ref()?.get(path)?;
+    (*fp == now).then(|| rec.clone())
+}
+
+fn remember(path: &Path, rec: Record) {
+    if let (Some(fp), Ok(mut guard)) = (fingerprint(path), LAST_WRITTEN.lock()) {
+        let cache = guard.get_or_insert_with(Cache::new);
+        if cache.len() > 64 {
+            cache.clear();
+        }
+        cache.insert(path.to_path_buf(), (fp, rec));
+    }
+}
+
 /// Reading and writing one experiment's params.yml safely.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordFile;
@@ -214,10 +272,14 @@ impl RecordFile {
         f: impl FnOnce(&mut Record) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let _lock = FileLock::exclusive(path)?;
-        let mut rec = Record::load(path)?;
+        let mut rec = match cached(path) {
+            Some(rec) => rec,
+            None => Record::load(path)?,
+        };
         let out = f(&mut rec)?;
         let text = rec.to_yaml()?;
         atomic_write(path, text.as_bytes(), opts, None)?;
+        remember(path, rec);
         Ok(out)
     }
 
@@ -227,7 +289,9 @@ impl RecordFile {
         let _lock = FileLock::exclusive(path)?;
         if path.exists() {
             return Err(RecordError::Exists {
-                path: path.parent().map_or_else(|| path.to_path_buf(), Path::to_path_buf),
+                path: path
+                    .parent()
+                    .map_or_else(|| path.to_path_buf(), Path::to_path_buf),
             });
         }
         atomic_write(path, record.to_yaml()?.as_bytes(), opts, None)
@@ -250,7 +314,10 @@ mod tests {
     fn update_rereads_applies_and_writes_back() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| RecordError::io("tempdir", "/tmp", e))?;
         let path = RecordFile::path_in(dir.path());
-        let rec = Record { root: Some(dir.path().display().to_string()), ..Record::default() };
+        let rec = Record {
+            root: Some(dir.path().display().to_string()),
+            ..Record::default()
+        };
         RecordFile::write_new(&path, &rec, WriteOpts::default())?;
         assert!(matches!(
             RecordFile::write_new(&path, &rec, WriteOpts::default()),
@@ -260,7 +327,10 @@ mod tests {
             RecordFile::update(&path, WriteOpts { durable }, |r| {
                 r.message(&[("k".to_owned(), Value::Int(i))], Keep::Latest, None)
             })?;
-            assert_eq!(RecordFile::load(&path)?.message_value("k"), Some(&Value::Int(i)));
+            assert_eq!(
+                RecordFile::load(&path)?.message_value("k"),
+                Some(&Value::Int(i))
+            );
         }
         // a failing closure writes nothing
         let before = fs::read_to_string(&path).map_err(|e| RecordError::io("read", &path, e))?;
@@ -287,16 +357,21 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| RecordError::io("tempdir", "/tmp", e))?;
         let p = dir.path().join("script.sh");
         write_script(&p, "#!/bin/bash\necho hi", WriteOpts::default())?;
-        let mode = fs::metadata(&p).map_err(|e| RecordError::io("stat", &p, e))?.permissions().mode();
+        let mode = fs::metadata(&p)
+            .map_err(|e| RecordError::io("stat", &p, e))?
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o755);
         Ok(())
     }
 
     #[test]
     fn a_missing_params_file_is_an_error_naming_it() {
-        let err = RecordFile::update(Path::new("/nonexistent-xmen/params.yml"), WriteOpts::default(), |_| {
-            Ok::<_, RecordError>(())
-        });
+        let err = RecordFile::update(
+            Path::new("/nonexistent-xmen/params.yml"),
+            WriteOpts::default(),
+            |_| Ok::<_, RecordError>(()),
+        );
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains("/nonexistent-xmen/params.yml"), "{msg}");
     }

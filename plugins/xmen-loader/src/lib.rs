@@ -86,7 +86,9 @@ impl Loader {
                     Some(h) => format!("{}; {h}", e.message),
                     None => e.message,
                 },
-                abi::CallFailure::Panic(p) => p,
+                abi::CallFailure::Panic(p) => format!(
+                    "{p}; a panic is a bug in the hook library: report it to its authors, or remove the hook from the configuration"
+                ),
             },
         })?;
         Ok(HookSlot::library(name, spec, hook))

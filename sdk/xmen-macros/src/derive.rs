@@ -177,8 +177,8 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     }
                 });
                 for (k, _) in defaults {
-                    let k = k.to_string();
-                    checks.push(quote_spanned! {k.span()=> #p::check_override(#part.decls, #k, #name, #fname); });
+                    let key = k.to_string();
+                    checks.push(quote_spanned! {k.span()=> #p::check_override(#part.decls, #key, #name, #fname); });
                 }
                 values.push(quote! { __out.extend((#part.values)(&self.#fid)); });
                 sets.push(quote! {

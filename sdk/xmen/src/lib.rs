@@ -100,9 +100,22 @@ pub mod hooks {
     }
 }
 
+#[cfg(feature = "experiment")]
+pub mod experiment;
+#[cfg(feature = "experiment")]
+pub use experiment::{
+    experiment, main, main_with_args, Experiment, ExperimentError, ParamError, ParamInfo, ParamValue, Parameters,
+    Root, RunResult,
+};
+/// `#[derive(Experiment)]`: see the [`Parameters`] trait for the attributes.
+#[cfg(feature = "experiment")]
+pub use xmen_macros::Experiment;
+
 #[doc(hidden)]
 pub mod __private {
     pub use xmen_core;
+    #[cfg(feature = "experiment")]
+    pub use crate::experiment::private::*;
 }
 
 /// The README's code blocks, compiled as doc tests.

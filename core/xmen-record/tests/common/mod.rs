@@ -8,12 +8,14 @@ use std::process::Command;
 /// ruamel.yaml. Without one, the test must not pass silently in CI: `CI=true` makes this panic;
 /// elsewhere a skip note is printed and `None` returned.
 pub fn python_with_ruamel() -> Option<PathBuf> {
-    let found = std::env::var_os("XMEN_PYTHON").map(PathBuf::from).filter(|py| {
-        Command::new(py)
-            .args(["-c", "import ruamel.yaml"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
+    let found = std::env::var_os("XMEN_PYTHON")
+        .map(PathBuf::from)
+        .filter(|py| {
+            Command::new(py)
+                .args(["-c", "import ruamel.yaml"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
     if found.is_none() {
         let why = "XMEN_PYTHON is unset or its Python cannot import ruamel.yaml";
         if std::env::var("CI").is_ok_and(|v| v == "true") {

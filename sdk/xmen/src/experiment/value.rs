@@ -239,7 +239,7 @@ impl<T: ParamValue> ParamValue for Vec<T> {
     }
 }
 
-fn map_entries<'a>(v: &'a Value) -> Result<&'a [(String, Value)], ParamError> {
+fn map_entries(v: &Value) -> Result<&[(String, Value)], ParamError> {
     match v {
         Value::Map(m) => Ok(m),
         _ => Err(ParamError::mismatch("map", v)),

@@ -1,0 +1,2 @@
+//! Placeholder until the list bench lands.
+fn main() {}

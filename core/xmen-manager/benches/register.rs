@@ -1,0 +1,84 @@
+//! `xmen register` of a 1,000-run sweep (issue target: <= 0.3 s; the original took 5.4 s).
+//!
+//! Run with `cargo bench -p xmen-manager --bench register`. Each sample registers the sweep
+//! `{lr: 10 values, epochs: 10 values, name: 10 values}` into a fresh set in a temporary folder
+//! (the set's creation is not timed), writing 1,000 folders with params.yml and run.sh, one
+//! experiment.yml and one update of the global `linked` list.
+
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use xmen_manager::{init, register, InitOpts, InitSource, RegisterOpts, Sweep};
+
+const DEFAULTS: &str = "_created: 8/2/2021
+_version:
+  path: /bin/true
+_meta: {}
+lr: 0.001 # lr: float=0.001 ~ The learning rate
+epochs: 10 # epochs: int=10 ~ Passes over the data
+name: dog # name: str='dog' ~ A name
+opt: # opt: dict ~ Optimiser options
+  beta: 0.9
+  eps: 1.0e-08
+sizes: [3, 4]
+";
+
+const SWEEP: &str = "{lr: 1e-1 | 1e-2 | 1e-3 | 1e-4 | 1e-5 | 2e-1 | 2e-2 | 2e-3 | 2e-4 | 2e-5, \
+                     epochs: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10, \
+                     name: a | b | c | d | e | f | g | h | i | j}";
+
+fn new_set(base: &Path, i: usize) -> std::path::PathBuf {
+    let src = base.join("src");
+    let _ = std::fs::create_dir_all(&src);
+    let _ = std::fs::write(src.join("defaults.yml"), DEFAULTS);
+    let _ = std::fs::write(src.join("script.sh"), "#!/bin/bash\necho ${1}\n");
+    let root = base.join(format!("set{i}"));
+    let opts = InitOpts {
+        root: root.clone(),
+        source: InitSource::Files { defaults: Some(src.join("defaults.yml")), script: Some(src.join("script.sh")) },
+        purpose: "bench".into(),
+        kind: None,
+    };
+    if let Err(e) = init(&opts) {
+        panic!("init: {e}");
+    }
+    root
+}
+
+fn bench(c: &mut Criterion) {
+    let tmp = match tempfile::tempdir() {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let base = tmp.path().to_path_buf();
+    let cfg = base.join("cfg");
+    let sweep: Sweep = match SWEEP.parse() {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let mut i = 0;
+    let mut group = c.benchmark_group("register");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.bench_function("1000-run sweep", |b| {
+        b.iter_batched(
+            || {
+                i += 1;
+                new_set(&base, i)
+            },
+            |root| {
+                let mut opts = RegisterOpts::new(&root, &cfg);
+                opts.sweep = Some(sweep.clone());
+                match register(&opts) {
+                    Ok(r) => assert_eq!(r.folders.len(), 1000),
+                    Err(e) => panic!("register: {e}"),
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

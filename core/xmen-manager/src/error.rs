@@ -1,0 +1,220 @@
+//! The one error type of the set manager.
+//!
+//! Every variant carries its input (the folder, the file, the pattern, the value) and its
+//! message says what was wrong, where, and how to fix it.
+
+use std::io;
+use std::path::PathBuf;
+
+use xmen_record::RecordError;
+
+use crate::sweep::SweepError;
+
+/// What went wrong while managing an experiment set.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManagerError {
+    /// A record, the global configuration or a YAML file could not be read or written.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+
+    /// A sweep string (`register -u`) is malformed or does not fit the defaults.
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
+
+    /// A filesystem operation failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What we were doing.
+        action: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The folder is not an experiment set: one of its three files is missing.
+    #[error(
+        "{} is not an experiment set: {} is missing (a set holds experiment.yml, defaults.yml and script.sh); \
+         create one with `xmen init` (see `xmen init --help`) or point `-r/--root` at a set",
+        root.display(),
+        missing.display()
+    )]
+    NotASet {
+        /// The folder that was given.
+        root: PathBuf,
+        /// The first required file that is missing.
+        missing: PathBuf,
+    },
+
+    /// `xmen init` on a folder that already holds experiment.yml (checked before anything is
+    /// written: defect B22).
+    #[error(
+        "{} is already an experiment set ({} exists); to re-initialise it remove experiment.yml first",
+        root.display(),
+        file.display()
+    )]
+    AlreadyInitialised {
+        /// The set root.
+        root: PathBuf,
+        /// Its experiment.yml.
+        file: PathBuf,
+    },
+
+    /// A file `xmen init` needs does not exist.
+    #[error("{what} {} does not exist; {hint}", path.display())]
+    MissingFile {
+        /// What the file is (`the defaults file`, `the script`).
+        what: &'static str,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// How to provide it.
+        hint: String,
+    },
+
+    /// experiment.yml holds something unexpected.
+    #[error("{}: {message}", path.display())]
+    SetFile {
+        /// The experiment.yml.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// The set was moved or copied and experiment.yml still names the old place.
+    #[error(
+        "the experiment set at {} was moved: its experiment.yml still says it lives at {}; \
+         run `xmen relink -r {}` to rewrite its paths",
+        root.display(),
+        recorded.display(),
+        root.display()
+    )]
+    Moved {
+        /// Where the set is now.
+        root: PathBuf,
+        /// Where experiment.yml says it is.
+        recorded: PathBuf,
+    },
+
+    /// A glob pattern could not be compiled.
+    #[error("invalid pattern `{pattern}`: {message}; escape glob characters with a backslash (`\\[`) or give the exact folder name")]
+    Pattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What the glob parser said.
+        message: String,
+    },
+
+    /// A pattern matched no managed experiment.
+    #[error(
+        "no managed experiment of the set {} matches `{pattern}` ({managed} managed{}); \
+         patterns are unix globs over the experiment folder names, e.g. `'*'` or `'lr=0.01*'`",
+        root.display(),
+        sample_text(sample)
+    )]
+    NoMatch {
+        /// The pattern.
+        pattern: String,
+        /// The set root.
+        root: PathBuf,
+        /// How many experiments the set manages.
+        managed: usize,
+        /// A few managed names, to show what patterns can match.
+        sample: Vec<String>,
+    },
+
+    /// A folder name made from overrides (or given with `-n`) cannot be used.
+    #[error("the experiment folder name `{name}` {reason}; give another name with `-n/--name`")]
+    BadName {
+        /// The name.
+        name: String,
+        /// Why it cannot be used.
+        reason: &'static str,
+    },
+
+    /// `name`, `name_1` ... `name_99` are all taken (spec §3.6).
+    #[error(
+        "the folders {name}, {name}_1 ... {name}_99 already exist in {}: the number of experiments allowed \
+         with the same overrides is limited to 100; give another name with `-n/--name`",
+        root.display()
+    )]
+    NameTaken {
+        /// The base name.
+        name: String,
+        /// The set root.
+        root: PathBuf,
+    },
+
+    /// Registration was given neither a name nor overrides.
+    #[error("nothing to register: give a sweep with `-u/--updates` (e.g. `-u \"{{lr: 0.1 | 0.01}}\"`), a name with `-n/--name`, or both")]
+    NothingToRegister,
+
+    /// An experiment name is not in the registry.
+    #[error("no experiment named `{name}` is registered{}; add it with `xmen experiments --add {name} PATH`", known_text(known))]
+    UnknownExperiment {
+        /// The name that was given.
+        name: String,
+        /// The registered names.
+        known: Vec<String>,
+    },
+
+    /// A program to run (an experiment binary or a launcher) cannot be used.
+    #[error("cannot run `{program}`: {reason}")]
+    Program {
+        /// The program as given.
+        program: String,
+        /// Why it cannot run, and the fix.
+        reason: String,
+    },
+
+    /// A child process failed.
+    #[error("`{command}` failed ({status}){hint}")]
+    Child {
+        /// The command line.
+        command: String,
+        /// How it ended.
+        status: String,
+        /// What to check.
+        hint: String,
+    },
+
+    /// Several experiments failed independently; every failure is listed.
+    #[error("{} of {total} experiments failed:\n{}", errors.len(), list_errors(errors))]
+    Partial {
+        /// How many were attempted.
+        total: usize,
+        /// Each failure, naming its experiment.
+        errors: Vec<ManagerError>,
+    },
+}
+
+fn sample_text(sample: &[String]) -> String {
+    if sample.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", sample.join(", "))
+    }
+}
+
+fn known_text(known: &[String]) -> String {
+    if known.is_empty() {
+        " (none is registered)".to_owned()
+    } else {
+        format!(" (registered: {})", known.join(", "))
+    }
+}
+
+fn list_errors(errors: &[ManagerError]) -> String {
+    errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
+}
+
+impl ManagerError {
+    /// Wrap an I/O error with the action and the path it was done to.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> ManagerError {
+        ManagerError::Io { action, path: path.into(), source }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = ManagerError> = std::result::Result<T, E>;

@@ -1,0 +1,366 @@
+//! `xmen list` (spec §4.10): the linked experiments as a filtered, flattened table.
+//!
+//! **Key design choice: a warm listing never parses YAML.** Every params.yml is flattened once
+//! into a compact binary row kept in a rebuildable index (`$XMEN/cache/list-index.bin`, see
+//! [`index`]); later listings stat the files, reuse the rows whose stamp is unchanged and
+//! decode only the cells of the columns the filters keep. The YAML files stay the source of
+//! truth: a file whose size, mtime, ctime or inode changed, or that changed too recently to
+//! trust its timestamps, is parsed again.
+//!
+//! The pipeline: [`select`] picks folders from the global configuration's `linked` list (a
+//! prefix regex, a path or a glob; duplicates once), [`index::load_rows`] gives their rows,
+//! [`build_table`] applies the `--type` filter and the `-f` filters (spec §4.10.2) and orders
+//! and names the columns, and [`render`] prints the table as text, CSV, JSON or notebook
+//! summaries. [`show`] prints one record (spec §1.13).
+
+mod codec;
+pub mod columns;
+pub mod filter;
+pub mod index;
+pub mod render;
+pub mod select;
+pub mod show;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use xmen_core::Value;
+
+pub use columns::{column_rank, display_name, flatten_record, order_columns};
+pub use filter::{Filter, FilterError, Op};
+pub use index::{IndexOptions, IndexStats, ERROR_KEY, UNREADABLE};
+pub use render::{render_csv, render_json, render_notebook, render_text, RenderOptions};
+pub use select::{select, Selection};
+
+/// `-d`: timestamp columns.
+pub const DISPLAY_DATE: &str = "_timestamps|_created";
+/// `-s`: the status column.
+pub const DISPLAY_STATUS: &str = "_status$";
+/// `-P`: the purpose column.
+pub const DISPLAY_PURPOSE: &str = "_purpose$";
+/// `-v`: version columns.
+pub const DISPLAY_VERSION: &str = "_version";
+/// `-m`: the Monitor's summary messages.
+pub const DISPLAY_MESSAGES: &str = "_messages_(last$|e$|s$|wall$|end$|next$|.*step$|.*load$)";
+/// `-M`: the basic meta columns.
+pub const DISPLAY_META: &str = "_meta_(root$|name$|mac$|host$|user$|home$)";
+/// The filters `-N` adds.
+pub const NOTEBOOK_FILTERS: [&str; 4] = ["_notes", "_created|_timestamps", "_purpose", "_version"];
+
+/// A `--sort` request: a column by displayed or flattened name; a leading `-` sorts
+/// descending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SortKey {
+    /// The column (`lr`, `status`, `_status`, `loss`...).
+    pub column: String,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl std::str::FromStr for SortKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<SortKey, Self::Err> {
+        Ok(match s.strip_prefix('-') {
+            Some(c) => SortKey { column: c.to_owned(), descending: true },
+            None => SortKey { column: s.to_owned(), descending: false },
+        })
+    }
+}
+
+/// A validated listing request (everything but which folders).
+#[derive(Clone, Debug, Default)]
+pub struct ListSpec {
+    /// All filters in order: `_root`, `_name`, the display toggles, then `-f` (spec §4.10.2).
+    pub filters: Vec<Filter>,
+    /// `--type`: keep experiments of these types (any of them); empty keeps all.
+    pub types: Vec<String>,
+    /// `--sort`.
+    pub sort: Option<SortKey>,
+}
+
+impl ListSpec {
+    /// The filter list of spec §4.10.2 step 2: `_root`, `_name`, the given display toggles
+    /// (regexes; an unset toggle matches no column), then `user` filters as typed.
+    pub fn new(toggles: &[&str], user: &[String]) -> Result<ListSpec, FilterError> {
+        let mut filters = vec![Filter::column("_root")?, Filter::column("_name")?];
+        for t in toggles {
+            filters.push(Filter::column(t)?);
+        }
+        for f in user {
+            filters.push(f.parse()?);
+        }
+        Ok(ListSpec { filters, types: Vec::new(), sort: None })
+    }
+}
+
+/// What can stop a listing once the request is valid.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ListError {
+    /// `--sort` names a column the table does not have.
+    #[error("cannot sort by `{column}`: no such column; the columns are: {}; add it with -f \"{column}\" if it is hidden", available.join(", "))]
+    UnknownSortColumn {
+        /// The requested column.
+        column: String,
+        /// The displayed columns.
+        available: Vec<String>,
+    },
+}
+
+/// One column: its flattened key and displayed name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// The flattened key (`_version_git_commit`).
+    pub key: String,
+    /// The displayed name (`git_commit`).
+    pub name: String,
+}
+
+/// One row of the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The row's label: its position among the listed folders, kept through filtering and
+    /// sorting as pandas keeps a frame's index.
+    pub index: usize,
+    /// The experiment folder.
+    pub folder: String,
+    /// One cell per column; `None` where the record has no such key.
+    pub cells: Vec<Option<Value>>,
+    /// Why the params.yml could not be read (file and reason), when it could not.
+    pub unreadable: Option<String>,
+}
+
+/// The table of a listing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    /// The columns, in display order.
+    pub columns: Vec<Column>,
+    /// The rows, in linked order (or sorted).
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// The position of the column with flattened key `key`.
+    pub fn column(&self, key: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.key == key)
+    }
+
+    /// The cell of `row` in the column with flattened key `key`.
+    pub fn cell<'a>(&self, row: &'a Row, key: &str) -> Option<&'a Value> {
+        self.column(key).and_then(|i| row.cells.get(i)?.as_ref())
+    }
+}
+
+/// A finished listing.
+#[derive(Debug)]
+pub struct Listing {
+    /// The table.
+    pub table: Table,
+    /// How many folders were read (before `--type` and the row filters).
+    pub read: usize,
+    /// How the index was used.
+    pub stats: IndexStats,
+}
+
+/// List `folders` (experiment folders, in order) through the index at `index` (none: parse
+/// every file and write nothing). `linked` is the whole `linked` list, used to prune the
+/// index.
+pub fn list(
+    folders: &[String],
+    linked: &[String],
+    spec: &ListSpec,
+    index: Option<&Path>,
+    opts: IndexOptions,
+) -> Result<Listing, ListError> {
+    let rows = index::load_rows(folders, linked, index, opts);
+    let table = build_table(&rows, spec)?;
+    Ok(Listing { table, read: rows.rows().len(), stats: rows.stats.clone() })
+}
+
+/// The types an experiment answers to for `--type`.
+fn type_names(cells: &HashMap<&str, &Value>, set_type: Option<&str>) -> Vec<String> {
+    let s = |k: &str| match cells.get(k) {
+        Some(Value::Str(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    let mut names: Vec<String> = set_type.map(str::to_owned).into_iter().collect();
+    let (module, class) = (s("_version_module"), s("_version_class"));
+    if let (Some(m), Some(c)) = (&module, &class) {
+        names.push(format!("{m}.{c}"));
+    }
+    names.extend(module);
+    names.extend(class);
+    names.extend(s("_version_crate"));
+    names
+}
+
+/// The `type` of the set a folder belongs to, from `{parent}/experiment.yml`.
+fn set_type(folder: &str, cache: &mut HashMap<String, Option<String>>) -> Option<String> {
+    let parent = Path::new(folder).parent()?.display().to_string();
+    cache
+        .entry(parent)
+        .or_insert_with_key(|parent| {
+            let path = Path::new(parent).join("experiment.yml");
+            let text = std::fs::read_to_string(&path).ok()?;
+            match xmen_record::yaml::parse(&text, &path).ok()? {
+                Value::Map(m) => m.into_iter().find(|(k, _)| k == "type").and_then(|(_, v)| match v {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                }),
+                _ => None,
+            }
+        })
+        .clone()
+}
+
+/// Order of values for `--sort`: comparable values by Python's rules, otherwise numbers before
+/// strings before anything else; missing cells last.
+fn sort_cmp(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let rank = |v: &Value| match v {
+        Value::Bool(_) | Value::Int(_) | Value::Float(_) => 0,
+        Value::Str(_) => 1,
+        _ => 2,
+    };
+    match (a, b) {
+        (None | Some(Value::None), None | Some(Value::None)) => Ordering::Equal,
+        (None | Some(Value::None), _) => Ordering::Greater,
+        (_, None | Some(Value::None)) => Ordering::Less,
+        (Some(x), Some(y)) => filter::py_cmp(x, y).unwrap_or_else(|| rank(x).cmp(&rank(y))),
+    }
+}
+
+/// Build the table of spec §4.10.2 from encoded rows: `--type`, then column selection and
+/// row predicates, then column order and names, then `--sort`.
+///
+/// Unreadable rows are never filtered out (nothing can be evaluated on them) and bring the
+/// `status` and `error` columns with them.
+pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListError> {
+    let keys = rows.keys();
+    // Which key ids the filters keep (spec step 3); slurm fields outside the list never show.
+    let kept: Vec<bool> = keys
+        .iter()
+        .map(|k| display_name(k).is_some() && spec.filters.iter().any(|f| f.matches(k)))
+        .collect();
+    let sort_ids: Vec<bool> = match &spec.sort {
+        Some(s) => keys.iter().map(|k| *k == s.column || display_name(k).as_deref() == Some(&s.column)).collect(),
+        None => vec![false; keys.len()],
+    };
+    const EXTRA: [&str; 6] = ["_root", "_status", ERROR_KEY, "_version_module", "_version_class", "_version_crate"];
+    let extra: Vec<bool> = keys.iter().map(|k| EXTRA.contains(&k.as_str())).collect();
+    let wanted = |id: u32| {
+        let i = id as usize;
+        kept.get(i).copied().unwrap_or(false) || extra.get(i).copied().unwrap_or(false) || sort_ids.get(i).copied().unwrap_or(false)
+    };
+
+    // Decode the wanted cells and apply --type.
+    let mut set_types = HashMap::new();
+    let mut decoded: Vec<(usize, &index::RawRow, Vec<(u32, Value)>)> = Vec::with_capacity(rows.rows().len());
+    for (label, raw) in rows.rows().iter().enumerate() {
+        let cells = rows.cells(raw, wanted);
+        if !spec.types.is_empty() && raw.unreadable.is_none() {
+            let by_key: HashMap<&str, &Value> = cells.iter().map(|(id, v)| (keys[*id as usize].as_str(), v)).collect();
+            let st = set_type(&raw.folder, &mut set_types);
+            let names = type_names(&by_key, st.as_deref());
+            if !names.iter().any(|n| spec.types.contains(n)) {
+                continue;
+            }
+        }
+        decoded.push((label, raw, cells));
+    }
+
+    // Row predicates (spec step 4) over the columns the remaining rows have.
+    let mut present = vec![false; keys.len()];
+    for (_, _, cells) in &decoded {
+        for (id, _) in cells {
+            present[*id as usize] = true;
+        }
+    }
+    let predicates: Vec<(&Filter, Vec<u32>)> = spec
+        .filters
+        .iter()
+        .filter(|f| f.condition().is_some())
+        .map(|f| {
+            let ids = (0..keys.len()).filter(|&i| present[i] && kept[i] && f.matches(&keys[i])).map(|i| i as u32).collect();
+            (f, ids)
+        })
+        .collect();
+    decoded.retain(|(_, raw, cells)| {
+        raw.unreadable.is_some()
+            || predicates.iter().all(|(f, ids)| {
+                ids.iter().all(|id| f.holds(cells.iter().find(|(c, _)| c == id).map(|(_, v)| v)))
+            })
+    });
+
+    // Columns: the kept keys of the remaining rows in first-seen order, then grouped.
+    let any_unreadable = decoded.iter().any(|(_, raw, _)| raw.unreadable.is_some());
+    let mut seen = vec![false; keys.len()];
+    let mut order: Vec<u32> = Vec::new();
+    for (_, _, cells) in &decoded {
+        for (id, _) in cells {
+            let i = *id as usize;
+            let show = kept[i] || (any_unreadable && (keys[i] == "_status" || keys[i] == ERROR_KEY));
+            if show && !seen[i] {
+                seen[i] = true;
+                order.push(*id);
+            }
+        }
+    }
+    // A stable sort: first-seen order inside each group.
+    order.sort_by_key(|id| columns::column_rank(&keys[*id as usize]));
+    let mut slot = vec![usize::MAX; keys.len()];
+    for (pos, id) in order.iter().enumerate() {
+        slot[*id as usize] = pos;
+    }
+    let columns: Vec<Column> = order
+        .iter()
+        .map(|id| {
+            let key = keys[*id as usize].clone();
+            let name = display_name(&key).unwrap_or_else(|| key.clone());
+            Column { key, name }
+        })
+        .collect();
+
+    let mut sort_values: Vec<Option<Value>> = Vec::new();
+    let mut table_rows: Vec<Row> = Vec::with_capacity(decoded.len());
+    for (label, raw, cells) in decoded {
+        let mut row = vec![None; columns.len()];
+        let mut sort_value = None;
+        for (id, v) in cells {
+            let i = id as usize;
+            if sort_ids[i] && sort_value.is_none() {
+                sort_value = Some(v.clone());
+            }
+            if slot[i] != usize::MAX {
+                row[slot[i]] = Some(v);
+            }
+        }
+        sort_values.push(sort_value);
+        table_rows.push(Row { index: label, folder: raw.folder.clone(), cells: row, unreadable: raw.unreadable.clone() });
+    }
+
+    if let Some(sort) = &spec.sort {
+        if !sort_ids.iter().any(|b| *b) {
+            return Err(ListError::UnknownSortColumn {
+                column: sort.column.clone(),
+                available: columns.iter().map(|c| c.name.clone()).collect(),
+            });
+        }
+        let mut idx: Vec<usize> = (0..table_rows.len()).collect();
+        idx.sort_by(|&a, &b| {
+            let o = sort_cmp(sort_values[a].as_ref(), sort_values[b].as_ref());
+            if sort.descending && sort_values[a].is_some() && sort_values[b].is_some() {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+        let mut taken: Vec<Option<Row>> = table_rows.into_iter().map(Some).collect();
+        table_rows = idx.into_iter().filter_map(|i| taken[i].take()).collect();
+    }
+    Ok(Table { columns, rows: table_rows })
+}
+
+#[cfg(test)]
+mod tests;

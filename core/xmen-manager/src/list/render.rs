@@ -1,0 +1,363 @@
+//! Printing a [`Table`]: the pandas-style text table, CSV, JSON and notebook mode (spec
+//! §4.10.2 step 7, §4.10.4).
+//!
+//! The text layout copies pandas' `DataFrame.to_string`: a left-aligned index column, then
+//! every column right-aligned to the widest of its header and its cells, each cell preceded by
+//! a space and columns joined by another (two spaces between columns, one next to a column of
+//! empty cells). Cells are Python's `str()` of the value, empty for missing or null values.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use xmen_core::pyfmt;
+use xmen_core::Value;
+
+use super::{Row, Table, ERROR_KEY};
+
+/// How to print the text table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Longer cells are cut to this many characters, ending in `...`.
+    pub max_width: usize,
+    /// Show at most this many rows: the first and last halves around a `...` row, as pandas
+    /// does; `None` shows all.
+    pub max_rows: Option<usize>,
+    /// Colour the status (and unreadable rows) with ANSI codes.
+    pub colour: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions { max_width: 60, max_rows: None, colour: false }
+    }
+}
+
+/// A cell's text: Python's `str()`, empty for missing or null; line breaks shown as `\n`.
+pub fn cell_text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::None) => String::new(),
+        Some(Value::Str(s)) if !s.contains(['\n', '\r']) => s.clone(),
+        Some(v) => pyfmt::str_of(v).replace('\n', "\\n").replace('\r', "\\r"),
+    }
+}
+
+/// Cut `text` to `max` characters, the last three being `...`.
+pub fn truncate(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let keep = max.saturating_sub(3);
+    let mut out: String = text.chars().take(keep).collect();
+    out.push_str(&"..."[..max.min(3)]);
+    out
+}
+
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn status_colour(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "finished" => "32",
+        "running" => "33",
+        "error" | super::UNREADABLE => "31",
+        "timeout" | "requeue" => "36",
+        "stopped" => "35",
+        _ => return None,
+    })
+}
+
+/// The text table (without the `Roots relative to` line), ending in a newline.
+pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
+    let total = table.rows.len();
+    let shown: Vec<Option<&Row>> = match opts.max_rows {
+        Some(max) if total > max => {
+            let head = max.div_ceil(2);
+            let tail = max / 2;
+            let mut v: Vec<Option<&Row>> = table.rows[..head].iter().map(Some).collect();
+            v.push(None);
+            v.extend(table.rows[total - tail..].iter().map(Some));
+            v
+        }
+        _ => table.rows.iter().map(Some).collect(),
+    };
+    let texts: Vec<Option<Vec<String>>> = shown
+        .iter()
+        .map(|r| r.map(|r| r.cells.iter().map(|c| truncate(cell_text(c.as_ref()), opts.max_width)).collect()))
+        .collect();
+    let labels: Vec<String> =
+        shown.iter().map(|r| r.map_or_else(|| "...".to_owned(), |r| r.index.to_string())).collect();
+    let index_w = labels.iter().map(|l| width(l)).max().unwrap_or(0);
+    let widths: Vec<usize> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, col)| {
+            let mut cells = texts.iter().flatten().map(|t| width(&t[c])).max().unwrap_or(0);
+            if shown.len() != total {
+                cells = cells.max(3); // room for the `...` row
+            }
+            width(&col.name).max(cells + 1)
+        })
+        .collect();
+    let status_col = table.column("_status");
+    let error_col = table.column(ERROR_KEY);
+
+    let line_len = index_w + widths.iter().map(|w| w + 1).sum::<usize>() + 1;
+    let mut out = String::with_capacity(line_len * (shown.len() + 1));
+    out.push_str(&" ".repeat(index_w));
+    for (col, w) in table.columns.iter().zip(&widths) {
+        out.push(' ');
+        pad_left(&mut out, &col.name, *w, opts.colour.then_some("1"));
+    }
+    out.push('\n');
+    for (label, text) in labels.iter().zip(&texts) {
+        out.push_str(label);
+        out.push_str(&" ".repeat(index_w - width(label)));
+        match text {
+            Some(cells) => {
+                for (c, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+                    out.push(' ');
+                    let colour = if !opts.colour {
+                        None
+                    } else if Some(c) == status_col {
+                        status_colour(cell)
+                    } else if Some(c) == error_col && !cell.is_empty() {
+                        Some("31")
+                    } else {
+                        None
+                    };
+                    pad_left(&mut out, cell, *w, colour);
+                }
+            }
+            None => {
+                for w in &widths {
+                    out.push(' ');
+                    pad_left(&mut out, "...", *w, None);
+                }
+            }
+        }
+        out.push('\n');
+    }
+    if shown.len() != total {
+        let _ = write!(out, "\n[{total} rows x {} columns]\n", table.columns.len());
+    }
+    out
+}
+
+fn pad_left(out: &mut String, text: &str, w: usize, colour: Option<&str>) {
+    for _ in width(text)..w {
+        out.push(' ');
+    }
+    match colour {
+        Some(code) => {
+            let _ = write!(out, "\x1b[{code}m{text}\x1b[0m");
+        }
+        None => out.push_str(text),
+    }
+}
+
+fn csv_field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// The table as CSV like pandas' `to_csv`: a header with an empty index name, then one line
+/// per row with its index; cells are not truncated.
+pub fn render_csv(table: &Table) -> String {
+    let mut out = String::new();
+    for col in &table.columns {
+        out.push(',');
+        csv_field(&mut out, &col.name);
+    }
+    out.push('\n');
+    for row in &table.rows {
+        let _ = write!(out, "{}", row.index);
+        for cell in &row.cells {
+            out.push(',');
+            let text = match cell {
+                None | Some(Value::None) => String::new(),
+                Some(v) => pyfmt::str_of(v),
+            };
+            csv_field(&mut out, &text);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn json_value(out: &mut String, v: Option<&Value>) {
+    match v {
+        None | Some(Value::None) => out.push_str("null"),
+        Some(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+        Some(Value::Int(i)) => {
+            let _ = write!(out, "{i}");
+        }
+        Some(Value::Float(f)) if f.is_finite() => {
+            let text = pyfmt::str_of(&Value::Float(*f));
+            out.push_str(&text);
+        }
+        Some(Value::Float(_)) => out.push_str("null"),
+        Some(Value::Str(s)) => json_str(out, s),
+        Some(Value::List(items)) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_value(out, Some(item));
+            }
+            out.push(']');
+        }
+        Some(Value::Map(entries)) => {
+            out.push('{');
+            for (i, (k, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_str(out, k);
+                out.push(':');
+                json_value(out, Some(item));
+            }
+            out.push('}');
+        }
+        Some(other) => json_str(out, &pyfmt::str_of(other)),
+    }
+}
+
+/// The table as a JSON array with one object per row, keyed by the displayed column names
+/// (the flattened key where two columns would share a name), missing cells as `null`.
+pub fn render_json(table: &Table) -> String {
+    let mut names: Vec<&str> = Vec::with_capacity(table.columns.len());
+    for col in &table.columns {
+        let clash = names.contains(&col.name.as_str());
+        names.push(if clash { &col.key } else { &col.name });
+    }
+    let mut out = String::from("[");
+    for (r, row) in table.rows.iter().enumerate() {
+        out.push_str(if r == 0 { "\n  {" } else { ",\n  {" });
+        for (c, (name, cell)) in names.iter().zip(&row.cells).enumerate() {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            json_str(&mut out, name);
+            out.push_str(": ");
+            json_value(&mut out, cell.as_ref());
+        }
+        out.push('}');
+    }
+    out.push_str(if table.rows.is_empty() { "]\n" } else { "\n]\n" });
+    out
+}
+
+fn text_of(table: &Table, row: &Row, key: &str) -> Option<String> {
+    match table.cell(row, key) {
+        None | Some(Value::None) => None,
+        Some(v) => Some(cell_text(Some(v))),
+    }
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+/// Notebook mode (`-N`, spec §4.10.4): the rows grouped by set (the parent folder of
+/// `_root`), each with its experiments, the latest timestamp, the distinct git states,
+/// purposes and notes. Distinct values keep their first-seen order.
+pub fn render_notebook(table: &Table) -> String {
+    struct Set {
+        dir: String,
+        names: Vec<String>,
+        last: Vec<String>,
+        git: Vec<String>,
+        purposes: Vec<String>,
+        notes: Vec<String>,
+    }
+    let mut sets: Vec<Set> = Vec::new();
+    for row in &table.rows {
+        let root = text_of(table, row, "_root").unwrap_or_else(|| row.folder.clone());
+        let p = Path::new(&root);
+        let dir = p.parent().map(|d| d.display().to_string()).unwrap_or_default();
+        let mut name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Some(why) = &row.unreadable {
+            name = format!("{name} (unreadable: {why})");
+        }
+        let at = match sets.iter().position(|s| s.dir == dir) {
+            Some(i) => i,
+            None => {
+                sets.push(Set { dir, names: vec![], last: vec![], git: vec![], purposes: vec![], notes: vec![] });
+                sets.len() - 1
+            }
+        };
+        let set = &mut sets[at];
+        set.names.push(name);
+        if let Some(p) = text_of(table, row, "_purpose") {
+            push_unique(&mut set.purposes, p);
+        }
+        if let Some(Value::List(notes)) = table.cell(row, "_notes") {
+            for n in notes {
+                push_unique(&mut set.notes, cell_text(Some(n)));
+            }
+        }
+        let ts = ["_timestamps_last", "_timestamps_registered", "_timestamps_created"]
+            .iter()
+            .find_map(|k| text_of(table, row, k));
+        set.last.extend(ts);
+        let git: Vec<String> = ["_version_git_local", "_version_git_branch", "_version_git_commit"]
+            .iter()
+            .map(|k| text_of(table, row, k).unwrap_or_default())
+            .collect();
+        if git.iter().any(|g| !g.is_empty()) {
+            push_unique(&mut set.git, git.join("\n"));
+        }
+    }
+    let mut out = String::from("\n");
+    for (i, s) in sets.iter().enumerate() {
+        let _ = writeln!(out, "{i}:{}", s.dir);
+        for n in &s.names {
+            let _ = writeln!(out, "  |- {n}");
+        }
+        let _ = writeln!(out, "Last: {}", s.last.iter().max().map_or("", String::as_str));
+        out.push_str("Git:\n");
+        for g in &s.git {
+            for part in g.split('\n') {
+                let _ = writeln!(out, "  {part}");
+            }
+        }
+        out.push_str("Purpose:\n");
+        for p in &s.purposes {
+            let _ = writeln!(out, "  {p}");
+        }
+        out.push_str("Notes:\n");
+        for n in &s.notes {
+            let _ = writeln!(out, "  {n}");
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,149 @@
+//! `xmen note`, `reset`, `unlink`, `clean` and `rm` (spec §4.7-4.9).
+//!
+//! params.yml is only ever changed through the record crate's locked read-modify-write, so a
+//! note or a reset never loses an update a running experiment makes at the same moment.
+//! Destructive operations come in two steps, a plan the command line shows and confirms, then
+//! the execution; nothing managed by a set is deleted by `clean`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use xmen_record::{GlobalConfig, RecordError, RecordFile, Status, WriteOpts};
+
+use crate::error::{ManagerError, Result};
+use crate::select::Pattern;
+use crate::set::ExperimentSet;
+use crate::setfile::EXPERIMENT_FILE;
+
+/// Apply `f` to the params.yml of every experiment `pattern` selects; every failure is
+/// collected ([`ManagerError::Partial`]) rather than stopping at the first.
+fn for_each_record(
+    root: &Path,
+    pattern: &Pattern,
+    mut f: impl FnMut(&mut xmen_record::Record) -> Result<(), RecordError>,
+) -> Result<Vec<PathBuf>> {
+    let set = ExperimentSet::open(root)?;
+    let selected = pattern.select_in(&set)?;
+    let total = selected.len();
+    let mut done = Vec::with_capacity(total);
+    let mut errors = Vec::new();
+    for e in selected {
+        match RecordFile::update(&RecordFile::path_in(&e.path), WriteOpts::default(), &mut f) {
+            Ok(()) => done.push(e.path.clone()),
+            Err(err) => errors.push(ManagerError::from(err)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(done)
+    } else {
+        Err(ManagerError::Partial { total, errors })
+    }
+}
+
+/// `xmen note`: add `message` (trimmed) to the notes of every matching experiment, or with
+/// `remove` delete its exact occurrence. Returns the experiments changed.
+pub fn note(root: &Path, pattern: &Pattern, message: &str, remove: bool) -> Result<Vec<PathBuf>> {
+    let message = message.trim();
+    for_each_record(root, pattern, |r| {
+        r.note(message, remove);
+        Ok(())
+    })
+}
+
+/// `xmen reset`: set the status of every matching experiment (validated by its type: defect
+/// B50). No server is involved, so nothing can crash after the write (B17).
+pub fn reset(root: &Path, pattern: &Pattern, status: Status) -> Result<Vec<PathBuf>> {
+    for_each_record(root, pattern, |r| {
+        r.set_status(status);
+        Ok(())
+    })
+}
+
+/// `xmen unlink`: stop managing the matching experiments (their folders stay; their overrides
+/// leave with them: defect B16). Returns the experiments unlinked.
+pub fn unlink(root: &Path, pattern: &Pattern) -> Result<Vec<PathBuf>> {
+    let set = ExperimentSet::open(root)?;
+    let chosen: HashSet<PathBuf> = pattern.select_in(&set)?.into_iter().map(|e| e.path.clone()).collect();
+    set.update(false, |file| {
+        file.entries.retain(|e| !chosen.contains(&e.path));
+        Ok(())
+    })?;
+    let mut out: Vec<PathBuf> = chosen.into_iter().collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Folders below `dir` holding a params.yml that the set does not manage. Managed experiments
+/// and nested sets (folders with their own experiment.yml) are not entered, so `clean` never
+/// touches another set's experiments.
+fn unmanaged(dir: &Path, managed: &HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| ManagerError::io("list the folder", dir, e))?;
+    let mut subdirs: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    subdirs.sort();
+    for d in subdirs {
+        if managed.contains(&d) || d.join(EXPERIMENT_FILE).exists() {
+            continue;
+        }
+        if RecordFile::path_in(&d).is_file() {
+            out.push(d);
+        } else {
+            unmanaged(&d, managed, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// What `xmen clean` would delete: experiment folders under the root that are no longer managed
+/// (exact paths, resolved against the root, never the cwd: defects B11, B23).
+pub fn clean_plan(root: &Path) -> Result<Vec<PathBuf>> {
+    let set = ExperimentSet::open(root)?;
+    let managed: HashSet<PathBuf> = set.entries().iter().map(|e| e.path.clone()).collect();
+    let mut out = Vec::new();
+    unmanaged(set.root(), &managed, &mut out)?;
+    Ok(out)
+}
+
+/// Delete the folders of a [`clean_plan`], re-checking that each is still unmanaged, then drop
+/// linked entries that no longer exist. Returns the folders deleted.
+pub fn clean(root: &Path, plan: &[PathBuf], config_dir: &Path) -> Result<Vec<PathBuf>> {
+    let set = ExperimentSet::open(root)?;
+    let mut deleted = Vec::new();
+    for d in plan {
+        if set.file().manages(d) || !d.starts_with(set.root()) {
+            continue; // registered again (or moved) since the plan was shown
+        }
+        std::fs::remove_dir_all(d).map_err(|e| ManagerError::io("delete", d, e))?;
+        deleted.push(d.clone());
+    }
+    remove_linked(config_dir, &deleted)?;
+    Ok(deleted)
+}
+
+/// What `xmen rm` would delete: the set root, and its managed experiments (for the summary).
+pub fn rm_plan(root: &Path) -> Result<ExperimentSet> {
+    ExperimentSet::open_unchecked(root)
+}
+
+/// Delete a whole set, then drop its experiments from the global `linked` list.
+pub fn rm(set: &ExperimentSet, config_dir: &Path) -> Result<()> {
+    let root = set.root();
+    std::fs::remove_dir_all(root).map_err(|e| ManagerError::io("delete", root, e))?;
+    let root_text = root.display().to_string();
+    GlobalConfig::update(config_dir, |c| {
+        c.linked.retain(|l| !(Path::new(l).starts_with(&root_text)));
+        Ok::<_, RecordError>(())
+    })?;
+    Ok(())
+}
+
+/// Remove `folders` from the global `linked` list (one locked write).
+pub fn remove_linked(config_dir: &Path, folders: &[PathBuf]) -> Result<usize> {
+    if folders.is_empty() {
+        return Ok(0);
+    }
+    Ok(GlobalConfig::unlink(config_dir, folders)?)
+}

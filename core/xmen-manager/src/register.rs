@@ -1,0 +1,233 @@
+//! `xmen register` (spec §4.5): one experiment folder per sweep combination and repeat.
+//!
+//! Everything that can be checked is checked before the first folder is created: the set, the
+//! defaults, the sweep's keys and the type of every alternative. Then, under the lock of
+//! experiment.yml (so concurrent registrations cannot take the same names), each experiment
+//! gets its folder, params.yml (in the manager's layout, resolved against the set root and
+//! never the cwd: defect B11) and run.sh. experiment.yml and the global `linked` list are each
+//! written once at the end; nothing is fsynced per file, and only experiment.yml is synced. If
+//! a write fails half way, the experiments already written are still recorded and linked
+//! before the error is returned.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use xmen_core::pyfmt;
+use xmen_core::Value;
+use xmen_record::{
+    git_info, meta, write_script, GlobalConfig, Layout, Record, RecordError, RecordFile, Status, Timestamps,
+    WriteOpts,
+};
+
+use crate::error::{ManagerError, Result};
+use crate::naming::{folder_name, NameAllocator};
+use crate::scripts::{run_sh, DEFAULT_SHELL};
+use crate::set::ExperimentSet;
+use crate::setfile::{Entry, RUN_FILE};
+use crate::sweep::Sweep;
+
+/// What `xmen register` does.
+#[derive(Clone, Debug)]
+pub struct RegisterOpts {
+    /// The set root.
+    pub root: PathBuf,
+    /// `-n`: the folder name of every experiment (suffixed on collisions).
+    pub name: Option<String>,
+    /// `-u`: the sweep.
+    pub sweep: Option<Sweep>,
+    /// `-H`: a file whose contents are the run.sh header (default: the configuration's header).
+    pub header: Option<PathBuf>,
+    /// `-p`: the purpose of these experiments (default: the set's purpose; defect B12 fixed).
+    pub purpose: Option<String>,
+    /// `--shell`: the interpreter run.sh runs script.sh with.
+    pub shell: String,
+    /// `-x`: how many experiments per combination.
+    pub repeats: usize,
+    /// The global configuration folder (`$XMEN`).
+    pub config_dir: PathBuf,
+}
+
+impl RegisterOpts {
+    /// Options for `root` with defaults: no name or sweep, one repeat, `/bin/bash`.
+    pub fn new(root: impl Into<PathBuf>, config_dir: impl Into<PathBuf>) -> RegisterOpts {
+        RegisterOpts {
+            root: root.into(),
+            name: None,
+            sweep: None,
+            header: None,
+            purpose: None,
+            shell: DEFAULT_SHELL.to_owned(),
+            repeats: 1,
+            config_dir: config_dir.into(),
+        }
+    }
+}
+
+/// What `xmen register` did.
+#[derive(Clone, Debug)]
+pub struct RegisterReport {
+    /// The set root.
+    pub root: PathBuf,
+    /// The new experiment folders, in registration order.
+    pub folders: Vec<PathBuf>,
+}
+
+/// `_version` of a registered experiment (spec §3.8, defect B15 fixed): the defaults' map kept
+/// whole (module and class are no longer dropped), with its `git` facts refreshed when `path`
+/// lies in a work tree; null stays null.
+pub fn registered_version(defaults_version: Option<&Value>) -> Option<Value> {
+    let Some(Value::Map(m)) = defaults_version else { return defaults_version.cloned() };
+    let mut m = m.clone();
+    let path = m.iter().find(|(k, _)| k == "path").and_then(|(_, v)| v.as_str()).map(PathBuf::from);
+    let git = path.and_then(|p| {
+        let start = if p.is_file() { p.parent().map(Path::to_path_buf).unwrap_or(p) } else { p };
+        git_info(&start)
+    });
+    if let Some(g) = git {
+        match m.iter_mut().find(|(k, _)| k == "git") {
+            Some((_, v)) => *v = g.to_value(),
+            None => m.push(("git".into(), g.to_value())),
+        }
+    }
+    Some(Value::Map(m))
+}
+
+/// The record every experiment of this registration starts from.
+fn base_record(defaults: &Record, cfg: &GlobalConfig, purpose: String) -> Record {
+    let mut base = defaults.clone();
+    base.layout = Layout::Manager;
+    base.root = None;
+    base.status = Status::Registered;
+    base.purpose = Some(purpose);
+    base.notes.clear();
+    base.messages.clear();
+    base.timestamps = Timestamps::default();
+    base.user = Some(cfg.local_user.clone());
+    base.host = Some(cfg.local_host.clone());
+    base.version = registered_version(defaults.version.as_ref());
+    base.meta = Some(meta::basic());
+    base
+}
+
+/// One experiment to write.
+struct Planned {
+    name: String,
+    record: Record,
+    overrides: Vec<(String, Value)>,
+}
+
+/// Expand the sweep into named records (no disk writes; names are checked against the disk).
+fn plan(
+    opts: &RegisterOpts,
+    set: &ExperimentSet,
+    defaults: &Record,
+    base: &Record,
+    names: &mut NameAllocator,
+) -> Result<Vec<Planned>> {
+    let typed = match &opts.sweep {
+        Some(sw) => Some(sw.typed(defaults, &set.defaults_path())?),
+        None => None,
+    };
+    let combos: Vec<Vec<(&crate::sweep::TypedKey, &crate::sweep::TypedAlt)>> = match &typed {
+        Some(t) => t.combinations().collect(),
+        None => vec![Vec::new()],
+    };
+    let mut out = Vec::with_capacity(combos.len() * opts.repeats);
+    for combo in combos {
+        let mut record = base.clone();
+        let mut overrides = Vec::with_capacity(combo.len());
+        for (k, alt) in &combo {
+            match k.param {
+                Some(i) => record.params[i].value = alt.value.clone(),
+                None => record.hooks = Some(alt.value.clone()),
+            }
+            overrides.push((k.key.clone(), alt.shown.clone()));
+        }
+        let base_name = match &opts.name {
+            Some(n) => n.clone(),
+            None => folder_name(overrides.iter().map(|(k, v)| (k.as_str(), v))),
+        };
+        for _ in 0..opts.repeats {
+            let name = names.allocate(&base_name)?;
+            out.push(Planned { name, record: record.clone(), overrides: overrides.clone() });
+        }
+    }
+    Ok(out)
+}
+
+fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) -> Result<Entry> {
+    let dir = root.join(&p.name);
+    std::fs::create_dir(&dir).map_err(|e| ManagerError::io("create the experiment folder", &dir, e))?;
+    let mut record = p.record;
+    let now = pyfmt::now_stamp();
+    record.root = Some(dir.display().to_string());
+    record.timestamps.created = Some(now.clone());
+    record.timestamps.registered = Some(now);
+    let params = RecordFile::path_in(&dir);
+    RecordFile::write_new(&params, &record, WriteOpts::default())?;
+    write_script(&dir.join(RUN_FILE), &run_sh(header, shell, script, &params), WriteOpts::default())?;
+    Ok(Entry { path: dir, overrides: p.overrides })
+}
+
+/// Register the experiments (see the module docs).
+pub fn register(opts: &RegisterOpts) -> Result<RegisterReport> {
+    if opts.name.is_none() && opts.sweep.is_none() {
+        return Err(ManagerError::NothingToRegister);
+    }
+    let set = ExperimentSet::open(&opts.root)?;
+    let root = set.root().to_path_buf();
+    let defaults = Record::load(&set.defaults_path())?;
+    let cfg = GlobalConfig::load(&opts.config_dir)?;
+    let header = match &opts.header {
+        Some(h) => std::fs::read_to_string(h).map_err(|e| ManagerError::io("read the run.sh header", h, e))?,
+        None => cfg.header.clone(),
+    };
+    let purpose = opts.purpose.clone().or_else(|| set.file().purpose.clone()).unwrap_or_default();
+    let base = base_record(&defaults, &cfg, purpose);
+    let script = set.script_path();
+    let repeats = opts.repeats.max(1);
+    let opts = RegisterOpts { repeats, ..opts.clone() };
+
+    let (folders, failure) = set.update(true, |file| {
+        let mut names = NameAllocator::new(&root);
+        let planned = plan(&opts, &set, &defaults, &base, &mut names)?;
+        let mut folders = Vec::with_capacity(planned.len());
+        let mut failure = None;
+        for p in planned {
+            match write_one(&root, &script, &header, &opts.shell, p) {
+                Ok(entry) => {
+                    folders.push(entry.path.clone());
+                    file.entries.push(entry);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        Ok((folders, failure))
+    })?;
+    link_all(&opts.config_dir, &folders)?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(RegisterReport { root, folders }),
+    }
+}
+
+/// Add `folders` to the global `linked` list, once each, in one locked write.
+pub fn link_all(config_dir: &Path, folders: &[PathBuf]) -> Result<()> {
+    if folders.is_empty() {
+        return Ok(());
+    }
+    GlobalConfig::update(config_dir, |c| {
+        let mut known: HashSet<String> = c.linked.iter().cloned().collect();
+        for f in folders {
+            let s = f.display().to_string();
+            if known.insert(s.clone()) {
+                c.linked.push(s);
+            }
+        }
+        Ok::<_, RecordError>(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! The Messenger hook (spec §5.8): leaves the training loop's values as messages in
+//! experiment records, so `xmen list` can compare runs while they train.
+//!
+//! Spec `LOG->EXP@N{t}`: of the matched variables, those whose names match `LOG` are the
+//! payload and the experiment handles among the rest are the targets. Each target gets
+//! the Monitor's summary (keep `latest`), then the payload (with `keep` and `leader`),
+//! and the hook logs `Left messages [...] with {target} at {folder}`. The form without
+//! `->` sends only the summary (B39 fixed). The hook never touches a record itself: it
+//! messages through the host, which stays the only writer of each params.yml.
+
+use regex::Regex;
+use xmen::pyfmt;
+use xmen::{Firing, Hook, HookError, HookResult, Keep, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
+
+/// Leaves messages with experiments.
+pub struct Messenger {
+    log: Option<Regex>,
+    keep: Keep,
+    leader: Option<Regex>,
+    expand: bool,
+    prepend: bool,
+    warned_leader: bool,
+}
+
+impl Messenger {
+    /// A messenger for a parsed spec.
+    pub fn new(spec: &Spec, keep: Keep, leader: Option<&str>, expand: bool, prepend: bool) -> Result<Self, HookError> {
+        let leader = leader
+            .map(|l| {
+                Regex::new(&format!("^(?:{l})")).map_err(|e| {
+                    HookError::new(format!("option \"leader\": invalid regex {l:?}: {e}"))
+                        .with_help("give a regex matching one payload variable, e.g. \"^loss$\"")
+                })
+            })
+            .transpose()?;
+        Ok(Messenger { log: spec.log_matcher().cloned(), keep, leader, expand, prepend, warned_leader: false })
+    }
+
+    /// The payload, with maps expanded when asked.
+    fn payload<'a>(&self, vars: &[(&'a str, ValueRef<'a>)]) -> Vec<(String, ValueRef<'a>)> {
+        let mut out = Vec::new();
+        for (name, v) in vars {
+            match v {
+                ValueRef::Map(m) if self.expand => {
+                    for (k, v) in m.iter() {
+                        let key = if self.prepend { format!("{name}_{k}") } else { k.to_owned() };
+                        out.push((key, v));
+                    }
+                }
+                _ => out.push(((*name).to_owned(), *v)),
+            }
+        }
+        out
+    }
+}
+
+impl Hook for Messenger {
+    fn call(&mut self, f: &Firing<'_>) -> HookResult {
+        let mut payload_vars = Vec::new();
+        let mut targets = Vec::new();
+        for (name, v) in f.vars() {
+            if self.log.as_ref().is_some_and(|r| r.is_match(name)) {
+                payload_vars.push((name, v));
+            } else if let ValueRef::Experiment(h) = v {
+                targets.push((name, h));
+            }
+        }
+        if targets.is_empty() {
+            return Ok(Outcome::Continue);
+        }
+        let payload = self.payload(&payload_vars);
+        let mut outcome = Outcome::Continue;
+        let leader = match &self.leader {
+            None => None,
+            Some(re) => match payload.iter().find(|(k, _)| re.is_match(k)) {
+                Some((k, _)) => Some(k.clone()),
+                None => {
+                    if !self.warned_leader {
+                        self.warned_leader = true;
+                        let names: Vec<&str> = payload.iter().map(|(k, _)| k.as_str()).collect();
+                        outcome = Outcome::Warn(format!(
+                            "the leader regex {:?} matches none of the messages {names:?}; sending them without a leader",
+                            re.as_str().trim_start_matches("^(?:").trim_end_matches(')')
+                        ));
+                    }
+                    None
+                }
+            },
+        };
+        let summary = f.host().summary(true);
+        let summary_refs: Vec<(&str, ValueRef<'_>)> =
+            summary.iter().map(|(k, v)| (k.as_str(), ValueRef::Str(v.as_str()))).collect();
+        let payload_refs: Vec<(&str, ValueRef<'_>)> = payload.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let names = Value::List(payload.iter().map(|(k, _)| Value::Str(k.clone())).collect());
+        let names = if payload.is_empty() { String::new() } else { pyfmt::repr_of(&names) };
+        for (target, handle) in targets {
+            let fail = |e: String| HookError::new(format!("messaging {target}: {e}"));
+            f.host().message(handle, &summary_refs, Keep::Latest, None).map_err(fail)?;
+            if !payload_refs.is_empty() {
+                f.host().message(handle, &payload_refs, self.keep, leader.as_deref()).map_err(fail)?;
+            }
+            let dir = f.host().experiment_info(handle).map(|(_, dir)| dir).unwrap_or_else(|| "?".into());
+            f.log(&format!("Left messages {names} with {target} at {dir}"));
+        }
+        Ok(outcome)
+    }
+}
+
+impl NewHook for Messenger {
+    const NAME: &'static str = "messenger";
+    const HELP: &'static str = "Leave matched variables as messages in experiment records (LOG->EXP@N)";
+
+    fn options() -> Vec<OptionInfo> {
+        vec![
+            OptionInfo::new("keep", "str", "latest, min or max: which value a message keeps").default("latest"),
+            OptionInfo::new("leader", "str", "a regex naming the payload variable that decides for the batch"),
+            OptionInfo::new("expand", "bool", "send each entry of a map variable as its own message").default("false"),
+            OptionInfo::new("prepend", "bool", "with expand: name entries {var}_{key}").default("false"),
+        ]
+    }
+
+    fn examples() -> Vec<String> {
+        vec!["loss|acc->ex@10s".into(), "ex@1e".into()]
+    }
+
+    fn new(spec: &Spec, o: &Options<'_>) -> Result<Messenger, HookError> {
+        o.expect_only(&["keep", "leader", "expand", "prepend"])?;
+        let keep = match o.str("keep")? {
+            Some(k) => k.parse::<Keep>().map_err(HookError::new)?,
+            None => Keep::Latest,
+        };
+        Messenger::new(
+            spec,
+            keep,
+            o.str("leader")?,
+            o.bool("expand")?.unwrap_or(false),
+            o.bool("prepend")?.unwrap_or(false),
+        )
+    }
+}
+
+xmen::export_hooks!(Messenger);

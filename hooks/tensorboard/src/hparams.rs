@@ -1,0 +1,124 @@
+//! The HParams plugin's session: which parameters a run had (its `params.yml`, or an
+//! option) and which scalar tags are its metrics, so that the runs of a registered
+//! sweep line up in TensorBoard's HParams dashboard.
+
+use crate::encode::plugins;
+use crate::proto::{
+    Experiment, HParamInfo, HParamsData, MetricInfo, MetricName, ProtoKind, ProtoValue, SessionEndInfo,
+    SessionStartInfo, SummaryValue,
+};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use xmen::Value;
+
+/// A YAML value as far as parameters need it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Yaml {
+    Null(()),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Yaml>),
+    Map(BTreeMap<String, Yaml>),
+    Other(serde::de::IgnoredAny),
+}
+
+impl Yaml {
+    fn into_value(self) -> Value {
+        match self {
+            Yaml::Null(()) | Yaml::Other(_) => Value::None,
+            Yaml::Bool(b) => Value::Bool(b),
+            Yaml::Int(i) => Value::Int(i),
+            Yaml::Float(f) => Value::Float(f),
+            Yaml::Str(s) => Value::Str(s),
+            Yaml::Seq(v) => Value::List(v.into_iter().map(Yaml::into_value).collect()),
+            Yaml::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
+        }
+    }
+}
+
+/// The parameters of `{directory}/params.yml`: every key not starting with `_`.
+/// `Ok(None)` when there is no such file.
+pub fn read_params(directory: &Path) -> Result<Option<Vec<(String, Value)>>, String> {
+    let path = directory.join("params.yml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("reading {}: {e}", path.display())),
+    };
+    let map: BTreeMap<String, Yaml> = serde_saphyr::from_str(&text)
+        .map_err(|e| format!("{} is not a YAML map of parameters: {e}", path.display()))?;
+    Ok(Some(map.into_iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k, v.into_value())).collect()))
+}
+
+fn proto_value(v: &Value) -> Option<ProtoValue> {
+    let kind = match v {
+        Value::None => return None,
+        Value::Bool(b) => ProtoKind::Bool(*b),
+        Value::Int(i) => ProtoKind::Number(*i as f64),
+        Value::Float(f) => ProtoKind::Number(*f),
+        Value::Str(s) => ProtoKind::String(s.clone()),
+        other => ProtoKind::String(xmen::pyfmt::str_of(other)),
+    };
+    Some(ProtoValue { kind: Some(kind) })
+}
+
+/// The session-start summaries: the experiment (when `metrics` are chosen) and the
+/// session's parameters.
+pub fn session_start(params: &[(String, Value)], metrics: &[String], now: f64) -> Vec<SummaryValue> {
+    let hparams: BTreeMap<String, ProtoValue> =
+        params.iter().filter_map(|(k, v)| proto_value(v).map(|p| (k.clone(), p))).collect();
+    let mut out = Vec::new();
+    if !metrics.is_empty() {
+        let hparam_infos = hparams
+            .iter()
+            .map(|(name, v)| HParamInfo {
+                name: name.clone(),
+                r#type: match v.kind {
+                    Some(ProtoKind::String(_)) => 1,
+                    Some(ProtoKind::Bool(_)) => 2,
+                    _ => 3,
+                },
+            })
+            .collect();
+        let metric_infos = metrics
+            .iter()
+            .map(|t| MetricInfo { name: Some(MetricName { group: String::new(), tag: t.clone() }) })
+            .collect();
+        let exp = Experiment { time_created_secs: now, hparam_infos, metric_infos };
+        out.push(plugins::hparams("_hparams_/experiment", HParamsData::Experiment(exp)));
+    }
+    let ssi = SessionStartInfo { hparams, group_name: String::new(), start_time_secs: now };
+    out.push(plugins::hparams("_hparams_/session_start_info", HParamsData::SessionStartInfo(ssi)));
+    out
+}
+
+/// The session-end summary (status success: the run reached `close`).
+pub fn session_end(now: f64) -> Vec<SummaryValue> {
+    let sei = SessionEndInfo { status: 1, end_time_secs: now };
+    vec![plugins::hparams("_hparams_/session_end_info", HParamsData::SessionEndInfo(sei))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_are_the_keys_without_underscore() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("params.yml"),
+            "_root: /x  # The root\n_meta:\n  host: h\na: Hello # a: str='Hello'\nlr: 0.001\nn: 3\nflag: true\nl: [1, 2]\n",
+        )
+        .unwrap();
+        let p = read_params(dir.path()).unwrap().unwrap();
+        let names: Vec<&str> = p.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["a", "flag", "l", "lr", "n"]);
+        assert_eq!(p[3].1, Value::Float(0.001));
+        assert_eq!(p[4].1, Value::Int(3));
+        assert!(read_params(&dir.path().join("missing")).unwrap().is_none());
+    }
+}

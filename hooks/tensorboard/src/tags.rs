@@ -1,0 +1,166 @@
+//! Tag rules (spec §5.12): `prefix + name`; a map gives `{tag}_{key}` (or `{key}` when
+//! `prepend` is off), a list `{tag}_{index}`; nulls are skipped.
+
+use crate::options::Config;
+use std::sync::Arc;
+use xmen::ValueRef;
+
+/// Which part of a variable a summary comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sub<'a> {
+    /// The variable itself.
+    Whole,
+    /// Entry `key` of a map.
+    Key(&'a str),
+    /// Item `i` of a list.
+    Index(usize),
+}
+
+/// The tag of `name`'s part `sub`.
+pub fn tag(cfg: &Config, name: &str, sub: Sub<'_>) -> String {
+    match sub {
+        Sub::Whole => format!("{}{name}", cfg.prefix),
+        Sub::Key(k) if cfg.prepend => format!("{}{name}_{k}", cfg.prefix),
+        Sub::Key(k) => k.to_owned(),
+        Sub::Index(i) => format!("{}{name}_{i}", cfg.prefix),
+    }
+}
+
+/// Expand one variable into its non-null parts. `whole` says whether a map is one
+/// summary by itself (a PR curve's `{labels, predictions}`, a mesh's `{vertices, ...}`).
+pub fn expand<'a>(
+    v: ValueRef<'a>,
+    whole: impl Fn(ValueRef<'a>) -> bool,
+    mut emit: impl FnMut(Sub<'a>, ValueRef<'a>),
+) {
+    match v {
+        ValueRef::None => {}
+        ValueRef::Map(m) if !whole(v) => {
+            for (k, item) in m.iter() {
+                if !matches!(item, ValueRef::None) {
+                    emit(Sub::Key(k), item);
+                }
+            }
+        }
+        ValueRef::List(l) => {
+            for (i, item) in l.iter().enumerate() {
+                if !matches!(item, ValueRef::None) {
+                    emit(Sub::Index(i), item);
+                }
+            }
+        }
+        _ => emit(Sub::Whole, v),
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum SubKey {
+    Whole,
+    Key(String),
+    Index(usize),
+}
+
+impl SubKey {
+    fn is(&self, sub: Sub<'_>) -> bool {
+        match (self, sub) {
+            (SubKey::Whole, Sub::Whole) => true,
+            (SubKey::Key(a), Sub::Key(b)) => a == b,
+            (SubKey::Index(a), Sub::Index(b)) => *a == b,
+            _ => false,
+        }
+    }
+    fn of(sub: Sub<'_>) -> SubKey {
+        match sub {
+            Sub::Whole => SubKey::Whole,
+            Sub::Key(k) => SubKey::Key(k.to_owned()),
+            Sub::Index(i) => SubKey::Index(i),
+        }
+    }
+}
+
+/// The scalar tags of the last firing, reused while the variables keep their names
+/// and shapes, so a steady training loop builds no strings.
+#[derive(Default)]
+pub struct TagCache {
+    keys: Vec<(String, SubKey)>,
+    tags: Vec<String>,
+    shared: Arc<Vec<String>>,
+    pos: usize,
+    dirty: bool,
+}
+
+impl TagCache {
+    /// Start a firing.
+    pub fn begin(&mut self) {
+        self.pos = 0;
+        self.dirty = false;
+    }
+
+    /// The next scalar of this firing is `name`'s part `sub`.
+    pub fn visit(&mut self, cfg: &Config, name: &str, sub: Sub<'_>) {
+        let hit = self.keys.get(self.pos).is_some_and(|(n, s)| n == name && s.is(sub));
+        if !hit {
+            self.keys.truncate(self.pos);
+            self.tags.truncate(self.pos);
+            self.keys.push((name.to_owned(), SubKey::of(sub)));
+            self.tags.push(tag(cfg, name, sub));
+            self.dirty = true;
+        }
+        self.pos += 1;
+    }
+
+    /// The tags of this firing, in visit order.
+    pub fn finish(&mut self) -> Arc<Vec<String>> {
+        if self.dirty || self.pos != self.shared.len() {
+            self.keys.truncate(self.pos);
+            self.tags.truncate(self.pos);
+            self.shared = Arc::new(self.tags.clone());
+        }
+        Arc::clone(&self.shared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xmen::{Options, Value};
+
+    fn cfg(prefix: &str, prepend: bool) -> Config {
+        let o = vec![("prefix".to_string(), Value::from(prefix)), ("prepend".to_string(), Value::from(prepend))];
+        Config::from_options(&Options::new(&o)).unwrap()
+    }
+
+    fn expanded(c: &Config, name: &str, v: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        expand(ValueRef::from(v), |_| false, |sub, _| out.push(tag(c, name, sub)));
+        out
+    }
+
+    #[test]
+    fn tag_rules_follow_the_original() {
+        let c = cfg("train/", true);
+        let map: Value = vec![("x", Value::from(1)), ("y", Value::None), ("i", Value::from(2))].into_iter().collect();
+        assert_eq!(expanded(&c, "z", &map), ["train/z_x", "train/z_i"]);
+        assert_eq!(expanded(&c, "a", &Value::from(vec![1.0, 2.0])), ["train/a_0", "train/a_1"]);
+        assert_eq!(expanded(&c, "x", &Value::from(3)), ["train/x"]);
+        assert!(expanded(&c, "n", &Value::None).is_empty());
+        assert_eq!(expanded(&cfg("p/", false), "z", &map), ["x", "i"]);
+    }
+
+    #[test]
+    fn the_cache_reuses_tags_until_names_change() {
+        let c = cfg("", true);
+        let mut t = TagCache::default();
+        t.begin();
+        t.visit(&c, "a", Sub::Whole);
+        t.visit(&c, "b", Sub::Index(0));
+        let first = t.finish();
+        t.begin();
+        t.visit(&c, "a", Sub::Whole);
+        t.visit(&c, "b", Sub::Index(0));
+        assert!(Arc::ptr_eq(&first, &t.finish()));
+        t.begin();
+        t.visit(&c, "a", Sub::Whole);
+        assert_eq!(*t.finish(), vec!["a".to_string()]);
+    }
+}

@@ -1,0 +1,292 @@
+//! The writer thread: one per summaries folder per process, shared by every
+//! TensorBoard hook writing there, fed through a bounded queue.
+//!
+//! The training thread only copies values and sends one job per firing; encoding
+//! (PNG, GIF, protobuf) and writing happen here. A full queue blocks the sender
+//! (back-pressure) unless a hook is configured to drop, in which case the hook counts
+//! what it dropped. `flush` waits until everything sent before it is on disk.
+
+use crate::encode::{self, Payload};
+use crate::events::EventFile;
+use crate::proto::{Event, EventWhat, Summary};
+use prost::encoding::encode_varint;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+
+/// One unit of work for the writer thread.
+pub enum Job {
+    /// Scalars of one firing: `values[i]` belongs to `tags[i]`; written as one event.
+    Scalars {
+        /// Global step.
+        step: i64,
+        /// Seconds since the epoch at the firing.
+        wall: f64,
+        /// The tags, shared between firings while they do not change.
+        tags: Arc<Vec<String>>,
+        /// The values, in tag order.
+        values: Vec<f32>,
+    },
+    /// One summary of another kind, encoded on the writer thread.
+    Item {
+        /// Global step.
+        step: i64,
+        /// Seconds since the epoch at the firing.
+        wall: f64,
+        /// The tag (for meshes, the prefix of the three tags).
+        tag: String,
+        /// The owned value.
+        payload: Payload,
+    },
+    /// Flush the file, then answer.
+    Flush(SyncSender<()>),
+}
+
+/// Counters and the first error, shared with the hooks.
+#[derive(Default)]
+struct Shared {
+    written: AtomicU64,
+    failed: AtomicU64,
+    error: Mutex<Option<String>>,
+}
+
+/// A summaries folder's open event file and its writer thread.
+pub struct Writer {
+    tx: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    dir: PathBuf,
+    file: PathBuf,
+    hparams_written: AtomicBool,
+}
+
+/// Writers open in this process, by folder.
+static OPEN: Mutex<Vec<(PathBuf, Weak<Writer>)>> = Mutex::new(Vec::new());
+
+/// Why a job was not queued.
+pub enum SendError {
+    /// The queue was full and the hook drops rather than waits.
+    Full,
+    /// The writer thread is gone (it failed to start or panicked).
+    Closed,
+}
+
+impl Writer {
+    /// The writer for `dir` (`{directory}/summaries`): the one already open in this
+    /// process, or a new event file with a writer thread whose queue holds `capacity` jobs.
+    pub fn open(dir: &Path, capacity: usize) -> std::io::Result<Arc<Writer>> {
+        let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+        open.retain(|(_, w)| w.strong_count() > 0);
+        if let Some(w) = open.iter().find(|(d, _)| d == dir).and_then(|(_, w)| w.upgrade()) {
+            return Ok(w);
+        }
+        let file = EventFile::create(dir)?;
+        let path = file.path().to_path_buf();
+        let (tx, rx) = mpsc::sync_channel(capacity.max(1));
+        let shared = Arc::new(Shared::default());
+        let worker_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("xmen-tensorboard".into())
+            .spawn(move || run(rx, file, &worker_shared))?;
+        let w = Arc::new(Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+            shared,
+            dir: dir.to_path_buf(),
+            file: path,
+            hparams_written: AtomicBool::new(false),
+        });
+        open.push((dir.to_path_buf(), Arc::downgrade(&w)));
+        Ok(w)
+    }
+
+    /// The event file's path.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// The summaries folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Queue a job, waiting while the queue is full.
+    pub fn send(&self, job: Job) -> Result<(), SendError> {
+        match &self.tx {
+            Some(tx) => tx.send(job).map_err(|_| SendError::Closed),
+            None => Err(SendError::Closed),
+        }
+    }
+
+    /// Queue a job unless the queue is full.
+    pub fn try_send(&self, job: Job) -> Result<(), SendError> {
+        match &self.tx {
+            Some(tx) => tx.try_send(job).map_err(|e| match e {
+                TrySendError::Full(_) => SendError::Full,
+                TrySendError::Disconnected(_) => SendError::Closed,
+            }),
+            None => Err(SendError::Closed),
+        }
+    }
+
+    /// Wait until every job queued before this call is written and flushed.
+    pub fn flush(&self) -> Result<(), SendError> {
+        let (ack, done) = mpsc::sync_channel(1);
+        self.send(Job::Flush(ack))?;
+        done.recv().map_err(|_| SendError::Closed)
+    }
+
+    /// Summary values written so far (by every hook sharing this file).
+    pub fn written(&self) -> u64 {
+        self.shared.written.load(Ordering::Relaxed)
+    }
+
+    /// Values that could not be encoded or written.
+    pub fn failed(&self) -> u64 {
+        self.shared.failed.load(Ordering::Relaxed)
+    }
+
+    /// Take the first encoding or I/O error not yet reported.
+    pub fn take_error(&self) -> Option<String> {
+        self.shared.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// True for the first caller only: the hparams session is written once per file.
+    pub fn claim_hparams(&self) -> bool {
+        !self.hparams_written.swap(true, Ordering::SeqCst)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread after it has written everything queued.
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(rx: Receiver<Job>, mut file: EventFile, shared: &Shared) {
+    let mut buf = Vec::with_capacity(1 << 12);
+    let fail = |e: String, n: u64| {
+        shared.failed.fetch_add(n, Ordering::Relaxed);
+        let mut slot = shared.error.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+    };
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(job) = next {
+            match job {
+                Job::Scalars { step, wall, tags, values } => {
+                    buf.clear();
+                    encode_scalar_event(&mut buf, wall, step, &tags, &values);
+                    match file.write_raw(&buf) {
+                        Ok(()) => shared.written.fetch_add(values.len() as u64, Ordering::Relaxed),
+                        Err(e) => {
+                            fail(format!("writing {}: {e}", file.path().display()), values.len() as u64);
+                            0
+                        }
+                    };
+                }
+                Job::Item { step, wall, tag, payload } => match encode::encode(&tag, payload) {
+                    Ok(values) => {
+                        let n = values.len() as u64;
+                        let event = Event { wall_time: wall, step, what: Some(EventWhat::Summary(Summary { value: values })) };
+                        match file.write(&event) {
+                            Ok(()) => shared.written.fetch_add(n, Ordering::Relaxed),
+                            Err(e) => {
+                                fail(format!("writing {}: {e}", file.path().display()), n);
+                                0
+                            }
+                        };
+                    }
+                    Err(e) => fail(format!("summary {tag:?} at step {step}: {e}"), 1),
+                },
+                Job::Flush(ack) => {
+                    if let Err(e) = file.flush() {
+                        fail(format!("flushing {}: {e}", file.path().display()), 0);
+                    }
+                    let _ = ack.send(());
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        // The queue is empty: hand what we have to the OS so a live TensorBoard sees it.
+        if let Err(e) = file.flush() {
+            fail(format!("flushing {}: {e}", file.path().display()), 0);
+        }
+    }
+    if let Err(e) = file.flush() {
+        fail(format!("flushing {}: {e}", file.path().display()), 0);
+    }
+}
+
+/// Encode `Event { wall_time, step, summary { value { tag, simple_value } ... } }` by
+/// hand: the scalar path is the hot one, and this avoids building a message per value.
+pub fn encode_scalar_event(out: &mut Vec<u8>, wall: f64, step: i64, tags: &[String], values: &[f32]) {
+    let value_len = |tag: &str| 1 + varint_len(tag.len() as u64) + tag.len() + 5;
+    let summary_len: usize = tags
+        .iter()
+        .zip(values)
+        .map(|(t, _)| {
+            let l = value_len(t);
+            1 + varint_len(l as u64) + l
+        })
+        .sum();
+    out.push(0x09); // 1: wall_time, fixed64
+    out.extend_from_slice(&wall.to_le_bytes());
+    if step != 0 {
+        out.push(0x10); // 2: step, varint
+        encode_varint(step as u64, out);
+    }
+    out.push(0x2a); // 5: summary, length-delimited
+    encode_varint(summary_len as u64, out);
+    for (tag, v) in tags.iter().zip(values) {
+        out.push(0x0a); // Summary.1: value
+        encode_varint(value_len(tag) as u64, out);
+        out.push(0x0a); // Value.1: tag
+        encode_varint(tag.len() as u64, out);
+        out.extend_from_slice(tag.as_bytes());
+        out.push(0x15); // Value.2: simple_value, fixed32
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+fn varint_len(v: u64) -> usize {
+    prost::encoding::encoded_len_varint(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{SummaryValue, ValueKind};
+    use prost::Message;
+
+    #[test]
+    fn the_hand_encoded_scalar_event_decodes_as_the_message() {
+        let tags = vec!["a".to_string(), "loss/train".to_string()];
+        for step in [0i64, 1, 300, -1] {
+            let mut buf = Vec::new();
+            encode_scalar_event(&mut buf, 12.5, step, &tags, &[1.5, -2.0]);
+            let e = Event::decode(buf.as_slice()).unwrap();
+            let want = Event {
+                wall_time: 12.5,
+                step,
+                what: Some(EventWhat::Summary(Summary {
+                    value: vec![
+                        SummaryValue { tag: "a".into(), metadata: None, value: Some(ValueKind::SimpleValue(1.5)) },
+                        SummaryValue {
+                            tag: "loss/train".into(),
+                            metadata: None,
+                            value: Some(ValueKind::SimpleValue(-2.0)),
+                        },
+                    ],
+                })),
+            };
+            assert_eq!(e, want);
+        }
+    }
+}

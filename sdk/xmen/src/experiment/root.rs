@@ -1,0 +1,289 @@
+//! [`Root`]: what a run body gets: the experiment's folder and its record.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use xmen_core::hook::Keep;
+use xmen_core::monitor::Experiments;
+use xmen_core::value::ExperimentHandle;
+use xmen_core::valueref::ValueRef;
+use xmen_core::Value;
+use xmen_record::{Record, RecordError, RecordFile, Status, WriteOpts};
+
+fn record_keep(k: Keep) -> xmen_record::Keep {
+    match k {
+        Keep::Latest => xmen_record::Keep::Latest,
+        Keep::Min => xmen_record::Keep::Min,
+        Keep::Max => xmen_record::Keep::Max,
+    }
+}
+
+fn next_handle() -> ExperimentHandle {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    ExperimentHandle(NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Where the record lives: a params.yml (every change a locked read-modify-write) or, for a
+/// detached run (spec §1.6, B2), memory only.
+#[derive(Debug)]
+enum Store {
+    File(PathBuf),
+    Memory(Box<Mutex<Record>>),
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: String,
+    dir: PathBuf,
+    store: Store,
+    write: WriteOpts,
+    handle: ExperimentHandle,
+    /// Keeps a detached run's scratch folder alive; removed when the root is dropped.
+    _sink: Option<tempfile::TempDir>,
+}
+
+/// An experiment's folder and record, handed to [`Experiment::run`](super::Experiment::run)
+/// (spec §1, the functional API's `root`).
+///
+/// Every change to the record ([`Root::message`], [`Root::note`]) is a locked
+/// read-modify-write of `{directory}/params.yml`, so it never loses a concurrent `xmen note`
+/// or a Messenger hook's message. A detached run (`-x` without a folder) persists nothing:
+/// its directory is a scratch folder removed when the run ends, and messages are ignored.
+///
+/// Clones share the same record and folder.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use xmen::{Keep, Root, Value};
+///
+/// let root = Root::detached("demo")?;
+/// assert!(root.is_detached() && root.directory().is_dir());
+/// root.message([("loss", Value::from(0.5))])?; // ignored: nothing is persisted
+/// root.message_with([("acc", Value::from(0.9))], Keep::Max, None)?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Root(std::sync::Arc<Inner>);
+
+impl Root {
+    /// The root of the experiment registered in `dir` (which holds its params.yml).
+    pub fn open(name: &str, dir: impl AsRef<Path>) -> Result<Root, RecordError> {
+        Root::open_with(name, dir.as_ref(), WriteOpts::default())
+    }
+
+    pub(crate) fn open_with(name: &str, dir: &Path, write: WriteOpts) -> Result<Root, RecordError> {
+        let dir = std::path::absolute(dir).map_err(|e| RecordError::io("resolve", dir, e))?;
+        let params = RecordFile::path_in(&dir);
+        // Fail now, naming the file, rather than at the first message.
+        RecordFile::load(&params)?;
+        Ok(Root(std::sync::Arc::new(Inner {
+            name: name.to_owned(),
+            dir,
+            store: Store::File(params),
+            write,
+            handle: next_handle(),
+            _sink: None,
+        })))
+    }
+
+    /// A detached root: a scratch directory (removed when the root is dropped) and a record
+    /// kept in memory only.
+    pub fn detached(name: &str) -> Result<Root, RecordError> {
+        Root::detached_with(name, Record { status: Status::Detached, ..Record::default() })
+    }
+
+    pub(crate) fn detached_with(name: &str, record: Record) -> Result<Root, RecordError> {
+        let sink = tempfile::Builder::new()
+            .prefix(&format!("xmen-detached-{name}-"))
+            .tempdir()
+            .map_err(|e| RecordError::io("create a scratch folder in", std::env::temp_dir(), e))?;
+        Ok(Root(std::sync::Arc::new(Inner {
+            name: name.to_owned(),
+            dir: sink.path().to_path_buf(),
+            store: Store::Memory(Box::new(Mutex::new(record))),
+            write: WriteOpts::default(),
+            handle: next_handle(),
+            _sink: Some(sink),
+        })))
+    }
+
+    /// The experiment's name (the struct's or the function's).
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The experiment's own folder (`_root`); a scratch folder when detached.
+    pub fn directory(&self) -> &Path {
+        &self.0.dir
+    }
+
+    /// `{directory}/params.yml`, or `None` when detached.
+    pub fn params_path(&self) -> Option<&Path> {
+        match &self.0.store {
+            Store::File(p) => Some(p),
+            Store::Memory(_) => None,
+        }
+    }
+
+    /// Whether the run is detached (nothing is persisted).
+    pub fn is_detached(&self) -> bool {
+        matches!(self.0.store, Store::Memory(_))
+    }
+
+    /// Whether SIGINT, SIGTERM or SIGUSR1 asked the run to stop. Monitor loops stop by
+    /// themselves; a body with its own loops should check this and return.
+    pub fn interrupted(&self) -> bool {
+        xmen_core::monitor::interrupted()
+    }
+
+    /// This experiment's handle: pass it to a Monitor's hooks (as `Value::Experiment`) so they
+    /// can message the record through [`Root::messenger`].
+    pub fn handle(&self) -> ExperimentHandle {
+        self.0.handle
+    }
+
+    /// The `Experiments` implementation a Monitor needs to let its hooks message this record
+    /// (`Monitor::builder().experiments(root.messenger())`).
+    pub fn messenger(&self) -> RootMessenger {
+        RootMessenger(self.clone())
+    }
+
+    /// Apply `f` to the record: a locked read-modify-write of params.yml (refreshing
+    /// `_timestamps.last` while running), or an in-memory change when detached.
+    pub fn update<T>(&self, f: impl FnOnce(&mut Record) -> Result<T, RecordError>) -> Result<T, RecordError> {
+        match &self.0.store {
+            Store::File(path) => RecordFile::update(path, self.0.write, |r| {
+                let out = f(r)?;
+                r.touch();
+                Ok(out)
+            }),
+            Store::Memory(rec) => {
+                let mut guard = rec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                f(&mut guard)
+            }
+        }
+    }
+
+    /// The record as it is now (read from params.yml).
+    pub fn record(&self) -> Result<Record, RecordError> {
+        match &self.0.store {
+            Store::File(path) => RecordFile::load(path),
+            Store::Memory(rec) => Ok(rec.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()),
+        }
+    }
+
+    /// Leave messages (spec §1.7) keeping the latest value of each key. Returns the keys
+    /// written. Values are stored as strings, ints, floats or bools (anything else as its
+    /// Python `str()`).
+    pub fn message<K: Into<String>, V: Into<Value>>(
+        &self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Vec<String>, RecordError> {
+        self.message_with(pairs, Keep::Latest, None)
+    }
+
+    /// Leave messages with a keep rule (`Min`, `Max`: ties win) and an optional `leader` key
+    /// whose comparison decides for the whole batch (spec §1.7).
+    pub fn message_with<K: Into<String>, V: Into<Value>>(
+        &self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<Vec<String>, RecordError> {
+        let pairs: Vec<(String, Value)> = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        self.update(|r| r.message(&pairs, record_keep(keep), leader))
+    }
+
+    /// Add a note (spec §1.8).
+    pub fn note(&self, text: &str) -> Result<(), RecordError> {
+        self.update(|r| Ok(r.note(text, false)).map(|_| ()))
+    }
+
+    /// Remove the first note equal to `text`; returns whether there was one.
+    pub fn remove_note(&self, text: &str) -> Result<bool, RecordError> {
+        self.update(|r| Ok(r.note(text, true)))
+    }
+}
+
+/// Lets a Monitor's hooks message one experiment's record (implements the core's
+/// `Experiments`); made by [`Root::messenger`].
+#[derive(Debug)]
+pub struct RootMessenger(Root);
+
+impl Experiments for RootMessenger {
+    fn message(
+        &self,
+        experiment: ExperimentHandle,
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        if experiment != self.0.handle() {
+            return Err(format!(
+                "unknown experiment handle {}; this Monitor messages `{}` (handle {})",
+                experiment.0,
+                self.0.name(),
+                self.0.handle().0
+            ));
+        }
+        let pairs = messages.iter().map(|(k, v)| ((*k).to_owned(), v.to_value()));
+        self.0.message_with(pairs, keep, leader).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
+        (experiment == self.0.handle())
+            .then(|| (self.0.name().to_owned(), self.0.directory().display().to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registered(dir: &Path) -> Result<Root, RecordError> {
+        let rec = Record { root: Some(dir.display().to_string()), status: Status::Running, ..Record::default() };
+        RecordFile::write_new(&RecordFile::path_in(dir), &rec, WriteOpts::default())?;
+        Root::open("t", dir)
+    }
+
+    #[test]
+    fn messages_and_notes_reach_params_yml() -> Result<(), RecordError> {
+        let tmp = tempfile::tempdir().map_err(|e| RecordError::io("tempdir", "/tmp", e))?;
+        let root = registered(tmp.path())?;
+        assert_eq!(root.message([("loss", 1.5)])?, ["loss"]);
+        assert!(root.message_with([("loss", 2.0)], Keep::Min, None)?.is_empty());
+        root.note("first")?;
+        assert!(root.remove_note("first")?);
+        root.note("kept")?;
+        let rec = RecordFile::load(&tmp.path().join("params.yml"))?;
+        assert_eq!(rec.message_value("loss"), Some(&Value::Float(1.5)));
+        assert_eq!(rec.notes, ["kept"]);
+        assert!(rec.timestamps.last.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn the_messenger_accepts_only_its_own_handle() -> Result<(), RecordError> {
+        let tmp = tempfile::tempdir().map_err(|e| RecordError::io("tempdir", "/tmp", e))?;
+        let root = registered(tmp.path())?;
+        let m = root.messenger();
+        let v = Value::Int(3);
+        assert_eq!(m.message(root.handle(), &[("k", ValueRef::from(&v))], Keep::Latest, None), Ok(()));
+        assert!(m.message(ExperimentHandle(u64::MAX), &[], Keep::Latest, None).is_err());
+        assert_eq!(root.record()?.message_value("k"), Some(&v));
+        assert_eq!(m.info(root.handle()).map(|i| i.0), Some("t".to_owned()));
+        Ok(())
+    }
+
+    #[test]
+    fn a_detached_root_persists_nothing_and_cleans_up() -> Result<(), RecordError> {
+        let root = Root::detached("d")?;
+        let dir = root.directory().to_path_buf();
+        assert!(dir.is_dir() && root.params_path().is_none());
+        assert!(root.message([("a", 1)])?.is_empty());
+        drop(root);
+        assert!(!dir.exists());
+        Ok(())
+    }
+}

@@ -1,0 +1,291 @@
+//! Running an experiment (spec §1.10): the record says `running` with the full system meta
+//! before the body starts, and `finished`, `error`, `stopped` or `timeout` with
+//! `_timestamps.stopped` after it, every change through the record's locked update.
+//!
+//! Signals: a watcher thread (signal-hook's safe iterator) turns SIGINT and SIGTERM into
+//! `stopped` and SIGUSR1 into `timeout`, recording the status at once, then asks every
+//! Monitor to stop (`request_interrupt`) so loops end and hooks flush. If the body has not
+//! returned within a grace period (10 s, or `$XMEN_STOP_GRACE_SECS`), the process exits with
+//! status 128 + the signal number; the record is already written. A second signal exits at
+//! once.
+
+use std::io::Write as _;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
+use xmen_core::Value;
+use xmen_record::meta::{self, MetaOpts};
+use xmen_record::{Keep, RecordError, Status};
+
+use super::error::ExperimentError;
+use super::root::Root;
+use super::tee::Tee;
+use super::Experiment;
+
+/// The message key under which a failed run records its error chain or panic message.
+pub const ERROR_KEY: &str = "error";
+
+/// How long the body may take to return after a stop signal.
+const GRACE_ENV: &str = "XMEN_STOP_GRACE_SECS";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// A signal was received and its status recorded.
+    Signalled(Status, i32),
+    /// The body returned and the final status was (or is being) recorded.
+    Done,
+}
+
+struct State {
+    phase: Mutex<Phase>,
+    changed: Condvar,
+    tee: Mutex<Option<Tee>>,
+}
+
+impl State {
+    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
+        self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn finish_tee(&self) {
+        if let Some(t) = self.tee.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            t.finish();
+        }
+    }
+}
+
+fn banner(text: &str) {
+    let line = "#".repeat(24);
+    println!("{line}\n{text}\n{line}");
+    let _ = std::io::stdout().flush();
+}
+
+fn grace() -> Duration {
+    let secs = std::env::var(GRACE_ENV).ok().and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(10.0);
+    Duration::from_secs_f64(secs.max(0.0))
+}
+
+/// The watcher: one signal records its status and starts the grace period; a second one
+/// (or the end of the grace period) exits the process.
+fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<State>) {
+    for sig in signals.forever() {
+        let status = if sig == SIGUSR1 { Status::Timeout } else { Status::Stopped };
+        {
+            let mut phase = state.phase();
+            match *phase {
+                Phase::Running => *phase = Phase::Signalled(status, sig),
+                Phase::Signalled(..) => {
+                    state.finish_tee();
+                    std::process::exit(128 + sig);
+                }
+                Phase::Done => continue,
+            }
+        }
+        if let Err(e) = root.update(|r| {
+            r.end_run(status);
+            Ok(())
+        }) {
+            eprintln!("ERROR: could not record status `{status}`: {e}");
+        }
+        banner(if status == Status::Timeout { "Timeout encountered" } else { "Stopping experiment" });
+        let reason = if sig == SIGUSR1 { "SIGUSR1 (timeout)" } else if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+        xmen_core::monitor::request_interrupt(reason);
+        let deadline = grace();
+        let phase = state.phase();
+        let (phase, _) = state
+            .changed
+            .wait_timeout_while(phase, deadline, |p| *p != Phase::Done)
+            .unwrap_or_else(PoisonError::into_inner);
+        if *phase != Phase::Done {
+            drop(phase);
+            eprintln!("ERROR: the run did not stop within {deadline:?} of {reason}; exiting");
+            state.finish_tee();
+            std::process::exit(128 + sig);
+        }
+    }
+}
+
+thread_local! {
+    static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Remember where the body panicked (the payload has the message, not the location), then
+/// let the previous hook print as usual.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            PANIC_AT.with(|p| *p.borrow_mut() = at);
+            previous(info);
+        }));
+    });
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a non-text payload".to_owned());
+    match PANIC_AT.with(|p| p.borrow_mut().take()) {
+        Some(at) => format!("panicked at {at}: {msg}"),
+        None => format!("panicked: {msg}"),
+    }
+}
+
+/// `outer: inner: innermost`, like anyhow's `{:#}`.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        // Many errors print their source themselves (`cannot read x: No such file`).
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Mark the record `running` (checking that it may run), with the full meta and, when
+/// configured, environment.yml.
+pub(crate) fn start(root: &Root, restart: bool, save_conda: bool) -> Result<(), ExperimentError> {
+    let full = meta::full(MetaOpts::run_start());
+    let started = root.update(|r| {
+        if !r.status.can_run(restart) {
+            return Ok(Err(r.status));
+        }
+        r.start_run(restart)?;
+        r.meta = Some(full);
+        Ok(Ok(()))
+    })?;
+    if let Err(status) = started {
+        let path = root.params_path().map(|p| p.to_path_buf()).unwrap_or_default();
+        return Err(ExperimentError::not_runnable(path, status));
+    }
+    if !root.is_detached() {
+        if let Err(e) = meta::write_conda_env(root.directory(), save_conda) {
+            eprintln!("WARNING: environment.yml was not written: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// Run the body of a started experiment, with signals watched and output optionally teed,
+/// and record how it ended. Returns the process exit code: 0, 1 for an error, 101 for a panic,
+/// 128 + the signal number after a stop signal.
+pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result<u8, ExperimentError> {
+    let state = Arc::new(State { phase: Mutex::new(Phase::Running), changed: Condvar::new(), tee: Mutex::new(None) });
+    if txt && !root.is_detached() {
+        let tee = Tee::start(&root.directory().join("out.txt"))?;
+        *state.tee.lock().unwrap_or_else(PoisonError::into_inner) = Some(tee);
+    }
+    let signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGUSR1])
+        .map_err(|e| ExperimentError::Setup { action: "install the signal handlers", source: e })?;
+    let handle = signals.handle();
+    let watcher = {
+        let (root, state) = (root.clone(), Arc::clone(&state));
+        std::thread::Builder::new()
+            .name("xmen-signals".into())
+            .spawn(move || watch(signals, root, state))
+            .map_err(|e| ExperimentError::Setup { action: "start the signal watcher thread", source: e })?
+    };
+
+    install_panic_hook();
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| exp.run(root)));
+    let _ = std::io::stdout().flush();
+
+    let (status, failure, code) = match outcome {
+        Ok(Ok(())) => (Status::Finished, None, 0),
+        Ok(Err(e)) => (Status::Error, Some(error_chain(e.as_ref())), 1),
+        Err(payload) => (Status::Error, Some(panic_text(payload.as_ref())), 101),
+    };
+    let signalled = {
+        let mut phase = state.phase();
+        let before = *phase;
+        *phase = Phase::Done;
+        state.changed.notify_all();
+        before
+    };
+    let result = match signalled {
+        // The watcher recorded `stopped`/`timeout`; an error after a stop request stays a stop
+        // (spec §1.10.2: error "unless it is already timeout or stopped").
+        Phase::Signalled(_, sig) => {
+            if let Some(f) = &failure {
+                // Already reported on stderr by record_failure.
+                let _ = record_failure(root, f, None);
+            }
+            Ok(u8::try_from(128 + sig).unwrap_or(u8::MAX))
+        }
+        _ => {
+            if let Some(f) = &failure {
+                banner("An error occurred encountered");
+                eprintln!("ERROR: {f}");
+            }
+            match record_failure(root, failure.as_deref().unwrap_or_default(), Some(status)) {
+                Ok(()) => Ok(code),
+                Err(e) => Err(e.into()),
+            }
+        }
+    };
+    handle.close();
+    let _ = watcher.join();
+    state.finish_tee();
+    result
+}
+
+/// Record the end of the run (`status`, when given) and the failure text, if any.
+fn record_failure(root: &Root, failure: &str, status: Option<Status>) -> Result<(), RecordError> {
+    let res = root.update(|r| {
+        if !failure.is_empty() {
+            r.message(&[(ERROR_KEY.to_owned(), Value::Str(failure.to_owned()))], Keep::Latest, None)?;
+        }
+        if let Some(s) = status {
+            r.end_run(s);
+        }
+        Ok(())
+    });
+    if let Err(e) = &res {
+        eprintln!("ERROR: could not record the end of the run: {e}");
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("cannot load the data")
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn error_chains_join_every_source() {
+        let e = Outer(std::io::Error::new(std::io::ErrorKind::NotFound, "data.csv: not found"));
+        assert_eq!(error_chain(&e), "cannot load the data: data.csv: not found");
+    }
+
+    #[test]
+    fn panic_payloads_become_text() {
+        let p: Box<dyn std::any::Any + Send> = Box::new("boom");
+        assert_eq!(panic_text(p.as_ref()), "panicked: boom");
+        let p: Box<dyn std::any::Any + Send> = Box::new(String::from("bang"));
+        assert_eq!(panic_text(p.as_ref()), "panicked: bang");
+    }
+}

@@ -1,0 +1,7 @@
+#[derive(xmen::Experiment)]
+enum Mode {
+    Fast,
+    Slow,
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[xmen::experiment]
+fn train() {}
+
+fn main() {}
