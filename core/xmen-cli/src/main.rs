@@ -1,13 +1,32 @@
 //! The `xmen` command line.
+//!
+//! Like ripgrep, parsing is two stages: clap turns the arguments into per-command `Args`, and
+//! each is then validated into a command (sweep grammar, patterns, statuses, names) before any
+//! disk I/O; `run` executes it and `main` prints any error once, with its whole chain.
 
+mod config;
+mod experiments;
+mod init;
 mod list;
+mod manage;
+mod register;
+mod run;
+mod ui;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// xmen: a fast, reproducible experiment manager.
+use clap::{CommandFactory as _, Parser, Subcommand};
+use xmen_record::Status;
+
+/// xmen: fast, reproducible experimentation. Manage sets of experiments: initialise a set from
+/// an experiment, register sweeps, run them with any launcher, list and compare the results.
 #[derive(Parser, Debug)]
-#[command(name = "xmen", version, about)]
+#[command(name = "xmen", version, about, long_about = None)]
+#[command(after_help = "Run `xmen` alone for the configuration setup, `xmen COMMAND --help` for a command.\n\
+Quick start:\n  xmen experiments --add hello ./target/release/examples/hello_world\n  \
+xmen init -n hello -r exps && cd exps\n  xmen register -u \"{a: Hello | Bye, b: World}\"\n  \
+xmen run '*' bash\n  xmen list")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -15,15 +34,108 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Registry of runnable experiment binaries (add, list, remove, run).
+    #[command(visible_alias = "python")]
+    Experiments(experiments::Args),
+    /// View / edit the global configuration.
+    Config(config::Args),
+    /// Initialise an experiment set.
+    Init(init::Args),
+    /// Register a set of experiments (a sweep).
+    #[command(visible_alias = "link")]
+    Register(register::Args),
+    /// Run experiments matching a glob that have not yet been run.
+    Run(run::Args),
+    /// Add notes to experiments.
+    Note(manage::NoteArgs),
+    /// Reset experiments to registered (or another) status.
+    Reset(manage::ResetArgs),
+    /// Unlink experiments from the experiment set (folders are kept).
+    Unlink(manage::UnlinkArgs),
+    /// Remove experiment folders no longer managed by the set (DESTRUCTIVE).
+    Clean(manage::CleanArgs),
+    /// Remove a whole experiment set (DESTRUCTIVE).
+    Rm(manage::RmArgs),
+    /// Relink experiments after a set moved, or adopt unmanaged folders.
+    Relink(manage::RelinkArgs),
+    /// Move (rename) an experiment set and relink it.
+    Move(manage::MoveArgs),
     /// List experiments to screen.
     List(list::ListArgs),
+    /// Print a shell completion script (`xmen completions bash > ~/.local/share/bash-completion/completions/xmen`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// What every command needs from the environment.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The global configuration folder: `$XMEN`, else `~/.xmen`.
+    pub config_dir: PathBuf,
+}
+
+/// A command after validation, ready to run.
+#[derive(Debug)]
+enum Validated {
+    Experiments(experiments::Cmd),
+    Config(config::Cmd),
+    Init(init::Cmd),
+    Register(register::Cmd),
+    Run(run::Cmd),
+    Manage(manage::Cmd),
+    List(list::ListArgs),
+    Completions(clap_complete::Shell),
+    Setup,
+}
+
+/// Parse a status name for clap, listing the valid ones on error (defect B50).
+pub fn parse_status(s: &str) -> Result<Status, String> {
+    s.parse::<Status>().map_err(|e| e.to_string())
+}
+
+fn validate(cli: Cli, ctx: &Ctx) -> anyhow::Result<Validated> {
+    Ok(match cli.command {
+        None => Validated::Setup,
+        Some(Command::Experiments(a)) => Validated::Experiments(a.validate()?),
+        Some(Command::Config(a)) => Validated::Config(a.validate()),
+        Some(Command::Init(a)) => Validated::Init(a.validate()?),
+        Some(Command::Register(a)) => Validated::Register(a.validate(ctx)?),
+        Some(Command::Run(a)) => Validated::Run(a.validate()?),
+        Some(Command::Note(a)) => Validated::Manage(a.validate()?),
+        Some(Command::Reset(a)) => Validated::Manage(a.validate()),
+        Some(Command::Unlink(a)) => Validated::Manage(a.validate()),
+        Some(Command::Clean(a)) => Validated::Manage(a.validate()),
+        Some(Command::Rm(a)) => Validated::Manage(a.validate()),
+        Some(Command::Relink(a)) => Validated::Manage(a.validate()),
+        Some(Command::Move(a)) => Validated::Manage(a.validate()),
+        Some(Command::List(a)) => Validated::List(a),
+        Some(Command::Completions { shell }) => Validated::Completions(shell),
+    })
 }
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::List(a)) => list::run(a),
-        None => Ok(ExitCode::SUCCESS),
+    let ctx = Ctx { config_dir: xmen_record::config_dir() };
+    match validate(cli, &ctx)? {
+        Validated::Setup => {
+            println!("{}", ui::BANNER);
+            config::setup(&ctx.config_dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Validated::Experiments(c) => experiments::execute(c, &ctx),
+        Validated::Config(c) => config::execute(c, &ctx),
+        Validated::Init(c) => init::execute(c, &ctx),
+        Validated::Register(c) => register::execute(c),
+        Validated::Run(c) => run::execute(c),
+        Validated::Manage(c) => manage::execute(c, &ctx),
+        Validated::List(a) => list::run(a),
+        Validated::Completions(shell) => {
+            clap_complete::generate(shell, &mut Cli::command(), "xmen", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -108,6 +108,11 @@ pub trait FfiHost {
     ) -> RResult<(), RString>;
     #[sabi(last_prefix_field)]
     fn experiment_info(&self, experiment: u64) -> ROption<Tuple2<RString, RString>>;
+    /// Appended after the first release's methods: a host without it answers with an error.
+    fn update_meta(&self, experiment: u64, meta: RSlice<'_, FfiVar<'_>>) -> RResult<(), RString> {
+        let _ = (experiment, meta);
+        RResult::RErr(RString::from("this host is too old to update experiment meta"))
+    }
 }
 
 /// One firing, as it crosses the ABI.
@@ -394,6 +399,11 @@ impl Host for HostFromFfi<'_, '_, '_> {
     fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
         self.host.experiment_info(experiment.0).into_option().map(|t| (t.0.into_string(), t.1.into_string()))
     }
+    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
+        let ValueRef::Map(m) = meta else { return Err(format!("meta must be a map, not a {}", meta.kind())) };
+        let vars: Vec<FfiVar<'_>> = m.iter().map(|(k, v)| ffi_var(k, v)).collect();
+        self.host.update_meta(experiment.0, RSlice::from_slice(shrink_vars(&vars))).into_result().map_err(RString::into_string)
+    }
 }
 
 struct PluginHook {
@@ -600,6 +610,10 @@ impl FfiHost for HostToFfi<'_> {
     }
     fn experiment_info(&self, experiment: u64) -> ROption<Tuple2<RString, RString>> {
         self.host.experiment_info(ExperimentHandle(experiment)).map(|(a, b)| Tuple2(a.into(), b.into())).into()
+    }
+    fn update_meta(&self, experiment: u64, meta: RSlice<'_, FfiVar<'_>>) -> RResult<(), RString> {
+        let map = ValueRef::Map(MapRef { inner: MapInner::Ffi(erase_vars(meta.as_slice())) });
+        self.host.update_meta(ExperimentHandle(experiment), map).map_err(RString::from).into()
     }
 }
 

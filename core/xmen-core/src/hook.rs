@@ -138,6 +138,12 @@ pub trait Host {
     ) -> Result<(), String>;
     /// The display name and folder of an experiment handle, when the host knows it.
     fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)>;
+    /// Merge `meta` (a map) into the experiment record's `_meta` (the Probe hook's
+    /// system snapshot), through the host, which stays the only writer of the record.
+    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
+        let _ = (experiment, meta);
+        Err("this host cannot update experiment meta".into())
+    }
 }
 
 /// One firing of a hook: its trigger and counters, its matched variables, and the host.

@@ -449,9 +449,11 @@ fn slurm() -> Option<Value> {
 ///
 /// CPU usage is a difference between two refreshes, so keep one `Probe` and sample it
 /// repeatedly (at least [`sysinfo::MINIMUM_CPU_UPDATE_INTERVAL`] apart).
+///
+/// It holds no GPU handle (sysinfo's is not `Send`, and a hook must be): GPUs are listed
+/// afresh at each sample.
 pub struct Probe {
     sys: Option<System>,
-    gpus: Option<Gpus>,
 }
 
 impl std::fmt::Debug for Probe {
@@ -473,10 +475,7 @@ impl Probe {
             RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_usage()),
         )
         .ok();
-        Probe {
-            sys,
-            gpus: Gpus::new_with_refreshed_list().ok(),
-        }
+        Probe { sys }
     }
 
     /// `{cpu: {usage: {0: "12.5%", ...}}, gpu: {...}}` since the previous sample.
@@ -495,10 +494,7 @@ impl Probe {
                 Value::Map(vec![("usage".into(), Value::Map(usage))]),
             ));
         }
-        if let Some(g) = &mut self.gpus {
-            g.refresh(false);
-        }
-        if let Some(g) = gpu(self.gpus.as_ref()) {
+        if let Some(g) = gpu(None) {
             m.push(("gpu".into(), g));
         }
         Value::Map(m)

@@ -342,13 +342,9 @@ impl Hook for TensorBoard {
             return Ok(Outcome::Continue);
         };
         if !self.cfg.quiet {
-            let dir = self.cfg.directory.as_deref().map(Path::display);
-            let line = format!(
-                "saved tb {} summaries for {} at {}",
-                self.cfg.kind.name(),
-                self.names_line(firing),
-                dir.map(|d| d.to_string()).unwrap_or_default()
-            );
+            let names = self.names_line(firing).to_owned();
+            let dir = self.cfg.directory.as_deref().map(|d| d.display().to_string()).unwrap_or_default();
+            let line = format!("saved tb {} summaries for {names} at {dir}", self.cfg.kind.name());
             firing.log(&line);
         }
         if let Some(e) = writer.take_error() {

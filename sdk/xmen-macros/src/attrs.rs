@@ -98,10 +98,14 @@ fn check_combinations(a: &ParamAttrs, errors: &mut Errors) {
             );
         }
         if a.help.is_some() {
-            errors.at(span, "`flatten` and `help` cannot be combined: a flattened part's parameters keep their own help");
+            errors
+                .at(span, "`flatten` and `help` cannot be combined: a flattened part's parameters keep their own help");
         }
     } else if let Some(span) = a.defaults_span {
-        errors.at(span, "`defaults(...)` overrides the defaults of a flattened part; add `flatten` or use `default = ...`");
+        errors.at(
+            span,
+            "`defaults(...)` overrides the defaults of a flattened part; add `flatten` or use `default = ...`",
+        );
     }
     if let Some(span) = a.skip {
         if a.flatten.is_some() || a.default.is_some() || a.help.is_some() {

@@ -150,7 +150,8 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 infos.push(quote! { __infos.push(#p::ParamInfo::declared(#fname, #ty_text, #help, #name)); });
                 let init = default_value(ty, default.as_ref());
                 inits.push(quote! { #fid: #init });
-                values.push(quote! { __out.push((::std::string::String::from(#fname), (#conv.to_value)(&self.#fid))); });
+                values
+                    .push(quote! { __out.push((::std::string::String::from(#fname), (#conv.to_value)(&self.#fid))); });
                 sets.push(quote! {
                     if __name == #fname {
                         self.#fid = (#conv.from_value)(__value).map_err(|e| e.named(#fname, #ty_text))?;

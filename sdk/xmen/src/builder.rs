@@ -2,7 +2,12 @@
 //! time=..., limit=..., hooks=[...])`.
 //!
 //! Firing order: builder hooks in the original's kind order (`log`, `time`, then hooks
-//! given with `.hook()`), then the entries of a `_hooks` list in list order.
+//! given with `.hook()`, then the TorchMonitor's TensorBoard kinds `sca`, `img`, `hist`,
+//! `fig`, `txt`, `vid`), then the entries of a `_hooks` list in list order.
+//!
+//! The Monitor's directory reaches library hooks as an option: the builder sets option
+//! `directory` on its TensorBoard hooks, and on `_hooks` entries for `tensorboard`
+//! that do not set it themselves.
 
 use std::fmt;
 use std::io::Write;
@@ -18,6 +23,49 @@ use xmen_loader::{HookConfig, LoadErrors, Loader};
 use crate::Monitor;
 
 type SharedTransform = Arc<dyn Fn(&str, ValueRef<'_>) -> Value + Send + Sync>;
+
+/// Library hooks that read the Monitor's folder from option `directory`.
+const DIRECTORY_HOOKS: [&str; 1] = ["tensorboard"];
+
+/// The TorchMonitor's TensorBoard kinds, in firing order: (builder name, hook `kind`).
+const TB_KINDS: [(&str, &str); 6] =
+    [("sca", "scalar"), ("img", "image"), ("hist", "histogram"), ("fig", "figure"), ("txt", "text"), ("vid", "video")];
+
+/// The arguments of one TensorBoard kind (`sca`, `sca_fn`, `sca_pref`, `sca_prep`).
+#[derive(Default)]
+struct TbArgs {
+    specs: Vec<String>,
+    fns: Vec<SharedTransform>,
+    prefs: Vec<String>,
+    preps: Vec<bool>,
+}
+
+/// Builder methods for one TensorBoard kind.
+macro_rules! tb_kind {
+    ($i:literal, $kind:literal, $spec:ident, $f:ident, $pref:ident, $prep:ident) => {
+        #[doc = concat!("Write TensorBoard ", $kind, " summaries of the variables matching a spec (the original's `", stringify!($spec), "=`),")]
+        #[doc = "with the `tensorboard` hook library, to `{directory}/summaries`."]
+        pub fn $spec(mut self, spec: &str) -> Self {
+            self.tb[$i].specs.push(spec.into());
+            self
+        }
+        #[doc = concat!("A transform applied to each value before its ", $kind, " summary: once for all `", stringify!($spec), "` specs or once per spec.")]
+        pub fn $f(mut self, f: impl Fn(&str, ValueRef<'_>) -> Value + Send + Sync + 'static) -> Self {
+            self.tb[$i].fns.push(Arc::new(f));
+            self
+        }
+        #[doc = concat!("A prefix for the tags of `", stringify!($spec), "` summaries: once or once per spec.")]
+        pub fn $pref(mut self, prefix: &str) -> Self {
+            self.tb[$i].prefs.push(prefix.into());
+            self
+        }
+        #[doc = concat!("Whether map entries of `", stringify!($spec), "` are tagged `{name}_{key}` (true, the default) or `{key}`: once or once per spec.")]
+        pub fn $prep(mut self, prepend: bool) -> Self {
+            self.tb[$i].preps.push(prepend);
+            self
+        }
+    };
+}
 
 /// Why a Monitor could not be built.
 #[derive(Debug)]
@@ -83,9 +131,35 @@ pub struct MonitorBuilder {
     directory: Option<PathBuf>,
     experiments: Option<Box<dyn Experiments>>,
     loader: Option<Loader>,
+    tb: [TbArgs; 6],
+    img_options: Vec<Vec<(String, Value)>>,
 }
 
 impl MonitorBuilder {
+    tb_kind!(0, "scalar", sca, sca_fn, sca_pref, sca_prep);
+    tb_kind!(1, "image", img, img_fn, img_pref, img_prep);
+    tb_kind!(2, "histogram", hist, hist_fn, hist_pref, hist_prep);
+    tb_kind!(3, "figure", fig, fig_fn, fig_pref, fig_prep);
+    tb_kind!(4, "text", txt, txt_fn, txt_pref, txt_prep);
+    tb_kind!(5, "video", vid, vid_fn, vid_pref, vid_prep);
+
+    /// `make_grid` options for `img` summaries (`nrow`, `padding`, `normalize`, `range`,
+    /// `scale_each`, `pad_value`): once for all `img` specs or once per spec.
+    ///
+    /// ```no_run
+    /// use xmen::{Monitor, Value};
+    /// let m = Monitor::builder()
+    ///     .directory("/tmp/run")
+    ///     .img("x@10s")
+    ///     .img_options([("nrow", Value::from(4)), ("normalize", Value::from(false))])
+    ///     .build()?;
+    /// # Ok::<(), xmen::BuildError>(())
+    /// ```
+    pub fn img_options<K: Into<String>>(mut self, options: impl IntoIterator<Item = (K, Value)>) -> Self {
+        self.img_options.push(options.into_iter().map(|(k, v)| (k.into(), v)).collect());
+        self
+    }
+
     /// Log variables matching a spec (`loss|acc@100s`) with the Logger hook.
     pub fn log(mut self, spec: &str) -> Self {
         self.log.push(spec.into());
@@ -191,6 +265,33 @@ impl MonitorBuilder {
             check_spec("time", spec)?;
             planned.push((HookConfig::new("timer", spec), None));
         }
+        // The TorchMonitor's TensorBoard kinds fire after the user's hooks.
+        let mut tb_planned: Vec<(HookConfig, Option<SharedTransform>)> = Vec::new();
+        for (i, ((name, kind), args)) in TB_KINDS.iter().zip(&self.tb).enumerate() {
+            let (fn_opt, pref_opt, prep_opt) = TB_OPTION_NAMES[i];
+            let fns = broadcast(fn_opt, &args.fns, &args.specs)?;
+            let prefs = broadcast(pref_opt, &args.prefs, &args.specs)?;
+            let preps = broadcast(prep_opt, &args.preps, &args.specs)?;
+            let img_options =
+                if *kind == "image" { broadcast("img_options", &self.img_options, &args.specs)? } else { Vec::new() };
+            for (j, spec) in args.specs.iter().enumerate() {
+                check_spec(name, spec)?;
+                let mut cfg = HookConfig::new("tensorboard", spec).option("kind", *kind);
+                if let Some(p) = prefs.get(j) {
+                    cfg = cfg.option("prefix", p.as_str());
+                }
+                if let Some(p) = preps.get(j) {
+                    cfg = cfg.option("prepend", *p);
+                }
+                if let Some(d) = &self.directory {
+                    cfg = cfg.option("directory", d.to_string_lossy().into_owned());
+                }
+                for (k, v) in img_options.get(j).into_iter().flatten() {
+                    cfg = cfg.option(k, v.clone());
+                }
+                tb_planned.push((cfg, fns.get(j).cloned()));
+            }
+        }
         let loader = self.loader.unwrap_or_default();
         let mut slots = Vec::new();
         let mut errors = Vec::new();
@@ -210,7 +311,25 @@ impl MonitorBuilder {
             };
             slots.push(HookSlot::native(name, spec, hook));
         }
-        let (more, errs) = loader.load_all(&self.configs);
+        for (cfg, f) in tb_planned {
+            match loader.load(&cfg) {
+                Ok(slot) => slots.push(match f {
+                    Some(f) => slot.with_transform(Box::new(move |k, v| f(k, v))),
+                    None => slot,
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+        let mut configs = self.configs;
+        if let Some(dir) = &self.directory {
+            for cfg in configs.iter_mut() {
+                let reads_dir = DIRECTORY_HOOKS.contains(&xmen_loader::hook_name(&cfg.hook).as_str());
+                if reads_dir && !cfg.options.iter().any(|(k, _)| k == "directory") {
+                    cfg.options.push(("directory".into(), Value::from(dir.to_string_lossy().into_owned())));
+                }
+            }
+        }
+        let (more, errs) = loader.load_all(&configs);
         slots.extend(more);
         errors.extend(errs);
         let mut warning = None;
@@ -238,6 +357,16 @@ impl MonitorBuilder {
         Ok(monitor)
     }
 }
+
+/// The broadcast options of each TensorBoard kind, for error messages.
+const TB_OPTION_NAMES: [(&str, &str, &str); 6] = [
+    ("sca_fn", "sca_pref", "sca_prep"),
+    ("img_fn", "img_pref", "img_prep"),
+    ("hist_fn", "hist_pref", "hist_prep"),
+    ("fig_fn", "fig_pref", "fig_prep"),
+    ("txt_fn", "txt_pref", "txt_prep"),
+    ("vid_fn", "vid_pref", "vid_prep"),
+];
 
 fn check_spec(argument: &'static str, spec: &str) -> Result<(), BuildError> {
     Spec::parse(spec).map(|_| ()).map_err(|error| BuildError::Spec { argument, error })

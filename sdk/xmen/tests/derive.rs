@@ -205,7 +205,9 @@ fn flattened_parts_merge_in_field_order_and_outer_defaults_win() {
 }
 
 #[test]
-#[should_panic(expected = "`BadOverride` overrides the default of `batch` in its field `data` with a value of the wrong type")]
+#[should_panic(
+    expected = "`BadOverride` overrides the default of `batch` in its field `data` with a value of the wrong type"
+)]
 fn an_override_of_the_wrong_type_panics_naming_the_field() {
     let _ = BadOverride::from_defaults();
 }

@@ -74,7 +74,13 @@ fn text(b: &[u8]) -> String {
 
 /// Assert success and return stdout.
 fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status, text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     text(&out.stdout)
 }
 
@@ -211,7 +217,8 @@ fn a_detached_run_persists_nothing() {
     let sb = Sandbox::new();
     let out = ok(&sb.run("hello_world", &["-x"]));
     assert_eq!(out, "Hello World!\n");
-    let left: Vec<_> = std::fs::read_dir(sb.dir.path()).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    let left: Vec<_> =
+        std::fs::read_dir(sb.dir.path()).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
 }
 

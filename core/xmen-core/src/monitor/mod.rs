@@ -70,6 +70,11 @@ pub trait Experiments {
     ) -> Result<(), String>;
     /// The experiment's display name and folder.
     fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)>;
+    /// Merge a map into the experiment's `_meta`.
+    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
+        let _ = (experiment, meta);
+        Err("these experiment records do not accept meta updates".into())
+    }
 }
 
 /// Counters of the Monitor's own work, for tests and benches.
@@ -634,6 +639,12 @@ impl Host for HostImpl<'_> {
     }
     fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
         self.m.experiments.as_ref().and_then(|e| e.info(experiment))
+    }
+    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
+        match &self.m.experiments {
+            Some(e) => e.update_meta(experiment, meta),
+            None => Err("this Monitor has no experiment records; build it from an experiment run".into()),
+        }
     }
 }
 

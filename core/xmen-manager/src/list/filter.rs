@@ -466,7 +466,8 @@ mod tests {
 
     #[test]
     fn filters_split_at_one_operator() {
-        let table: [(&str, &str, Option<(Op, Value)>); 12] = [
+        type Case = (&'static str, &'static str, Option<(Op, Value)>);
+        let table: [Case; 12] = [
             ("lr<0.01", "lr", Some((Op::Lt, Value::Float(0.01)))),
             ("lr <= 1e-3", "lr", Some((Op::Le, Value::Float(0.001)))),
             ("a=='Hello'", "a", Some((Op::Eq, Value::Str("Hello".into())))),

@@ -231,6 +231,9 @@ fn sort_cmp(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
     }
 }
 
+/// A row being built: its label, its encoded form and its decoded cells.
+type Decoded<'a> = (usize, &'a index::RawRow, Vec<(u32, Value)>);
+
 /// Build the table of spec §4.10.2 from encoded rows: `--type`, then column selection and
 /// row predicates, then column order and names, then `--sort`.
 ///
@@ -256,7 +259,7 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
 
     // Decode the wanted cells and apply --type.
     let mut set_types = HashMap::new();
-    let mut decoded: Vec<(usize, &index::RawRow, Vec<(u32, Value)>)> = Vec::with_capacity(rows.rows().len());
+    let mut decoded: Vec<Decoded<'_>> = Vec::with_capacity(rows.rows().len());
     for (label, raw) in rows.rows().iter().enumerate() {
         let cells = rows.cells(raw, wanted);
         if !spec.types.is_empty() && raw.unreadable.is_none() {

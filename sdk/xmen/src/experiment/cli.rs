@@ -201,9 +201,7 @@ struct Plan {
 impl Plan {
     fn from_matches(m: &ArgMatches) -> Result<Plan, ExperimentError> {
         let updates: Vec<String> = m.get_many::<String>("update").map(|v| v.cloned().collect()).unwrap_or_default();
-        let purpose = m
-            .get_many::<String>("purpose")
-            .map(|v| v.map(String::as_str).collect::<Vec<_>>().join(" "));
+        let purpose = m.get_many::<String>("purpose").map(|v| v.map(String::as_str).collect::<Vec<_>>().join(" "));
         let execute = if m.contains_id("execute") && m.value_source("execute").is_some() {
             Some(match m.get_one::<PathBuf>("execute") {
                 None => Execute::Detached,
@@ -322,8 +320,10 @@ fn record_of<E: Parameters>(exp: &E) -> Record {
 fn version_value<E: Parameters>() -> Value {
     let s = E::SOURCE;
     let info = VersionInfo::current(s.crate_name, s.crate_version, Some(Path::new(s.manifest_dir)));
-    let mut map =
-        vec![("module".to_owned(), Value::from(s.module)), ((if s.function { "function" } else { "class" }).to_owned(), Value::from(E::NAME))];
+    let mut map = vec![
+        ("module".to_owned(), Value::from(s.module)),
+        ((if s.function { "function" } else { "class" }).to_owned(), Value::from(E::NAME)),
+    ];
     if let Value::Map(rest) = info.to_value() {
         map.extend(rest);
     }
@@ -381,7 +381,8 @@ fn apply_update<E: Parameters>(
             continue;
         }
         if let Some(v) = rec.get(name) {
-            exp.set(name, v).map_err(|source| ExperimentError::Param { origin: origin.clone(), source: Box::new(source) })?;
+            exp.set(name, v)
+                .map_err(|source| ExperimentError::Param { origin: origin.clone(), source: Box::new(source) })?;
         }
     }
     Ok(())

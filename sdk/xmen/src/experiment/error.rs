@@ -95,9 +95,7 @@ impl ExperimentError {
     pub fn not_runnable(path: PathBuf, status: Status) -> ExperimentError {
         let folder = path.parent().map(|p| p.display().to_string()).unwrap_or_default();
         let hint = match status {
-            Status::Stopped => format!(
-                "; give --restart to run it again, or reset it with `xmen reset {folder}`"
-            ),
+            Status::Stopped => format!("; give --restart to run it again, or reset it with `xmen reset {folder}`"),
             Status::Default => "; register it first by executing a folder: `-x FOLDER`".to_owned(),
             _ => format!(
                 "; reset it with `xmen reset {folder}` to run it again, or register a new run with `-x NEW_FOLDER`"

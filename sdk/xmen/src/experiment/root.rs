@@ -206,6 +206,17 @@ impl Root {
     }
 }
 
+impl std::fmt::Display for Root {
+    /// The record as the original prints an experiment (spec §1.13); see
+    /// [`display_record`](super::display_record).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.record() {
+            Ok(rec) => f.write_str(&super::display_record(&rec)),
+            Err(e) => write!(f, "{}: the record cannot be read: {e}", self.name()),
+        }
+    }
+}
+
 /// Lets a Monitor's hooks message one experiment's record (implements the core's
 /// `Experiments`); made by [`Root::messenger`].
 #[derive(Debug)]
@@ -232,8 +243,7 @@ impl Experiments for RootMessenger {
     }
 
     fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
-        (experiment == self.0.handle())
-            .then(|| (self.0.name().to_owned(), self.0.directory().display().to_string()))
+        (experiment == self.0.handle()).then(|| (self.0.name().to_owned(), self.0.directory().display().to_string()))
     }
 }
 
@@ -260,6 +270,8 @@ mod tests {
         assert_eq!(rec.message_value("loss"), Some(&Value::Float(1.5)));
         assert_eq!(rec.notes, ["kept"]);
         assert!(rec.timestamps.last.is_some());
+        let shown = root.to_string();
+        assert!(shown.contains("status: running\nnotes: ['kept']\n") && shown.contains("  loss: 1.5\n"), "{shown}");
         Ok(())
     }
 

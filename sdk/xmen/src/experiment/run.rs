@@ -91,7 +91,13 @@ fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<Sta
             eprintln!("ERROR: could not record status `{status}`: {e}");
         }
         banner(if status == Status::Timeout { "Timeout encountered" } else { "Stopping experiment" });
-        let reason = if sig == SIGUSR1 { "SIGUSR1 (timeout)" } else if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+        let reason = if sig == SIGUSR1 {
+            "SIGUSR1 (timeout)"
+        } else if sig == SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
         xmen_core::monitor::request_interrupt(reason);
         let deadline = grace();
         let phase = state.phase();

@@ -229,11 +229,9 @@ impl<T: ParamValue> ParamValue for Vec<T> {
     }
     fn from_value(v: &Value) -> Result<Self, ParamError> {
         match v {
-            Value::List(l) => l
-                .iter()
-                .enumerate()
-                .map(|(i, x)| T::from_value(x).map_err(|e| e.inner(format!("[{i}]"))))
-                .collect(),
+            Value::List(l) => {
+                l.iter().enumerate().map(|(i, x)| T::from_value(x).map_err(|e| e.inner(format!("[{i}]")))).collect()
+            }
             _ => Err(ParamError::mismatch("list", v)),
         }
     }

@@ -1,0 +1,291 @@
+//! `xmen note`, `reset`, `unlink`, `relink`, `move`, `clean` and `rm`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use xmen_manager::{ops, relink, Pattern};
+use xmen_record::{GlobalConfig, Status};
+
+use crate::ui::{bullet_list, confirm};
+use crate::Ctx;
+
+/// Arguments of `xmen note`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  xmen note 'lr=0.01*' \"diverged after epoch 3\"\n  xmen note -d 'lr=0.01*' \"diverged after epoch 3\"")]
+pub struct NoteArgs {
+    /// The set root.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// Remove the note (an exact match) instead of adding it.
+    #[arg(short, long)]
+    delete: bool,
+    /// A unix glob over the set's experiment folder names.
+    #[arg(value_name = "PATTERN")]
+    pattern: String,
+    /// The note.
+    #[arg(value_name = "MESSAGE")]
+    message: String,
+}
+
+/// Arguments of `xmen reset`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Use it to run finished, failed or timed-out experiments again:\n  xmen reset 'lr=*' && xmen run 'lr=*' bash")]
+pub struct ResetArgs {
+    /// The set root.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// The new status, one of: default, registered, running, error, debug, stopped, timeout,
+    /// finished, detached, requeue, lost.
+    #[arg(short, long, value_name = "STATUS", default_value = "registered", value_parser = crate::parse_status)]
+    status: Status,
+    /// A unix glob over the set's experiment folder names.
+    #[arg(value_name = "PATTERN")]
+    pattern: String,
+}
+
+/// Arguments of `xmen unlink`.
+#[derive(clap::Args, Debug)]
+pub struct UnlinkArgs {
+    /// The set root.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// A unix glob over the set's experiment folder names.
+    #[arg(value_name = "PATTERN")]
+    pattern: String,
+}
+
+/// Arguments of `xmen relink`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "After moving a set:   mv set set-2 && xmen relink -r set-2\n\
+After moving a folder of sets:   mv folder folder-2 && xmen relink -r folder-2 --recursive\n\
+Adopt unmanaged experiment folders:   xmen relink -e 'lr=*'")]
+pub struct RelinkArgs {
+    /// The set root (with `--recursive`, any folder above sets).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// Replant every set and experiment folder below the root.
+    #[arg(long, conflicts_with = "experiments")]
+    recursive: bool,
+    /// Adopt the unmanaged experiment folders matching this glob whose parameters fit the defaults.
+    #[arg(short, long, value_name = "PATTERN")]
+    experiments: Option<String>,
+}
+
+/// Arguments of `xmen move`.
+#[derive(clap::Args, Debug)]
+pub struct MoveArgs {
+    /// The set root.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// Where the set goes (must not exist).
+    #[arg(value_name = "DEST")]
+    dest: PathBuf,
+}
+
+/// Arguments of `xmen clean`.
+#[derive(clap::Args, Debug)]
+pub struct CleanArgs {
+    /// The set root.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// Delete without asking.
+    #[arg(short, long)]
+    yes: bool,
+    /// Accepted for compatibility with the original; ignored.
+    #[arg(long, hide = true, num_args = 0..=1)]
+    all: Option<Option<String>>,
+}
+
+/// Arguments of `xmen rm`.
+#[derive(clap::Args, Debug)]
+pub struct RmArgs {
+    /// The set root to delete, with everything in it.
+    #[arg(value_name = "ROOT_DIR")]
+    root: PathBuf,
+    /// Delete without asking.
+    #[arg(short, long)]
+    yes: bool,
+}
+
+/// A validated set-management command.
+#[derive(Debug)]
+pub enum Cmd {
+    /// `xmen note`.
+    Note { root: PathBuf, pattern: Pattern, message: String, delete: bool },
+    /// `xmen reset`.
+    Reset { root: PathBuf, pattern: Pattern, status: Status },
+    /// `xmen unlink`.
+    Unlink { root: PathBuf, pattern: Pattern },
+    /// `xmen relink`.
+    Relink { root: PathBuf, recursive: bool, adopt: Option<Pattern> },
+    /// `xmen move`.
+    Move { root: PathBuf, dest: PathBuf },
+    /// `xmen clean`.
+    Clean { root: PathBuf, yes: bool },
+    /// `xmen rm`.
+    Rm { root: PathBuf, yes: bool },
+}
+
+impl NoteArgs {
+    /// Check the arguments (no disk I/O).
+    pub fn validate(self) -> anyhow::Result<Cmd> {
+        if self.message.trim().is_empty() {
+            anyhow::bail!("the note is empty; give the text to attach");
+        }
+        Ok(Cmd::Note { root: self.root, pattern: Pattern::new(&self.pattern), message: self.message, delete: self.delete })
+    }
+}
+
+impl ResetArgs {
+    /// Check the arguments (no disk I/O; the status was validated by its parser: defect B50).
+    pub fn validate(self) -> Cmd {
+        Cmd::Reset { root: self.root, pattern: Pattern::new(&self.pattern), status: self.status }
+    }
+}
+
+impl UnlinkArgs {
+    /// Check the arguments (no disk I/O).
+    pub fn validate(self) -> Cmd {
+        Cmd::Unlink { root: self.root, pattern: Pattern::new(&self.pattern) }
+    }
+}
+
+impl RelinkArgs {
+    /// Check the arguments (no disk I/O).
+    pub fn validate(self) -> Cmd {
+        Cmd::Relink { root: self.root, recursive: self.recursive, adopt: self.experiments.as_deref().map(Pattern::new) }
+    }
+}
+
+impl MoveArgs {
+    /// Check the arguments (no disk I/O).
+    pub fn validate(self) -> Cmd {
+        Cmd::Move { root: self.root, dest: self.dest }
+    }
+}
+
+impl CleanArgs {
+    /// Check the arguments (no disk I/O).
+    pub fn validate(self) -> Cmd {
+        Cmd::Clean { root: self.root, yes: self.yes }
+    }
+}
+
+impl RmArgs {
+    /// Check the arguments (no disk I/O).
+    pub fn validate(self) -> Cmd {
+        Cmd::Rm { root: self.root, yes: self.yes }
+    }
+}
+
+fn print_paths(paths: &[PathBuf]) {
+    for p in paths {
+        println!("  {}", p.display());
+    }
+}
+
+/// Run a validated set-management command.
+pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Cmd::Note { root, pattern, message, delete } => {
+            let done = ops::note(&root, &pattern, &message, delete)?;
+            println!("{} note on {} experiment(s):", if delete { "Removed the" } else { "Left a" }, done.len());
+            print_paths(&done);
+        }
+        Cmd::Reset { root, pattern, status } => {
+            let done = ops::reset(&root, &pattern, status)?;
+            println!("Reset {} experiment(s) to {status}:", done.len());
+            print_paths(&done);
+        }
+        Cmd::Unlink { root, pattern } => {
+            let done = ops::unlink(&root, &pattern)?;
+            println!("Removing Experiments...");
+            print_paths(&done);
+            println!("Note: experiments are removed from the set's list only; to delete their folders run `xmen clean`.");
+        }
+        Cmd::Relink { root, adopt: Some(pattern), .. } => {
+            let r = relink::adopt(&root, &pattern, &ctx.config_dir)?;
+            for (folder, unknown) in &r.incompatible {
+                eprintln!(
+                    "Cannot re-link folder {} as params are not compatible with defaults (unknown parameters: {})",
+                    folder.display(),
+                    unknown.join(", ")
+                );
+            }
+            if r.adopted.is_empty() {
+                println!("No experiments to link that match `{}` and aren't managed already", pattern.as_str());
+            }
+            for f in &r.adopted {
+                println!("Relinking {}", f.display());
+            }
+        }
+        Cmd::Relink { root, recursive, adopt: None } => {
+            let r = relink::replant(&root, recursive, &ctx.config_dir)?;
+            print_relink(&r);
+        }
+        Cmd::Move { root, dest } => {
+            let r = relink::move_set(&root, &dest, &ctx.config_dir)?;
+            print_relink(&r);
+        }
+        Cmd::Clean { root, yes } => {
+            let plan = ops::clean_plan(&root)?;
+            if plan.is_empty() {
+                println!("No folders found for deletion");
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("The following experiments were found for deletion (no longer managed by the set):");
+            print_paths(&plan);
+            let skip = yes || !GlobalConfig::load(&ctx.config_dir)?.prompt;
+            if !confirm("Do you wish to continue?", skip)? {
+                println!("Aborting!");
+                return Ok(ExitCode::FAILURE);
+            }
+            let deleted = ops::clean(&root, &plan, &ctx.config_dir)?;
+            println!("The following experiments were deleted:");
+            print_paths(&deleted);
+        }
+        Cmd::Rm { root, yes } => {
+            let set = ops::rm_plan(&root)?;
+            let n = set.entries().len();
+            println!(
+                "This command will remove the whole experiment folder {} ({n} managed experiment{} and everything else in it).",
+                set.root().display(),
+                if n == 1 { "" } else { "s" }
+            );
+            let skip = yes || !GlobalConfig::load(&ctx.config_dir)?.prompt;
+            if !confirm("Do you wish to continue?", skip)? {
+                println!("Aborting!");
+                return Ok(ExitCode::FAILURE);
+            }
+            ops::rm(&set, &ctx.config_dir)?;
+            println!("Removed {}", set.root().display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_relink(r: &relink::RelinkReport) {
+    for s in &r.sets {
+        if s.old_root == s.root {
+            println!("Relinked the set {} ({} experiments)", s.root.display(), s.fixed.len());
+        } else {
+            println!(
+                "Relinked the set {} (moved from {}; {} experiments)",
+                s.root.display(),
+                s.old_root.display(),
+                s.fixed.len()
+            );
+        }
+        if !s.missing.is_empty() {
+            let shown: Vec<String> = s.missing.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "WARNING: {} managed experiment folder(s) not found (still listed in experiment.yml; `xmen unlink` them if they are gone):\n{}",
+                shown.len(),
+                bullet_list(&shown, 10)
+            );
+        }
+    }
+    if !r.loose.is_empty() {
+        println!("Relinked {} experiment folder(s) outside any set", r.loose.len());
+    }
+}

@@ -1,0 +1,137 @@
+//! `xmen run PATTERN LAUNCHER...`: launch matching experiments.
+//!
+//! With a launcher that runs the experiment in the foreground (`bash`, `docker run ...`) each run
+//! inherits our terminal, so its output reaches the user unmangled, one run after another. With
+//! a detached launcher (`screen -dm`, `sbatch`) many launches return quickly: a progress bar
+//! (on a terminal only) counts them and each launcher's own output (`Submitted batch job 42`) is
+//! printed above it.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use xmen_manager::launch::{plan_runs, StatusFilter};
+use xmen_manager::Pattern;
+use xmen_record::Status;
+
+use crate::ui::bullet_list;
+
+/// Arguments of `xmen run`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Options go before PATTERN: everything after it is the launcher.\n\nExamples:\n  \
+xmen run '*' bash\n  xmen run 'lr=0.01*' screen -dm bash\n  xmen run '*' sbatch --partition=gpu\n  \
+xmen run --status error 'lr=*' bash\n  xmen run 'sizes=\\[3, 4\\]' bash   # escape glob characters, or give the exact name")]
+pub struct Args {
+    /// The set root.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// Also launch experiments in STATUS (repeatable; default: only `registered`).
+    #[arg(short, long, value_name = "STATUS", value_parser = crate::parse_status)]
+    status: Vec<Status>,
+    /// Launch matching experiments whatever their status.
+    #[arg(long, conflicts_with = "status")]
+    all: bool,
+    /// A unix glob over the set's experiment folder names (quote it).
+    #[arg(value_name = "PATTERN")]
+    pattern: String,
+    /// The command each run.sh is given to (`bash`, `screen -dm bash`, `sbatch ...`, `docker ...`).
+    #[arg(value_name = "LAUNCHER", required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    launcher: Vec<String>,
+}
+
+/// A validated `xmen run` command.
+#[derive(Debug)]
+pub struct Cmd {
+    root: PathBuf,
+    pattern: Pattern,
+    launcher: Vec<String>,
+    filter: StatusFilter,
+}
+
+impl Args {
+    /// Check the arguments (no disk I/O).
+    pub fn validate(self) -> anyhow::Result<Cmd> {
+        let filter = if self.all {
+            StatusFilter::All
+        } else if self.status.is_empty() {
+            StatusFilter::default()
+        } else {
+            let mut s = self.status;
+            if !s.contains(&Status::Registered) {
+                s.push(Status::Registered);
+            }
+            StatusFilter::Only(s)
+        };
+        if self.launcher.first().is_none_or(|l| l.is_empty()) {
+            anyhow::bail!("no launcher given: say how to run each experiment, e.g. `xmen run '*' bash`");
+        }
+        Ok(Cmd { root: self.root, pattern: Pattern::new(&self.pattern), launcher: self.launcher, filter })
+    }
+}
+
+/// Run a validated `xmen run` command.
+pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
+    let plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &cmd.filter)?;
+    if !plan.skipped.is_empty() {
+        let lines: Vec<String> =
+            plan.skipped.iter().map(|s| format!("{} ({})", s.folder.display(), s.reason)).collect();
+        eprintln!(
+            "Skipping {} matching experiment{} not in a status to run (use `--status STATUS` or `--all`):\n{}",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" },
+            bullet_list(&lines, 10)
+        );
+    }
+    if plan.launches.is_empty() {
+        println!("Nothing to run: no experiment matching `{}` is registered.", cmd.pattern.as_str());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let total = plan.launches.len();
+    let mut failures: Vec<String> = Vec::new();
+    if plan.detached && total > 1 {
+        let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} launched {msg}") {
+            bar.set_style(style);
+        }
+        for l in &plan.launches {
+            bar.println(format!("Running: {}", l.display()));
+            bar.set_message(l.name.clone());
+            match l.command(&plan.program).stdin(Stdio::null()).output() {
+                Ok(out) => {
+                    for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
+                        bar.println(line);
+                    }
+                    if !out.status.success() {
+                        failures.push(format!("{} ({})", l.display(), out.status));
+                    }
+                }
+                Err(e) => failures.push(format!("{} ({e})", l.display())),
+            }
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        println!("Launched {} of {total} experiments with `{}`", total - failures.len(), cmd.launcher.join(" "));
+    } else {
+        for l in &plan.launches {
+            println!();
+            println!("Running: {}", l.display());
+            let _ = std::io::stdout().flush();
+            match l.command(&plan.program).status() {
+                Ok(status) if status.success() => {}
+                Ok(status) => failures.push(format!("{} ({status})", l.display())),
+                Err(e) => failures.push(format!("{} ({e})", l.display())),
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "ERROR: {} of {total} launches failed (see their output above; each experiment's status is in its params.yml):\n{}",
+            failures.len(),
+            bullet_list(&failures, 20)
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
