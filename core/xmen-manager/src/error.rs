@@ -18,9 +18,10 @@ pub enum ManagerError {
     #[error(transparent)]
     Record(#[from] RecordError),
 
-    /// A sweep string (`register -u`) is malformed or does not fit the defaults.
+    /// A sweep string (`register -u`) is malformed or does not fit the defaults (boxed: it is
+    /// large and rare).
     #[error(transparent)]
-    Sweep(#[from] SweepError),
+    Sweep(Box<SweepError>),
 
     /// A filesystem operation failed.
     #[error("cannot {action} {}: {source}", path.display())]
@@ -207,6 +208,12 @@ fn known_text(known: &[String]) -> String {
 
 fn list_errors(errors: &[ManagerError]) -> String {
     errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
+}
+
+impl From<SweepError> for ManagerError {
+    fn from(e: SweepError) -> ManagerError {
+        ManagerError::Sweep(Box::new(e))
+    }
 }
 
 impl ManagerError {

@@ -1,8 +1,8 @@
 //! `Monitor::builder()`: the Rust form of the original's `Monitor(log=..., log_format=...,
 //! time=..., limit=..., hooks=[...])`.
 //!
-//! Firing order: builder hooks in the original's kind order (`log`, `time`, then hooks
-//! given with `.hook()`, then the TorchMonitor's TensorBoard kinds `sca`, `img`, `hist`,
+//! Firing order: builder hooks in the original's kind order (`log`, `time`, `msg`,
+//! `probe`, then hooks given with `.hook()`, then the TorchMonitor's TensorBoard kinds `sca`, `img`, `hist`,
 //! `fig`, `txt`, `vid`), then the entries of a `_hooks` list in list order.
 //!
 //! The Monitor's directory reaches library hooks as an option: the builder sets option
@@ -122,6 +122,12 @@ pub struct MonitorBuilder {
     log_fn: Vec<SharedTransform>,
     log_join: Vec<String>,
     time: Vec<String>,
+    msg: Vec<String>,
+    msg_keep: Vec<String>,
+    msg_leader: Vec<Option<String>>,
+    msg_expand: Vec<bool>,
+    msg_prep: Vec<bool>,
+    probe: Vec<String>,
     user: Vec<(Option<String>, String, Box<dyn Hook>)>,
     configs: Vec<HookConfig>,
     limit: Option<String>,
@@ -184,6 +190,39 @@ impl MonitorBuilder {
     /// Log timing statistics at a spec (`@1e`) with the Timer hook.
     pub fn time(mut self, spec: &str) -> Self {
         self.time.push(spec.into());
+        self
+    }
+    /// Leave matched variables as messages in experiment records with the Messenger hook:
+    /// `loss|acc->ex@10s` (payload `loss|acc`, targets matching `ex`), or `ex@10s` for the
+    /// Monitor's summary only.
+    pub fn msg(mut self, spec: &str) -> Self {
+        self.msg.push(spec.into());
+        self
+    }
+    /// `latest`, `min` or `max`: once for all `msg` specs or once per spec.
+    pub fn msg_keep(mut self, keep: &str) -> Self {
+        self.msg_keep.push(keep.into());
+        self
+    }
+    /// A regex naming the payload variable that decides for the whole batch (spec §1.7):
+    /// once for all `msg` specs or once per spec.
+    pub fn msg_leader(mut self, leader: &str) -> Self {
+        self.msg_leader.push(Some(leader.into()));
+        self
+    }
+    /// Send each entry of a map variable as its own message: once or once per spec.
+    pub fn msg_expand(mut self, expand: bool) -> Self {
+        self.msg_expand.push(expand);
+        self
+    }
+    /// With `msg_expand`, name entries `{var}_{key}`: once or once per spec.
+    pub fn msg_prep(mut self, prepend: bool) -> Self {
+        self.msg_prep.push(prepend);
+        self
+    }
+    /// Record resource use in the matched experiments' `_meta` with the Probe hook (`ex@100s`).
+    pub fn probe(mut self, spec: &str) -> Self {
+        self.probe.push(spec.into());
         self
     }
     /// Stop the loops when a counter reaches a value (`@20s`).
@@ -264,6 +303,31 @@ impl MonitorBuilder {
         for spec in &self.time {
             check_spec("time", spec)?;
             planned.push((HookConfig::new("timer", spec), None));
+        }
+        let keeps = broadcast("msg_keep", &self.msg_keep, &self.msg)?;
+        let leaders = broadcast("msg_leader", &self.msg_leader, &self.msg)?;
+        let expands = broadcast("msg_expand", &self.msg_expand, &self.msg)?;
+        let preps = broadcast("msg_prep", &self.msg_prep, &self.msg)?;
+        for (i, spec) in self.msg.iter().enumerate() {
+            check_spec("msg", spec)?;
+            let mut cfg = HookConfig::new("messenger", spec);
+            if let Some(k) = keeps.get(i) {
+                cfg = cfg.option("keep", k.as_str());
+            }
+            if let Some(Some(l)) = leaders.get(i) {
+                cfg = cfg.option("leader", l.as_str());
+            }
+            if let Some(e) = expands.get(i) {
+                cfg = cfg.option("expand", *e);
+            }
+            if let Some(p) = preps.get(i) {
+                cfg = cfg.option("prepend", *p);
+            }
+            planned.push((cfg, None));
+        }
+        for spec in &self.probe {
+            check_spec("probe", spec)?;
+            planned.push((HookConfig::new("probe", spec), None));
         }
         // The TorchMonitor's TensorBoard kinds fire after the user's hooks.
         let mut tb_planned: Vec<(HookConfig, Option<SharedTransform>)> = Vec::new();

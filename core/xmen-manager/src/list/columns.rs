@@ -84,6 +84,9 @@ fn flatten_into(key: String, value: Value, out: &mut Vec<(String, Value)>) {
 /// `_root` becomes `root` (likewise `_name _status _purpose _host _user _created`); the
 /// prefixes `_messages_ _version_ _meta_ _timestamps_` are removed; `_meta_slurm_X` becomes `sX`.
 pub fn display_name(key: &str) -> Option<String> {
+    if key == super::ERROR_KEY {
+        return Some("error".to_owned());
+    }
     if let Some(field) = key.strip_prefix("_meta_slurm_") {
         return SLURM_KEPT.contains(&field).then(|| format!("s{field}"));
     }
