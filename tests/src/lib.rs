@@ -181,30 +181,32 @@ pub fn built() -> &'static Built {
     }
 }
 
-/// The path of an example binary of `xmen-examples`, built (once per process) in the
-/// profile of the running tests.
+/// The examples whose transcripts the tests check; built together, once per process.
+pub const CHECKED_EXAMPLES: [&str; 2] = ["logger", "timer"];
+
+/// The path of one of [`CHECKED_EXAMPLES`], built in the profile of the running tests.
 ///
 /// # Panics
 /// When the build fails, with cargo's output.
 pub fn example(name: &str) -> PathBuf {
     static EXAMPLES: OnceLock<Result<(), String>> = OnceLock::new();
     let b = built();
-    let target = b.target.to_string_lossy().into_owned();
     let r = EXAMPLES.get_or_init(|| {
-        cargo(&[
-            "build",
-            "--profile",
-            &b.profile,
-            "--target-dir",
-            &target,
-            "-p",
-            "xmen-examples",
-            "--examples",
-        ])
+        let target = b.target.to_string_lossy();
+        let mut args = vec!["build", "--profile", &b.profile, "--target-dir", &target];
+        args.extend(["-p", "xmen-examples"]);
+        for e in CHECKED_EXAMPLES {
+            args.extend(["--example", e]);
+        }
+        cargo(&args)
     });
     if let Err(e) = r {
         panic!("the test harness could not build the examples:\n{e}");
     }
+    assert!(
+        CHECKED_EXAMPLES.contains(&name),
+        "add {name:?} to CHECKED_EXAMPLES"
+    );
     b.hooks
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))

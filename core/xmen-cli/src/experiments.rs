@@ -25,12 +25,10 @@ pub struct Args {
     /// Unregister NAME (nothing is deleted from disk).
     #[arg(short, long, value_name = "NAME")]
     remove: Option<String>,
-    /// Run the registered experiment NAME with ARGS (its own command line: `-u`, `-x`, `--to-root`, `--help`).
-    #[arg(value_name = "NAME")]
-    name: Option<String>,
-    /// Arguments passed to the experiment unchanged.
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
+    /// Run the registered experiment NAME with ARGS, passed on unchanged (its own command line:
+    /// `-u`, `-x`, `--to-root`, `--help`).
+    #[arg(value_name = "NAME [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
 }
 
 /// A validated `xmen experiments` command.
@@ -52,7 +50,9 @@ impl Args {
             },
             None => None,
         };
-        let cmd = Cmd { list: self.list, add, remove: self.remove, run: self.name.map(|n| (n, self.args)) };
+        let mut command = self.command.into_iter();
+        let run = command.next().map(|name| (name, command.collect()));
+        let cmd = Cmd { list: self.list, add, remove: self.remove, run };
         if !cmd.list && cmd.add.is_none() && cmd.remove.is_none() && cmd.run.is_none() {
             anyhow::bail!(
                 "nothing to do: give `--list`, `--add NAME PATH`, `--remove NAME` or `NAME [ARGS...]` (see `xmen experiments --help`)"

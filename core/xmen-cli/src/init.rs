@@ -72,7 +72,7 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Origin::Experiment { name, updates } => {
             let looks_like_path = name.contains('/') || std::path::Path::new(&name).is_file();
             let program = if looks_like_path {
-                xmen_manager::launch::find_program(&name)?
+                std::path::absolute(xmen_manager::launch::find_program(&name)?)?
             } else {
                 registry::resolve(&ctx.config_dir, &name)?
             };

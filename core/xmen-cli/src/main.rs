@@ -139,12 +139,40 @@ fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The error and its causes joined by `: ` (like `{:#}`), leaving out a cause whose text the
+/// message already holds: several library errors quote their source in their own message.
+fn chain_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.is_empty() {
+            text = c;
+        } else if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ERROR: {e:#}");
+            eprintln!("ERROR: {}", chain_text(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_already_quoted_are_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = anyhow::Error::new(xmen_manager::ManagerError::io("read", "/x", io)).context("loading the set");
+        assert_eq!(chain_text(&e), "loading the set: cannot read /x: gone");
     }
 }

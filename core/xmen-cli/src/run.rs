@@ -94,13 +94,21 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} launched {msg}") {
             bar.set_style(style);
         }
+        // Without a terminal the bar is hidden and so is its println: print plainly then.
+        let say = |line: &str| {
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
+        };
         for l in &plan.launches {
-            bar.println(format!("Running: {}", l.display()));
+            say(&format!("Running: {}", l.display()));
             bar.set_message(l.name.clone());
             match l.command(&plan.program).stdin(Stdio::null()).output() {
                 Ok(out) => {
                     for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
-                        bar.println(line);
+                        say(line);
                     }
                     if !out.status.success() {
                         failures.push(format!("{} ({})", l.display(), out.status));

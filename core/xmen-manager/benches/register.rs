@@ -5,6 +5,9 @@
 //! (the set's creation is not timed), writing 1,000 folders with params.yml and run.sh, one
 //! experiment.yml and one update of the global `linked` list.
 
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -97,9 +97,9 @@ pub enum SweepError {
         key: String,
         /// The alternative, in Python rendering.
         value: String,
-        /// Why it does not fit.
+        /// Why it does not fit (boxed: it is large and rare).
         #[source]
-        source: RecordError,
+        source: Box<RecordError>,
     },
 
     /// The product is too large to register.
@@ -143,6 +143,9 @@ fn split_alternatives(key: &str, text: &str) -> Result<Vec<Value>, SweepError> {
             if piece.is_empty() {
                 return Ok(Value::None);
             }
+            if let Some(i) = leading_zero_int(piece) {
+                return Ok(Value::Int(i));
+            }
             yaml::parse(piece, sweep_path()).map_err(|e| SweepError::Alternative {
                 key: key.to_owned(),
                 index: i + 1,
@@ -154,6 +157,16 @@ fn split_alternatives(key: &str, text: &str) -> Result<Vec<Value>, SweepError> {
             })
         })
         .collect()
+}
+
+/// `010` is the int 10 in YAML 1.2 (as ruamel reads it); serde-saphyr reads a float.
+fn leading_zero_int(piece: &str) -> Option<i64> {
+    let digits = piece.strip_prefix(['-', '+']).unwrap_or(piece);
+    if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) {
+        piece.parse().ok()
+    } else {
+        None
+    }
 }
 
 impl Sweep {
@@ -246,7 +259,7 @@ impl Sweep {
                         let value = cast_to_default(alt, default, &k.key).map_err(|source| SweepError::Cast {
                             key: k.key.clone(),
                             value: pyfmt::str_of(alt),
-                            source,
+                            source: Box::new(source),
                         })?;
                         let shown = shown_value(alt, &value);
                         Ok(TypedAlt { value, shown })
@@ -376,7 +389,8 @@ mod tests {
 
     #[test]
     fn alternatives_are_split_and_reparsed_as_yaml_scalars() {
-        let table: Vec<(&str, Vec<(&str, Vec<Value>)>)> = vec![
+        type Case<'a> = (&'a str, Vec<(&'a str, Vec<Value>)>);
+        let table: Vec<Case<'_>> = vec![
             (
                 "{a: 1e-3 | 1.0e-3 | .5 | 5. | 0x10 | yes | ~ | null | True}",
                 vec![(
@@ -403,7 +417,8 @@ mod tests {
             ("{opt: {beta: 0.5}}", vec![("opt", vec![Value::Map(vec![("beta".into(), Value::Float(0.5))])])]),
             ("{a: 3}", vec![("a", vec![Value::Int(3)])]),
             ("{}", vec![]),
-            ("{a: | 1}", vec![("a", vec![Value::None, Value::Int(1)])]),
+            ("a: x | | 1", vec![("a", vec![s("x"), Value::None, Value::Int(1)])]),
+            ("{a: 010 | 0o10}", vec![("a", vec![Value::Int(10), Value::Int(8)])]),
         ];
         for (input, want) in table {
             let want: Vec<(String, Vec<Value>)> =
@@ -422,6 +437,7 @@ mod tests {
             ("3", &["found the int `3`"]),
             ("{a: x | 'y}", &["alternative 2 of `a`", "`'y`"]),
             ("{a: 1, a: 2}", &["invalid sweep string", "line 1"]),
+            ("{a: | 1}", &["line 1, column 5", "`|`"]),
         ];
         for (input, wants) in table {
             let msg = Sweep::parse(input).err().map(|e| e.to_string()).unwrap_or_default();
@@ -533,7 +549,7 @@ mod tests {
 
     #[test]
     fn huge_products_are_refused() {
-        let alts = vec!["1"; 10].join(" | ");
+        let alts = ["1"; 10].join(" | ");
         let input = format!("{{{}}}", (0..8).map(|i| format!("k{i}: {alts}")).collect::<Vec<_>>().join(", "));
         let sw = Sweep::parse(&input).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(sw.len(), Err(SweepError::TooMany)));

@@ -10,7 +10,7 @@
 
 use regex::Regex;
 use xmen::pyfmt;
-use xmen::{Firing, Hook, HookError, HookResult, Keep, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
+use xmen::{Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
 
 /// Leaves messages with experiments.
 pub struct Messenger {
@@ -103,6 +103,11 @@ impl Hook for Messenger {
             f.log(&format!("Left messages {names} with {target} at {dir}"));
         }
         Ok(outcome)
+    }
+
+    /// The summary it leaves includes the step and load timings.
+    fn needs(&self) -> Needs {
+        Needs { timing: true }
     }
 }
 

@@ -66,34 +66,34 @@ fn proto_value(v: &Value) -> Option<ProtoValue> {
     Some(ProtoValue { kind: Some(kind) })
 }
 
-/// The session-start summaries: the experiment (when `metrics` are chosen) and the
-/// session's parameters.
-pub fn session_start(params: &[(String, Value)], metrics: &[String], now: f64) -> Vec<SummaryValue> {
-    let hparams: BTreeMap<String, ProtoValue> =
-        params.iter().filter_map(|(k, v)| proto_value(v).map(|p| (k.clone(), p))).collect();
-    let mut out = Vec::new();
-    if !metrics.is_empty() {
-        let hparam_infos = hparams
-            .iter()
-            .map(|(name, v)| HParamInfo {
-                name: name.clone(),
-                r#type: match v.kind {
-                    Some(ProtoKind::String(_)) => 1,
-                    Some(ProtoKind::Bool(_)) => 2,
-                    _ => 3,
-                },
-            })
-            .collect();
-        let metric_infos = metrics
-            .iter()
-            .map(|t| MetricInfo { name: Some(MetricName { group: String::new(), tag: t.clone() }) })
-            .collect();
-        let exp = Experiment { time_created_secs: now, hparam_infos, metric_infos };
-        out.push(plugins::hparams("_hparams_/experiment", HParamsData::Experiment(exp)));
-    }
-    let ssi = SessionStartInfo { hparams, group_name: String::new(), start_time_secs: now };
-    out.push(plugins::hparams("_hparams_/session_start_info", HParamsData::SessionStartInfo(ssi)));
-    out
+fn proto_params(params: &[(String, Value)]) -> BTreeMap<String, ProtoValue> {
+    params.iter().filter_map(|(k, v)| proto_value(v).map(|p| (k.clone(), p))).collect()
+}
+
+/// The experiment summary: the parameters' names and types, and the scalar tags the
+/// HParams dashboard shows as metrics.
+pub fn experiment(params: &[(String, Value)], metrics: &[String], now: f64) -> Vec<SummaryValue> {
+    let hparam_infos = proto_params(params)
+        .into_iter()
+        .map(|(name, v)| HParamInfo {
+            name,
+            r#type: match v.kind {
+                Some(ProtoKind::String(_)) => 1,
+                Some(ProtoKind::Bool(_)) => 2,
+                _ => 3,
+            },
+        })
+        .collect();
+    let metric_infos =
+        metrics.iter().map(|t| MetricInfo { name: Some(MetricName { group: String::new(), tag: t.clone() }) }).collect();
+    let exp = Experiment { time_created_secs: now, hparam_infos, metric_infos };
+    vec![plugins::hparams("_hparams_/experiment", HParamsData::Experiment(exp))]
+}
+
+/// The session-start summary: this run's parameters.
+pub fn session_start(params: &[(String, Value)], now: f64) -> Vec<SummaryValue> {
+    let ssi = SessionStartInfo { hparams: proto_params(params), group_name: String::new(), start_time_secs: now };
+    vec![plugins::hparams("_hparams_/session_start_info", HParamsData::SessionStartInfo(ssi))]
 }
 
 /// The session-end summary (status success: the run reached `close`).

@@ -99,16 +99,18 @@ impl TensorBoard {
             })?,
         };
         if let Some(params) = params {
+            let now = events::now_secs();
+            let mut summaries = Vec::new();
+            if !hook.cfg.metrics.is_empty() && writer.claim_experiment() {
+                summaries.extend(hparams::experiment(&params, &hook.cfg.metrics, now));
+            }
             if writer.claim_hparams() {
-                let now = events::now_secs();
-                let job = Job::Item {
-                    step: 0,
-                    wall: now,
-                    tag: "_hparams_".into(),
-                    payload: Payload::Ready(hparams::session_start(&params, &hook.cfg.metrics, now)),
-                };
-                writer.send(job).map_err(|_| closed_error(writer.dir()))?;
+                summaries.extend(hparams::session_start(&params, now));
                 hook.session_owner = true;
+            }
+            if !summaries.is_empty() {
+                let job = Job::Item { step: 0, wall: now, tag: "_hparams_".into(), payload: Payload::Ready(summaries) };
+                writer.send(job).map_err(|_| closed_error(writer.dir()))?;
             }
         }
         hook.writer = Some(writer);

@@ -60,6 +60,7 @@ pub struct Writer {
     dir: PathBuf,
     file: PathBuf,
     hparams_written: AtomicBool,
+    experiment_written: AtomicBool,
 }
 
 /// Writers open in this process, by folder.
@@ -97,6 +98,7 @@ impl Writer {
             dir: dir.to_path_buf(),
             file: path,
             hparams_written: AtomicBool::new(false),
+            experiment_written: AtomicBool::new(false),
         });
         open.push((dir.to_path_buf(), Arc::downgrade(&w)));
         Ok(w)
@@ -156,6 +158,12 @@ impl Writer {
     /// True for the first caller only: the hparams session is written once per file.
     pub fn claim_hparams(&self) -> bool {
         !self.hparams_written.swap(true, Ordering::SeqCst)
+    }
+
+    /// True for the first caller only: the hparams experiment (chosen metrics) is
+    /// written once per file.
+    pub fn claim_experiment(&self) -> bool {
+        !self.experiment_written.swap(true, Ordering::SeqCst)
     }
 }
 

@@ -413,7 +413,7 @@ impl MonitorBuilder {
             timing: self.timing,
             output: self.output,
             directory: self.directory,
-            experiments: self.experiments,
+            experiments: self.experiments.or_else(default_experiments),
         }));
         if let Some(w) = warning {
             monitor.print(&w);
@@ -454,4 +454,14 @@ fn short_type_name<T>(_: &T) -> String {
     let full = std::any::type_name::<T>();
     let base = full.split('<').next().unwrap_or(full);
     base.rsplit("::").next().unwrap_or(base).to_owned()
+}
+
+#[cfg(feature = "experiment")]
+fn default_experiments() -> Option<Box<dyn Experiments>> {
+    Some(Box::new(crate::experiment::LiveRoots))
+}
+
+#[cfg(not(feature = "experiment"))]
+fn default_experiments() -> Option<Box<dyn Experiments>> {
+    None
 }

@@ -105,7 +105,7 @@ pub mod experiment;
 #[cfg(feature = "experiment")]
 pub use experiment::{
     experiment, main, main_with_args, Experiment, ExperimentError, ParamError, ParamInfo, ParamValue, Parameters,
-    Root, RunResult,
+    LiveRoots, Root, RunResult,
 };
 /// `#[derive(Experiment)]`: see the [`Parameters`] trait for the attributes.
 #[cfg(feature = "experiment")]

@@ -359,6 +359,7 @@ impl KeyTable {
 /// when the index is rewritten.
 pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, opts: IndexOptions) -> Rows {
     let scan_start = system_ns(SystemTime::now());
+    let t0 = std::time::Instant::now();
     let mut stats = IndexStats::default();
     let old = match index.map(fs::read) {
         Some(Ok(bytes)) => bytes,
@@ -388,6 +389,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
         .map(|f| f.entries.iter().enumerate().map(|(i, e)| (e.folder, i)).collect())
         .unwrap_or_default();
 
+    eprintln!("T read+parse index {:?}", t0.elapsed());
     // Stat every requested params.yml; keep the cached row when the stamp is unchanged and
     // the entry is not racy.
     let stamps = par_map(folders, opts.threads, |f| fs::metadata(params_path(f)).map(|m| Stamp::of(&m)));
@@ -412,6 +414,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
         }
         rows.push(cached);
     }
+    eprintln!("T stat {:?}", t0.elapsed());
     stats.reused = folders.len() - to_parse.len();
     stats.parsed = to_parse.len();
 
@@ -438,6 +441,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
     }
     let rows: Vec<RawRow> = rows.into_iter().flatten().collect();
 
+    eprintln!("T parsed {:?}", t0.elapsed());
     let mut out = Rows { keys: Vec::new(), old: Vec::new(), rows, stats };
     if let Some(path) = index {
         let stale_entries = parsed_index.as_ref().is_some_and(|f| f.entries.len() > linked.len());

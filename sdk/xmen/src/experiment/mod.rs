@@ -51,7 +51,7 @@ mod value;
 pub use cli::{main, main_with_args};
 pub use error::ExperimentError;
 pub use help::{display_record, help_block, wrap};
-pub use root::{Root, RootMessenger};
+pub use root::{LiveRoots, Root, RootMessenger};
 pub use value::{ParamError, ParamValue};
 
 use xmen_core::Value;

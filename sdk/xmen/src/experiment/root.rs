@@ -24,6 +24,59 @@ fn next_handle() -> ExperimentHandle {
     ExperimentHandle(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// Every live [`Root`] of the process, by handle, so that a Monitor's hooks can message
+/// any experiment set as a variable (`m.set("ex", &root)`) without further wiring.
+static LIVE: Mutex<Vec<(ExperimentHandle, std::sync::Weak<Inner>)>> = Mutex::new(Vec::new());
+
+fn track(inner: &std::sync::Arc<Inner>) {
+    let mut live = LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    live.retain(|(_, w)| w.strong_count() > 0);
+    live.push((inner.handle, std::sync::Arc::downgrade(inner)));
+}
+
+fn lookup(h: ExperimentHandle) -> Option<Root> {
+    let live = LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    live.iter().find(|(k, _)| *k == h).and_then(|(_, w)| w.upgrade()).map(Root)
+}
+
+/// The experiments a Monitor's hooks may message: every live [`Root`] of the process.
+/// [`Monitor::builder`](crate::Monitor::builder) uses it unless told otherwise.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LiveRoots;
+
+impl Experiments for LiveRoots {
+    fn message(
+        &self,
+        experiment: ExperimentHandle,
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        let root = lookup(experiment).ok_or_else(|| unknown(experiment))?;
+        root.messenger().message(experiment, messages, keep, leader)
+    }
+
+    fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
+        lookup(experiment).and_then(|r| r.messenger().info(experiment))
+    }
+
+    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
+        let root = lookup(experiment).ok_or_else(|| unknown(experiment))?;
+        root.messenger().update_meta(experiment, meta)
+    }
+}
+
+fn unknown(h: ExperimentHandle) -> String {
+    format!("no live experiment has handle {}; keep its Root alive while the Monitor runs", h.0)
+}
+
+impl From<&Root> for Value {
+    /// The experiment as a Monitor variable: hooks see its handle.
+    fn from(r: &Root) -> Value {
+        Value::Experiment(r.handle())
+    }
+}
+
 /// Where the record lives: a params.yml (every change a locked read-modify-write) or, for a
 /// detached run (spec §1.6, B2), memory only.
 #[derive(Debug)]
@@ -77,14 +130,25 @@ impl Root {
         let params = RecordFile::path_in(&dir);
         // Fail now, naming the file, rather than at the first message.
         RecordFile::load(&params)?;
-        Ok(Root(std::sync::Arc::new(Inner {
+        let inner = std::sync::Arc::new(Inner {
             name: name.to_owned(),
             dir,
             store: Store::File(params),
             write,
             handle: next_handle(),
             _sink: None,
-        })))
+        });
+        track(&inner);
+        Ok(Root(inner))
+    }
+
+    /// Register a new experiment without parameters in `dir` (like the original's
+    /// `Experiment().register(dir)`: a suffixed folder `dir_0`, `dir_1`, ... when `dir`
+    /// already holds one) and open it. Useful for scripts that message several records.
+    pub fn create(name: &str, dir: impl AsRef<Path>, purpose: &str) -> Result<Root, RecordError> {
+        let opts = xmen_record::RegisterOpts { purpose: purpose.to_owned(), ..Default::default() };
+        let done = xmen_record::register(dir.as_ref(), Record::default(), &opts)?;
+        Root::open(name, done.root)
     }
 
     /// A detached root: a scratch directory (removed when the root is dropped) and a record
@@ -98,14 +162,16 @@ impl Root {
             .prefix(&format!("xmen-detached-{name}-"))
             .tempdir()
             .map_err(|e| RecordError::io("create a scratch folder in", std::env::temp_dir(), e))?;
-        Ok(Root(std::sync::Arc::new(Inner {
+        let inner = std::sync::Arc::new(Inner {
             name: name.to_owned(),
             dir: sink.path().to_path_buf(),
             store: Store::Memory(Box::new(Mutex::new(record))),
             write: WriteOpts::default(),
             handle: next_handle(),
             _sink: Some(sink),
-        })))
+        });
+        track(&inner);
+        Ok(Root(inner))
     }
 
     /// The experiment's name (the struct's or the function's).
@@ -244,6 +310,31 @@ impl Experiments for RootMessenger {
 
     fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
         (experiment == self.0.handle()).then(|| (self.0.name().to_owned(), self.0.directory().display().to_string()))
+    }
+
+    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
+        if experiment != self.0.handle() {
+            return Err(unknown(experiment));
+        }
+        let Value::Map(patch) = meta.to_value() else {
+            return Err(format!("meta must be a map, not a {}", meta.kind()));
+        };
+        self.0
+            .update(|r| {
+                let mut current = match r.meta.take() {
+                    Some(Value::Map(m)) => m,
+                    _ => Vec::new(),
+                };
+                for (k, v) in patch {
+                    match current.iter_mut().find(|(ck, _)| *ck == k) {
+                        Some((_, slot)) => *slot = v,
+                        None => current.push((k, v)),
+                    }
+                }
+                r.meta = Some(Value::Map(current));
+                Ok(())
+            })
+            .map_err(|e| e.to_string())
     }
 }
 
