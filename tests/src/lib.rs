@@ -144,6 +144,10 @@ fn build_hooks(target: &Path, profile: &str) -> Result<(), String> {
         "xmen-hook-logger",
         "-p",
         "xmen-hook-timer",
+        "-p",
+        "xmen-hook-messenger",
+        "-p",
+        "xmen-hook-probe",
     ])
 }
 
@@ -182,7 +186,7 @@ pub fn built() -> &'static Built {
 }
 
 /// The examples whose transcripts the tests check; built together, once per process.
-pub const CHECKED_EXAMPLES: [&str; 2] = ["logger", "timer"];
+pub const CHECKED_EXAMPLES: [&str; 3] = ["logger", "timer", "full"];
 
 /// The path of one of [`CHECKED_EXAMPLES`], built in the profile of the running tests.
 ///

@@ -172,7 +172,7 @@ pub fn init(opts: &InitOpts) -> Result<InitReport> {
     let set = SetFile::new(&root, pyfmt::now_stamp(), opts.purpose.clone(), opts.kind.clone());
     let file = root.join(EXPERIMENT_FILE);
     // Created under the lock and only when absent, so two concurrent inits cannot both win.
-    xmen_record::store::update_text(&file, WriteOpts::durable(), |current| match current {
+    xmen_record::store::update_text(&file, WriteOpts::default(), |current| match current {
         Some(_) => Err(ManagerError::AlreadyInitialised { root: root.clone(), file: file.clone() }),
         None => Ok((Some(set.to_yaml()?), ())),
     })?;

@@ -5,7 +5,9 @@
 //! experiment.yml (so concurrent registrations cannot take the same names), each experiment
 //! gets its folder, params.yml (in the manager's layout, resolved against the set root and
 //! never the cwd: defect B11) and run.sh. experiment.yml and the global `linked` list are each
-//! written once at the end; nothing is fsynced per file, and only experiment.yml is synced. If
+//! written once at the end. Nothing is fsynced: every file is written by an atomic rename, so a
+//! crash leaves old or new files, never torn ones, and an fsync after writing 1,000 folders
+//! costs seconds on ext4 (it forces the journal to write back all of them). If
 //! a write fails half way, the experiments already written are still recorded and linked
 //! before the error is returned.
 
@@ -188,7 +190,7 @@ pub fn register(opts: &RegisterOpts) -> Result<RegisterReport> {
     let repeats = opts.repeats.max(1);
     let opts = RegisterOpts { repeats, ..opts.clone() };
 
-    let (folders, failure) = set.update(true, |file| {
+    let (folders, failure) = set.update(false, |file| {
         let mut names = NameAllocator::new(&root);
         let planned = plan(&opts, &set, &defaults, &base, &mut names)?;
         let mut folders = Vec::with_capacity(planned.len());

@@ -82,7 +82,7 @@ fn replant_one(root: &Path, header: &str) -> Result<Replanted> {
         }
     }
     let mut report = Replanted { root: new_root.clone(), old_root: old_root.clone(), ..Replanted::default() };
-    let (fixed, missing) = set.update(true, |file| {
+    let (fixed, missing) = set.update(false, |file| {
         let mut fixed = Vec::new();
         let mut missing = Vec::new();
         file.root = new_root.clone();
@@ -207,7 +207,7 @@ pub fn adopt(root: &Path, pattern: &Pattern, config_dir: &Path) -> Result<AdoptR
         report.adopted.push(folder);
     }
     if !entries.is_empty() {
-        set.update(true, |file| {
+        set.update(false, |file| {
             for e in entries {
                 if !file.manages(&e.path) {
                     file.entries.push(e);

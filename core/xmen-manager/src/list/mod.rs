@@ -173,11 +173,8 @@ pub fn list(
     index: Option<&Path>,
     opts: IndexOptions,
 ) -> Result<Listing, ListError> {
-    let t0 = std::time::Instant::now();
     let rows = index::load_rows(folders, linked, index, opts);
-    eprintln!("T load_rows {:?}", t0.elapsed());
     let table = build_table(&rows, spec)?;
-    eprintln!("T build_table {:?}", t0.elapsed());
     Ok(Listing { table, read: rows.rows().len(), stats: rows.stats.clone() })
 }
 
