@@ -12,14 +12,12 @@
 //! before the error is returned.
 
 use std::collections::HashSet;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use xmen_core::pyfmt;
 use xmen_core::Value;
-use xmen_record::{
-    git_info, meta, write_script, GlobalConfig, Layout, Record, RecordError, RecordFile, Status, Timestamps,
-    WriteOpts,
-};
+use xmen_record::{git_info, meta, GlobalConfig, Layout, Record, RecordError, RecordFile, Status, Timestamps};
 
 use crate::error::{ManagerError, Result};
 use crate::naming::{folder_name, NameAllocator};
@@ -157,6 +155,25 @@ fn plan(
     Ok(out)
 }
 
+/// Create a file that must not exist yet, with Unix permission bits `mode`.
+fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(path).map_err(|e| ManagerError::io("create", path, e))?;
+    f.write_all(bytes).map_err(|e| ManagerError::io("write", path, e))
+}
+
+/// Write one experiment's folder, params.yml and run.sh.
+///
+/// The folder is made with `mkdir`, which fails if it exists, so the folder and everything in
+/// it are this registration's alone until experiment.yml and `linked` name it at the end.
+/// That is why params.yml (rendered by the record crate) is created directly instead of
+/// through [`RecordFile::write_new`]'s lock file and rename: half the file-system operations
+/// per experiment. A crash half way leaves an unmanaged folder that `xmen clean` removes.
 fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) -> Result<Entry> {
     let dir = root.join(&p.name);
     std::fs::create_dir(&dir).map_err(|e| ManagerError::io("create the experiment folder", &dir, e))?;
@@ -166,8 +183,8 @@ fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) 
     record.timestamps.created = Some(now.clone());
     record.timestamps.registered = Some(now);
     let params = RecordFile::path_in(&dir);
-    RecordFile::write_new(&params, &record, WriteOpts::default())?;
-    write_script(&dir.join(RUN_FILE), &run_sh(header, shell, script, &params), WriteOpts::default())?;
+    create_new(&params, record.to_yaml()?.as_bytes(), 0o644)?;
+    create_new(&dir.join(RUN_FILE), run_sh(header, shell, script, &params).as_bytes(), 0o755)?;
     Ok(Entry { path: dir, overrides: p.overrides })
 }
 

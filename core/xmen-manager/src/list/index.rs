@@ -164,6 +164,27 @@ pub struct IndexStats {
     pub write_error: Option<String>,
 }
 
+/// A fast non-cryptographic hasher for the folder map (the index is a local cache: no
+/// untrusted input to defend against), eight bytes at a time.
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl std::hash::Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FoldHasher>>;
+
 /// Where one row's encoded cells live.
 #[derive(Clone, Debug)]
 enum Blob {
@@ -433,7 +454,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
             }
         }
     };
-    let by_folder: HashMap<&str, usize> = parsed_index
+    let by_folder: FastMap<&str, usize> = parsed_index
         .as_ref()
         .map(|f| f.entries.iter().enumerate().map(|(i, e)| (e.folder, i)).collect())
         .unwrap_or_default();
