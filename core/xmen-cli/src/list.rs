@@ -49,8 +49,7 @@ pub struct ListArgs {
         aliases = ["param-match", "param_match"],
         value_name = "FILTER",
         num_args = 1..,
-        action = clap::ArgAction::Append,
-        allow_hyphen_values = true
+        action = clap::ArgAction::Append
     )]
     filters: Vec<String>,
 

@@ -2,7 +2,8 @@
 //! `libxmen_hook_logger.so` that `cargo bench` builds beside this bench).
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use criterion::{criterion_group, criterion_main, Criterion};
 use std::io::sink;
 use std::path::PathBuf;
 use xmen::hooks::{HookConfig, Loader, SearchPath};
@@ -12,11 +13,9 @@ use xmen_hook_logger::Logger;
 fn so_dir() -> Option<PathBuf> {
     // The bench runs from target/<profile>/deps, where cargo leaves this package's cdylib.
     let exe = std::env::current_exe().ok()?;
-    let deps = exe.parent()?;
-    [deps, deps.parent()?]
-        .into_iter()
-        .find(|d| d.join(xmen::hooks::library_file_name("logger")).is_file())
-        .map(|d| d.to_path_buf())
+    let deps = exe.parent()?.to_path_buf();
+    let up = deps.parent()?.to_path_buf();
+    [deps, up].into_iter().find(|d| d.join(xmen::hooks::library_file_name("logger")).is_file())
 }
 
 fn logger(c: &mut Criterion) {

@@ -3,7 +3,8 @@
 //! every 10 steps against the same loop without the Messenger.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Instant;
 use xmen::{Keep, Monitor, Root, Spec};
 use xmen_hook_messenger::Messenger;
@@ -47,7 +48,7 @@ fn firing(c: &mut Criterion) {
 
     // Steps per second, messaging every 10 steps, with and without the Messenger.
     let steps = 20_000u64;
-    let mut rate = |spec: Option<&str>| {
+    let rate = |spec: Option<&str>| {
         let m = monitor(spec);
         m.set("ex", &ex);
         let t = Instant::now();
