@@ -98,11 +98,8 @@ impl Args {
             requeue: toggle(self.disable_requeue, self.enable_requeue),
             header: None,
         };
-        let nothing = !self.interactive
-            && changes.is_empty()
-            && self.header.is_none()
-            && !self.clean
-            && !self.update_meta;
+        let nothing =
+            !self.interactive && changes.is_empty() && self.header.is_none() && !self.clean && !self.update_meta;
         Cmd {
             interactive: self.interactive,
             changes,
@@ -237,7 +234,10 @@ pub fn setup(dir: &Path) -> anyhow::Result<()> {
     if let Some(legacy) = cfgops::legacy_config(dir) {
         let go = !ui::interactive()
             || confirm(
-                &format!("Found old config ({}). Would you like to move experiments across to the new configuration?", legacy.display()),
+                &format!(
+                    "Found old config ({}). Would you like to move experiments across to the new configuration?",
+                    legacy.display()
+                ),
                 false,
             )?;
         if go {

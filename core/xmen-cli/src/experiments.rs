@@ -10,10 +10,8 @@ use crate::Ctx;
 
 /// Arguments of `xmen experiments`.
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Examples:\n  xmen experiments --add hello ./target/release/examples/hello_world\n  \
-                  xmen experiments --list\n  xmen experiments hello --help\n  xmen experiments --remove hello"
-)]
+#[command(after_help = "Examples:\n  xmen experiments --add hello ./target/release/examples/hello_world\n  \
+                  xmen experiments --list\n  xmen experiments hello --help\n  xmen experiments --remove hello")]
 pub struct Args {
     /// List the registered experiments.
     #[arg(short, long)]
@@ -65,8 +63,8 @@ impl Args {
 /// Run a validated `xmen experiments` command.
 pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     if let Some((name, path)) = &cmd.add {
-        let stored = registry::add(&ctx.config_dir, name, path)
-            .with_context(|| format!("failed to add experiment {name}"))?;
+        let stored =
+            registry::add(&ctx.config_dir, name, path).with_context(|| format!("failed to add experiment {name}"))?;
         println!("Added experiment {name} ({})", stored.display());
     }
     if let Some(name) = &cmd.remove {

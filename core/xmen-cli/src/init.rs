@@ -56,7 +56,9 @@ impl Args {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> anyhow::Result<Cmd> {
         let from = match self.name {
-            Some(name) if name.is_empty() => anyhow::bail!("`-n/--name` is empty; give a registered experiment or a path"),
+            Some(name) if name.is_empty() => {
+                anyhow::bail!("`-n/--name` is empty; give a registered experiment or a path")
+            }
             Some(name) => Origin::Experiment { name, updates: self.updates },
             None => Origin::Files { defaults: self.defaults, script: self.script },
         };

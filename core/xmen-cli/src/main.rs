@@ -22,7 +22,7 @@ use xmen_record::Status;
 /// xmen: fast, reproducible experimentation. Manage sets of experiments: initialise a set from
 /// an experiment, register sweeps, run them with any launcher, list and compare the results.
 #[derive(Parser, Debug)]
-#[command(name = "xmen", version, about, long_about = None)]
+#[command(name = "xmen", version)]
 #[command(after_help = "Run `xmen` alone for the configuration setup, `xmen COMMAND --help` for a command.\n\
 Quick start:\n  xmen experiments --add hello ./target/release/examples/hello_world\n  \
 xmen init -n hello -r exps && cd exps\n  xmen register -u \"{a: Hello | Bye, b: World}\"\n  \
@@ -168,6 +168,29 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn underscore_spellings_and_aliases_parse() {
+        for args in [
+            vec!["xmen", "config", "--disable_prompt", "--enable_save_conda", "--update_meta"],
+            vec!["xmen", "python", "--list"],
+            vec!["xmen", "link", "-u", "{a: 1}"],
+            vec!["xmen", "run", "*", "screen", "-dm", "bash"],
+            vec!["xmen", "experiments", "hello", "--help", "-x", "dir"],
+        ] {
+            assert!(Cli::try_parse_from(&args).is_ok(), "{args:?}");
+        }
+        let run = Cli::try_parse_from(["xmen", "run", "-r", "d", "*", "sbatch", "-r", "--job-name=x"]);
+        match run.map(|c| c.command) {
+            Ok(Some(Command::Run(a))) => assert_eq!(format!("{a:?}").matches("sbatch").count(), 1),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn causes_already_quoted_are_printed_once() {

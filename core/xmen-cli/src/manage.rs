@@ -11,7 +11,9 @@ use crate::Ctx;
 
 /// Arguments of `xmen note`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  xmen note 'lr=0.01*' \"diverged after epoch 3\"\n  xmen note -d 'lr=0.01*' \"diverged after epoch 3\"")]
+#[command(
+    after_help = "Examples:\n  xmen note 'lr=0.01*' \"diverged after epoch 3\"\n  xmen note -d 'lr=0.01*' \"diverged after epoch 3\""
+)]
 pub struct NoteArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -29,7 +31,9 @@ pub struct NoteArgs {
 
 /// Arguments of `xmen reset`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Use it to run finished, failed or timed-out experiments again:\n  xmen reset 'lr=*' && xmen run 'lr=*' bash")]
+#[command(
+    after_help = "Use it to run finished, failed or timed-out experiments again:\n  xmen reset 'lr=*' && xmen run 'lr=*' bash"
+)]
 pub struct ResetArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -132,7 +136,12 @@ impl NoteArgs {
         if self.message.trim().is_empty() {
             anyhow::bail!("the note is empty; give the text to attach");
         }
-        Ok(Cmd::Note { root: self.root, pattern: Pattern::new(&self.pattern), message: self.message, delete: self.delete })
+        Ok(Cmd::Note {
+            root: self.root,
+            pattern: Pattern::new(&self.pattern),
+            message: self.message,
+            delete: self.delete,
+        })
     }
 }
 
@@ -201,7 +210,9 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             let done = ops::unlink(&root, &pattern)?;
             println!("Removing Experiments...");
             print_paths(&done);
-            println!("Note: experiments are removed from the set's list only; to delete their folders run `xmen clean`.");
+            println!(
+                "Note: experiments are removed from the set's list only; to delete their folders run `xmen clean`."
+            );
         }
         Cmd::Relink { root, adopt: Some(pattern), .. } => {
             let r = relink::adopt(&root, &pattern, &ctx.config_dir)?;

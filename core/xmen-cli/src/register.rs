@@ -59,9 +59,7 @@ impl Args {
         let sweep = self.updates.as_deref().map(Sweep::parse).transpose()?;
         if let (Some(sw), None) = (&sweep, &self.name) {
             if sw.keys().iter().all(|k| k.key == xmen_record::HOOKS_KEY) {
-                anyhow::bail!(
-                    "the sweep overrides no parameter, so it gives no folder name; add `-n NAME`"
-                );
+                anyhow::bail!("the sweep overrides no parameter, so it gives no folder name; add `-n NAME`");
             }
         }
         let mut opts = RegisterOpts::new(self.root, &ctx.config_dir);
@@ -80,11 +78,8 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
     let report = xmen_manager::register(&cmd.opts)?;
     let n = report.folders.len();
     println!("Registered {n} experiment{} in {}", if n == 1 { "" } else { "s" }, report.root.display());
-    let names: Vec<String> = report
-        .folders
-        .iter()
-        .map(|f| f.strip_prefix(&report.root).unwrap_or(f).display().to_string())
-        .collect();
+    let names: Vec<String> =
+        report.folders.iter().map(|f| f.strip_prefix(&report.root).unwrap_or(f).display().to_string()).collect();
     println!("{}", crate::ui::bullet_list(&names, 20));
     Ok(ExitCode::SUCCESS)
 }

@@ -107,7 +107,9 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
             bar.set_message(l.name.clone());
             match l.command(&plan.program).stdin(Stdio::null()).output() {
                 Ok(out) => {
-                    for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
+                    for line in
+                        String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines())
+                    {
                         say(line);
                     }
                     if !out.status.success() {

@@ -13,7 +13,12 @@ fn s(p: &Path) -> String {
 
 fn folders(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -207,7 +212,8 @@ fn sbatch_gets_one_job_name_and_an_output_file() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(bin.join("sbatch"), std::fs::Permissions::from_mode(0o755)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(bin.join("sbatch"), std::fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     let path = format!("{}:{}", s(&bin), std::env::var("PATH").unwrap_or_default());
     let run = |args: &[&str]| {
@@ -242,7 +248,10 @@ fn the_registry_rejects_what_it_cannot_run() {
     let err = env.fails(&["experiments", "--add", "x", "/no/such/binary"]);
     assert!(err.contains("failed to add experiment x") && err.contains("/no/such/binary does not exist"), "{err}");
     let err = env.fails(&["experiments", "nope"]);
-    assert!(err.contains("no experiment named `nope` is registered") && err.contains("xmen experiments --add nope PATH"), "{err}");
+    assert!(
+        err.contains("no experiment named `nope` is registered") && err.contains("xmen experiments --add nope PATH"),
+        "{err}"
+    );
     let err = env.fails(&["init", "-n", "nope", "-r", "set"]);
     assert!(err.contains("no experiment named `nope`"), "{err}");
     assert!(!env.path("set").exists());
@@ -271,7 +280,10 @@ fn bare_xmen_without_a_terminal_creates_the_configuration_and_migrates_the_legac
     // the options of `xmen config`, with the original's underscore spellings
     env.ok(&["config", "--enable_prompt", "--disable-save-conda", "-H", "#SBATCH -p gpu"]);
     let listed = env.ok(&["config", "--list"]);
-    assert!(listed.contains("prompt: True\nsave_conda: False\n") && listed.contains("header: #SBATCH -p gpu"), "{listed}");
+    assert!(
+        listed.contains("prompt: True\nsave_conda: False\n") && listed.contains("header: #SBATCH -p gpu"),
+        "{listed}"
+    );
     env.ok(&["register", "-r", "old", "-n", "run2"]);
     assert!(read(&set.join("run2/run.sh")).starts_with("#!/bin/bash\n#SBATCH -p gpu\nexec "));
 }

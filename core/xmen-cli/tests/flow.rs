@@ -36,13 +36,18 @@ fn drive(env: &Env, set: &Path, kind: &Kind) {
     std::fs::create_dir_all(&elsewhere).unwrap_or_else(|e| panic!("{e}"));
     let out = env.run_in(&elsewhere, &["register", "-r", &s(set), "-u", SWEEP], None);
     assert!(out.status.success(), "{}", describe(&out));
-    assert!(!elsewhere.join("params.yml").exists() && std::fs::read_dir(&elsewhere).map(|d| d.count()).unwrap_or(0) == 0);
+    assert!(
+        !elsewhere.join("params.yml").exists() && std::fs::read_dir(&elsewhere).map(|d| d.count()).unwrap_or(0) == 0
+    );
 
     let yml = read(&set.join("experiment.yml"));
     let listed: Vec<&str> = yml.lines().filter_map(|l| l.strip_prefix("- ")).filter(|l| l.starts_with('/')).collect();
     let want: Vec<String> = NAMES.iter().map(|n| s(&set.join(n))).collect();
     assert_eq!(listed, want, "{yml}");
-    assert!(yml.contains("overides:\n- a: Hello\n  b: World\n- a: Hello\n  b: Planet\n- a: Bye\n  b: World\n"), "{yml}");
+    assert!(
+        yml.contains("overides:\n- a: Hello\n  b: World\n- a: Hello\n  b: Planet\n- a: Bye\n  b: World\n"),
+        "{yml}"
+    );
     for n in NAMES {
         let dir = set.join(n);
         assert_eq!(top_value(&dir.join("params.yml"), "_root"), s(&dir));
@@ -50,7 +55,11 @@ fn drive(env: &Env, set: &Path, kind: &Kind) {
         assert_eq!(top_value(&dir.join("params.yml"), "_purpose"), "test");
         assert_eq!(
             read(&dir.join("run.sh")),
-            format!("#!/bin/bash\n\nexec /bin/bash {}/script.sh {}/params.yml\necho EXPERIMENT FINISHED!", s(set), s(&dir))
+            format!(
+                "#!/bin/bash\n\nexec /bin/bash {}/script.sh {}/params.yml\necho EXPERIMENT FINISHED!",
+                s(set),
+                s(&dir)
+            )
         );
     }
     for link in &want {
@@ -108,7 +117,10 @@ fn drive(env: &Env, set: &Path, kind: &Kind) {
     env.ok(&["unlink", "-r", &s(set), "a=Bye__b=World"]);
     let yml = read(&set.join("experiment.yml"));
     assert!(!yml.contains("a=Bye__b=World") && set.join("a=Bye__b=World/params.yml").exists(), "{yml}");
-    assert!(yml.contains("overides:\n- a: Hello\n  b: World\n- a: Hello\n  b: Planet\n- a: Bye\n  b: Planet\ncreated"), "{yml}");
+    assert!(
+        yml.contains("overides:\n- a: Hello\n  b: World\n- a: Hello\n  b: Planet\n- a: Bye\n  b: Planet\ncreated"),
+        "{yml}"
+    );
 
     // move, then a manual mv + relink: experiment.yml, _root, run.sh and linked follow (B18)
     let moved = env.path("moved");
@@ -120,11 +132,18 @@ fn drive(env: &Env, set: &Path, kind: &Kind) {
     assert!(err.contains("was moved") && err.contains("xmen relink"), "{err}");
     env.ok(&["relink", "-r", &s(&again)]);
     let yml = read(&again.join("experiment.yml"));
-    assert!(yml.starts_with(&format!("root: {0}\ndefaults: {0}/defaults.yml\nscript: {0}/script.sh\n", s(&again))), "{yml}");
+    assert!(
+        yml.starts_with(&format!("root: {0}\ndefaults: {0}/defaults.yml\nscript: {0}/script.sh\n", s(&again))),
+        "{yml}"
+    );
     for n in ["a=Hello__b=World", "a=Hello__b=Planet", "a=Bye__b=Planet"] {
         let dir = again.join(n);
         assert_eq!(top_value(&dir.join("params.yml"), "_root"), s(&dir));
-        assert!(read(&dir.join("run.sh")).contains(&format!("exec /bin/bash {}/script.sh {}/params.yml", s(&again), s(&dir))));
+        assert!(read(&dir.join("run.sh")).contains(&format!(
+            "exec /bin/bash {}/script.sh {}/params.yml",
+            s(&again),
+            s(&dir)
+        )));
         assert!(env.linked().contains(&s(&dir)), "{:?}", env.linked());
     }
     assert!(!env.linked().iter().any(|l| l.starts_with(&s(set))), "{:?}", env.linked());
@@ -192,16 +211,21 @@ fn the_rust_hello_world_experiment_goes_through_the_whole_flow() {
     let Some(exe) = hello_world() else { return };
     let env = Env::new();
     env.ok(&["experiments", "--add", "hello", &s(&exe)]);
-    assert!(env.ok(&["experiments", "--list"]).contains(&format!("hello: {}", s(&exe.canonicalize().unwrap_or(exe.clone())))));
+    assert!(env
+        .ok(&["experiments", "--list"])
+        .contains(&format!("hello: {}", s(&exe.canonicalize().unwrap_or(exe.clone())))));
     let out = env.ok(&["init", "-n", "hello", "-r", "exps/set", "--purpose", "test"]);
     assert!(out.contains("Experiment root created at"), "{out}");
     let set = env.path("exps/set");
     assert!(read(&set.join("experiment.yml")).ends_with("type: hello\n"));
-    let kind = Kind { status_after_run: "finished", output_of: |dir| {
-        let name = Path::new(dir).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        // a=Hello__b=World -> "Hello World!"
-        let words: Vec<&str> = name.split("__").filter_map(|kv| kv.split_once('=').map(|(_, v)| v)).collect();
-        format!("{}!\n", words.join(" "))
-    } };
+    let kind = Kind {
+        status_after_run: "finished",
+        output_of: |dir| {
+            let name = Path::new(dir).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            // a=Hello__b=World -> "Hello World!"
+            let words: Vec<&str> = name.split("__").filter_map(|kv| kv.split_once('=').map(|(_, v)| v)).collect();
+            format!("{}!\n", words.join(" "))
+        },
+    };
     drive(&env, &set, &kind);
 }

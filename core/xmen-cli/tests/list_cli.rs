@@ -73,7 +73,9 @@ fn params(root: &Path, a: &str, b: &str, lr: f64) -> String {
 
 fn sweep(env: &Env) -> Vec<PathBuf> {
     let mut exps = Vec::new();
-    for (a, b, lr) in [("Hello", "World", 0.001), ("Hello", "Planet", 0.1), ("Bye", "World", 0.005), ("Bye", "Planet", 0.5)] {
+    for (a, b, lr) in
+        [("Hello", "World", 0.001), ("Hello", "Planet", 0.1), ("Bye", "World", 0.005), ("Bye", "Planet", 0.5)]
+    {
         let name = format!("a={a}__b={b}");
         exps.push((name.clone(), params(&env.set().join(&name), a, b, lr)));
     }
@@ -118,7 +120,11 @@ fn filters_select_columns_and_and_rows() {
     assert!(ok);
     assert_eq!(
         out,
-        format!("[\n  {{\"root\": \"{}\", \"lr\": 0.1}},\n  {{\"root\": \"{}\", \"lr\": 0.5}}\n]\n", f[1].display(), f[3].display())
+        format!(
+            "[\n  {{\"root\": \"{}\", \"lr\": 0.1}},\n  {{\"root\": \"{}\", \"lr\": 0.5}}\n]\n",
+            f[1].display(),
+            f[3].display()
+        )
     );
 
     // a path argument and --pattern (the whole pattern: B24), and a glob
@@ -129,7 +135,10 @@ fn filters_select_columns_and_and_rows() {
     assert_eq!(data_lines(&out).len(), 1, "{out}");
     let glob = format!("{}/a=Bye*", env.set().display());
     let (out, _, _) = env.xmen(Path::new("/"), &[&glob, "-N"]);
-    assert!(out.contains("  |- a=Bye__b=World\n  |- a=Bye__b=Planet\n") && out.contains("Purpose:\n  sweep\n"), "{out}");
+    assert!(
+        out.contains("  |- a=Bye__b=World\n  |- a=Bye__b=Planet\n") && out.contains("Purpose:\n  sweep\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -137,8 +146,15 @@ fn duplicate_links_are_listed_once_and_bad_filters_explain_the_fix() {
     let env = Env::new();
     let f = sweep(&env);
     let dup = f[0].display().to_string();
-    let exps: Vec<(String, String)> =
-        f.iter().map(|p| (p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), fs::read_to_string(p.join("params.yml")).unwrap_or_default())).collect();
+    let exps: Vec<(String, String)> = f
+        .iter()
+        .map(|p| {
+            (
+                p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                fs::read_to_string(p.join("params.yml")).unwrap_or_default(),
+            )
+        })
+        .collect();
     env.experiments(&exps, &[&dup, &format!("{dup}/")]);
     let (out, _, ok) = env.xmen(&env.set(), &[]);
     assert!(ok);
@@ -176,7 +192,10 @@ fn one_corrupt_params_yml_among_1000_is_a_row_that_names_the_file() {
         let marked: Vec<&&str> = rows.iter().filter(|r| r.contains("unreadable")).collect();
         assert_eq!(marked.len(), 1, "{run}");
         assert!(marked[0].starts_with("500 ") && marked[0].contains(&bad), "{run}: {}", marked[0]);
-        assert!(err.contains("1 params.yml could not be read") && err.contains(&bad) && err.contains("invalid YAML"), "{run}: {err}");
+        assert!(
+            err.contains("1 params.yml could not be read") && err.contains(&bad) && err.contains("invalid YAML"),
+            "{run}: {err}"
+        );
         assert_eq!(rows.iter().filter(|r| r.contains("e0999")).count(), 1);
     }
     assert!(env.cfg().join("cache").join("list-index.bin").is_file());

@@ -19,9 +19,9 @@
 //! library header that `export_hooks!` emits is an exported `static`.
 #![allow(unsafe_code, non_local_definitions, missing_docs, clippy::unwrap_used)]
 
-use crate::hook::{Firing, Hook, HookError, Host, Keep, NewHook, OptionInfo, Options, Outcome, VarsView};
+use crate::hook::{Firing, Hook, HookError, Host, Keep, NewHook, OptionInfo, Options, Outcome, Snapshot, VarsView};
 use crate::spec::{Spec, Trigger};
-use crate::value::{DType, ExperimentHandle, StateHandle};
+use crate::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor};
 use crate::valueref::{ListInner, ListRef, MapInner, MapRef, TensorRef, ValueRef};
 use abi_stable::library::{LibHeader, RootModule};
 use abi_stable::nonexhaustive_enum::NonExhaustive;
@@ -74,6 +74,59 @@ pub struct FfiVar<'a> {
     pub value: FfiValueNE<'a>,
 }
 
+/// An owned, named tensor: what [`FfiHost::state`] returns, element by element.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct FfiNamedTensor {
+    pub name: RString,
+    pub dtype: u8,
+    pub shape: RVec<u64>,
+    pub data: RVec<u8>,
+}
+
+/// The state of a host object, owned by the receiver (see [`Snapshot`]).
+///
+/// Owned rather than borrowed: a hook asks for it rarely (a checkpoint), and the host
+/// produces it on demand (a tch VarStore is copied out of libtorch), so there is nothing
+/// to borrow from for the duration of the call.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct FfiSnapshot {
+    pub type_name: RString,
+    pub tensors: RVec<FfiNamedTensor>,
+    pub metadata: RVec<Tuple2<RString, RString>>,
+}
+
+fn snapshot_to_ffi(s: Snapshot) -> FfiSnapshot {
+    FfiSnapshot {
+        type_name: s.type_name.into(),
+        tensors: s
+            .state
+            .tensors
+            .into_iter()
+            .map(|(name, t)| FfiNamedTensor {
+                name: name.into(),
+                dtype: t.dtype.code(),
+                shape: t.shape.into(),
+                data: t.data.into(),
+            })
+            .collect(),
+        metadata: s.state.metadata.into_iter().map(|(k, v)| Tuple2(k.into(), v.into())).collect(),
+    }
+}
+
+fn snapshot_from_ffi(s: FfiSnapshot) -> Result<Snapshot, String> {
+    let mut tensors = Vec::with_capacity(s.tensors.len());
+    for t in s.tensors {
+        let name = t.name.into_string();
+        let dtype = DType::from_code(t.dtype)
+            .ok_or_else(|| format!("tensor {name:?} has dtype code {}, which this library does not know", t.dtype))?;
+        tensors.push((name, Tensor { dtype, shape: t.shape.into_vec(), data: t.data.into_vec() }));
+    }
+    let metadata = s.metadata.into_iter().map(|t| (t.0.into_string(), t.1.into_string())).collect();
+    Ok(Snapshot { type_name: s.type_name.into_string(), state: StateDict { tensors, metadata } })
+}
+
 /// Outcome kinds of [`FfiOutcome`].
 pub mod outcome {
     pub const CONTINUE: u8 = 0;
@@ -112,6 +165,11 @@ pub trait FfiHost {
     fn update_meta(&self, experiment: u64, meta: RSlice<'_, FfiVar<'_>>) -> RResult<(), RString> {
         let _ = (experiment, meta);
         RResult::RErr(RString::from("this host is too old to update experiment meta"))
+    }
+    /// Appended after `update_meta`: the state of a `Value::State` handle (checkpoints).
+    fn state(&self, state: u64) -> RResult<FfiSnapshot, RString> {
+        let _ = state;
+        RResult::RErr(RString::from("this host is too old to hand out checkpointable state"))
     }
 }
 
@@ -404,6 +462,9 @@ impl Host for HostFromFfi<'_, '_, '_> {
         let vars: Vec<FfiVar<'_>> = m.iter().map(|(k, v)| ffi_var(k, v)).collect();
         self.host.update_meta(experiment.0, RSlice::from_slice(shrink_vars(&vars))).into_result().map_err(RString::into_string)
     }
+    fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
+        self.host.state(state.0).into_result().map_err(RString::into_string).and_then(snapshot_from_ffi)
+    }
 }
 
 struct PluginHook {
@@ -614,6 +675,9 @@ impl FfiHost for HostToFfi<'_> {
     fn update_meta(&self, experiment: u64, meta: RSlice<'_, FfiVar<'_>>) -> RResult<(), RString> {
         let map = ValueRef::Map(MapRef { inner: MapInner::Ffi(erase_vars(meta.as_slice())) });
         self.host.update_meta(ExperimentHandle(experiment), map).map_err(RString::from).into()
+    }
+    fn state(&self, state: u64) -> RResult<FfiSnapshot, RString> {
+        self.host.state(StateHandle(state)).map(snapshot_to_ffi).map_err(RString::from).into()
     }
 }
 

@@ -6,7 +6,7 @@
 //! hooks loaded from a library through [`crate::abi`]; a hook cannot tell which.
 
 use crate::spec::{Spec, Trigger};
-use crate::value::{ExperimentHandle, Value};
+use crate::value::{ExperimentHandle, StateDict, StateHandle, Value};
 use crate::valueref::{MapRef, ValueRef};
 use std::fmt;
 
@@ -144,6 +144,21 @@ pub trait Host {
         let _ = (experiment, meta);
         Err("this host cannot update experiment meta".into())
     }
+    /// The current state of a checkpointable object the host owns (a `Value::State`
+    /// handle): its type and its named tensors and metadata, copied out of the object.
+    fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
+        let _ = state;
+        Err("this host cannot read checkpointable state".into())
+    }
+}
+
+/// What the host hands a hook for a `Value::State` handle ([`Host::state`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// The object's Rust type (`tch::nn::VarStore`), recorded as the checkpoint's `version`.
+    pub type_name: String,
+    /// Its named tensors and metadata.
+    pub state: StateDict,
 }
 
 /// One firing of a hook: its trigger and counters, its matched variables, and the host.

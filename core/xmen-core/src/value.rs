@@ -186,6 +186,34 @@ pub struct ExperimentHandle(pub u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StateHandle(pub u64);
 
+/// Checkpointable state: named tensors plus text metadata. It is what a
+/// [`Value::State`] handle stands for when a hook asks the host for it
+/// ([`Host::state`](crate::hook::Host::state)), and what a checkpoint file holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StateDict {
+    /// The tensors, by name, in the object's order.
+    pub tensors: Vec<(String, Tensor)>,
+    /// Text metadata (a serialised value, settings), by key.
+    pub metadata: Vec<(String, String)>,
+}
+
+impl StateDict {
+    /// The tensor called `name`.
+    pub fn tensor(&self, name: &str) -> Option<&Tensor> {
+        self.tensors.iter().find(|(k, _)| k == name).map(|(_, t)| t)
+    }
+
+    /// The metadata entry `key`.
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Total bytes of tensor data.
+    pub fn nbytes(&self) -> usize {
+        self.tensors.iter().map(|(_, t)| t.data.len()).sum()
+    }
+}
+
 /// A value published into the Monitor's scope.
 ///
 /// The set is closed so that every hook, in-process or loaded from a library,

@@ -7,6 +7,9 @@
 //! temporary folder with plain writes, outside the timed region (100,000 take a while); set
 //! `XMEN_LIST_BENCH_DIR` to keep and reuse them between runs.
 
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -117,10 +117,8 @@ pub fn update_meta(root: &Path) -> Result<Vec<PathBuf>> {
             Some((_, v, _)) => *v = merged,
             None => entries.push(("_meta".into(), merged, String::new())),
         }
-        let top: Vec<TopEntry<'_>> = entries
-            .iter()
-            .map(|(k, v, c)| TopEntry { key: k, value: v, comment: Some(c.as_str()) })
-            .collect();
+        let top: Vec<TopEntry<'_>> =
+            entries.iter().map(|(k, v, c)| TopEntry { key: k, value: v, comment: Some(c.as_str()) }).collect();
         Ok::<_, ManagerError>((Some(yaml::write_document(&top)?), ()))
     })?;
     let mut out = vec![defaults];

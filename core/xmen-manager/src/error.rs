@@ -152,7 +152,10 @@ pub enum ManagerError {
     NothingToRegister,
 
     /// An experiment name is not in the registry.
-    #[error("no experiment named `{name}` is registered{}; add it with `xmen experiments --add {name} PATH`", known_text(known))]
+    #[error(
+        "no experiment named `{name}` is registered{}; add it with `xmen experiments --add {name} PATH`",
+        known_text(known)
+    )]
     UnknownExperiment {
         /// The name that was given.
         name: String,

@@ -142,8 +142,14 @@ pub fn init(opts: &InitOpts) -> Result<InitReport> {
     let script = root.join(SCRIPT_FILE);
     let (defaults_from, script_from) = match &opts.source {
         InitSource::Binary { program, updates } => {
+            let created = !root.exists();
             std::fs::create_dir_all(&root).map_err(|e| ManagerError::io("create the folder", &root, e))?;
-            generate(program, &root, updates.as_deref())?;
+            if let Err(e) = generate(program, &root, updates.as_deref()) {
+                if created {
+                    let _ = std::fs::remove_dir(&root); // only when still empty
+                }
+                return Err(e);
+            }
             for (p, what) in [(&defaults, "the defaults file"), (&script, "the script")] {
                 if !p.is_file() {
                     return Err(ManagerError::MissingFile {

@@ -149,15 +149,12 @@ pub fn find_program(program: &str) -> Result<PathBuf> {
         };
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| is_executable(p))
-        .ok_or_else(|| {
-            err(format!(
-                "no executable `{program}` on PATH; check the spelling, install it, or give its full path \
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| is_executable(p)).ok_or_else(|| {
+        err(format!(
+            "no executable `{program}` on PATH; check the spelling, install it, or give its full path \
                  (launchers are e.g. `bash`, `screen -dm bash`, `sbatch`)"
-            ))
-        })
+        ))
+    })
 }
 
 /// Plan `xmen run PATTERN LAUNCHER...` on the set at `root`.
@@ -197,11 +194,20 @@ mod tests {
             (v(&["bash"]), v(&["bash", "/s/a=1/run.sh"])),
             (v(&["screen", "-dm", "bash"]), v(&["screen", "-dm", "bash", "/s/a=1/run.sh"])),
             (v(&["sbatch"]), v(&["sbatch", "--job-name=a=1", "--output=/s/a=1/slurm.out", "/s/a=1/run.sh"])),
-            (v(&["sbatch", "--job-name=mine"]), v(&["sbatch", "--job-name=mine", "--output=/s/a=1/slurm.out", "/s/a=1/run.sh"])),
-            (v(&["sbatch", "--job-name", "mine"]), v(&["sbatch", "--job-name", "mine", "--output=/s/a=1/slurm.out", "/s/a=1/run.sh"])),
+            (
+                v(&["sbatch", "--job-name=mine"]),
+                v(&["sbatch", "--job-name=mine", "--output=/s/a=1/slurm.out", "/s/a=1/run.sh"]),
+            ),
+            (
+                v(&["sbatch", "--job-name", "mine"]),
+                v(&["sbatch", "--job-name", "mine", "--output=/s/a=1/slurm.out", "/s/a=1/run.sh"]),
+            ),
             (v(&["sbatch", "-J", "mine"]), v(&["sbatch", "-J", "mine", "--output=/s/a=1/slurm.out", "/s/a=1/run.sh"])),
             (v(&["sbatch", "-Jmine", "-o", "x.out"]), v(&["sbatch", "-Jmine", "-o", "x.out", "/s/a=1/run.sh"])),
-            (v(&["/usr/bin/sbatch", "--output=o"]), v(&["/usr/bin/sbatch", "--output=o", "--job-name=a=1", "/s/a=1/run.sh"])),
+            (
+                v(&["/usr/bin/sbatch", "--output=o"]),
+                v(&["/usr/bin/sbatch", "--output=o", "--job-name=a=1", "/s/a=1/run.sh"]),
+            ),
             (v(&["docker", "run", "img"]), v(&["docker", "run", "img", "/s/a=1/run.sh"])),
         ];
         for (launcher, want) in table {

@@ -112,7 +112,10 @@ mod tests {
                 ],
                 "lr=0.001__epochs=5__name=3__maybe=None__opt={'beta': 0.5}__sizes=[3, 4]",
             ),
-            (vec![("lr", Value::Float(1.0)), ("x", Value::Float(1e-5)), ("f", Value::Bool(true))], "lr=1.0__x=1e-05__f=True"),
+            (
+                vec![("lr", Value::Float(1.0)), ("x", Value::Float(1e-5)), ("f", Value::Bool(true))],
+                "lr=1.0__x=1e-05__f=True",
+            ),
             (vec![("_hooks", Value::List(vec![])), ("a", Value::Int(1))], "a=1"),
             (vec![("tags", Value::List(vec![s("a"), s("b")]))], "tags=['a', 'b']"),
         ];

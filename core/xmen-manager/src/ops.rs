@@ -78,11 +78,8 @@ pub fn unlink(root: &Path, pattern: &Pattern) -> Result<Vec<PathBuf>> {
 /// touches another set's experiments.
 fn unmanaged(dir: &Path, managed: &HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> Result<()> {
     let rd = std::fs::read_dir(dir).map_err(|e| ManagerError::io("list the folder", dir, e))?;
-    let mut subdirs: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
+    let mut subdirs: Vec<PathBuf> =
+        rd.filter_map(|e| e.ok()).filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()).collect();
     subdirs.sort();
     for d in subdirs {
         if managed.contains(&d) || d.join(EXPERIMENT_FILE).exists() {
@@ -146,4 +143,46 @@ pub fn remove_linked(config_dir: &Path, folders: &[PathBuf]) -> Result<usize> {
         return Ok(0);
     }
     Ok(GlobalConfig::unlink(config_dir, folders)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::{init, InitOpts, InitSource};
+    use crate::register::{register, RegisterOpts};
+
+    #[test]
+    fn clean_plans_only_unmanaged_experiments_and_never_enters_nested_sets() -> Result<()> {
+        let t = tempfile::tempdir().map_err(|e| ManagerError::io("tempdir", "/tmp", e))?;
+        let base = t.path();
+        let write = |p: &Path, text: &str| std::fs::write(p, text).map_err(|e| ManagerError::io("write", p, e));
+        write(&base.join("defaults.yml"), "a: 1\n")?;
+        write(&base.join("script.sh"), "echo $1\n")?;
+        let files =
+            InitSource::Files { defaults: Some(base.join("defaults.yml")), script: Some(base.join("script.sh")) };
+        let root = base.join("set");
+        init(&InitOpts { root: root.clone(), source: files.clone(), purpose: String::new(), kind: None })?;
+        let mut opts = RegisterOpts::new(&root, base.join("cfg"));
+        opts.sweep = Some("{a: 1 | 2 | 3}".parse()?);
+        let r = register(&opts)?;
+        assert_eq!(r.folders.len(), 3);
+        let gone = unlink(&root, &Pattern::new("a=2"))?;
+        assert_eq!(gone, [root.join("a=2")]);
+        // a set nested inside the set, with its own experiment: not ours to clean
+        init(&InitOpts { root: root.join("inner"), source: files, purpose: String::new(), kind: None })?;
+        let mut inner = RegisterOpts::new(root.join("inner"), base.join("cfg"));
+        inner.name = Some("x".into());
+        register(&inner)?;
+        // a loose experiment folder deeper down is found
+        std::fs::create_dir_all(root.join("deep/e")).map_err(|e| ManagerError::io("mkdir", &root, e))?;
+        write(&root.join("deep/e/params.yml"), "a: 5\n")?;
+        let plan = clean_plan(&root)?;
+        assert_eq!(plan, [root.join("a=2"), root.join("deep/e")]);
+        let deleted = clean(&root, &plan, &base.join("cfg"))?;
+        assert_eq!(deleted, plan);
+        assert!(root.join("a=1/params.yml").exists() && root.join("inner/x/params.yml").exists());
+        let linked = GlobalConfig::load(&base.join("cfg"))?.linked;
+        assert!(!linked.contains(&root.join("a=2").display().to_string()), "{linked:?}");
+        Ok(())
+    }
 }

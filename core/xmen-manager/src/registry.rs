@@ -29,7 +29,11 @@ pub fn add(config_dir: &Path, name: &str, path: &Path) -> Result<PathBuf> {
     check_registry_name(name)?;
     let text = path.display().to_string();
     // A bare name is looked up on PATH, like a shell would; anything else is a path.
-    let found = if text.contains('/') { find_program(&text)? } else { find_program(&format!("./{text}")).or_else(|_| find_program(&text))? };
+    let found = if text.contains('/') {
+        find_program(&text)?
+    } else {
+        find_program(&format!("./{text}")).or_else(|_| find_program(&text))?
+    };
     let abs = found.canonicalize().map_err(|e| ManagerError::io("resolve", &found, e))?;
     let stored = abs.display().to_string();
     GlobalConfig::update(config_dir, |c| {

@@ -113,11 +113,8 @@ fn walk(dir: &Path, sets: &mut Vec<PathBuf>, loose: &mut Vec<PathBuf>) -> Result
         return Ok(());
     }
     let rd = std::fs::read_dir(dir).map_err(|e| ManagerError::io("list the folder", dir, e))?;
-    let mut subdirs: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
+    let mut subdirs: Vec<PathBuf> =
+        rd.filter_map(|e| e.ok()).filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()).collect();
     subdirs.sort();
     for d in subdirs {
         walk(&d, sets, loose)?;
@@ -232,11 +229,7 @@ pub fn move_set(root: &Path, dest: &Path, config_dir: &Path) -> Result<RelinkRep
         ));
     }
     if dest.starts_with(set.root()) {
-        return Err(ManagerError::io(
-            "move the set to",
-            &dest,
-            std::io::Error::other("it is inside the set itself"),
-        ));
+        return Err(ManagerError::io("move the set to", &dest, std::io::Error::other("it is inside the set itself")));
     }
     std::fs::rename(set.root(), &dest).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::CrossesDevices {

@@ -14,7 +14,9 @@ pub const DEFAULT_SHELL: &str = "/bin/bash";
 /// Quote `s` for bash when it holds anything but plain path characters.
 pub fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '=' | '+' | ',' | ':' | '@' | '%'));
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '=' | '+' | ',' | ':' | '@' | '%')
+        });
     if plain {
         s.to_owned()
     } else {
@@ -88,13 +90,26 @@ mod tests {
 
     #[test]
     fn run_sh_matches_the_original_layout() {
-        let text = run_sh("", DEFAULT_SHELL, Path::new("/data/set/script.sh"), Path::new("/data/set/a=Hello__b=World/params.yml"));
+        let text = run_sh(
+            "",
+            DEFAULT_SHELL,
+            Path::new("/data/set/script.sh"),
+            Path::new("/data/set/a=Hello__b=World/params.yml"),
+        );
         assert_eq!(
             text,
             "#!/bin/bash\n\nexec /bin/bash /data/set/script.sh /data/set/a=Hello__b=World/params.yml\necho EXPERIMENT FINISHED!"
         );
-        let text = run_sh("#SBATCH -p gpu\n#SBATCH --signal=SIGUSR1@90\n", "/bin/sh", Path::new("/s/script.sh"), Path::new("/s/x/params.yml"));
-        assert!(text.starts_with("#!/bin/bash\n#SBATCH -p gpu\n#SBATCH --signal=SIGUSR1@90\nexec /bin/sh /s/script.sh"), "{text}");
+        let text = run_sh(
+            "#SBATCH -p gpu\n#SBATCH --signal=SIGUSR1@90\n",
+            "/bin/sh",
+            Path::new("/s/script.sh"),
+            Path::new("/s/x/params.yml"),
+        );
+        assert!(
+            text.starts_with("#!/bin/bash\n#SBATCH -p gpu\n#SBATCH --signal=SIGUSR1@90\nexec /bin/sh /s/script.sh"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -112,9 +127,13 @@ mod tests {
 
     #[test]
     fn run_sh_is_rewritten_keeping_header_and_shell() {
-        let old = "#!/bin/bash\n#SBATCH -p gpu\nexec /bin/zsh /old/script.sh /old/a=1/params.yml\necho EXPERIMENT FINISHED!";
+        let old =
+            "#!/bin/bash\n#SBATCH -p gpu\nexec /bin/zsh /old/script.sh /old/a=1/params.yml\necho EXPERIMENT FINISHED!";
         let new = rewrite_run_sh(old, "", Path::new("/new/script.sh"), Path::new("/new/a=1/params.yml"));
-        assert_eq!(new, "#!/bin/bash\n#SBATCH -p gpu\nexec /bin/zsh /new/script.sh /new/a=1/params.yml\necho EXPERIMENT FINISHED!");
+        assert_eq!(
+            new,
+            "#!/bin/bash\n#SBATCH -p gpu\nexec /bin/zsh /new/script.sh /new/a=1/params.yml\necho EXPERIMENT FINISHED!"
+        );
         let regenerated = rewrite_run_sh("garbage", "#H", Path::new("/n/script.sh"), Path::new("/n/p/params.yml"));
         assert!(regenerated.starts_with("#!/bin/bash\n#H\nexec /bin/bash /n/script.sh"), "{regenerated}");
     }
@@ -122,7 +141,10 @@ mod tests {
     #[test]
     fn scripts_have_whole_root_prefixes_replaced() {
         let table: Vec<(&str, Option<&str>)> = vec![
-            ("#!/bin/bash\nexec /a/set/launcher --execute ${1}", Some("#!/bin/bash\nexec /b/new/launcher --execute ${1}")),
+            (
+                "#!/bin/bash\nexec /a/set/launcher --execute ${1}",
+                Some("#!/bin/bash\nexec /b/new/launcher --execute ${1}"),
+            ),
             ("exec /a/set-2/x ${1}", None),
             ("cat ${1}", None),
             ("x '/a/set' /a/set", Some("x '/b/new' /b/new")),

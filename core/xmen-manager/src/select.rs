@@ -166,12 +166,12 @@ mod tests {
     fn names_with_glob_characters_can_be_selected() {
         let names = ["sizes=[3, 4]", "sizes=3", "opt={'beta': 0.5}", "a=1"];
         let table: Vec<(&str, Vec<&str>)> = vec![
-            ("sizes=[3, 4]", vec!["sizes=[3, 4]"]),            // exact name wins over the class
-            ("sizes=\\[3, 4\\]", vec!["sizes=[3, 4]"]),        // escaped
+            ("sizes=[3, 4]", vec!["sizes=[3, 4]"]),     // exact name wins over the class
+            ("sizes=\\[3, 4\\]", vec!["sizes=[3, 4]"]), // escaped
             ("sizes=\\[*", vec!["sizes=[3, 4]"]),
             ("opt={'beta': 0.5}", vec!["opt={'beta': 0.5}"]),
             ("opt=\\{*", vec!["opt={'beta': 0.5}"]),
-            ("sizes=[34]", vec!["sizes=3"]),                   // not a name: a character class
+            ("sizes=[34]", vec!["sizes=3"]), // not a name: a character class
         ];
         for (pattern, want) in table {
             assert_eq!(pick(pattern, &names), want, "{pattern}");

@@ -205,11 +205,7 @@ impl SetFile {
 
     /// Locked read-modify-write of experiment.yml: `f` changes the parsed file, which is then
     /// written back atomically (fsynced when `durable`). Nothing is written when `f` fails.
-    pub fn update<T>(
-        path: &Path,
-        durable: bool,
-        f: impl FnOnce(&mut SetFile) -> Result<T>,
-    ) -> Result<T> {
+    pub fn update<T>(path: &Path, durable: bool, f: impl FnOnce(&mut SetFile) -> Result<T>) -> Result<T> {
         let opts = WriteOpts { durable };
         update_text(path, opts, |current| {
             let Some(current) = current else {
@@ -256,10 +252,14 @@ type: HelloWorld
 
     #[test]
     fn the_originals_file_is_read_with_aliases_resolved_and_written_back_the_same_way() {
-        let set = SetFile::parse(ORIGINAL, Path::new("/data/xrun/exps2/experiment.yml")).unwrap_or_else(|e| panic!("{e}"));
+        let set =
+            SetFile::parse(ORIGINAL, Path::new("/data/xrun/exps2/experiment.yml")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(set.entries.len(), 3);
         assert!(!set.drifted);
-        assert_eq!(set.entries[0].overrides, [("a".to_owned(), Value::Str("Hello".into())), ("b".to_owned(), Value::Str("World".into()))]);
+        assert_eq!(
+            set.entries[0].overrides,
+            [("a".to_owned(), Value::Str("Hello".into())), ("b".to_owned(), Value::Str("World".into()))]
+        );
         assert!(set.entries[2].overrides.is_empty());
         assert_eq!(set.kind.as_deref(), Some("HelloWorld"));
         let out = set.to_yaml().unwrap_or_else(|e| panic!("{e}"));
@@ -282,7 +282,8 @@ type: HelloWorld
     #[test]
     fn a_file_of_the_wrong_shape_names_itself() {
         for text in ["- a\n- b\n", "root: /r\nexperiments: 3\n", "experiments:\n- {a: 1}\n"] {
-            let msg = SetFile::parse(text, Path::new("/r/experiment.yml")).err().map(|e| e.to_string()).unwrap_or_default();
+            let msg =
+                SetFile::parse(text, Path::new("/r/experiment.yml")).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(msg.starts_with("/r/experiment.yml"), "{msg}");
         }
     }

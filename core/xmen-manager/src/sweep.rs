@@ -180,9 +180,7 @@ impl Sweep {
         })?;
         let map = match value {
             Value::Map(m) => m,
-            Value::None => {
-                return Err(SweepError::NotAMap { input: input.to_owned(), found: "nothing".into() })
-            }
+            Value::None => return Err(SweepError::NotAMap { input: input.to_owned(), found: "nothing".into() }),
             other => {
                 return Err(SweepError::NotAMap {
                     input: input.to_owned(),
@@ -276,11 +274,9 @@ impl Sweep {
 /// shows only the keys it gave (the merged default keys would make every name long).
 fn shown_value(given: &Value, cast: &Value) -> Value {
     match (given, cast) {
-        (Value::Map(g), Value::Map(c)) => Value::Map(
-            g.iter()
-                .filter_map(|(k, _)| c.iter().find(|(ck, _)| ck == k).cloned())
-                .collect(),
-        ),
+        (Value::Map(g), Value::Map(c)) => {
+            Value::Map(g.iter().filter_map(|(k, _)| c.iter().find(|(ck, _)| ck == k).cloned()).collect())
+        }
         _ => cast.clone(),
     }
 }
@@ -421,8 +417,7 @@ mod tests {
             ("{a: 010 | 0o10}", vec![("a", vec![Value::Int(10), Value::Int(8)])]),
         ];
         for (input, want) in table {
-            let want: Vec<(String, Vec<Value>)> =
-                want.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let want: Vec<(String, Vec<Value>)> = want.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
             assert_eq!(parse(input), want, "{input}");
         }
     }
@@ -464,8 +459,14 @@ mod tests {
         assert_eq!(
             rendered,
             [
-                "0.01,dog,2", "0.01,dog,None", "0.01,3,2", "0.01,3,None", "0.001,dog,2", "0.001,dog,None",
-                "0.001,3,2", "0.001,3,None"
+                "0.01,dog,2",
+                "0.01,dog,None",
+                "0.01,3,2",
+                "0.01,3,None",
+                "0.001,dog,2",
+                "0.001,dog,None",
+                "0.001,3,2",
+                "0.001,3,None"
             ]
         );
     }
@@ -487,7 +488,8 @@ mod tests {
 
     #[test]
     fn alternatives_are_cast_to_the_defaults_types() {
-        let map = |pairs: &[(&str, Value)]| Value::Map(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect());
+        let map =
+            |pairs: &[(&str, Value)]| Value::Map(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect());
         // (sweep, key, value written, value shown)
         let table: Vec<(&str, Value, Value)> = vec![
             ("{lr: 1}", Value::Float(1.0), Value::Float(1.0)),
@@ -495,7 +497,11 @@ mod tests {
             ("{epochs: 5}", Value::Int(5), Value::Int(5)),
             ("{name: 3}", s("3"), s("3")),
             ("{free: [1]}", Value::List(vec![Value::Int(1)]), Value::List(vec![Value::Int(1)])),
-            ("{sizes: [5, 6]}", Value::List(vec![Value::Int(5), Value::Int(6)]), Value::List(vec![Value::Int(5), Value::Int(6)])),
+            (
+                "{sizes: [5, 6]}",
+                Value::List(vec![Value::Int(5), Value::Int(6)]),
+                Value::List(vec![Value::Int(5), Value::Int(6)]),
+            ),
             (
                 "{opt: {beta: 1}}",
                 map(&[("beta", Value::Float(1.0)), ("eps", Value::Float(1e-8))]),
@@ -514,7 +520,10 @@ mod tests {
     #[test]
     fn sweeps_that_do_not_fit_the_defaults_are_rejected_naming_the_problem() {
         let table: Vec<(&str, &[&str])> = vec![
-            ("{c: 3, lr: 1, d: 4}", &["keys not found in the defaults /s/defaults.yml: c, d", "the parameters are: lr, epochs"]),
+            (
+                "{c: 3, lr: 1, d: 4}",
+                &["keys not found in the defaults /s/defaults.yml: c, d", "the parameters are: lr, epochs"],
+            ),
             ("{c: 3}", &["a key not found", ": c;"]),
             ("{_root: /x}", &["`_root`, a special field"]),
             ("{sizes: [1, 2, 3]}", &["`sizes: [1, 2, 3]`", "expects a list of 2 elements but got 3"]),
@@ -524,7 +533,8 @@ mod tests {
         ];
         for (input, wants) in table {
             let sw = Sweep::parse(input).unwrap_or_else(|e| panic!("{e}"));
-            let msg = sw.typed(&defaults(), Path::new("/s/defaults.yml")).err().map(|e| e.to_string()).unwrap_or_default();
+            let msg =
+                sw.typed(&defaults(), Path::new("/s/defaults.yml")).err().map(|e| e.to_string()).unwrap_or_default();
             for want in wants {
                 assert!(msg.contains(want), "{input:?}: {msg:?} lacks {want:?}");
             }

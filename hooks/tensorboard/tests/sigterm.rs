@@ -97,7 +97,7 @@ fn run(on_full: &str, queue: i64) -> (u64, Vec<(i64, usize)>, String, tempfile::
         let line = line.unwrap();
         text.push_str(&line);
         text.push('\n');
-        if line == "READY" {
+        if line.ends_with("READY") {
             break;
         }
     }

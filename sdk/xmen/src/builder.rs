@@ -2,8 +2,10 @@
 //! time=..., limit=..., hooks=[...])`.
 //!
 //! Firing order: builder hooks in the original's kind order (`log`, `time`, `msg`,
-//! `probe`, then hooks given with `.hook()`, then the TorchMonitor's TensorBoard kinds `sca`, `img`, `hist`,
-//! `fig`, `txt`, `vid`), then the entries of a `_hooks` list in list order.
+//! `probe`, then hooks given with `.hook()`, then the TorchMonitor's Checkpointer (`ckpt`) and
+//! TensorBoard kinds `sca`, `img`, `hist`, `fig`, `txt`, `vid`), then the entries of a `_hooks`
+//! list in list order. The checkpoint methods (`ckpt`, `ckpt_keep`, `state`, `resume`, ...)
+//! live in [`crate::checkpoint`].
 //!
 //! The Monitor's directory reaches library hooks as an option: the builder sets option
 //! `directory` on its TensorBoard hooks, and on `_hooks` entries for `tensorboard`
@@ -25,7 +27,7 @@ use crate::Monitor;
 type SharedTransform = Arc<dyn Fn(&str, ValueRef<'_>) -> Value + Send + Sync>;
 
 /// Library hooks that read the Monitor's folder from option `directory`.
-const DIRECTORY_HOOKS: [&str; 1] = ["tensorboard"];
+const DIRECTORY_HOOKS: [&str; 2] = ["tensorboard", "checkpointer"];
 
 /// The TorchMonitor's TensorBoard kinds, in firing order: (builder name, hook `kind`).
 const TB_KINDS: [(&str, &str); 6] =
@@ -93,6 +95,8 @@ pub enum BuildError {
     },
     /// Hook libraries that failed to load (all of them).
     Load(LoadErrors),
+    /// A resumed run could not read its checkpoints.
+    Checkpoint(crate::checkpoint::CheckpointError),
 }
 
 impl fmt::Display for BuildError {
@@ -108,6 +112,7 @@ impl fmt::Display for BuildError {
                 write!(f, "hook {hook} declares no spec; give it one with `.hook_at(\"name@10s\", hook)`")
             }
             BuildError::Load(e) => write!(f, "{e}"),
+            BuildError::Checkpoint(e) => write!(f, "resuming from checkpoints: {e}"),
         }
     }
 }
@@ -139,6 +144,7 @@ pub struct MonitorBuilder {
     loader: Option<Loader>,
     tb: [TbArgs; 6],
     img_options: Vec<Vec<(String, Value)>>,
+    pub(crate) ckpt: crate::checkpoint::CkptArgs,
 }
 
 impl MonitorBuilder {
@@ -284,6 +290,8 @@ impl MonitorBuilder {
             Some(l) => Some(parse_limit(l)?),
             None => None,
         };
+        // A resumed run loads its objects here, before its Checkpointers may rotate anything.
+        let ckpt = self.ckpt.plan(self.directory.as_deref())?;
         let formats = broadcast("log_format", &self.log_format, &self.log)?;
         let joins = broadcast("log_join", &self.log_join, &self.log)?;
         let fns = broadcast("log_fn", &self.log_fn, &self.log)?;
@@ -375,6 +383,12 @@ impl MonitorBuilder {
             };
             slots.push(HookSlot::native(name, spec, hook));
         }
+        for cfg in &ckpt.configs {
+            match loader.load(cfg) {
+                Ok(slot) => slots.push(slot),
+                Err(e) => errors.push(e),
+            }
+        }
         for (cfg, f) in tb_planned {
             match loader.load(&cfg) {
                 Ok(slot) => slots.push(match f {
@@ -393,6 +407,7 @@ impl MonitorBuilder {
                 }
             }
         }
+        ckpt.patch(&mut configs);
         let (more, errs) = loader.load_all(&configs);
         slots.extend(more);
         errors.extend(errs);
@@ -414,10 +429,12 @@ impl MonitorBuilder {
             output: self.output,
             directory: self.directory,
             experiments: self.experiments.or_else(default_experiments),
+            states: Some(Box::new(crate::checkpoint::LiveStates)),
         }));
         if let Some(w) = warning {
             monitor.print(&w);
         }
+        ckpt.apply(&monitor);
         Ok(monitor)
     }
 }
@@ -432,7 +449,7 @@ const TB_OPTION_NAMES: [(&str, &str, &str); 6] = [
     ("vid_fn", "vid_pref", "vid_prep"),
 ];
 
-fn check_spec(argument: &'static str, spec: &str) -> Result<(), BuildError> {
+pub(crate) fn check_spec(argument: &'static str, spec: &str) -> Result<(), BuildError> {
     Spec::parse(spec).map(|_| ()).map_err(|error| BuildError::Spec { argument, error })
 }
 
@@ -441,7 +458,7 @@ fn parse_limit(s: &str) -> Result<(u64, Trigger), BuildError> {
 }
 
 /// Apply the broadcast rule: zero values (none), one (for every spec) or one per spec.
-fn broadcast<T: Clone>(option: &'static str, values: &[T], specs: &[String]) -> Result<Vec<T>, BuildError> {
+pub(crate) fn broadcast<T: Clone>(option: &'static str, values: &[T], specs: &[String]) -> Result<Vec<T>, BuildError> {
     match values.len() {
         0 => Ok(Vec::new()),
         1 => Ok(vec![values[0].clone(); specs.len()]),

@@ -29,9 +29,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub use xmen_core::hook::{Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionInfo, Options, Outcome};
+pub use xmen_core::hook::{
+    Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Snapshot,
+};
 pub use xmen_core::spec::{Spec, SpecError, Trigger};
-pub use xmen_core::value::{DType, ExperimentHandle, StateHandle, Tensor, Value};
+pub use xmen_core::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor, Value};
 pub use xmen_core::valueref::{ListRef, MapRef, TensorRef, ValueRef};
 pub use xmen_core::{export_hooks, pyfmt, vars};
 
@@ -68,6 +70,9 @@ impl std::ops::Deref for Monitor {
 
 #[cfg(feature = "run")]
 mod builder;
+/// Checkpointable state, checkpoint files, `load` and resuming runs.
+#[cfg(feature = "checkpoint")]
+pub mod checkpoint;
 #[cfg(feature = "run")]
 pub use builder::{BuildError, MonitorBuilder};
 

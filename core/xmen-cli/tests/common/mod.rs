@@ -96,7 +96,17 @@ impl Env {
     /// Initialise a set at `root` (relative to the temporary folder) from the bash experiment.
     pub fn bash_set(&self, root: &str) -> PathBuf {
         let (d, s) = self.bash_experiment();
-        self.ok(&["init", "-d", &d.display().to_string(), "-s", &s.display().to_string(), "-r", root, "--purpose", "test"]);
+        self.ok(&[
+            "init",
+            "-d",
+            &d.display().to_string(),
+            "-s",
+            &s.display().to_string(),
+            "-r",
+            root,
+            "--purpose",
+            "test",
+        ]);
         self.path(root)
     }
 

@@ -20,10 +20,10 @@ pub use iter::MonitorIter;
 pub use slot::{HookSlot, Transform};
 
 use crate::abi::CallFailure;
-use crate::hook::{Firing, Host, Keep, Outcome, VarsView};
+use crate::hook::{Firing, Host, Keep, Outcome, Snapshot, VarsView};
 use crate::pyfmt;
 use crate::spec::{SpecError, Trigger};
-use crate::value::{ExperimentHandle, Value};
+use crate::value::{ExperimentHandle, StateHandle, Value};
 use crate::valueref::ValueRef;
 use state::State;
 use std::cell::{Cell, RefCell};
@@ -77,6 +77,13 @@ pub trait Experiments {
     }
 }
 
+/// Checkpointable objects the Monitor's hooks may read (implemented by the SDK's registry
+/// of live objects; hooks see only [`StateHandle`]s).
+pub trait States {
+    /// The current state of the object behind `state`.
+    fn state(&self, state: StateHandle) -> Result<Snapshot, String>;
+}
+
 /// Counters of the Monitor's own work, for tests and benches.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MonitorStats {
@@ -101,6 +108,8 @@ pub struct MonitorConfig {
     pub directory: Option<std::path::PathBuf>,
     /// Experiment records the hooks may message.
     pub experiments: Option<Box<dyn Experiments>>,
+    /// Checkpointable objects the hooks may read (`Value::State` handles).
+    pub states: Option<Box<dyn States>>,
 }
 
 /// The Monitor. See the module documentation.
@@ -128,6 +137,7 @@ pub struct Monitor {
     stats: Cell<MonitorStats>,
     directory: Option<std::path::PathBuf>,
     experiments: Option<Box<dyn Experiments>>,
+    states: Option<Box<dyn States>>,
     closed: Cell<bool>,
 }
 
@@ -151,6 +161,7 @@ impl Monitor {
             stats: Cell::new(MonitorStats::default()),
             directory: config.directory,
             experiments: config.experiments,
+            states: config.states,
             closed: Cell::new(false),
         };
         for t in Trigger::ALL {
@@ -311,11 +322,25 @@ impl Monitor {
     pub fn counters(&self) -> [u64; 5] {
         self.state.borrow().counters
     }
-    /// Restore counters (after loading a checkpoint).
+    /// Restore counters (after loading a checkpoint). When they are already at or past the
+    /// `limit`, the Monitor stops at once, as an uninterrupted run would have.
     pub fn set_counters(&self, counters: [u64; 5]) {
-        self.state.borrow_mut().counters = counters;
+        let limit_line = {
+            let mut st = self.state.borrow_mut();
+            st.counters = counters;
+            match st.limit {
+                Some((n, t)) if !st.stopped && counters[t.index()] >= n => {
+                    st.stopped = true;
+                    Some(format!("---- Limit reached for {} {} ----", t.name(), n))
+                }
+                _ => None,
+            }
+        };
         for t in Trigger::ALL {
             self.recompute_next_check(t);
+        }
+        if let Some(line) = limit_line {
+            self.log(&line);
         }
     }
     /// The step counter.
@@ -644,6 +669,12 @@ impl Host for HostImpl<'_> {
         match &self.m.experiments {
             Some(e) => e.update_meta(experiment, meta),
             None => Err("this Monitor has no experiment records; build it from an experiment run".into()),
+        }
+    }
+    fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
+        match &self.m.states {
+            Some(s) => s.state(state),
+            None => Err("this Monitor has no checkpointable objects; build it with `Monitor::builder()`".into()),
         }
     }
 }

@@ -243,22 +243,6 @@ pub fn decode_row(blob: &[u8], wanted: impl Fn(u32) -> bool) -> Result<Vec<(u32,
     Ok(cells)
 }
 
-/// Check that a row decodes and that its key ids are below `nkeys`, without allocating.
-pub fn check_row(blob: &[u8], nkeys: usize) -> Result<(), Corrupt> {
-    let mut r = Reader::new(blob);
-    for _ in 0..r.len()? {
-        if r.len()? >= nkeys {
-            return Err(Corrupt);
-        }
-        r.skip_value()?;
-    }
-    if r.at_end() {
-        Ok(())
-    } else {
-        Err(Corrupt)
-    }
-}
-
 /// Every key id a row uses, in order.
 pub fn row_keys(blob: &[u8]) -> Result<Vec<u32>, Corrupt> {
     let mut r = Reader::new(blob);

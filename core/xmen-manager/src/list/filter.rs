@@ -148,10 +148,8 @@ impl Filter {
     }
 
     fn build(text: &str, regex_text: String, condition: Option<(Op, Value)>) -> Result<Filter, FilterError> {
-        let regex = fancy_regex::Regex::new(&format!("^(?:{regex_text})")).map_err(|e| FilterError {
-            filter: text.to_owned(),
-            kind: FilterErrorKind::BadRegex(e.to_string()),
-        })?;
+        let regex = fancy_regex::Regex::new(&format!("^(?:{regex_text})"))
+            .map_err(|e| FilterError { filter: text.to_owned(), kind: FilterErrorKind::BadRegex(e.to_string()) })?;
         Ok(Filter { regex_text, regex, condition })
     }
 
@@ -542,7 +540,12 @@ mod tests {
             (Some(Value::Float(f64::NAN)), Op::Eq, Value::Float(f64::NAN), false),
             (Some(Value::Float(f64::NAN)), Op::Ne, Value::Int(1), true),
             (Some(s("b")), Op::Gt, s("a"), true),
-            (Some(Value::List(vec![Value::Int(1), Value::Int(2)])), Op::Lt, Value::List(vec![Value::Int(1), Value::Int(3)]), true),
+            (
+                Some(Value::List(vec![Value::Int(1), Value::Int(2)])),
+                Op::Lt,
+                Value::List(vec![Value::Int(1), Value::Int(3)]),
+                true,
+            ),
             (Some(Value::Int(i64::MAX)), Op::Gt, Value::Int(i64::MAX - 1), true),
         ];
         for (cell, op, lit, want) in table {

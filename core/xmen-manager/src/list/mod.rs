@@ -7,7 +7,7 @@
 //! truth: a file whose size, mtime, ctime or inode changed, or that changed too recently to
 //! trust its timestamps, is parsed again.
 //!
-//! The pipeline: [`select`] picks folders from the global configuration's `linked` list (a
+//! The pipeline: [`select()`] picks folders from the global configuration's `linked` list (a
 //! prefix regex, a path or a glob; duplicates once), [`index::load_rows`] gives their rows,
 //! [`build_table`] applies the `--type` filter and the `-f` filters (spec §4.10.2) and orders
 //! and names the columns, and [`render`] prints the table as text, CSV, JSON or notebook
@@ -242,10 +242,8 @@ type Decoded<'a> = (usize, &'a index::RawRow, Vec<(u32, Value)>);
 pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListError> {
     let keys = rows.keys();
     // Which key ids the filters keep (spec step 3); slurm fields outside the list never show.
-    let kept: Vec<bool> = keys
-        .iter()
-        .map(|k| display_name(k).is_some() && spec.filters.iter().any(|f| f.matches(k)))
-        .collect();
+    let kept: Vec<bool> =
+        keys.iter().map(|k| display_name(k).is_some() && spec.filters.iter().any(|f| f.matches(k))).collect();
     let sort_ids: Vec<bool> = match &spec.sort {
         Some(s) => keys.iter().map(|k| *k == s.column || display_name(k).as_deref() == Some(&s.column)).collect(),
         None => vec![false; keys.len()],
@@ -254,7 +252,9 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
     let extra: Vec<bool> = keys.iter().map(|k| EXTRA.contains(&k.as_str())).collect();
     let wanted = |id: u32| {
         let i = id as usize;
-        kept.get(i).copied().unwrap_or(false) || extra.get(i).copied().unwrap_or(false) || sort_ids.get(i).copied().unwrap_or(false)
+        kept.get(i).copied().unwrap_or(false)
+            || extra.get(i).copied().unwrap_or(false)
+            || sort_ids.get(i).copied().unwrap_or(false)
     };
 
     // Decode the wanted cells and apply --type.
@@ -285,15 +285,16 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
         .iter()
         .filter(|f| f.condition().is_some())
         .map(|f| {
-            let ids = (0..keys.len()).filter(|&i| present[i] && kept[i] && f.matches(&keys[i])).map(|i| i as u32).collect();
+            let ids =
+                (0..keys.len()).filter(|&i| present[i] && kept[i] && f.matches(&keys[i])).map(|i| i as u32).collect();
             (f, ids)
         })
         .collect();
     decoded.retain(|(_, raw, cells)| {
         raw.unreadable.is_some()
-            || predicates.iter().all(|(f, ids)| {
-                ids.iter().all(|id| f.holds(cells.iter().find(|(c, _)| c == id).map(|(_, v)| v)))
-            })
+            || predicates
+                .iter()
+                .all(|(f, ids)| ids.iter().all(|id| f.holds(cells.iter().find(|(c, _)| c == id).map(|(_, v)| v))))
     });
 
     // Columns: the kept keys of the remaining rows in first-seen order, then grouped.
@@ -340,7 +341,12 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
             }
         }
         sort_values.push(sort_value);
-        table_rows.push(Row { index: label, folder: raw.folder.clone(), cells: row, unreadable: raw.unreadable.clone() });
+        table_rows.push(Row {
+            index: label,
+            folder: raw.folder.clone(),
+            cells: row,
+            unreadable: raw.unreadable.clone(),
+        });
     }
 
     if let Some(sort) = &spec.sort {

@@ -70,8 +70,9 @@ fn status_colour(status: &str) -> Option<&'static str> {
 /// The text table (without the `Roots relative to` line), ending in a newline.
 pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
     let total = table.rows.len();
+    let truncated = opts.max_rows.is_some_and(|max| total > max);
     let shown: Vec<Option<&Row>> = match opts.max_rows {
-        Some(max) if total > max => {
+        Some(max) if truncated => {
             let head = max.div_ceil(2);
             let tail = max / 2;
             let mut v: Vec<Option<&Row>> = table.rows[..head].iter().map(Some).collect();
@@ -94,7 +95,7 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
         .enumerate()
         .map(|(c, col)| {
             let mut cells = texts.iter().flatten().map(|t| width(&t[c])).max().unwrap_or(0);
-            if shown.len() != total {
+            if truncated {
                 cells = cells.max(3); // room for the `...` row
             }
             width(&col.name).max(cells + 1)
@@ -139,7 +140,7 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
-    if shown.len() != total {
+    if truncated {
         let _ = write!(out, "\n[{total} rows x {} columns]\n", table.columns.len());
     }
     out

@@ -67,9 +67,7 @@ impl Selection {
         match self {
             Selection::Pattern(re) => re.is_match(linked),
             Selection::Under(dirs) => dirs.iter().any(|d| {
-                d.is_empty()
-                    || linked == d
-                    || (linked.starts_with(d.as_str()) && linked[d.len()..].starts_with('/'))
+                d.is_empty() || linked == d || (linked.starts_with(d.as_str()) && linked[d.len()..].starts_with('/'))
             }),
             Selection::Glob(re) => {
                 // The folder itself or any of its parents (a glob over set roots).
@@ -171,7 +169,10 @@ mod tests {
     fn selections_pick_rows_once_in_order() {
         let cwd = Path::new("/d");
         let table: [(Selection, &[&str]); 7] = [
-            (Selection::pattern("/d/set").unwrap_or_else(|e| panic!("{e}")), &["/d/set/a=1", "/d/set/a=2", "/d/setb/x"]),
+            (
+                Selection::pattern("/d/set").unwrap_or_else(|e| panic!("{e}")),
+                &["/d/set/a=1", "/d/set/a=2", "/d/setb/x"],
+            ),
             // the whole pattern, not its first character (B24)
             (Selection::pattern("/e").unwrap_or_else(|e| panic!("{e}")), &["/e/y"]),
             (Selection::under(Path::new("set"), cwd), &["/d/set/a=1", "/d/set/a=2"]),

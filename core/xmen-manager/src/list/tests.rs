@@ -12,10 +12,7 @@ const HELLO: &str = "_root: /data/xrun/exps2/a=Hello__b=World\n_status: register
                      a: Hello\nb: World\n";
 
 fn planet() -> String {
-    HELLO
-        .replace("b=World", "b=Planet")
-        .replace("b: World", "b: Planet")
-        .replace("862242", "865314")
+    HELLO.replace("b=World", "b=Planet").replace("b: World", "b: Planet").replace("862242", "865314")
 }
 
 struct Fixture {
@@ -83,7 +80,10 @@ fn filters_select_columns_and_and_their_conditions() {
     // no column filter: only root; a look-ahead shows every parameter
     assert_eq!(names(&table(&fx, &[], &[])), ["root"]);
     assert_eq!(names(&table(&fx, &[], &["(?!_).*"])), ["root", "a", "b"]);
-    assert_eq!(names(&table(&fx, &[DISPLAY_META, DISPLAY_VERSION, DISPLAY_PURPOSE], &[])), ["root", "purpose", "mac", "host", "path"]);
+    assert_eq!(
+        names(&table(&fx, &[DISPLAY_META, DISPLAY_VERSION, DISPLAY_PURPOSE], &[])),
+        ["root", "purpose", "mac", "host", "path"]
+    );
 }
 
 #[test]
@@ -98,7 +98,8 @@ fn missing_cells_compare_false_except_not_equal() {
 
 #[test]
 fn columns_are_ordered_and_messages_renamed() {
-    let text = "_status: finished\n_messages:\n  loss: 0.5\n  e: 3\n_meta:\n  slurm:\n    JobId: 7\n    Partition: gpu\n\
+    let text =
+        "_status: finished\n_messages:\n  loss: 0.5\n  e: 3\n_meta:\n  slurm:\n    JobId: 7\n    Partition: gpu\n\
                 _version:\n  git:\n    commit: abc\nz: 1\ny: 2\n";
     let fx = fixture(&[("x", text.to_owned())]);
     let t = table(&fx, &[DISPLAY_STATUS, DISPLAY_MESSAGES, DISPLAY_VERSION], &["_messages_.*", "_meta_slurm", "(?!_)"]);
@@ -211,7 +212,10 @@ fn csv_and_json_hold_whole_values() {
 #[test]
 fn notebook_mode_summarises_each_set() {
     let with_git = HELLO
-        .replace("  path: /data/xrun/xmen/examples\n", "  path: /p\n  git:\n    local: /repo\n    branch: main\n    commit: abc\n")
+        .replace(
+            "  path: /data/xrun/xmen/examples\n",
+            "  path: /p\n  git:\n    local: /repo\n    branch: main\n    commit: abc\n",
+        )
         .replace("_notes:\n", "_notes:\n- first\n")
         .replace("  last:\n", "  last: 26-11-27-18-00-29-395697\n");
     let fx = fixture(&[("x", HELLO.to_owned()), ("y", with_git), ("z", planet())]);

@@ -8,6 +8,11 @@
 //! returned within a grace period (10 s, or `$XMEN_STOP_GRACE_SECS`), the process exits with
 //! status 128 + the signal number; the record is already written. A second signal exits at
 //! once.
+//!
+//! Resuming: a run started on a record whose status is `timeout`, `requeue` or `stopped`, or
+//! with `--restart`, marks its folder as resuming before the body starts; every Monitor built
+//! with a directory in that folder then restores the objects named with `.state(..)` from their
+//! newest checkpoints, and its counters (see [`crate::checkpoint`], "Resuming a run").
 
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
@@ -168,13 +173,21 @@ pub(crate) fn start(root: &Root, restart: bool, save_conda: bool) -> Result<(), 
         if !r.status.can_run(restart) {
             return Ok(Err(r.status));
         }
+        let resuming = restart || matches!(r.status, Status::Timeout | Status::Requeue | Status::Stopped);
         r.start_run(restart)?;
         r.meta = Some(full);
-        Ok(Ok(()))
+        Ok(Ok(resuming))
     })?;
-    if let Err(status) = started {
-        let path = root.params_path().map(|p| p.to_path_buf()).unwrap_or_default();
-        return Err(ExperimentError::not_runnable(path, status));
+    let resuming = match started {
+        Ok(resuming) => resuming,
+        Err(status) => {
+            let path = root.params_path().map(|p| p.to_path_buf()).unwrap_or_default();
+            return Err(ExperimentError::not_runnable(path, status));
+        }
+    };
+    if resuming && !root.is_detached() {
+        #[cfg(feature = "checkpoint")]
+        crate::checkpoint::mark_resuming(root.directory());
     }
     if !root.is_detached() {
         if let Err(e) = meta::write_conda_env(root.directory(), save_conda) {
