@@ -685,6 +685,8 @@ impl FfiHost for HostToFfi<'_> {
 pub struct LibraryHook {
     inner: FfiHookBox,
     needs_timing: bool,
+    /// Reused for each call's variables (always empty between calls).
+    scratch: Vec<FfiVar<'static>>,
 }
 
 impl LibraryHook {
@@ -694,7 +696,7 @@ impl LibraryHook {
         match (lib.new_hook())(RStr::from_str(name), RStr::from_str(spec), RSlice::from_slice(&opts)) {
             RResult::ROk(inner) => {
                 let needs_timing = inner.needs_timing();
-                Ok(LibraryHook { inner, needs_timing })
+                Ok(LibraryHook { inner, needs_timing, scratch: Vec::new() })
             }
             RResult::RErr(o) => Err(outcome_from_ffi(o).err().unwrap_or(CallFailure::Error(HookError::new("unknown error")))),
         }
@@ -703,7 +705,10 @@ impl LibraryHook {
     /// Call the hook; panics inside it come back as `CallFailure::Panic`.
     pub fn call_ffi(&mut self, firing: &Firing<'_>) -> Result<Outcome, CallFailure> {
         let host = HostToFfi { host: firing.host };
-        let vars: Vec<FfiVar<'_>> = firing.vars().map(|(k, v)| ffi_var(k, v)).collect();
+        // SAFETY: the buffer is empty, so no value of the old lifetime is reinterpreted;
+        // it holds values borrowed for this call only and is emptied before it is stored.
+        let mut vars: Vec<FfiVar<'_>> = unsafe { std::mem::transmute(std::mem::take(&mut self.scratch)) };
+        vars.extend(firing.vars().map(|(k, v)| ffi_var(k, v)));
         let ffi = FfiFiring {
             trigger: firing.trigger.map_or(255, |t| t.index() as u8),
             counters: firing.counters,
@@ -712,7 +717,12 @@ impl LibraryHook {
             #[cfg(feature = "__fixture_layout_change")]
             fixture_extra: 0,
         };
-        outcome_from_ffi(self.inner.call(&ffi))
+        let outcome = outcome_from_ffi(self.inner.call(&ffi));
+        drop(ffi);
+        vars.clear();
+        // SAFETY: empty again; see above.
+        self.scratch = unsafe { std::mem::transmute::<Vec<FfiVar<'_>>, Vec<FfiVar<'static>>>(vars) };
+        outcome
     }
 
     /// Close the hook.

@@ -144,7 +144,7 @@ fn a_var_store_checkpoint_reads_back_in_tch_and_restores_in_place() {
     assert_eq!(weights(&vs), before);
     // A checkpoint of another model is refused by name, and changes nothing.
     let other = nn::VarStore::new(Device::Cpu);
-    let _ = other.root().zeros("fc1.weight", &[3, 3]);
+    let _ = other.root().sub("fc1").zeros("weight", &[3, 3]);
     let other_state = track_var_store(&other);
     let err = xmen::checkpoint::load(&tmp.path().join("checkpoints"), None, false, [("model", &other_state)]).err().unwrap();
     assert!(err.to_string().contains("variable `fc1.weight` is Float of shape [3, 3]"), "{err}");
