@@ -96,7 +96,8 @@ fn train(root: &Root, train: &Data, val: &Data, resume: bool) -> Result<(u64, f6
         .build()?;
     m.set("experiment", root);
     let first_step = m.step() + 1;
-    for epoch in m.iter(m.epoch()..EPOCHS) {
+    // A resumed run starts at the restored epoch; the length keeps the log prefix `5/8`.
+    for epoch in m.iter_with_len(m.epoch()..EPOCHS, EPOCHS) {
         for (x, y) in m.iter(batches(train, epoch)) {
             let loss = net.forward(&x).cross_entropy_for_logits(&y);
             opt.backward_step(&loss);
