@@ -5,7 +5,7 @@
 //! - scalars `z_x, z_y, z_i` every 10 steps (a map, prepended), `a_0, a_1` (a list) and `x` every 5;
 //! - images `2mnist` (the first 2) every 10 and `5mnist` (the first 5) every 5;
 //! - histogram `Z` every step; figure `fig` every 10; text `i` = `Hello at step {i}` every 5;
-//! - video `mnist` every 10.
+//! - video `mnist` (the batch as frames) every 10.
 //!
 //! Usage: `cargo run --example tensorboard [DIRECTORY]`, then `tensorboard --logdir DIRECTORY`.
 
@@ -21,6 +21,17 @@ fn first(n: u64) -> impl Fn(&str, ValueRef<'_>) -> Value + Send + Sync {
             let mut shape = t.shape.to_vec();
             shape[0] = n;
             Value::Tensor(Tensor { dtype: t.dtype, shape, data: t.data[..n as usize * item].to_vec() })
+        }
+        other => other.to_value(),
+    }
+}
+
+/// The batch as the frames of one clip: `[B,C,H,W]` viewed as `[1,B,C,H,W]`.
+fn as_video(_: &str, v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Tensor(t) => {
+            let shape = std::iter::once(1).chain(t.shape.iter().copied()).collect();
+            Value::Tensor(Tensor { dtype: t.dtype, shape, data: t.data.to_vec() })
         }
         other => other.to_value(),
     }
@@ -57,8 +68,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .fig("^fig$@10s")
         .txt("^i$@5s")
         .txt_fn(|_, v| Value::Str(format!("Hello at step {v}")))
-        .vid("^vid$@10s")
-        .vid_pref("mnist")
+        .vid("^mnist$@10s")
+        .vid_fn(as_video)
         .build()?;
     let mut curve = Vec::new();
     for i in m.iter(0..31u64) {
@@ -68,15 +79,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         m.set("a", vec![x, -x]);
         m.set("x", x * x);
         m.set("mnist", digits(8, i));
-        let normal: Vec<f32> = (0..1000).map(|k| ((k as f32 * 0.618).fract() - 0.5) * (1.0 + i as f32 / 10.0)).collect();
+        let normal: Vec<f32> =
+            (0..1000).map(|k| ((k as f32 * 0.618).fract() - 0.5) * (1.0 + i as f32 / 10.0)).collect();
         m.set("Z", Tensor::from_f32(&[1000], &normal));
         curve.push(x.sin());
-        m.set("fig", Value::Image(Figure::new(480, 320).line(&(0..curve.len()).map(|k| k as f64).collect::<Vec<_>>(), &curve, Color::BLUE).to_png()?));
+        m.set(
+            "fig",
+            Value::Image(
+                Figure::new(480, 320)
+                    .line(&(0..curve.len()).map(|k| k as f64).collect::<Vec<_>>(), &curve, Color::BLUE)
+                    .to_png()?,
+            ),
+        );
         m.set("i", i);
-        // A video: 2 clips of 6 frames, [B, T, C, H, W].
-        let clips: Vec<Tensor> = (0..2).map(|b| digits(6, i + b * 3)).collect();
-        let data: Vec<u8> = clips.iter().flat_map(|t| t.data.iter().copied()).collect();
-        m.set("vid", Value::Tensor(Tensor { dtype: clips[0].dtype, shape: vec![2, 6, 1, 28, 28], data }));
     }
     drop(m);
     println!("View with: tensorboard --logdir {}", dir.display());

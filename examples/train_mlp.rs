@@ -105,7 +105,10 @@ fn train(root: &Root, train: &Data, val: &Data, resume: bool) -> Result<(u64, f6
         }
         let (val_loss, val_acc) = tch::no_grad(|| {
             let logits = net.forward(&val.x);
-            (logits.cross_entropy_for_logits(&val.y).double_value(&[]), logits.accuracy_for_logits(&val.y).double_value(&[]))
+            (
+                logits.cross_entropy_for_logits(&val.y).double_value(&[]),
+                logits.accuracy_for_logits(&val.y).double_value(&[]),
+            )
         });
         m.set("val_loss", val_loss);
         m.set("val_acc", val_acc);

@@ -25,4 +25,24 @@ echo "== benches (--test mode: each runs once)"
 cargo bench --workspace --quiet -- --test > "$CARGO_TARGET_DIR/bench-test-output.txt" 2>&1 || { tail -50 "$CARGO_TARGET_DIR/bench-test-output.txt"; exit 1; }
 echo "== docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+echo "== tch: the slim PyTorch 2.13.0, the tch tests and train_mlp"
+# A separate step: libtorch is large and optional. Under CI=true a missing libtorch fails.
+if LIBTORCH="$(bash scripts/torch-env.sh)"; then
+    export LIBTORCH
+    export LD_LIBRARY_PATH="$LIBTORCH/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    cargo clippy -p xmen -p xmen-examples --features xmen/tch,xmen-examples/tch --all-targets --quiet -- -D warnings
+    cargo test -p xmen --features tch --quiet --test tch_resume
+    cargo build --quiet -p xmen-examples --features tch --example train_mlp \
+        -p xmen-hook-logger -p xmen-hook-timer -p xmen-hook-messenger -p xmen-hook-tensorboard -p xmen-hook-checkpointer
+    mlp_dir="$(mktemp -d)"
+    "$CARGO_TARGET_DIR/debug/examples/train_mlp" "$mlp_dir/run" > "$CARGO_TARGET_DIR/train_mlp-output.txt"
+    grep -q "^steps 97..=192 (epoch 8)$" "$CARGO_TARGET_DIR/train_mlp-output.txt" \
+        || { echo "train_mlp did not resume with the same step numbers:"; tail -20 "$CARGO_TARGET_DIR/train_mlp-output.txt"; exit 1; }
+    rm -rf "$mlp_dir"
+elif [ "${CI:-}" = "true" ]; then
+    echo "error: libtorch (PyTorch 2.13.0) could not be installed by scripts/torch-env.sh; CI runs the tch tests"
+    exit 1
+else
+    echo "== tch SKIPPED: scripts/torch-env.sh could not install libtorch (set CI=true to make this a failure)"
+fi
 echo "$passed passed, $failed failed"

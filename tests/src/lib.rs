@@ -148,6 +148,8 @@ fn build_hooks(target: &Path, profile: &str) -> Result<(), String> {
         "xmen-hook-messenger",
         "-p",
         "xmen-hook-probe",
+        "-p",
+        "xmen-hook-checkpointer",
     ])
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod builder_errors;
+mod checkpointer;
 mod examples;
 mod harness;
 mod hook_panics;

@@ -22,6 +22,7 @@ pub mod launch;
 pub mod list;
 pub mod naming;
 pub mod ops;
+pub mod reconcile;
 pub mod register;
 pub mod registry;
 pub mod relink;
@@ -29,6 +30,7 @@ pub mod scripts;
 pub mod select;
 pub mod set;
 pub mod setfile;
+pub mod slurm;
 pub mod sweep;
 
 pub use error::{ManagerError, Result};

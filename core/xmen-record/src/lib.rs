@@ -25,6 +25,7 @@ pub mod meta;
 pub mod ops;
 pub mod record;
 pub mod register;
+pub mod runinfo;
 pub mod status;
 pub mod store;
 pub mod update;

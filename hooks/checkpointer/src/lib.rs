@@ -236,7 +236,17 @@ impl NewHook for Checkpointer {
     }
 
     fn new(_spec: &Spec, o: &Options<'_>) -> Result<Checkpointer, HookError> {
-        o.expect_only(&["directory", "save_dir", "keep", "top_k", "monitor", "mode", "keep_every", "expand", "protect"])?;
+        o.expect_only(&[
+            "directory",
+            "save_dir",
+            "keep",
+            "top_k",
+            "monitor",
+            "mode",
+            "keep_every",
+            "expand",
+            "protect",
+        ])?;
         let mode: Mode = o.str("mode")?.unwrap_or("min").parse().map_err(HookError::new)?;
         let policy = Policy {
             keep: positive(o, "keep")?.map(|n| n as usize),
@@ -246,8 +256,10 @@ impl NewHook for Checkpointer {
         };
         let monitor = o.str("monitor")?.map(str::to_owned);
         if policy.top_k.is_some() && monitor.is_none() {
-            return Err(HookError::new("option \"top_k\" needs option \"monitor\": the variable to rank checkpoints by")
-                .with_help("e.g. `options: {top_k: 3, monitor: val_loss, mode: min}`"));
+            return Err(HookError::new(
+                "option \"top_k\" needs option \"monitor\": the variable to rank checkpoints by",
+            )
+            .with_help("e.g. `options: {top_k: 3, monitor: val_loss, mode: min}`"));
         }
         let mut hook = Checkpointer::with_policy(o.str("directory")?.map(PathBuf::from), policy, monitor)
             .expand(o.bool("expand")?.unwrap_or(true));

@@ -17,7 +17,10 @@ const BATCHES: u64 = 10;
 type Model = Tracked<Vec<(String, Tensor)>>;
 
 fn init() -> Model {
-    Tracked::new(vec![("w".to_owned(), Tensor::from_f32(&[3], &[0.0; 3])), ("b".to_owned(), Tensor::from_f32(&[], &[0.0]))])
+    Tracked::new(vec![
+        ("w".to_owned(), Tensor::from_f32(&[3], &[0.0; 3])),
+        ("b".to_owned(), Tensor::from_f32(&[], &[0.0])),
+    ])
 }
 
 fn f32s(t: &Tensor) -> Vec<f32> {
@@ -94,7 +97,8 @@ fn a_resumed_run_equals_an_uninterrupted_one_bit_for_bit() {
     assert_eq!(steps, (31..=60).collect::<Vec<_>>(), "the step numbering continues");
     assert_eq!(counters, [60, 6, 0, 0, 0]);
     assert_eq!(*second.lock(), *reference.lock(), "the same final weights, bit for bit");
-    let names = |d: &Path| format::steps(&d.join("checkpoints/model")).unwrap().into_iter().map(|(s, _)| s).collect::<Vec<_>>();
+    let names =
+        |d: &Path| format::steps(&d.join("checkpoints/model")).unwrap().into_iter().map(|(s, _)| s).collect::<Vec<_>>();
     assert_eq!(names(split.path()), names(whole.path()));
     assert_eq!(names(split.path()), [50, 60]);
 }

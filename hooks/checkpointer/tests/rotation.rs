@@ -71,7 +71,11 @@ fn the_checkpoint_py_tree_of_spec_5_13() {
     let d = format::read(&ck.join("optimiser/200.safetensors")).unwrap();
     assert_eq!(d.counters, [200, 10, 0, 0, 0]);
     assert_eq!(d.state.tensor("w"), Some(&Tensor::from_f32(&[2], &[3.0, -3.0])));
-    assert!(d.metadata["version"].contains("Vec<(alloc::string::String, xmen_core::value::Tensor)>"), "{:?}", d.metadata);
+    assert!(
+        d.metadata["version"].contains("Vec<(alloc::string::String, xmen_core::value::Tensor)>"),
+        "{:?}",
+        d.metadata
+    );
     assert!(regex_like_date(&d.metadata["date"]), "{}", d.metadata["date"]);
 }
 
@@ -90,7 +94,10 @@ fn run(dir: &Path, policy: Policy, monitor: Option<&str>, steps: u64, score: imp
     let w = weights(0.0);
     let m = Monitor::builder()
         .directory(dir)
-        .hook_at("^w$|^val_loss$@1s", Checkpointer::with_policy(Some(dir.to_path_buf()), policy, monitor.map(Into::into)))
+        .hook_at(
+            "^w$|^val_loss$@1s",
+            Checkpointer::with_policy(Some(dir.to_path_buf()), policy, monitor.map(Into::into)),
+        )
         .output(std::io::sink())
         .build()
         .unwrap();
@@ -204,7 +211,11 @@ fn maps_expand_save_dir_redirects_and_the_originals_warnings_are_logged() {
         .unwrap();
     m.set("w", &g);
     for _ in m.iter(0..1) {}
-    assert!(out.text().ends_with("]: WARNING: Cannot checkpoint w as monitor does not have a directory\n"), "{}", out.text());
+    assert!(
+        out.text().ends_with("]: WARNING: Cannot checkpoint w as monitor does not have a directory\n"),
+        "{}",
+        out.text()
+    );
 }
 
 #[test]
@@ -218,7 +229,10 @@ fn top_k_without_the_ranked_variable_fails_naming_it_and_the_fix() {
     m.set("w", &w);
     for _ in m.iter(0..1) {}
     let text = out.text();
-    assert!(text.contains("`val_acc`") && text.contains("m.set(\\\"val_acc\\\"") || text.contains("m.set(\"val_acc\""), "{text}");
+    assert!(
+        text.contains("`val_acc`") && text.contains("m.set(\\\"val_acc\\\"") || text.contains("m.set(\"val_acc\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -233,7 +247,8 @@ fn a_manual_checkpoint_keeps_everything_and_loads_back() {
     }
     assert_eq!(steps_in(&tmp.path().join("checkpoints/w")), [0, 1, 2, 3]);
     assert_eq!(written.len(), 4);
-    let loaded = xmen::checkpoint::load(&tmp.path().join("checkpoints"), Some(2), false, [("w", Value::from(&w))]).unwrap();
+    let loaded =
+        xmen::checkpoint::load(&tmp.path().join("checkpoints"), Some(2), false, [("w", Value::from(&w))]).unwrap();
     assert_eq!(loaded.counters, Some([2, 0, 0, 0, 0]));
     assert_eq!(w.lock()[0].1, Tensor::from_f32(&[2], &[2.0, 0.0]));
 }

@@ -136,7 +136,10 @@ fn fire(c: &mut Criterion) {
             drop(m); // close: flush and join
             let t = start.elapsed();
             // Sanity: everything reached the disk.
-            let size: u64 = std::fs::read_dir(dir.path().join("summaries")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+            let size: u64 = std::fs::read_dir(dir.path().join("summaries"))
+                .unwrap()
+                .map(|e| e.unwrap().metadata().unwrap().len())
+                .sum();
             assert!(size >= iters * VARS as u64 * 10);
             t.max(Duration::from_nanos(1))
         })

@@ -84,8 +84,10 @@ pub fn experiment(params: &[(String, Value)], metrics: &[String], now: f64) -> V
             },
         })
         .collect();
-    let metric_infos =
-        metrics.iter().map(|t| MetricInfo { name: Some(MetricName { group: String::new(), tag: t.clone() }) }).collect();
+    let metric_infos = metrics
+        .iter()
+        .map(|t| MetricInfo { name: Some(MetricName { group: String::new(), tag: t.clone() }) })
+        .collect();
     let exp = Experiment { time_created_secs: now, hparam_infos, metric_infos };
     vec![plugins::hparams("_hparams_/experiment", HParamsData::Experiment(exp))]
 }
@@ -103,6 +105,7 @@ pub fn session_end(now: f64) -> Vec<SummaryValue> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

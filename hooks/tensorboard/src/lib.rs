@@ -231,7 +231,9 @@ fn value_error(cfg: &Config, name: &str, sub: Sub<'_>, e: &str) -> HookError {
             Kind::Histogram => "publish a tensor or a number",
             Kind::Text => "publish a string",
             Kind::Video => "publish a [B,T,C,H,W] tensor with values in [0, 1] (or u8)",
-            Kind::PrCurve => "publish {labels: tensor, predictions: tensor} or a [2,N] tensor of labels and predictions",
+            Kind::PrCurve => {
+                "publish {labels: tensor, predictions: tensor} or a [2,N] tensor of labels and predictions"
+            }
             Kind::Mesh => "publish {vertices: [B,N,3], faces: [B,F,3], colors: [B,N,3]} or a vertices tensor",
         },
     )
@@ -363,8 +365,12 @@ impl Hook for TensorBoard {
         let Some(writer) = self.writer.take() else { return Ok(Outcome::Continue) };
         if self.session_owner {
             let now = events::now_secs();
-            let job =
-                Job::Item { step: 0, wall: now, tag: "_hparams_".into(), payload: Payload::Ready(hparams::session_end(now)) };
+            let job = Job::Item {
+                step: 0,
+                wall: now,
+                tag: "_hparams_".into(),
+                payload: Payload::Ready(hparams::session_end(now)),
+            };
             writer.send(job).map_err(|_| closed_error(writer.dir()))?;
         }
         writer.flush().map_err(|_| closed_error(writer.dir()))?;

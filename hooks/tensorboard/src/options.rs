@@ -167,16 +167,30 @@ impl Config {
         grid.pad_value = o.f64("pad_value")?.unwrap_or(grid.pad_value);
         grid.range = match o.get("range") {
             None | Some(ValueRef::None) => None,
-            Some(ValueRef::List(l)) if l.len() == 2 => match (l.get(0).and_then(|v| v.as_f64()), l.get(1).and_then(|v| v.as_f64())) {
-                (Some(lo), Some(hi)) => Some((lo, hi)),
-                _ => return Err(bad("range", "must hold two numbers".into(), "write e.g. `range: [0, 1]`")),
-            },
-            Some(v) => return Err(bad("range", format!("must be a list [low, high], not the {} {v}", v.kind()), "write e.g. `range: [0, 1]`")),
+            Some(ValueRef::List(l)) if l.len() == 2 => {
+                match (l.get(0).and_then(|v| v.as_f64()), l.get(1).and_then(|v| v.as_f64())) {
+                    (Some(lo), Some(hi)) => Some((lo, hi)),
+                    _ => return Err(bad("range", "must hold two numbers".into(), "write e.g. `range: [0, 1]`")),
+                }
+            }
+            Some(v) => {
+                return Err(bad(
+                    "range",
+                    format!("must be a list [low, high], not the {} {v}", v.kind()),
+                    "write e.g. `range: [0, 1]`",
+                ))
+            }
         };
         let on_full = match o.str("on_full")? {
             None | Some("block") => OnFull::Block,
             Some("drop") => OnFull::Drop,
-            Some(s) => return Err(bad("on_full", format!("unknown policy {s:?}"), "use `block` (wait) or `drop` (drop and count)")),
+            Some(s) => {
+                return Err(bad(
+                    "on_full",
+                    format!("unknown policy {s:?}"),
+                    "use `block` (wait) or `drop` (drop and count)",
+                ))
+            }
         };
         let hparams = match o.get("hparams") {
             None | Some(ValueRef::None) | Some(ValueRef::Bool(true)) => HParams::FromParams,
@@ -196,10 +210,16 @@ impl Config {
             Some(ValueRef::List(l)) if l.iter().all(|v| v.as_str().is_some()) => {
                 l.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
             }
-            Some(v) => return Err(bad("metrics", format!("must be a list of scalar tags, not the {} {v}", v.kind()), "write e.g. `metrics: [loss, acc]`")),
+            Some(v) => {
+                return Err(bad(
+                    "metrics",
+                    format!("must be a list of scalar tags, not the {} {v}", v.kind()),
+                    "write e.g. `metrics: [loss, acc]`",
+                ))
+            }
         };
         let fps = o.f64("fps")?.unwrap_or(4.0);
-        if !(fps > 0.0) {
+        if fps.is_nan() || fps <= 0.0 {
             return Err(bad("fps", format!("must be positive, got {fps}"), "write e.g. `fps: 4`"));
         }
         Ok(Config {
@@ -221,10 +241,16 @@ impl Config {
     /// The options, documented for `xmen hooks list`.
     pub fn infos() -> Vec<OptionInfo> {
         vec![
-            OptionInfo::new("kind", "str", "image, scalar, histogram, figure, video, text, pr_curve or mesh").default("'scalar'"),
+            OptionInfo::new("kind", "str", "image, scalar, histogram, figure, video, text, pr_curve or mesh")
+                .default("'scalar'"),
             OptionInfo::new("prefix", "str", "prepended to every tag").default("''"),
-            OptionInfo::new("prepend", "bool", "map entries are tagged {tag}_{key} (true) or {key} (false)").default("true"),
-            OptionInfo::new("directory", "str", "the Monitor's folder (set by the builder); summaries go to {directory}/summaries"),
+            OptionInfo::new("prepend", "bool", "map entries are tagged {tag}_{key} (true) or {key} (false)")
+                .default("true"),
+            OptionInfo::new(
+                "directory",
+                "str",
+                "the Monitor's folder (set by the builder); summaries go to {directory}/summaries",
+            ),
             OptionInfo::new("nrow", "int", "image: images per grid row").default("8"),
             OptionInfo::new("padding", "int", "image: pixels between grid cells").default("2"),
             OptionInfo::new("normalize", "bool", "image: scale values to [0, 1] by range or min/max").default("true"),
@@ -234,15 +260,26 @@ impl Config {
             OptionInfo::new("fps", "float", "video: frames per second").default("4"),
             OptionInfo::new("num_thresholds", "int", "pr_curve: points on the curve").default("127"),
             OptionInfo::new("queue", "int", "firings the writer's queue holds").default("1024"),
-            OptionInfo::new("on_full", "str", "block (back-pressure) or drop (and count) when the queue is full").default("'block'"),
+            OptionInfo::new("on_full", "str", "block (back-pressure) or drop (and count) when the queue is full")
+                .default("'block'"),
             OptionInfo::new("quiet", "bool", "do not log `saved tb ...` at each firing").default("false"),
-            OptionInfo::new("hparams", "any", "true: the session's hparams from {directory}/params.yml; a map: these; false: none").default("true"),
-            OptionInfo::new("metrics", "list", "scalar tags the HParams dashboard shows as metrics (default: every scalar)"),
+            OptionInfo::new(
+                "hparams",
+                "any",
+                "true: the session's hparams from {directory}/params.yml; a map: these; false: none",
+            )
+            .default("true"),
+            OptionInfo::new(
+                "metrics",
+                "list",
+                "scalar tags the HParams dashboard shows as metrics (default: every scalar)",
+            ),
         ]
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

@@ -28,11 +28,7 @@ pub fn tag(cfg: &Config, name: &str, sub: Sub<'_>) -> String {
 
 /// Expand one variable into its non-null parts. `whole` says whether a map is one
 /// summary by itself (a PR curve's `{labels, predictions}`, a mesh's `{vertices, ...}`).
-pub fn expand<'a>(
-    v: ValueRef<'a>,
-    whole: impl Fn(ValueRef<'a>) -> bool,
-    mut emit: impl FnMut(Sub<'a>, ValueRef<'a>),
-) {
+pub fn expand<'a>(v: ValueRef<'a>, whole: impl Fn(ValueRef<'a>) -> bool, mut emit: impl FnMut(Sub<'a>, ValueRef<'a>)) {
     match v {
         ValueRef::None => {}
         ValueRef::Map(m) if !whole(v) => {
@@ -121,6 +117,7 @@ impl TagCache {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
     use xmen::{Options, Value};

@@ -89,9 +89,8 @@ impl Writer {
         let (tx, rx) = mpsc::sync_channel(capacity.max(1));
         let shared = Arc::new(Shared::default());
         let worker_shared = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("xmen-tensorboard".into())
-            .spawn(move || run(rx, file, &worker_shared))?;
+        let thread =
+            std::thread::Builder::new().name("xmen-tensorboard".into()).spawn(move || run(rx, file, &worker_shared))?;
         let w = Arc::new(Writer {
             tx: Some(tx),
             thread: Some(thread),
@@ -223,7 +222,8 @@ fn run(rx: Receiver<Job>, mut file: EventFile, shared: &Shared) {
             Job::Item { step, wall, tag, payload } => match encode::encode(&tag, payload) {
                 Ok(values) => {
                     let n = values.len() as u64;
-                    let event = Event { wall_time: wall, step, what: Some(EventWhat::Summary(Summary { value: values })) };
+                    let event =
+                        Event { wall_time: wall, step, what: Some(EventWhat::Summary(Summary { value: values })) };
                     match file.write(&event) {
                         Ok(()) => shared.written.fetch_add(n, Ordering::Relaxed),
                         Err(e) => {
@@ -284,6 +284,7 @@ fn varint_len(v: u64) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
     use crate::proto::{SummaryValue, ValueKind};

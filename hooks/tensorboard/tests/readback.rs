@@ -50,7 +50,12 @@ fn every_kind_through_the_builder_and_the_cdylib_reads_back_in_tensorboard() {
         .output(out.clone())
         .sca("^x$|^z$|^a$|^t$|^n$@5s")
         .img("^imgs$@10s")
-        .img_options([("normalize", Value::from(false)), ("padding", 1.into()), ("nrow", 2.into()), ("pad_value", 1.0.into())])
+        .img_options([
+            ("normalize", Value::from(false)),
+            ("padding", 1.into()),
+            ("nrow", 2.into()),
+            ("pad_value", 1.0.into()),
+        ])
         .hist("^Z$@1s")
         .fig("^fig$@10s")
         .txt("^i$@5s")
@@ -67,7 +72,10 @@ fn every_kind_through_the_builder_and_the_cdylib_reads_back_in_tensorboard() {
     for i in m.iter(0..30u64) {
         let s = i + 1; // the step at which this body's values are summarised
         m.set("x", s as f64 * 0.5);
-        m.set("z", [("x", Value::from(s)), ("y", Value::from(2 * s)), ("i", Value::None)].into_iter().collect::<Value>());
+        m.set(
+            "z",
+            [("x", Value::from(s)), ("y", Value::from(2 * s)), ("i", Value::None)].into_iter().collect::<Value>(),
+        );
         m.set("a", vec![s as f64, -(s as f64)]);
         m.set("t", Tensor::from_f32(&[2, 2], &[s as f32, s as f32 + 1.0, s as f32 + 2.0, s as f32 + 3.0]));
         m.set("Z", Tensor::from_f32(&[10, 10], &histogram_values(s)));
@@ -82,13 +90,21 @@ fn every_kind_through_the_builder_and_the_cdylib_reads_back_in_tensorboard() {
                 .collect::<Value>(),
         );
         let vertices = Tensor::from_f32(&[1, 4, 3], &[0., 0., 0., 1., 0., 0., 0., 1., 0., 0., 0., 1.]);
-        let faces = Tensor { dtype: DType::I32, shape: vec![1, 2, 3], data: [0i32, 1, 2, 0, 2, 3].iter().flat_map(|x| x.to_le_bytes()).collect() };
-        let colors = Tensor { dtype: DType::U8, shape: vec![1, 4, 3], data: vec![255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9] };
+        let faces = Tensor {
+            dtype: DType::I32,
+            shape: vec![1, 2, 3],
+            data: [0i32, 1, 2, 0, 2, 3].iter().flat_map(|x| x.to_le_bytes()).collect(),
+        };
+        let colors =
+            Tensor { dtype: DType::U8, shape: vec![1, 4, 3], data: vec![255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9] };
         m.set("m", [("vertices", vertices), ("faces", faces), ("colors", colors)].into_iter().collect::<Value>());
     }
     drop(m);
     let log = out.text();
-    assert!(log.contains(&format!("saved tb scalar summaries for ['n', 'x', 'z', 'a', 't'] at {}", dir.path().display())), "{log}");
+    assert!(
+        log.contains(&format!("saved tb scalar summaries for ['n', 'x', 'z', 'a', 't'] at {}", dir.path().display())),
+        "{log}"
+    );
     assert!(!log.contains("WARNING"), "{log}");
     let Some(py) = python() else { return };
     let reference = json!({"labels": labels, "predictions": preds, "n": 11});
@@ -104,7 +120,10 @@ fn every_kind_through_the_builder_and_the_cdylib_reads_back_in_tensorboard() {
     for (k, s) in fives.iter().enumerate() {
         let s = *s as f64;
         let at = |tag: &str| f(&sc[tag][k][1]);
-        assert_eq!((at("x"), at("z_x"), at("z_y"), at("a_0"), at("a_1"), at("t")), (s * 0.5, s, 2.0 * s, s, -s, s + 1.5));
+        assert_eq!(
+            (at("x"), at("z_x"), at("z_y"), at("a_0"), at("a_1"), at("t")),
+            (s * 0.5, s, 2.0 * s, s, -s, s + 1.5)
+        );
     }
 
     // Histograms: TensorBoard's buckets hold exactly the values in [previous limit, limit).
@@ -129,8 +148,13 @@ fn every_kind_through_the_builder_and_the_cdylib_reads_back_in_tensorboard() {
     assert_eq!(im.iter().map(|e| e["step"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 20, 30]);
     for e in im {
         let s = e["step"].as_u64().unwrap();
-        assert_eq!((e["width"].as_u64(), e["height"].as_u64(), e["format"].as_str()), (Some(13), Some(11), Some("PNG")));
-        let px = |x: usize, y: usize| -> Vec<u64> { e["pixels"][y][x].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect() };
+        assert_eq!(
+            (e["width"].as_u64(), e["height"].as_u64(), e["format"].as_str()),
+            (Some(13), Some(11), Some("PNG"))
+        );
+        let px = |x: usize, y: usize| -> Vec<u64> {
+            e["pixels"][y][x].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect()
+        };
         let want = |k: usize| -> Vec<u64> {
             (0..3).map(|c| (f64::from(0.1 * k as f32 + 0.2 * c as f32 + 0.01 * s as f32) * 255.0) as u64).collect()
         };
@@ -144,17 +168,28 @@ fn every_kind_through_the_builder_and_the_cdylib_reads_back_in_tensorboard() {
 
     // Figures: the PNG as it was.
     let fig = &r["images"]["fig"][0];
-    assert_eq!((fig["width"].as_u64(), fig["height"].as_u64(), fig["decoded_size"].clone()), (Some(320), Some(240), json!([320, 240])));
+    assert_eq!(
+        (fig["width"].as_u64(), fig["height"].as_u64(), fig["decoded_size"].clone()),
+        (Some(320), Some(240), json!([320, 240]))
+    );
 
     // Video: an animated GIF with every frame, two clips side by side.
     let vid = r["images"]["mnist"].as_array().unwrap();
     assert_eq!(vid.len(), 3);
-    assert_eq!((vid[0]["format"].as_str(), vid[0]["frames"].as_u64(), vid[0]["width"].as_u64(), vid[0]["height"].as_u64()), (Some("GIF"), Some(5), Some(16), Some(8)));
+    assert_eq!(
+        (vid[0]["format"].as_str(), vid[0]["frames"].as_u64(), vid[0]["width"].as_u64(), vid[0]["height"].as_u64()),
+        (Some("GIF"), Some(5), Some(16), Some(8))
+    );
 
     // Text.
     let text = &r["tensors"]["i"];
     assert_eq!(text["plugin"], "text");
-    let texts: Vec<(u64, String)> = text["events"].as_array().unwrap().iter().map(|e| (e["step"].as_u64().unwrap(), e["value"][0].as_str().unwrap().to_owned())).collect();
+    let texts: Vec<(u64, String)> = text["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["step"].as_u64().unwrap(), e["value"][0].as_str().unwrap().to_owned()))
+        .collect();
     assert_eq!(texts, fives.iter().map(|s| (*s, format!("Hello at step {s}"))).collect::<Vec<_>>());
 
     // PR curve: the plugin's metadata and TensorBoard's own formula.
@@ -167,7 +202,10 @@ fn every_kind_through_the_builder_and_the_cdylib_reads_back_in_tensorboard() {
     for (tag, ct, dtype) in [("m_VERTEX", 1, "float32"), ("m_FACE", 2, "int32"), ("m_COLOR", 3, "uint8")] {
         let t = &r["tensors"][tag];
         assert_eq!(t["plugin"], "mesh", "{tag}");
-        assert_eq!((t["mesh"]["name"].as_str(), t["mesh"]["content_type"].as_u64(), t["mesh"]["components"].as_u64()), (Some("m"), Some(ct), Some(14)));
+        assert_eq!(
+            (t["mesh"]["name"].as_str(), t["mesh"]["content_type"].as_u64(), t["mesh"]["components"].as_u64()),
+            (Some("m"), Some(ct), Some(14))
+        );
         assert_eq!(t["events"][0]["dtype"], dtype);
     }
     assert_eq!(r["tensors"]["m_FACE"]["events"][0]["value"], json!([[[0, 1, 2], [0, 2, 3]]]));
@@ -195,7 +233,10 @@ fn an_in_process_hook_applies_prefix_and_prepend_and_reduces_tensors_by_mean() {
     let m = Monitor::builder().hook_at("^loss|^acc@1s", hook).output(std::io::sink()).build().unwrap();
     for i in m.iter(0..100u64) {
         m.set("loss", 1.0 / (i + 1) as f64);
-        m.set("acc", [("top1", Value::from(i as f64 / 100.0)), ("top5", Value::from(i))].into_iter().collect::<Value>());
+        m.set(
+            "acc",
+            [("top1", Value::from(i as f64 / 100.0)), ("top5", Value::from(i))].into_iter().collect::<Value>(),
+        );
     }
     drop(m);
     let Some(py) = python() else { return };
@@ -219,7 +260,11 @@ fn a_monitor_without_a_directory_prints_the_originals_warning() {
         m.set("x", i);
     }
     drop(m);
-    assert!(out.text().contains("WARNING: Cannot log ['x'] to tensorboard as monitor does not have a directory"), "{}", out.text());
+    assert!(
+        out.text().contains("WARNING: Cannot log ['x'] to tensorboard as monitor does not have a directory"),
+        "{}",
+        out.text()
+    );
 }
 
 #[test]

@@ -7,11 +7,13 @@
 
 mod config;
 mod error;
+pub mod manifest;
 mod search;
 
 pub use config::HookConfig;
 pub use error::{LoadError, LoadErrors};
-pub use search::{library_file_name, SearchPath};
+pub use manifest::{Compatibility, Manifest, ManifestError};
+pub use search::{library_file_name, xmen_home, SearchPath};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //!
 //! This crate is the one dependency of experiment and hook authors:
 //! - experiments wrap their training loops in a [`Monitor`], publish values with
-//!   [`Monitor::set`] or [`vars!`], and configure hooks with [`Monitor::builder`];
+//!   [`Monitor::set`](xmen_core::monitor::Monitor::set) or [`vars!`], and configure hooks with [`Monitor::builder`];
 //! - hook authors implement [`Hook`] (one required method) and [`NewHook`], and export
 //!   them from a `cdylib` with [`export_hooks!`]. They write no `unsafe` and see no FFI type.
 //!
@@ -70,7 +70,6 @@ impl std::ops::Deref for Monitor {
 
 #[cfg(feature = "run")]
 mod builder;
-/// Checkpointable state, checkpoint files, `load` and resuming runs.
 #[cfg(feature = "checkpoint")]
 pub mod checkpoint;
 #[cfg(feature = "run")]

@@ -16,7 +16,10 @@ fn tensors(v: f32) -> Tracked<Vec<(String, Tensor)>> {
 fn write(dir: &Path, name: &str, counters: [u64; 5]) {
     let snap = Snapshot {
         type_name: "test".into(),
-        state: StateDict { tensors: vec![("w".into(), Tensor::from_f32(&[1], &[counters[0] as f32]))], metadata: vec![] },
+        state: StateDict {
+            tensors: vec![("w".into(), Tensor::from_f32(&[1], &[counters[0] as f32]))],
+            metadata: vec![],
+        },
     };
     format::save(&dir.join(name), &snap, counters, None).unwrap();
 }
@@ -56,7 +59,10 @@ fn counters_come_from_the_first_object_loaded_and_missing_ones_are_skipped_with_
     let loaded = load(tmp.path(), Some(60), true, [("b", Value::from(&b)), ("c", Value::from(&c))]).unwrap();
     assert_eq!(loaded.objects.len(), 2);
     let loaded = load(tmp.path(), Some(40), true, [("c", Value::from(&c)), ("b", Value::from(&b))]).unwrap();
-    assert_eq!(loaded.warnings, [format!("Could not find checkpoint at step 40 for {}", tmp.path().join("c").display())]);
+    assert_eq!(
+        loaded.warnings,
+        [format!("Could not find checkpoint at step 40 for {}", tmp.path().join("c").display())]
+    );
     assert_eq!((loaded.counters, value(&b)), (Some([40, 2, 0, 0, 0]), 40.0));
 
     // Without attempt: every problem is reported and nothing changes.
@@ -64,7 +70,10 @@ fn counters_come_from_the_first_object_loaded_and_missing_ones_are_skipped_with_
     let err = load(tmp.path(), Some(40), false, objects).err().unwrap();
     let text = err.to_string();
     assert!(matches!(err, CheckpointError::Partial(ref v) if v.len() == 2), "{text}");
-    assert!(text.contains("Could not find checkpoint at step 40 for") && text.contains("Keys ['a', 'empty']"), "{text}");
+    assert!(
+        text.contains("Could not find checkpoint at step 40 for") && text.contains("Keys ['a', 'empty']"),
+        "{text}"
+    );
     assert_eq!((value(&b), value(&c)), before);
 }
 

@@ -102,9 +102,7 @@ fn run(tmp: &Path, args: &[&str], timeout_after: Option<u64>) -> (String, std::p
 
 fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
     // The test harness prints `test child_experiment ... ` before the child's first line.
-    out.lines()
-        .find_map(|l| l.find(prefix).map(|i| &l[i..]))
-        .unwrap_or_else(|| panic!("no {prefix} line in:\n{out}"))
+    out.lines().find_map(|l| l.find(prefix).map(|i| &l[i..])).unwrap_or_else(|| panic!("no {prefix} line in:\n{out}"))
 }
 
 fn params(dir: &Path) -> PathBuf {

@@ -33,10 +33,12 @@ impl Hook for Save {
 }
 
 fn mlp(p: &nn::Path) -> impl Module {
-    nn::seq()
-        .add(nn::linear(p / "fc1", 2, 16, Default::default()))
-        .add_fn(|x| x.relu())
-        .add(nn::linear(p / "fc2", 16, 3, Default::default()))
+    nn::seq().add(nn::linear(p / "fc1", 2, 16, Default::default())).add_fn(|x| x.relu()).add(nn::linear(
+        p / "fc2",
+        16,
+        3,
+        Default::default(),
+    ))
 }
 
 /// A batch of epoch `epoch`: the order depends only on the epoch, never on the process.
@@ -146,7 +148,8 @@ fn a_var_store_checkpoint_reads_back_in_tch_and_restores_in_place() {
     let other = nn::VarStore::new(Device::Cpu);
     let _ = other.root().sub("fc1").zeros("weight", &[3, 3]);
     let other_state = track_var_store(&other);
-    let err = xmen::checkpoint::load(&tmp.path().join("checkpoints"), None, false, [("model", &other_state)]).err().unwrap();
+    let err =
+        xmen::checkpoint::load(&tmp.path().join("checkpoints"), None, false, [("model", &other_state)]).err().unwrap();
     assert!(err.to_string().contains("variable `fc1.weight` is Float of shape [3, 3]"), "{err}");
     let sd = vs.state_dict().unwrap();
     assert_eq!(sd.tensors.len(), 4);

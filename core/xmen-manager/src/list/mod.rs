@@ -260,8 +260,11 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
     // Decode the wanted cells and apply --type.
     let mut set_types = HashMap::new();
     let mut decoded: Vec<Decoded<'_>> = Vec::with_capacity(rows.rows().len());
+    // `running` rows whose process is gone show as `lost` (issue 9; see crate::reconcile).
+    let (mut reconciler, status_id) = (crate::reconcile::Reconciler::new(), keys.iter().position(|k| k == "_status"));
     for (label, raw) in rows.rows().iter().enumerate() {
-        let cells = rows.cells(raw, wanted);
+        let mut cells = rows.cells(raw, wanted);
+        reconciler.status_cell(&mut cells, status_id, &raw.folder);
         if !spec.types.is_empty() && raw.unreadable.is_none() {
             let by_key: HashMap<&str, &Value> = cells.iter().map(|(id, v)| (keys[*id as usize].as_str(), v)).collect();
             let st = set_type(&raw.folder, &mut set_types);

@@ -42,16 +42,19 @@ pub struct Pixels {
 /// Check an image tensor's shape; returns `[B, C, H, W]` with `C` as given.
 pub fn image_dims(shape: &[u64]) -> Result<[usize; 4], String> {
     let d: Vec<usize> = shape.iter().map(|&x| x as usize).collect();
-    let dims = match d.as_slice() {
-        &[h, w] => [1, 1, h, w],
-        &[c, h, w] => [1, c, h, w],
-        &[b, c, h, w] => [b, c, h, w],
+    let dims = match *d.as_slice() {
+        [h, w] => [1, 1, h, w],
+        [c, h, w] => [1, c, h, w],
+        [b, c, h, w] => [b, c, h, w],
         _ => return Err(format!("an image must be [C,H,W] or [B,C,H,W] (or [H,W]), not shape {shape:?}")),
     };
     if ![1, 3, 4].contains(&dims[1]) {
-        return Err(format!("an image needs 1, 3 or 4 channels (dimension C of [B,C,H,W]), not {} in shape {shape:?}", dims[1]));
+        return Err(format!(
+            "an image needs 1, 3 or 4 channels (dimension C of [B,C,H,W]), not {} in shape {shape:?}",
+            dims[1]
+        ));
     }
-    if dims.iter().any(|&x| x == 0) {
+    if dims.contains(&0) {
         return Err(format!("an image tensor cannot be empty (shape {shape:?})"));
     }
     Ok(dims)
@@ -141,6 +144,7 @@ pub fn png_info(bytes: &[u8]) -> Result<(u32, u32, i32), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

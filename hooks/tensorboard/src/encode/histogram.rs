@@ -65,6 +65,7 @@ pub fn histogram(values: &[f64]) -> Option<Histogram> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

@@ -82,18 +82,11 @@ pub fn encode(tag: &str, payload: Payload) -> Result<Vec<SummaryValue>, String> 
         }
         Payload::PrCurve { labels, predictions, weights, num_thresholds } => {
             let w = weights.as_ref().map(|w| w.to_f64_vec());
-            vec![plugins::pr_curve(
-                tag,
-                &labels.to_f64_vec(),
-                &predictions.to_f64_vec(),
-                w.as_deref(),
-                num_thresholds,
-            )?]
+            vec![plugins::pr_curve(tag, &labels.to_f64_vec(), &predictions.to_f64_vec(), w.as_deref(), num_thresholds)?]
         }
-        Payload::Mesh { vertices, faces, colors } => plugins::mesh(
-            tag,
-            &plugins::Mesh { vertices: &vertices, faces: faces.as_ref(), colors: colors.as_ref() },
-        )?,
+        Payload::Mesh { vertices, faces, colors } => {
+            plugins::mesh(tag, &plugins::Mesh { vertices: &vertices, faces: faces.as_ref(), colors: colors.as_ref() })?
+        }
         Payload::Ready(v) => v,
     })
 }

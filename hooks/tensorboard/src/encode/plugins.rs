@@ -92,9 +92,9 @@ pub struct Mesh<'a> {
 /// Check a mesh part's shape (`[N,3]` or `[B,N,3]`); returns it as `[B, N, 3]`.
 pub fn mesh_dims(what: &str, shape: &[u64]) -> Result<[i64; 3], String> {
     let d: Vec<i64> = shape.iter().map(|&x| x as i64).collect();
-    match d.as_slice() {
-        &[n, 3] => Ok([1, n, 3]),
-        &[b, n, 3] => Ok([b, n, 3]),
+    match *d.as_slice() {
+        [n, 3] => Ok([1, n, 3]),
+        [b, n, 3] => Ok([b, n, 3]),
         _ => Err(format!("mesh {what} must be [B,N,3] (or [N,3]), not shape {shape:?}")),
     }
 }
@@ -138,7 +138,11 @@ pub fn mesh(tag: &str, m: &Mesh<'_>) -> Result<Vec<SummaryValue>, String> {
         };
         let mut md = plugin_metadata("mesh", proto::to_bytes(&data));
         md.display_name = tag.into();
-        out.push(SummaryValue { tag: format!("{tag}_{name}"), metadata: Some(md), value: Some(ValueKind::Tensor(tensor)) });
+        out.push(SummaryValue {
+            tag: format!("{tag}_{name}"),
+            metadata: Some(md),
+            value: Some(ValueKind::Tensor(tensor)),
+        });
     }
     Ok(out)
 }
@@ -159,6 +163,7 @@ pub fn hparams(tag: &str, data: HParamsData) -> SummaryValue {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

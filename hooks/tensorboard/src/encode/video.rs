@@ -7,15 +7,15 @@ use xmen::{DType, Tensor};
 /// Check a video tensor's shape; returns `[B, T, C, H, W]`.
 pub fn video_dims(shape: &[u64]) -> Result<[usize; 5], String> {
     let d: Vec<usize> = shape.iter().map(|&x| x as usize).collect();
-    let dims = match d.as_slice() {
-        &[b, t, c, h, w] => [b, t, c, h, w],
-        &[t, c, h, w] => [1, t, c, h, w],
+    let dims = match *d.as_slice() {
+        [b, t, c, h, w] => [b, t, c, h, w],
+        [t, c, h, w] => [1, t, c, h, w],
         _ => return Err(format!("a video must be [B,T,C,H,W] (or [T,C,H,W]), not shape {shape:?}")),
     };
     if ![1, 3, 4].contains(&dims[2]) {
         return Err(format!("a video needs 1, 3 or 4 channels (dimension C of [B,T,C,H,W]), not {}", dims[2]));
     }
-    if dims.iter().any(|&x| x == 0) {
+    if dims.contains(&0) {
         return Err(format!("a video tensor cannot be empty (shape {shape:?})"));
     }
     if dims[3] > usize::from(u16::MAX) || dims[4] > usize::from(u16::MAX) {
@@ -85,6 +85,7 @@ pub fn encode_gif(t: &Tensor, fps: f64) -> Result<Gif, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

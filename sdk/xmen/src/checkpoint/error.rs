@@ -115,7 +115,9 @@ impl fmt::Display for CheckpointError {
             CheckpointError::State { name, path: Some(path), source } => {
                 write!(f, "cannot restore `{name}` from {}: {source}", path.display())
             }
-            CheckpointError::State { name, path: None, source } => write!(f, "cannot read the state of `{name}`: {source}"),
+            CheckpointError::State { name, path: None, source } => {
+                write!(f, "cannot read the state of `{name}`: {source}")
+            }
             CheckpointError::NotState { name, kind } => write!(
                 f,
                 "Value for key = {name} does not have a state_dict (it is a {kind}); \
@@ -125,12 +127,9 @@ impl fmt::Display for CheckpointError {
             CheckpointError::MissingStep { step, folder } => {
                 write!(f, "Could not find checkpoint at step {step} for {}", folder.display())
             }
-            CheckpointError::MissingObjects { missing, dir } => write!(
-                f,
-                "Keys {} were not found in the checkpoint {}",
-                python_list(missing),
-                dir.display()
-            ),
+            CheckpointError::MissingObjects { missing, dir } => {
+                write!(f, "Keys {} were not found in the checkpoint {}", python_list(missing), dir.display())
+            }
             CheckpointError::NoDirectory => f.write_str(
                 "the Monitor has no directory to keep checkpoints in; build it with `.directory(root.directory())`",
             ),

@@ -191,7 +191,10 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, CheckpointError> {
     let mut tensors = Vec::new();
     for (name, view) in st.iter() {
         let dtype = dtype_from_st(view.dtype()).ok_or_else(|| {
-            CheckpointError::format(path, format!("tensor `{name}` has dtype {:?}, which xmen cannot hold", view.dtype()))
+            CheckpointError::format(
+                path,
+                format!("tensor `{name}` has dtype {:?}, which xmen cannot hold", view.dtype()),
+            )
         })?;
         let shape = view.shape().iter().map(|&d| d as u64).collect();
         let t = super::state::tensor(dtype, shape, view.data().to_vec())
@@ -310,7 +313,8 @@ pub fn save(
 ) -> Result<PathBuf, CheckpointError> {
     fs::create_dir_all(folder).map_err(|e| CheckpointError::io("create the folder", folder, e))?;
     let path = file_path(folder, counters[Trigger::Step.index()]);
-    let bytes = encode(snapshot, counters, score).map_err(|reason| CheckpointError::Format { path: path.clone(), reason })?;
+    let bytes =
+        encode(snapshot, counters, score).map_err(|reason| CheckpointError::Format { path: path.clone(), reason })?;
     write_atomic(&path, &bytes)?;
     Ok(path)
 }

@@ -122,9 +122,11 @@ pub fn load<K: AsRef<str>, V: Into<Value>>(
                 source: super::StateError::new("the object is gone; keep its `Tracked` alive"),
             })?;
             let decoded = format::read(&path)?;
-            object
-                .restore(&decoded.state)
-                .map_err(|source| CheckpointError::State { name: name.clone(), path: Some(path.clone()), source })?;
+            object.restore(&decoded.state).map_err(|source| CheckpointError::State {
+                name: name.clone(),
+                path: Some(path.clone()),
+                source,
+            })?;
             Ok::<_, CheckpointError>(decoded.counters)
         })();
         match restored {

@@ -3,7 +3,7 @@
 //!
 //! **Key design choice: objects stay with the host; hooks get handles and ask for state on
 //! demand.** A checkpointable object is registered once as a [`Tracked`] (a tch `VarStore`
-//! through [`track_var_store`] with feature `tch`, any serde value through [`Json`], a map of
+//! through `track_var_store` with feature `tch`, any serde value through [`Json`], a map of
 //! tensors as is) and published into the Monitor's scope as a `Value::State` handle. Nothing
 //! is copied per step. When a Checkpointer hook fires, it asks the host for the handle's state
 //! (the append-only host service `Host::state`), which copies the object's named tensors
@@ -12,7 +12,7 @@
 //! weight into the scope at every step, whether or not a checkpoint fires; a map of tensors
 //! set as a variable still works and is saved as is.
 //!
-//! The file format is safetensors (see [`format`]): Python's `safetensors` and tch read it,
+//! The file format is safetensors (see [`format`](mod@format)): Python's `safetensors` and tch read it,
 //! and its metadata carries the counters, `version` and `date`. Files are written to a
 //! temporary file and renamed, so a run killed mid-save leaves the previous checkpoint
 //! intact; rotation only deletes after the rename, never the newest file and never the one

@@ -57,7 +57,8 @@ impl Monitor {
         &self,
         objects: impl IntoIterator<Item = (K, V)>,
     ) -> Result<Vec<PathBuf>, CheckpointError> {
-        let objects: Vec<(String, Value)> = objects.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.into())).collect();
+        let objects: Vec<(String, Value)> =
+            objects.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.into())).collect();
         let Some(dir) = self.directory() else {
             let names: Vec<String> = objects.iter().map(|(k, _)| k.clone()).collect();
             self.log(&no_directory_warning(&names));

@@ -16,7 +16,7 @@ use super::error::StateError;
 ///
 /// Implemented for [`StateDict`], maps of tensors (`Vec<(String, Tensor)>`,
 /// `BTreeMap<String, Tensor>`), [`Json`] (any serde value) and, with feature `tch`,
-/// `tch::nn::VarStore` and [`VarStoreState`](super::VarStoreState).
+/// `tch::nn::VarStore` and `VarStoreState`.
 ///
 /// ```
 /// use xmen::checkpoint::{State, StateError};
@@ -134,11 +134,12 @@ where
     }
     fn load_state_dict(&mut self, state: &StateDict) -> Result<(), StateError> {
         let text = state.meta(JSON_KEY).ok_or_else(|| {
-            StateError::new(format!("the checkpoint has no `{JSON_KEY}` metadata; it was not saved from a `Json` value"))
+            StateError::new(format!(
+                "the checkpoint has no `{JSON_KEY}` metadata; it was not saved from a `Json` value"
+            ))
         })?;
-        self.0 = serde_json::from_str(text).map_err(|e| {
-            StateError::new(format!("its JSON does not fit {}: {e}", std::any::type_name::<T>()))
-        })?;
+        self.0 = serde_json::from_str(text)
+            .map_err(|e| StateError::new(format!("its JSON does not fit {}: {e}", std::any::type_name::<T>())))?;
         Ok(())
     }
     fn type_name(&self) -> String {
@@ -188,10 +189,7 @@ pub(crate) fn snapshot_of(handle: StateHandle) -> Result<Snapshot, String> {
 }
 
 fn gone(handle: StateHandle) -> String {
-    format!(
-        "no live checkpointable object has handle {}; keep its `Tracked` alive while the Monitor runs",
-        handle.0
-    )
+    format!("no live checkpointable object has handle {}; keep its `Tracked` alive while the Monitor runs", handle.0)
 }
 
 /// A checkpointable object shared between the training code and the Monitor's hooks.

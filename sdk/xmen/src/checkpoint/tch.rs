@@ -73,7 +73,8 @@ fn state_of(vars: &Variables) -> Result<StateDict, StateError> {
     let mut tensors = Vec::with_capacity(names.len());
     for name in names {
         let t = &vars.named_variables[name];
-        tensors.push((name.clone(), tensor_from_tch(t).map_err(|e| StateError::new(format!("variable `{name}`: {e}")))?));
+        tensors
+            .push((name.clone(), tensor_from_tch(t).map_err(|e| StateError::new(format!("variable `{name}`: {e}")))?));
     }
     Ok(StateDict { tensors, metadata: Vec::new() })
 }

@@ -396,7 +396,7 @@ fn looks_like_path(text: &str) -> bool {
 /// `-x params.yml`: check that it may run and load its parameters into `exp`.
 fn load_params<E: Parameters>(exp: &mut E, path: &Path, restart: bool) -> Result<Root, ExperimentError> {
     let rec = RecordFile::load(path)?;
-    if !rec.status.can_run(restart) {
+    if !rec.status.can_run(restart) && !super::slurm::restart_may_run(&rec) {
         return Err(ExperimentError::not_runnable(path.to_path_buf(), rec.status));
     }
     for p in &rec.params {

@@ -45,6 +45,7 @@ mod error;
 mod help;
 mod root;
 mod run;
+mod slurm;
 mod tee;
 mod value;
 

@@ -3,7 +3,9 @@
 //! `_timestamps.stopped` after it, every change through the record's locked update.
 //!
 //! Signals: a watcher thread (signal-hook's safe iterator) turns SIGINT and SIGTERM into
-//! `stopped` and SIGUSR1 into `timeout`, recording the status at once, then asks every
+//! `stopped` and SIGUSR1 into `timeout` (`requeue` inside a SLURM job when the global
+//! configuration's `requeue` is on: `scontrol requeue` follows once the body ended), recording
+//! the status at once, then asks every
 //! Monitor to stop (`request_interrupt`) so loops end and hooks flush. If the body has not
 //! returned within a grace period (10 s, or `$XMEN_STOP_GRACE_SECS`), the process exits with
 //! status 128 + the signal number; the record is already written. A second signal exits at
@@ -12,7 +14,13 @@
 //! Resuming: a run started on a record whose status is `timeout`, `requeue` or `stopped`, or
 //! with `--restart`, marks its folder as resuming before the body starts; every Monitor built
 //! with a directory in that folder then restores the objects named with `.state(..)` from their
-//! newest checkpoints, and its counters (see [`crate::checkpoint`], "Resuming a run").
+//! newest checkpoints, and its counters (see [`crate::checkpoint`], "Resuming a run"). A
+//! requeued SLURM job's restart (`SLURM_RESTART_COUNT` > 0) may also run a record left
+//! `requeue`, `timeout` or `stopped`, or `running`/`lost` by the same job.
+//!
+//! Liveness: the run records its process under `_run` (host, pid, SLURM job) and a heartbeat
+//! thread refreshes `_timestamps.last`, so `xmen list` and `xmen reconcile` can tell a run
+//! whose process is gone (`lost`).
 
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
@@ -26,6 +34,7 @@ use xmen_record::{Keep, RecordError, Status};
 
 use super::error::ExperimentError;
 use super::root::Root;
+use super::slurm;
 use super::tee::Tee;
 use super::Experiment;
 
@@ -75,9 +84,13 @@ fn grace() -> Duration {
 
 /// The watcher: one signal records its status and starts the grace period; a second one
 /// (or the end of the grace period) exits the process.
-fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<State>) {
+fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<State>, requeue: bool) {
     for sig in signals.forever() {
-        let status = if sig == SIGUSR1 { Status::Timeout } else { Status::Stopped };
+        let status = match sig {
+            SIGUSR1 if requeue => Status::Requeue,
+            SIGUSR1 => Status::Timeout,
+            _ => Status::Stopped,
+        };
         {
             let mut phase = state.phase();
             match *phase {
@@ -95,7 +108,7 @@ fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<Sta
         }) {
             eprintln!("ERROR: could not record status `{status}`: {e}");
         }
-        banner(if status == Status::Timeout { "Timeout encountered" } else { "Stopping experiment" });
+        banner(if sig == SIGUSR1 { "Timeout encountered" } else { "Stopping experiment" });
         let reason = if sig == SIGUSR1 {
             "SIGUSR1 (timeout)"
         } else if sig == SIGINT {
@@ -113,6 +126,9 @@ fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<Sta
         if *phase != Phase::Done {
             drop(phase);
             eprintln!("ERROR: the run did not stop within {deadline:?} of {reason}; exiting");
+            if status == Status::Requeue {
+                slurm::requeue_job(&root);
+            }
             state.finish_tee();
             std::process::exit(128 + sig);
         }
@@ -170,11 +186,17 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 pub(crate) fn start(root: &Root, restart: bool, save_conda: bool) -> Result<(), ExperimentError> {
     let full = meta::full(MetaOpts::run_start());
     let started = root.update(|r| {
-        if !r.status.can_run(restart) {
+        // A requeued SLURM job's restart may run what its previous run left (issue 9).
+        let requeued = slurm::restart_may_run(r);
+        if !r.status.can_run(restart) && !requeued {
             return Ok(Err(r.status));
         }
-        let resuming = restart || matches!(r.status, Status::Timeout | Status::Requeue | Status::Stopped);
+        let resuming = restart || requeued || matches!(r.status, Status::Timeout | Status::Requeue | Status::Stopped);
+        if requeued {
+            r.set_status(Status::Requeue);
+        }
         r.start_run(restart)?;
+        slurm::record_run_info(r);
         r.meta = Some(full);
         Ok(Ok(resuming))
     })?;
@@ -209,16 +231,19 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
     let signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGUSR1])
         .map_err(|e| ExperimentError::Setup { action: "install the signal handlers", source: e })?;
     let handle = signals.handle();
+    let requeue = slurm::requeue_on_timeout();
     let watcher = {
         let (root, state) = (root.clone(), Arc::clone(&state));
         std::thread::Builder::new()
             .name("xmen-signals".into())
-            .spawn(move || watch(signals, root, state))
+            .spawn(move || watch(signals, root, state, requeue))
             .map_err(|e| ExperimentError::Setup { action: "start the signal watcher thread", source: e })?
     };
 
     install_panic_hook();
+    let heartbeat = slurm::Heartbeat::start(root);
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| exp.run(root)));
+    drop(heartbeat);
     let _ = std::io::stdout().flush();
 
     let (status, failure, code) = match outcome {
@@ -236,10 +261,14 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
     let result = match signalled {
         // The watcher recorded `stopped`/`timeout`; an error after a stop request stays a stop
         // (spec §1.10.2: error "unless it is already timeout or stopped").
-        Phase::Signalled(_, sig) => {
+        Phase::Signalled(signalled, sig) => {
             if let Some(f) = &failure {
                 // Already reported on stderr by record_failure.
                 let _ = record_failure(root, f, None);
+            }
+            if signalled == Status::Requeue {
+                // After the body (and its Monitors' checkpoints) ended, as the original does.
+                slurm::requeue_job(root);
             }
             Ok(u8::try_from(128 + sig).unwrap_or(u8::MAX))
         }

@@ -1,0 +1,381 @@
+//! Hook library manifests: what a library is and provides, read from the file without
+//! loading it.
+//!
+//! Key design choice: describing a library must never run its code, because loading a shared
+//! library runs its constructors. So `export_hooks!` embeds a manifest built at compile time
+//! (see `xmen_core::abi::manifest`) and this module reads it with the `object` crate, as bytes.
+//! That manifest holds what is constant at compile time: the library's name and versions and
+//! each hook's name and one-line help. A hook's options and examples come from functions, so
+//! `xmen hooks install` (which checks the library in a child process anyway) records them in a
+//! *sidecar* file beside the installed library, `{library file}.manifest.json`, stamped with a
+//! hash of the library so that a rebuilt library never shows stale options.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use object::{Object, ObjectSection, ObjectSymbol};
+use serde::{Deserialize, Serialize};
+use xmen_core::abi::{manifest as embedded, LibraryInfo, SDK_VERSION};
+use xmen_core::hook::OptionInfo;
+
+/// One hook as a manifest describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestHook {
+    /// The name configuration uses (`logger`).
+    pub name: String,
+    /// One line of help.
+    pub help: String,
+    /// Its options, when a sidecar recorded them (`None`: not known without loading it).
+    pub options: Option<Vec<OptionInfo>>,
+    /// Its example specs, when a sidecar recorded them.
+    pub examples: Option<Vec<String>>,
+}
+
+/// What a hook library says about itself, read without loading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// The library's crate name (`xmen-hook-logger`).
+    pub library: String,
+    /// The library's crate version.
+    pub version: String,
+    /// The version of xmen-core (the SDK) it was built against.
+    pub sdk_version: String,
+    /// abi_stable's ABI version (major, minor) it was built with.
+    pub abi: (u32, u32),
+    /// Its hooks, in declaration order.
+    pub hooks: Vec<ManifestHook>,
+    /// Whether options and examples come from a sidecar that matches this very file.
+    pub has_sidecar: bool,
+}
+
+/// Why a manifest could not be read.
+#[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // the fields are named for what they hold
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("hook library {path}: cannot read it: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// Not an object file this platform's tools know.
+    #[error("hook library {path}: not a shared library ({reason}); build the hook crate with crate-type [\"cdylib\"]")]
+    NotALibrary { path: PathBuf, reason: String },
+    /// A shared library without the embedded manifest.
+    #[error("hook library {path}: no xmen manifest (symbol `{symbol}`): it is not an xmen hook library, or was built with an SDK older than manifests; a hook crate must call `xmen::export_hooks!(...)`, so rebuild it against the current xmen SDK", symbol = embedded::SYMBOL)]
+    Missing { path: PathBuf },
+    /// The manifest is there but cannot be decoded.
+    #[error("hook library {path}: its xmen manifest is malformed ({reason}); rebuild it against the current xmen SDK")]
+    Malformed { path: PathBuf, reason: String },
+    /// The sidecar could not be written.
+    #[error("cannot write the manifest {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Whether a library's SDK version can be loaded by this program, by abi_stable's rule
+/// (`lib_header.rs`, `check_version`): same major version and, for 0.x, a library minor
+/// version at least the host's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Compatibility {
+    /// abi_stable will accept the version (the layout check still runs at load).
+    Compatible,
+    /// abi_stable will refuse it: the message says why and how to fix it.
+    Incompatible(String),
+}
+
+fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
+    let mut it = v.split(['-', '+']).next()?.split('.').map(|p| p.parse::<u64>().ok());
+    Some((it.next()??, it.next()??, it.next().flatten().unwrap_or(0)))
+}
+
+impl Manifest {
+    /// Read the manifest of the library at `path`: the embedded one, completed with the options
+    /// and examples of a sidecar that matches the file.
+    pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
+        let bytes = std::fs::read(path).map_err(|source| ManifestError::Io { path: path.to_path_buf(), source })?;
+        let mut m = Manifest::from_library_bytes(path, &bytes)?;
+        if let Some(side) = Sidecar::read(&sidecar_path(path)) {
+            if side.library_hash == hash_hex(&bytes) {
+                m.merge(&side);
+            }
+        }
+        Ok(m)
+    }
+
+    /// Decode the manifest embedded in a library's bytes.
+    pub fn from_library_bytes(path: &Path, bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        let file = object::File::parse(bytes)
+            .map_err(|e| ManifestError::NotALibrary { path: path.to_path_buf(), reason: e.to_string() })?;
+        let data = manifest_bytes(&file).ok_or_else(|| ManifestError::Missing { path: path.to_path_buf() })?;
+        decode(data).map_err(|reason| ManifestError::Malformed { path: path.to_path_buf(), reason })
+    }
+
+    /// Whether this program can load the library (see [`Compatibility`]).
+    pub fn compatibility(&self) -> Compatibility {
+        let (host_abi, lib_abi) = (embedded::ABI, self.abi);
+        if host_abi.0 != lib_abi.0 || (host_abi.0 == 0 && host_abi.1 != lib_abi.1) {
+            return Compatibility::Incompatible(format!(
+                "built with abi_stable ABI {}.{}, but this program uses {}.{}; rebuild it against xmen-core {SDK_VERSION}",
+                lib_abi.0, lib_abi.1, host_abi.0, host_abi.1
+            ));
+        }
+        let (Some(host), Some(lib)) = (parse_version(SDK_VERSION), parse_version(&self.sdk_version)) else {
+            return Compatibility::Incompatible(format!(
+                "its SDK version {:?} is not a version number; rebuild it against xmen-core {SDK_VERSION}",
+                self.sdk_version
+            ));
+        };
+        if host.0 != lib.0 || (host.0 == 0 && host.1 > lib.1) {
+            let fix = format!("{}.{}", host.0, host.1);
+            return Compatibility::Incompatible(format!(
+                "built against xmen-core {}, but this program uses xmen-core {SDK_VERSION}; rebuild it against the xmen SDK at version {fix}",
+                self.sdk_version
+            ));
+        }
+        Compatibility::Compatible
+    }
+
+    /// The hook called `name`, if the library provides it.
+    pub fn hook(&self, name: &str) -> Option<&ManifestHook> {
+        self.hooks.iter().find(|h| h.name == name)
+    }
+
+    /// Every way the manifest disagrees with what the loaded library reports (its root
+    /// module's `describe`), as sentences; empty when they agree.
+    pub fn disagreements(&self, actual: &LibraryInfo) -> Vec<String> {
+        let mut out = Vec::new();
+        let field = |out: &mut Vec<String>, what: &str, manifest: &str, library: &str| {
+            if manifest != library {
+                out.push(format!("the manifest says {what} {manifest:?}, the library says {library:?}"));
+            }
+        };
+        field(&mut out, "library", &self.library, &actual.library);
+        field(&mut out, "version", &self.version, &actual.version);
+        field(&mut out, "SDK version", &self.sdk_version, &actual.sdk_version);
+        let names = |v: Vec<&str>| v.join(", ");
+        let ours: Vec<&str> = self.hooks.iter().map(|h| h.name.as_str()).collect();
+        let theirs: Vec<&str> = actual.hooks.iter().map(|h| h.name.as_str()).collect();
+        if ours != theirs {
+            out.push(format!("the manifest lists hooks [{}], the library provides [{}]", names(ours), names(theirs)));
+        } else {
+            for (m, a) in self.hooks.iter().zip(&actual.hooks) {
+                if m.help != a.help {
+                    out.push(format!("hook {}: the manifest's help differs from the library's", m.name));
+                }
+            }
+        }
+        out
+    }
+
+    fn merge(&mut self, side: &Sidecar) {
+        for h in &mut self.hooks {
+            if let Some(s) = side.hooks.iter().find(|s| s.name == h.name) {
+                h.options = Some(s.options.iter().map(SidecarOption::to_info).collect());
+                h.examples = Some(s.examples.clone());
+            }
+        }
+        self.has_sidecar = true;
+    }
+}
+
+/// The embedded manifest's bytes: its own section on ELF, else the exported symbol.
+fn manifest_bytes<'d>(file: &object::File<'d>) -> Option<&'d [u8]> {
+    if let Some(data) = file.section_by_name(embedded::SECTION).and_then(|s| s.data().ok()) {
+        if data.starts_with(embedded::MAGIC) {
+            return Some(data);
+        }
+    }
+    let apple = format!("_{}", embedded::SYMBOL);
+    let symbol = file
+        .dynamic_symbols()
+        .chain(file.symbols())
+        .find(|s| s.name().is_ok_and(|n| n == embedded::SYMBOL || n == apple))?;
+    let section = file.section_by_index(symbol.section_index()?).ok()?;
+    let data = section.data().ok()?;
+    let offset = usize::try_from(symbol.address().checked_sub(section.address())?).ok()?;
+    data.get(offset..)
+}
+
+fn decode(data: &[u8]) -> Result<Manifest, String> {
+    let mut at = embedded::MAGIC.len();
+    if !data.starts_with(embedded::MAGIC) {
+        return Err("unknown manifest format".into());
+    }
+    let mut u32_at = |at: &mut usize| -> Result<u32, String> {
+        let b = data.get(*at..*at + 4).ok_or("truncated")?;
+        *at += 4;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let abi = (u32_at(&mut at)?, u32_at(&mut at)?);
+    let count = u32_at(&mut at)? as usize;
+    if count < 3 || (count - 3) % 2 != 0 {
+        return Err(format!("{count} strings, expected 3 plus 2 per hook"));
+    }
+    let mut parts = Vec::with_capacity(count);
+    for _ in 0..count {
+        let len = u32_at(&mut at)? as usize;
+        let bytes = data.get(at..at + len).ok_or("truncated string")?;
+        at += len;
+        parts.push(String::from_utf8(bytes.to_vec()).map_err(|_| "a string is not UTF-8")?);
+    }
+    let mut it = parts.into_iter();
+    let mut next = || it.next().unwrap_or_default();
+    let (library, version, sdk_version) = (next(), next(), next());
+    let hooks = (0..(count - 3) / 2)
+        .map(|_| ManifestHook { name: next(), help: next(), options: None, examples: None })
+        .collect();
+    Ok(Manifest { library, version, sdk_version, abi, hooks, has_sidecar: false })
+}
+
+/// The sidecar manifest of a library: `{file}.manifest.json` beside it.
+pub fn sidecar_path(library: &Path) -> PathBuf {
+    let mut name = library.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".manifest.json");
+    library.with_file_name(name)
+}
+
+/// Write the sidecar of the library at `library` from its loaded description (options and
+/// examples included), stamped with the library's hash.
+pub fn write_sidecar(library: &Path, info: &LibraryInfo) -> Result<PathBuf, ManifestError> {
+    let bytes = std::fs::read(library).map_err(|source| ManifestError::Io { path: library.to_path_buf(), source })?;
+    let side = Sidecar {
+        format: 1,
+        library_hash: hash_hex(&bytes),
+        library: info.library.clone(),
+        version: info.version.clone(),
+        sdk_version: info.sdk_version.clone(),
+        hooks: info
+            .hooks
+            .iter()
+            .map(|h| SidecarHook {
+                name: h.name.clone(),
+                help: h.help.clone(),
+                options: h.options.iter().map(SidecarOption::from_info).collect(),
+                examples: h.examples.clone(),
+            })
+            .collect(),
+    };
+    let path = sidecar_path(library);
+    let text = serde_json::to_string_pretty(&side).unwrap_or_default();
+    std::fs::write(&path, text + "\n").map_err(|source| ManifestError::Write { path: path.clone(), source })?;
+    Ok(path)
+}
+
+/// A 64-bit FNV-1a hash of a library's bytes, in hex: identifies the build a sidecar describes.
+fn hash_hex(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[derive(Serialize, Deserialize)]
+struct Sidecar {
+    format: u32,
+    library_hash: String,
+    library: String,
+    version: String,
+    sdk_version: String,
+    hooks: Vec<SidecarHook>,
+}
+
+impl Sidecar {
+    fn read(path: &Path) -> Option<Sidecar> {
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str::<Sidecar>(&text).ok().filter(|s| s.format == 1)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SidecarHook {
+    name: String,
+    help: String,
+    options: Vec<SidecarOption>,
+    examples: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SidecarOption {
+    name: String,
+    kind: String,
+    help: String,
+    default: Option<String>,
+}
+
+impl SidecarOption {
+    fn from_info(o: &OptionInfo) -> SidecarOption {
+        SidecarOption { name: o.name.clone(), kind: o.kind.clone(), help: o.help.clone(), default: o.default.clone() }
+    }
+    fn to_info(&self) -> OptionInfo {
+        OptionInfo { name: self.name.clone(), kind: self.kind.clone(), help: self.help.clone(), default: self.default.clone() }
+    }
+}
+
+impl fmt::Display for Manifest {
+    /// `xmen-hook-logger 0.1.0 (SDK 0.1.0, ABI 0.11)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} (SDK {}, ABI {}.{})", self.library, self.version, self.sdk_version, self.abi.0, self.abi.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(parts: &[&str]) -> Vec<u8> {
+        let mut out = embedded::MAGIC.to_vec();
+        out.extend(embedded::ABI.0.to_le_bytes());
+        out.extend(embedded::ABI.1.to_le_bytes());
+        out.extend((parts.len() as u32).to_le_bytes());
+        for p in parts {
+            out.extend((p.len() as u32).to_le_bytes());
+            out.extend(p.as_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn the_const_encoder_and_the_decoder_agree() {
+        const PARTS: &[&str] = &["xmen-hook-x", "1.2.3", "0.1.0", "x", "does x", "y", "does y"];
+        const BYTES: [u8; embedded::encoded_len(PARTS)] = embedded::encode(PARTS);
+        assert_eq!(BYTES.to_vec(), encoded(PARTS));
+        let m = decode(&BYTES).map_err(|e| e.to_string());
+        let m = m.as_ref().map(|m| (m.library.as_str(), m.hooks.len(), m.hooks[1].help.as_str()));
+        assert_eq!(m, Ok(("xmen-hook-x", 2, "does y")));
+    }
+
+    #[test]
+    fn malformed_manifests_are_refused_with_a_reason() {
+        let table: [(&[u8], &str); 3] = [
+            (b"nope", "unknown manifest format"),
+            (&encoded(&["a", "b"]), "2 strings"),
+            (&encoded(&["a", "b", "c", "d", "e"])[..40], "truncated"),
+        ];
+        for (bytes, want) in table {
+            let e = decode(bytes).err().unwrap_or_default();
+            assert!(e.contains(want), "{e:?} lacks {want:?}");
+        }
+    }
+
+    #[test]
+    fn sdk_versions_follow_abi_stables_rule() {
+        let m = |v: &str| Manifest {
+            library: "l".into(),
+            version: "1".into(),
+            sdk_version: v.into(),
+            abi: embedded::ABI,
+            hooks: Vec::new(),
+            has_sidecar: false,
+        };
+        assert_eq!(m(SDK_VERSION).compatibility(), Compatibility::Compatible);
+        for bad in ["0.0.1", "7.0.0", "x"] {
+            assert!(matches!(m(bad).compatibility(), Compatibility::Incompatible(_)), "{bad}");
+        }
+        assert!(matches!(m("0.1.0").compatibility(), Compatibility::Compatible));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_library_is_named() {
+        let e = Manifest::from_library_bytes(Path::new("/x/lib.so"), b"hello").err().map(|e| e.to_string());
+        assert!(e.is_some_and(|e| e.contains("/x/lib.so") && e.contains("not a shared library")));
+    }
+}
