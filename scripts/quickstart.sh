@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/xmen/target}"
 bin="$CARGO_TARGET_DIR/release"
 echo "== building xmen, every hook library and the examples (release)"
-cargo build --release --workspace --examples --quiet
+cargo build --release --workspace --quiet
+cargo build --release -p xmen-examples --examples --quiet
 ls "$bin"/libxmen_hook_*.so | sed 's/^/   /'
 xmen="$bin/xmen"
 set_dir="${1:-$(mktemp -d -t xmen-quickstart-XXXXXX)/toy-sweep}"

@@ -107,6 +107,8 @@ const FIXTURE_GROUPS: [&[&str]; 3] = [
         "fixture-ctor-panic",
         "fixture-panic",
         "fixture-not-hook",
+        "fixture-marker",
+        "fixture-liar",
     ],
     &["fixture-layout"],
     &["fixture-version"],

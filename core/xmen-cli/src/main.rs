@@ -6,11 +6,14 @@
 
 mod config;
 mod experiments;
+mod hooks;
 mod init;
 mod list;
 mod manage;
+mod reconcile;
 mod register;
 mod run;
+mod submit;
 mod ui;
 
 use std::path::PathBuf;
@@ -62,6 +65,10 @@ enum Command {
     Move(manage::MoveArgs),
     /// List experiments to screen.
     List(list::ListArgs),
+    /// Mark runs whose process is gone (killed, node lost, job cancelled) as `lost`.
+    Reconcile(reconcile::Args),
+    /// See, check and install hook libraries (list, info, doctor, install).
+    Hooks(hooks::Args),
     /// Print a shell completion script (`xmen completions bash > ~/.local/share/bash-completion/completions/xmen`).
     Completions {
         /// The shell.
@@ -87,7 +94,9 @@ enum Validated {
     Run(run::Cmd),
     Manage(manage::Cmd),
     List(list::ListArgs),
+    Reconcile(reconcile::Cmd),
     Completions(clap_complete::Shell),
+    Hooks(hooks::Cmd),
     Setup,
 }
 
@@ -112,6 +121,8 @@ fn validate(cli: Cli, ctx: &Ctx) -> anyhow::Result<Validated> {
         Some(Command::Relink(a)) => Validated::Manage(a.validate()),
         Some(Command::Move(a)) => Validated::Manage(a.validate()),
         Some(Command::List(a)) => Validated::List(a),
+        Some(Command::Reconcile(a)) => Validated::Reconcile(a.validate()?),
+        Some(Command::Hooks(a)) => Validated::Hooks(a.validate()?),
         Some(Command::Completions { shell }) => Validated::Completions(shell),
     })
 }
@@ -132,6 +143,8 @@ fn run() -> anyhow::Result<ExitCode> {
         Validated::Run(c) => run::execute(c),
         Validated::Manage(c) => manage::execute(c, &ctx),
         Validated::List(a) => list::run(a),
+        Validated::Reconcile(c) => reconcile::execute(c, &ctx.config_dir),
+        Validated::Hooks(c) => hooks::execute(c, &ctx),
         Validated::Completions(shell) => {
             clap_complete::generate(shell, &mut Cli::command(), "xmen", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

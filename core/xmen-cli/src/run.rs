@@ -21,6 +21,7 @@ use crate::ui::bullet_list;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Options go before PATTERN: everything after it is the launcher.\n\nExamples:\n  \
 xmen run '*' bash\n  xmen run 'lr=0.01*' screen -dm bash\n  xmen run '*' sbatch --partition=gpu\n  \
+xmen run --array=10 '*' sbatch --requeue --signal=USR1@90   one array job, 10 tasks at a time\n  \
 xmen run --status error 'lr=*' bash\n  xmen run 'sizes=\\[3, 4\\]' bash   # escape glob characters, or give the exact name")]
 pub struct Args {
     /// The set root.
@@ -32,6 +33,10 @@ pub struct Args {
     /// Launch matching experiments whatever their status.
     #[arg(long, conflicts_with = "status")]
     all: bool,
+    /// With `sbatch`: submit the whole selection as ONE array job, task i running the i-th
+    /// experiment; `--array=K` runs at most K tasks at once (`--array=0-N%K`).
+    #[arg(long, value_name = "K", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
+    array: Option<u32>,
     /// A unix glob over the set's experiment folder names (quote it).
     #[arg(value_name = "PATTERN")]
     pattern: String,
@@ -47,6 +52,8 @@ pub struct Cmd {
     pattern: Pattern,
     launcher: Vec<String>,
     filter: StatusFilter,
+    /// `--array[=K]`: `Some(0)` without a limit.
+    array: Option<u32>,
 }
 
 impl Args {
@@ -66,12 +73,22 @@ impl Args {
         if self.launcher.first().is_none_or(|l| l.is_empty()) {
             anyhow::bail!("no launcher given: say how to run each experiment, e.g. `xmen run '*' bash`");
         }
-        Ok(Cmd { root: self.root, pattern: Pattern::new(&self.pattern), launcher: self.launcher, filter })
+        if self.array.is_some() && !xmen_manager::slurm::is_sbatch(&self.launcher) {
+            anyhow::bail!(
+                "--array submits one SLURM array job, so the launcher must be sbatch: `xmen run --array '{}' sbatch ...`",
+                self.pattern
+            );
+        }
+        Ok(Cmd { root: self.root, pattern: Pattern::new(&self.pattern), launcher: self.launcher, filter, array: self.array })
     }
 }
 
 /// Run a validated `xmen run` command.
 pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
+    let sbatch = xmen_manager::slurm::is_sbatch(&cmd.launcher);
+    if sbatch {
+        xmen_manager::slurm::require(&cmd.launcher[0])?;
+    }
     let plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &cmd.filter)?;
     if !plan.skipped.is_empty() {
         let lines: Vec<String> =
@@ -86,6 +103,11 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
     if plan.launches.is_empty() {
         println!("Nothing to run: no experiment matching `{}` is registered.", cmd.pattern.as_str());
         return Ok(ExitCode::SUCCESS);
+    }
+    match cmd.array {
+        Some(k) => return crate::submit::submit_array(&plan, &cmd.root, &cmd.launcher, (k > 0).then_some(k)),
+        None if sbatch => return crate::submit::submit_each(&plan, &cmd.launcher),
+        None => {}
     }
     let total = plan.launches.len();
     let mut failures: Vec<String> = Vec::new();

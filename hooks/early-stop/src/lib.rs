@@ -226,7 +226,10 @@ impl NewHook for EarlyStopper {
             HookError::new(format!("option \"memory\" must be a positive integer, not {memory}"))
                 .with_help("write e.g. `options: {memory: 5}`")
         })?;
-        Ok(EarlyStopper { state: EarlyStop::new(condition, memory), variable: options.str("variable")?.map(str::to_owned) })
+        Ok(EarlyStopper {
+            state: EarlyStop::new(condition, memory),
+            variable: options.str("variable")?.map(str::to_owned),
+        })
     }
 }
 

@@ -62,7 +62,11 @@ fn the_window_stops_after_memory_appends_without_improvement() {
 fn a_monitor_stops_with_the_originals_message() {
     let out = Buf::default();
     let opts = vec![("condition".to_owned(), Value::from("min")), ("memory".to_owned(), Value::from(2))];
-    let m = Monitor::builder().hook_at("val_loss@1e", hook("val_loss@1e", &opts).unwrap()).output(out.clone()).build().unwrap();
+    let m = Monitor::builder()
+        .hook_at("val_loss@1e", hook("val_loss@1e", &opts).unwrap())
+        .output(out.clone())
+        .build()
+        .unwrap();
     let losses = [0.9, 0.5, 0.6, 0.55, 0.4, 0.3];
     let mut epochs = 0;
     for epoch in m.iter(0..losses.len()) {

@@ -198,7 +198,7 @@ fn decode(data: &[u8]) -> Result<Manifest, String> {
     if !data.starts_with(embedded::MAGIC) {
         return Err("unknown manifest format".into());
     }
-    let mut u32_at = |at: &mut usize| -> Result<u32, String> {
+    let u32_at = |at: &mut usize| -> Result<u32, String> {
         let b = data.get(*at..*at + 4).ok_or("truncated")?;
         *at += 4;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -306,7 +306,12 @@ impl SidecarOption {
         SidecarOption { name: o.name.clone(), kind: o.kind.clone(), help: o.help.clone(), default: o.default.clone() }
     }
     fn to_info(&self) -> OptionInfo {
-        OptionInfo { name: self.name.clone(), kind: self.kind.clone(), help: self.help.clone(), default: self.default.clone() }
+        OptionInfo {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            help: self.help.clone(),
+            default: self.default.clone(),
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 //! Firing order: builder hooks in the original's kind order (`log`, `time`, `msg`,
 //! `probe`, then hooks given with `.hook()`, then the TorchMonitor's Checkpointer (`ckpt`) and
 //! TensorBoard kinds `sca`, `img`, `hist`, `fig`, `txt`, `vid`), then the entries of a `_hooks`
-//! list in list order. The checkpoint methods (`ckpt`, `ckpt_keep`, `state`, `resume`, ...)
-//! live in [`crate::checkpoint`].
+//! list in list order: first those given with [`MonitorBuilder::hooks`], then the `_hooks` of the
+//! run in progress (its record; see [`MonitorBuilder::record_hooks`]). The checkpoint methods
+//! (`ckpt`, `ckpt_keep`, `state`, `resume`, ...) live in [`crate::checkpoint`].
 //!
 //! The Monitor's directory reaches library hooks as an option: the builder sets option
 //! `directory` on its TensorBoard hooks, and on `_hooks` entries for `tensorboard`
@@ -145,6 +146,7 @@ pub struct MonitorBuilder {
     tb: [TbArgs; 6],
     img_options: Vec<Vec<(String, Value)>>,
     pub(crate) ckpt: crate::checkpoint::CkptArgs,
+    record_hooks: crate::experiment::current::RecordHooks,
 }
 
 impl MonitorBuilder {
@@ -251,6 +253,20 @@ impl MonitorBuilder {
     /// Hooks from a `_hooks` configuration list; they fire after the builder's own.
     pub fn hooks(mut self, configs: impl IntoIterator<Item = HookConfig>) -> Self {
         self.configs.extend(configs);
+        self
+    }
+    /// Whether the `_hooks` of the run in progress (its params.yml, from defaults.yml and
+    /// `xmen register -u "{_hooks: [...]}"`) join this Monitor, after every other hook.
+    /// On by default; turn it off for a second Monitor in the same run.
+    pub fn record_hooks(mut self, on: bool) -> Self {
+        use crate::experiment::current::RecordHooks;
+        self.record_hooks = if on { RecordHooks::Current } else { RecordHooks::Off };
+        self
+    }
+    /// Use the `_hooks` of this experiment's record (instead of the run in progress), and its
+    /// folder for hooks that write files when the Monitor has no directory.
+    pub fn root(mut self, root: &crate::Root) -> Self {
+        self.record_hooks = crate::experiment::current::RecordHooks::Of(root.clone());
         self
     }
     /// Start even when hook libraries fail to load, saying which are missing.
@@ -399,6 +415,11 @@ impl MonitorBuilder {
             }
         }
         let mut configs = self.configs;
+        // Then the `_hooks` of the run's record, in list order.
+        match crate::experiment::current::record_hooks(&self.record_hooks, self.directory.is_none(), &DIRECTORY_HOOKS) {
+            Ok(more) => configs.extend(more),
+            Err(e) => errors.push(e),
+        }
         if let Some(dir) = &self.directory {
             for cfg in configs.iter_mut() {
                 let reads_dir = DIRECTORY_HOOKS.contains(&xmen_loader::hook_name(&cfg.hook).as_str());

@@ -39,6 +39,7 @@
 //! ```
 
 mod cli;
+pub mod current;
 #[doc(hidden)]
 pub mod decl;
 mod error;

@@ -1,0 +1,87 @@
+//! The run in progress, so that a Monitor built inside it uses the record's `_hooks`.
+//!
+//! Key design choice: hooks declared in defaults.yml or params.yml (`_hooks`) must change what
+//! a run records with no rebuild and no code in the experiment, so the runner publishes the
+//! running experiment's [`Root`] process-wide for the duration of its body, and
+//! [`Monitor::builder`](crate::Monitor::builder) appends that record's `_hooks` after its own
+//! hooks (see the builder's module documentation for the whole order). A Monitor can opt out
+//! ([`MonitorBuilder::record_hooks`](crate::MonitorBuilder::record_hooks)), e.g. a second,
+//! validation-only Monitor, or name another record ([`MonitorBuilder::root`](crate::MonitorBuilder::root)).
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use xmen_core::Value;
+use xmen_loader::{HookConfig, LoadError};
+
+use super::Root;
+
+static CURRENT: Mutex<Option<Root>> = Mutex::new(None);
+
+/// Which record's `_hooks` a Monitor adds to its own.
+#[derive(Clone, Debug, Default)]
+pub enum RecordHooks {
+    /// The run in progress, if any (the default).
+    #[default]
+    Current,
+    /// None.
+    Off,
+    /// This experiment's.
+    Of(Root),
+}
+
+/// Publishes a run for as long as it is alive.
+pub(crate) struct Entered(());
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        *CURRENT.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// Make `root` the run in progress until the returned guard drops.
+pub(crate) fn enter(root: &Root) -> Entered {
+    *CURRENT.lock().unwrap_or_else(PoisonError::into_inner) = Some(root.clone());
+    Entered(())
+}
+
+/// The run in progress, if the process is inside an experiment's body.
+pub fn current_run() -> Option<Root> {
+    CURRENT.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
+/// The `_hooks` entries a Monitor adds: those of the record chosen by `which`, read as the
+/// record is now. Entries of hooks in `directory_hooks` get the run's folder as option
+/// `directory` when `fill_directory` is set (the Monitor has no folder of its own) and they
+/// set none.
+pub(crate) fn record_hooks(
+    which: &RecordHooks,
+    fill_directory: bool,
+    directory_hooks: &[&str],
+) -> Result<Vec<HookConfig>, LoadError> {
+    let root = match which {
+        RecordHooks::Off => return Ok(Vec::new()),
+        RecordHooks::Current => match current_run() {
+            Some(r) => r,
+            None => return Ok(Vec::new()),
+        },
+        RecordHooks::Of(r) => r.clone(),
+    };
+    let record = root.record().map_err(|e| LoadError::Config(format!("reading the run's `_hooks`: {e}")))?;
+    let Some(list) = record.hooks else { return Ok(Vec::new()) };
+    let origin = root.params_path().map_or_else(|| "the run's record".to_owned(), |p| p.display().to_string());
+    let mut configs = HookConfig::list_from_value(&list).map_err(|e| LoadError::Config(format!("{origin}: {e}")))?;
+    if fill_directory {
+        fill(&mut configs, root.directory(), directory_hooks);
+    }
+    Ok(configs)
+}
+
+fn fill(configs: &mut [HookConfig], dir: &Path, directory_hooks: &[&str]) {
+    for cfg in configs {
+        let reads_dir = directory_hooks.contains(&xmen_loader::hook_name(&cfg.hook).as_str());
+        if reads_dir && !cfg.options.iter().any(|(k, _)| k == "directory") {
+            cfg.options.push(("directory".into(), Value::from(dir.to_string_lossy().into_owned())));
+        }
+    }
+}
