@@ -45,4 +45,19 @@ elif [ "${CI:-}" = "true" ]; then
 else
     echo "== tch SKIPPED: scripts/torch-env.sh could not install libtorch (set CI=true to make this a failure)"
 fi
+echo "== slurm: a real single-node cluster, the SLURM tests against it, then the cluster stopped"
+# A separate step: the cluster (scripts/slurm/) needs root to install slurm-wlm and munge.
+# Under CI=true a cluster that fails to start is a failure.
+if slurm_env="$(bash scripts/slurm/start.sh)"; then
+    trap 'bash scripts/slurm/stop.sh' EXIT
+    eval "$slurm_env"
+    XMEN_SLURM_TESTS=1 cargo test -p xmen-cli --quiet --test slurm
+    bash scripts/slurm/stop.sh
+    trap - EXIT
+elif [ "${CI:-}" = "true" ]; then
+    echo "error: the SLURM test cluster did not start (scripts/slurm/start.sh); CI runs the SLURM tests"
+    exit 1
+else
+    echo "== slurm SKIPPED: scripts/slurm/start.sh could not start a cluster (set CI=true to make this a failure)"
+fi
 echo "$passed passed, $failed failed"

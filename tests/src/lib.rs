@@ -101,7 +101,7 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 }
 
 /// Fixture crates grouped by the xmen-core features they need (see the module docs).
-const FIXTURE_GROUPS: [&[&str]; 3] = [
+const FIXTURE_GROUPS: [&[&str]; 4] = [
     &[
         "fixture-ctor-error",
         "fixture-ctor-panic",
@@ -112,6 +112,7 @@ const FIXTURE_GROUPS: [&[&str]; 3] = [
     ],
     &["fixture-layout"],
     &["fixture-version"],
+    &["fixture-old-host"],
 ];
 
 fn build_all() -> Result<Built, String> {

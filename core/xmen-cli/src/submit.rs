@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use xmen_manager::launch::{Launch, RunPlan};
-use xmen_manager::slurm::{self, parse_job_id, record_submission, with_parsable};
+use xmen_manager::slurm::{self, parse_job_id, record_submission, sbatch_argv};
 use xmen_record::runinfo::Submission;
 
 use crate::ui::bullet_list;
@@ -42,7 +42,7 @@ fn say(bar: &ProgressBar, line: &str) {
 type Outcome = Result<String, String>;
 
 fn submit_one(program: &Path, launch: &Launch) -> Outcome {
-    let argv = with_parsable(&launch.argv);
+    let (argv, _) = sbatch_argv(&launch.argv);
     let out = std::process::Command::new(program)
         .args(&argv[1..])
         .stdin(Stdio::null())
@@ -64,6 +64,9 @@ fn submit_one(program: &Path, launch: &Launch) -> Outcome {
 /// Submit one job per experiment.
 pub fn submit_each(plan: &RunPlan, launcher: &[String]) -> anyhow::Result<ExitCode> {
     let total = plan.launches.len();
+    if let Some(note) = plan.launches.first().and_then(|l| sbatch_argv(&l.argv).1) {
+        println!("{note}");
+    }
     let bar = bar(total, "submitted");
     let started = Instant::now();
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
@@ -118,6 +121,9 @@ pub fn submit_array(plan: &RunPlan, root: &Path, launcher: &[String], limit: Opt
     let set = xmen_manager::ExperimentSet::open(root)?;
     let folders: Vec<_> = plan.launches.iter().map(|l| l.folder.clone()).collect();
     let array = slurm::plan_array(set.root(), &folders, launcher, limit)?;
+    if let Some(note) = &array.note {
+        println!("{note}");
+    }
     println!("Running: {}", array.display());
     let started = Instant::now();
     let id = slurm::submit_array(&array).with_context(|| {

@@ -97,6 +97,7 @@ pub struct FfiSnapshot {
     pub metadata: RVec<Tuple2<RString, RString>>,
 }
 
+#[cfg_attr(feature = "__fixture_old_host_services", allow(dead_code))]
 fn snapshot_to_ffi(s: Snapshot) -> FfiSnapshot {
     FfiSnapshot {
         type_name: s.type_name.into(),
@@ -115,6 +116,7 @@ fn snapshot_to_ffi(s: Snapshot) -> FfiSnapshot {
     }
 }
 
+#[cfg_attr(feature = "__fixture_old_host_services", allow(dead_code))]
 fn snapshot_from_ffi(s: FfiSnapshot) -> Result<Snapshot, String> {
     let mut tensors = Vec::with_capacity(s.tensors.len());
     for t in s.tensors {
@@ -146,6 +148,7 @@ pub struct FfiOutcome {
 }
 
 /// Host services offered to a firing hook.
+#[cfg(not(feature = "__fixture_old_host_services"))]
 #[sabi_trait]
 pub trait FfiHost {
     fn print(&self, line: RStr<'_>);
@@ -173,6 +176,25 @@ pub trait FfiHost {
     }
 }
 
+/// The first release's host services only (a test fixture's view).
+#[cfg(feature = "__fixture_old_host_services")]
+#[sabi_trait]
+pub trait FfiHost {
+    fn print(&self, line: RStr<'_>);
+    fn log(&self, text: RStr<'_>);
+    fn summary(&self, verbose: bool) -> RVec<Tuple2<RString, RString>>;
+    fn stop(&self, msg: RStr<'_>);
+    fn message(
+        &self,
+        experiment: u64,
+        messages: RSlice<'_, FfiVar<'_>>,
+        keep: u8,
+        leader: ROption<RStr<'_>>,
+    ) -> RResult<(), RString>;
+    #[sabi(last_prefix_field)]
+    fn experiment_info(&self, experiment: u64) -> ROption<Tuple2<RString, RString>>;
+}
+
 /// One firing, as it crosses the ABI.
 #[repr(C)]
 #[derive(StableAbi)]
@@ -181,6 +203,8 @@ pub struct FfiFiring<'a> {
     pub trigger: u8,
     pub counters: [u64; 5],
     pub vars: RSlice<'a, FfiVar<'a>>,
+    /// Not layout-checked at load (see [`FfiHostArg`]).
+    #[sabi(unsafe_sabi_opaque_field)]
     pub host: FfiHost_TO<'a, RRef<'a, ()>>,
     /// A field that exists only in a test fixture's build, to prove that abi_stable
     /// refuses a library whose layout differs from the host's.
@@ -194,7 +218,26 @@ pub trait FfiHook: Send {
     fn call(&mut self, firing: &FfiFiring<'_>) -> FfiOutcome;
     fn needs_timing(&self) -> bool;
     #[sabi(last_prefix_field)]
-    fn close(&mut self, host: FfiHost_TO<'_, RRef<'_, ()>>) -> FfiOutcome;
+    fn close(&mut self, host: FfiHostArg<'_>) -> FfiOutcome;
+}
+
+/// The host services as an argument.
+///
+/// The host-services table is implemented by the host and called by libraries, the
+/// opposite direction of the root module. abi_stable's load-time check requires a
+/// library to know at least every method of a prefix table the host knows, which would
+/// reject every hook built before a method was appended. So this field is exempt from the
+/// load-time layout check, and compatibility is kept at run time instead: the table is a
+/// prefix type that carries its own length, a library calls only the methods it knows,
+/// and a method a library knows but an older host lacks answers with its default body
+/// (an error saying the host is too old). The methods up to `experiment_info`
+/// (`last_prefix_field`) never change; new ones are only ever appended, with a default.
+/// `host_services_table_is_append_only` pins their order.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct FfiHostArg<'a> {
+    #[sabi(unsafe_sabi_opaque_field)]
+    pub host: FfiHost_TO<'a, RRef<'a, ()>>,
 }
 
 /// An owned hook object from a library.
@@ -457,11 +500,13 @@ impl Host for HostFromFfi<'_, '_, '_> {
     fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
         self.host.experiment_info(experiment.0).into_option().map(|t| (t.0.into_string(), t.1.into_string()))
     }
+    #[cfg(not(feature = "__fixture_old_host_services"))]
     fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
         let ValueRef::Map(m) = meta else { return Err(format!("meta must be a map, not a {}", meta.kind())) };
         let vars: Vec<FfiVar<'_>> = m.iter().map(|(k, v)| ffi_var(k, v)).collect();
         self.host.update_meta(experiment.0, RSlice::from_slice(shrink_vars(&vars))).into_result().map_err(RString::into_string)
     }
+    #[cfg(not(feature = "__fixture_old_host_services"))]
     fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
         self.host.state(state.0).into_result().map_err(RString::into_string).and_then(snapshot_from_ffi)
     }
@@ -488,8 +533,8 @@ impl FfiHook for PluginHook {
     fn needs_timing(&self) -> bool {
         guard(|| self.hook.needs().timing).unwrap_or(false)
     }
-    fn close(&mut self, host: FfiHost_TO<'_, RRef<'_, ()>>) -> FfiOutcome {
-        let host = HostFromFfi { host: &host };
+    fn close(&mut self, host: FfiHostArg<'_>) -> FfiOutcome {
+        let host = HostFromFfi { host: &host.host };
         match guard(|| self.hook.close(&host)) {
             Ok(r) => outcome_to_ffi(r),
             Err(panic) => FfiOutcome { kind: outcome::PANIC, message: panic.into(), help: RString::new() },
@@ -758,10 +803,12 @@ impl FfiHost for HostToFfi<'_> {
     fn experiment_info(&self, experiment: u64) -> ROption<Tuple2<RString, RString>> {
         self.host.experiment_info(ExperimentHandle(experiment)).map(|(a, b)| Tuple2(a.into(), b.into())).into()
     }
+    #[cfg(not(feature = "__fixture_old_host_services"))]
     fn update_meta(&self, experiment: u64, meta: RSlice<'_, FfiVar<'_>>) -> RResult<(), RString> {
         let map = ValueRef::Map(MapRef { inner: MapInner::Ffi(erase_vars(meta.as_slice())) });
         self.host.update_meta(ExperimentHandle(experiment), map).map_err(RString::from).into()
     }
+    #[cfg(not(feature = "__fixture_old_host_services"))]
     fn state(&self, state: u64) -> RResult<FfiSnapshot, RString> {
         self.host.state(StateHandle(state)).map(snapshot_to_ffi).map_err(RString::from).into()
     }
@@ -814,7 +861,7 @@ impl LibraryHook {
     /// Close the hook.
     pub fn close_ffi(&mut self, host: &dyn Host) -> Result<Outcome, CallFailure> {
         let h = HostToFfi { host };
-        outcome_from_ffi(self.inner.close(FfiHost_TO::from_ptr(RRef::new(&h), TD_Opaque)))
+        outcome_from_ffi(self.inner.close(FfiHostArg { host: FfiHost_TO::from_ptr(RRef::new(&h), TD_Opaque) }))
     }
 
     /// Whether the hook reads timings.

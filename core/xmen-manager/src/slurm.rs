@@ -111,6 +111,49 @@ pub fn with_parsable(argv: &[String]) -> Vec<String> {
     out
 }
 
+/// `--signal=[R:]SIG[@T]` with `B:` added: xmen's jobs run the experiment as the batch
+/// script itself (run.sh `exec`s it), and without `B:` SLURM signals only job steps, so the
+/// run would never see the signal. `None` when nothing changes.
+fn batch_signal(value: &str) -> Option<String> {
+    let (flags, rest) = match value.split_once(':') {
+        Some((f, r)) if !f.is_empty() && f.chars().all(|c| c == 'R' || c == 'B') => (f, r),
+        _ => ("", value),
+    };
+    (!flags.contains('B')).then(|| format!("{flags}B:{rest}"))
+}
+
+/// The sbatch command xmen runs for `argv` (`sbatch [options] SCRIPT`): `--parsable` added,
+/// and `--signal` given to the batch script (`B:`, see [`batch_signal`]). Also returns a note
+/// for the user when the signal option was changed.
+pub fn sbatch_argv(argv: &[String]) -> (Vec<String>, Option<String>) {
+    let mut out = with_parsable(argv);
+    let mut note = None;
+    let mut i = 1;
+    while i < out.len() {
+        let (value, joined) = match out[i].strip_prefix("--signal=") {
+            Some(v) => (v.to_owned(), true),
+            None if out[i] == "--signal" && i + 1 < out.len() => (out[i + 1].clone(), false),
+            None => {
+                i += 1;
+                continue;
+            }
+        };
+        if let Some(fixed) = batch_signal(&value) {
+            note = Some(format!(
+                "note: --signal={value} would signal job steps only, and xmen runs the experiment as the batch \
+                 script: submitting with --signal={fixed}"
+            ));
+            if joined {
+                out[i] = format!("--signal={fixed}");
+            } else {
+                out[i + 1] = fixed;
+            }
+        }
+        i += if joined { 1 } else { 2 };
+    }
+    (out, note)
+}
+
 /// The job id in `sbatch --parsable` output: `42` or `42;cluster`.
 pub fn parse_job_id(stdout: &str) -> Option<String> {
     let line = stdout.lines().map(str::trim).rfind(|l| !l.is_empty())?;
@@ -135,6 +178,8 @@ pub struct ArrayPlan {
     pub folders: Vec<PathBuf>,
     /// The full sbatch command.
     pub argv: Vec<String>,
+    /// A note for the user about an option xmen changed (see [`sbatch_argv`]).
+    pub note: Option<String>,
 }
 
 impl ArrayPlan {
@@ -212,8 +257,7 @@ pub fn plan_array(
     xmen_record::write_script(&script, &array_script(folders, &header), WriteOpts::default())
         .map_err(|source| SlurmError::Write { path: script.clone(), source })?;
 
-    let mut argv = with_parsable(&launcher[..1.min(launcher.len())]);
-    argv.extend(options.iter().cloned());
+    let mut argv = launcher.to_vec();
     let last = folders.len().saturating_sub(1);
     argv.push(match limit {
         Some(k) => format!("--array=0-{last}%{k}"),
@@ -230,7 +274,8 @@ pub fn plan_array(
         argv.push("--open-mode=append".to_owned());
     }
     argv.push(script.display().to_string());
-    Ok(ArrayPlan { script, folders: folders.to_vec(), argv })
+    let (argv, note) = sbatch_argv(&argv);
+    Ok(ArrayPlan { script, folders: folders.to_vec(), argv, note })
 }
 
 /// Run a SLURM command and return its stdout.
@@ -346,6 +391,19 @@ mod tests {
     }
 
     #[test]
+    fn signals_go_to_the_batch_script() {
+        for (given, want, noted) in [
+            (v(&["sbatch", "--signal=USR1@90", "x.sh"]), v(&["sbatch", "--parsable", "--signal=B:USR1@90", "x.sh"]), true),
+            (v(&["sbatch", "--signal", "R:10@5", "x"]), v(&["sbatch", "--parsable", "--signal", "RB:10@5", "x"]), true),
+            (v(&["sbatch", "--signal=B:USR1@90", "x"]), v(&["sbatch", "--parsable", "--signal=B:USR1@90", "x"]), false),
+            (v(&["sbatch", "-p", "gpu", "x"]), v(&["sbatch", "--parsable", "-p", "gpu", "x"]), false),
+        ] {
+            let (argv, note) = sbatch_argv(&given);
+            assert_eq!((argv, note.is_some()), (want, noted), "{given:?}");
+        }
+    }
+
+    #[test]
     fn parsable_is_added_once() {
         assert_eq!(with_parsable(&v(&["sbatch", "-p", "gpu", "x.sh"])), v(&["sbatch", "--parsable", "-p", "gpu", "x.sh"]));
         assert_eq!(with_parsable(&v(&["sbatch", "--parsable", "x.sh"])), v(&["sbatch", "--parsable", "x.sh"]));
@@ -359,6 +417,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let name = t.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         assert_eq!(&plan.argv[..6], &v(&["sbatch", "--parsable", "-p", "debug", "--requeue", "--array=0-2%2"]));
+        assert!(plan.note.is_none());
         assert!(plan.argv.contains(&format!("--job-name={name}")), "{:?}", plan.argv);
         assert_eq!(plan.argv.last(), Some(&plan.script.display().to_string()));
         let text = std::fs::read_to_string(&plan.script).unwrap_or_default();

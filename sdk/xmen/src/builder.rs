@@ -416,7 +416,7 @@ impl MonitorBuilder {
         }
         let mut configs = self.configs;
         // Then the `_hooks` of the run's record, in list order.
-        match crate::experiment::current::record_hooks(&self.record_hooks, self.directory.is_none(), &DIRECTORY_HOOKS) {
+        match crate::experiment::current::record_hooks(&self.record_hooks, self.directory.as_deref(), &DIRECTORY_HOOKS) {
             Ok(more) => configs.extend(more),
             Err(e) => errors.push(e),
         }

@@ -51,12 +51,12 @@ pub fn current_run() -> Option<Root> {
 }
 
 /// The `_hooks` entries a Monitor adds: those of the record chosen by `which`, read as the
-/// record is now. Entries of hooks in `directory_hooks` get the run's folder as option
-/// `directory` when `fill_directory` is set (the Monitor has no folder of its own) and they
-/// set none.
+/// record is now. Entries that set no option `directory` get the Monitor's folder, else the
+/// run's, as that option if their hook is in `directory_hooks` or its installed manifest
+/// declares the option (third-party hooks that write files).
 pub(crate) fn record_hooks(
     which: &RecordHooks,
-    fill_directory: bool,
+    monitor_dir: Option<&Path>,
     directory_hooks: &[&str],
 ) -> Result<Vec<HookConfig>, LoadError> {
     let root = match which {
@@ -71,17 +71,28 @@ pub(crate) fn record_hooks(
     let Some(list) = record.hooks else { return Ok(Vec::new()) };
     let origin = root.params_path().map_or_else(|| "the run's record".to_owned(), |p| p.display().to_string());
     let mut configs = HookConfig::list_from_value(&list).map_err(|e| LoadError::Config(format!("{origin}: {e}")))?;
-    if fill_directory {
-        fill(&mut configs, root.directory(), directory_hooks);
-    }
+    fill(&mut configs, monitor_dir.unwrap_or(root.directory()), directory_hooks);
     Ok(configs)
 }
 
 fn fill(configs: &mut [HookConfig], dir: &Path, directory_hooks: &[&str]) {
+    let loader = xmen_loader::Loader::default();
     for cfg in configs {
-        let reads_dir = directory_hooks.contains(&xmen_loader::hook_name(&cfg.hook).as_str());
-        if reads_dir && !cfg.options.iter().any(|(k, _)| k == "directory") {
+        if cfg.options.iter().any(|(k, _)| k == "directory") {
+            continue;
+        }
+        let name = xmen_loader::hook_name(&cfg.hook);
+        if directory_hooks.contains(&name.as_str()) || declares_directory(&loader, &cfg.hook, &name) {
             cfg.options.push(("directory".into(), Value::from(dir.to_string_lossy().into_owned())));
         }
     }
+}
+
+/// Whether the library of a third-party hook declares option `directory` in its recorded
+/// manifest (written by `xmen hooks install`), read from the file without loading it.
+fn declares_directory(loader: &xmen_loader::Loader, hook: &str, name: &str) -> bool {
+    let Ok(path) = loader.resolve(hook) else { return false };
+    let Ok(manifest) = xmen_loader::Manifest::read(&path) else { return false };
+    let hook = manifest.hook(name).or(manifest.hooks.first());
+    hook.and_then(|h| h.options.as_ref()).is_some_and(|o| o.iter().any(|o| o.name == "directory"))
 }
