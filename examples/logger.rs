@@ -7,13 +7,7 @@
 use xmen::Monitor;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let m = Monitor::builder()
-        .log("x@2s")
-        .log_join("|")
-        .log("y@1e")
-        .log_format("")
-        .log_format(".5f")
-        .build()?;
+    let m = Monitor::builder().log("x@2s").log_join("|").log("y@1e").log_format("").log_format(".5f").build()?;
     let x = vec!["cat", "dog"];
     let mut y = 0.0;
     m.set("x", x);

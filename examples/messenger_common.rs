@@ -13,8 +13,5 @@ pub fn base_dir(name: &str) -> PathBuf {
 
 /// An experiment's current message `key`, printed like Python (`None` when absent).
 pub fn msg(root: &xmen::Root, key: &str) -> String {
-    root.record()
-        .ok()
-        .and_then(|r| r.message_value(key).cloned())
-        .map_or_else(|| "None".to_owned(), |v| v.to_string())
+    root.record().ok().and_then(|r| r.message_value(key).cloned()).map_or_else(|| "None".to_owned(), |v| v.to_string())
 }

@@ -9,12 +9,7 @@ use xmen::{Monitor, Root, Value};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ex = Root::create("ex", common::base_dir("messenger-expand").join("ex"), "")?;
     let keys = ["i", "y", "x"];
-    let m = Monitor::builder()
-        .msg("z->^ex$@10s")
-        .msg_keep("min")
-        .msg_leader("y")
-        .msg_expand(true)
-        .build()?;
+    let m = Monitor::builder().msg("z->^ex$@10s").msg_keep("min").msg_leader("y").msg_expand(true).build()?;
     m.set("ex", &ex);
     let mut x: i64 = 5;
     for i in m.iter(0..100i64) {

@@ -53,30 +53,14 @@ fn target_and_profile() -> (PathBuf, String, PathBuf) {
         }
         let profile_dir = deps.parent()?;
         let target = profile_dir.parent()?;
-        Some((
-            target.to_path_buf(),
-            profile_dir.file_name()?.to_str()?.to_owned(),
-        ))
+        Some((target.to_path_buf(), profile_dir.file_name()?.to_str()?.to_owned()))
     });
     let (target, dir) = from_exe.unwrap_or_else(|| {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        (
-            target,
-            if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "release"
-            }
-            .to_owned(),
-        )
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+        (target, if cfg!(debug_assertions) { "debug" } else { "release" }.to_owned())
     });
-    let profile = if dir == "debug" {
-        "dev".to_owned()
-    } else {
-        dir.clone()
-    };
+    let profile = if dir == "debug" { "dev".to_owned() } else { dir.clone() };
     let profile_dir = target.join(&dir);
     (target, profile, profile_dir)
 }
@@ -91,12 +75,7 @@ fn cargo(args: &[&str]) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "`cargo {}` failed ({}):\n{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ))
+        Err(format!("`cargo {}` failed ({}):\n{}", args.join(" "), out.status, String::from_utf8_lossy(&out.stderr)))
     }
 }
 
@@ -126,12 +105,7 @@ fn build_all() -> Result<Built, String> {
     });
     real?;
     fixtures.map_err(|_| "the fixture build thread panicked".to_owned())??;
-    Ok(Built {
-        hooks,
-        fixtures: fixtures_target.join("debug"),
-        profile,
-        target,
-    })
+    Ok(Built { hooks, fixtures: fixtures_target.join("debug"), profile, target })
 }
 
 /// The real hook libraries, in the profile of the running tests.
@@ -163,13 +137,7 @@ fn build_fixtures(fixtures_target: &Path) -> Result<(), String> {
     let manifest = manifest.to_string_lossy();
     let fixtures_target = fixtures_target.to_string_lossy();
     for group in FIXTURE_GROUPS {
-        let mut args = vec![
-            "build",
-            "--manifest-path",
-            &manifest,
-            "--target-dir",
-            &fixtures_target,
-        ];
+        let mut args = vec!["build", "--manifest-path", &manifest, "--target-dir", &fixtures_target];
         for package in group {
             args.extend(["-p", package]);
         }
@@ -212,20 +180,13 @@ pub fn example(name: &str) -> PathBuf {
     if let Err(e) = r {
         panic!("the test harness could not build the examples:\n{e}");
     }
-    assert!(
-        CHECKED_EXAMPLES.contains(&name),
-        "add {name:?} to CHECKED_EXAMPLES"
-    );
-    b.hooks
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    assert!(CHECKED_EXAMPLES.contains(&name), "add {name:?} to CHECKED_EXAMPLES");
+    b.hooks.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// A loader that searches exactly `dirs`, in order.
 pub fn loader(dirs: &[&Path]) -> Loader {
-    Loader::new(SearchPath::new(
-        dirs.iter().map(|d| d.to_path_buf()).collect(),
-    ))
+    Loader::new(SearchPath::new(dirs.iter().map(|d| d.to_path_buf()).collect()))
 }
 
 /// A fresh temporary folder for one test.
@@ -258,10 +219,7 @@ impl Capture {
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -284,17 +242,14 @@ pub const DURATION_PATTERN: &str = r"(?:\d+ days?, )?\d+:\d\d:\d\d(?:\.\d{6})?";
 /// Replace every Monitor time with [`TIME`] (spec §5.15's masking).
 pub fn mask_time(text: &str) -> String {
     static RE: OnceLock<Regex> = OnceLock::new();
-    regex(&RE, TIME_PATTERN)
-        .replace_all(text, TIME)
-        .into_owned()
+    regex(&RE, TIME_PATTERN).replace_all(text, TIME).into_owned()
 }
 
 /// Replace every Monitor time with [`TIME`] and every `key=duration` value with [`DURATION`].
 pub fn mask(text: &str) -> String {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = regex(&RE, &format!("=({DURATION_PATTERN})"));
-    re.replace_all(&mask_time(text), format!("={DURATION}"))
-        .into_owned()
+    re.replace_all(&mask_time(text), format!("={DURATION}")).into_owned()
 }
 
 /// Whether `line` is a Timer line (spec §5.9): the log prefix, then `wall`, the optional

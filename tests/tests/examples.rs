@@ -4,9 +4,7 @@
 use xmen_tests::{example, is_timer_line, mask, mask_time, run_in, scratch, workspace_root};
 
 fn expected(name: &str) -> String {
-    let path = workspace_root()
-        .join("examples")
-        .join(format!("{name}.expected"));
+    let path = workspace_root().join("examples").join(format!("{name}.expected"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -16,12 +14,7 @@ fn the_logger_example_prints_the_logger_py_transcript_with_b34_fixed() {
     let tmp = scratch();
     let run = run_in(tmp.path(), &program, &[]);
     assert!(run.success && run.stderr.is_empty(), "{run:?}");
-    assert_eq!(
-        mask_time(&run.stdout),
-        expected("logger"),
-        "unmasked:\n{}",
-        run.stdout
-    );
+    assert_eq!(mask_time(&run.stdout), expected("logger"), "unmasked:\n{}", run.stdout);
 }
 
 #[test]
@@ -33,12 +26,7 @@ fn the_timer_example_prints_only_timer_lines() {
     for line in run.stdout.lines() {
         assert!(is_timer_line(line), "not a Timer line: {line}");
     }
-    assert_eq!(
-        mask(&run.stdout),
-        expected("timer"),
-        "unmasked:\n{}",
-        run.stdout
-    );
+    assert_eq!(mask(&run.stdout), expected("timer"), "unmasked:\n{}", run.stdout);
 }
 
 #[test]

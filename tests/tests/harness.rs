@@ -4,10 +4,7 @@ use xmen_tests::{is_timer_line, mask, mask_time};
 
 #[test]
 fn masks_replace_times_and_durations_but_nothing_else() {
-    assert_eq!(
-        mask_time("[05:36PM 18/11/20 0/3 2/15]: x = cat|dog"),
-        "[{time} 0/3 2/15]: x = cat|dog"
-    );
+    assert_eq!(mask_time("[05:36PM 18/11/20 0/3 2/15]: x = cat|dog"), "[{time} 0/3 2/15]: x = cat|dog");
     assert_eq!(
         mask("[03:07PM 05/02/21 1/48]: wall=0:00:00.214666 end=1 day, 0:01:08.451221 next=0:00:00 y = 10.00000"),
         "[{time} 1/48]: wall={duration} end={duration} next={duration} y = 10.00000"

@@ -12,47 +12,25 @@ fn check_panic_scenario(scenario: &str, hook: &str, message: &str) {
     let b = built();
     let tmp = scratch();
     let program = std::path::Path::new(env!("CARGO_BIN_EXE_xmen-tests-scenario"));
-    let args = [
-        OsStr::new(scenario),
-        b.fixtures.as_os_str(),
-        b.hooks.as_os_str(),
-    ];
+    let args = [OsStr::new(scenario), b.fixtures.as_os_str(), b.hooks.as_os_str()];
     let run = run_in(tmp.path(), program, &args);
     let all = format!("stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert!(run.success, "{all}");
-    assert_eq!(
-        run.stderr, "",
-        "nothing about the panic goes to stderr:\n{all}"
-    );
+    assert_eq!(run.stderr, "", "nothing about the panic goes to stderr:\n{all}");
 
     let lines: Vec<&str> = run.stdout.lines().collect();
-    let warnings: Vec<&str> = lines
-        .iter()
-        .copied()
-        .filter(|l| l.contains("WARNING"))
-        .collect();
+    let warnings: Vec<&str> = lines.iter().copied().filter(|l| l.contains("WARNING")).collect();
     assert_eq!(warnings.len(), 1, "exactly one warning:\n{all}");
     let w = warnings[0];
     let spec = xmen::Spec::parse("x@1s").unwrap();
-    assert!(
-        w.starts_with(&format!(
-            "WARNING: hook {hook} ({spec}) panicked and is disabled"
-        )),
-        "{w}"
-    );
-    assert!(
-        w.contains(message),
-        "the warning carries the panic message: {w}"
-    );
+    assert!(w.starts_with(&format!("WARNING: hook {hook} ({spec}) panicked and is disabled")), "{w}");
+    assert!(w.contains(message), "the warning carries the panic message: {w}");
     assert_eq!(run.stdout.matches(message).count(), 1, "{all}");
     // The loop completed and the logger kept firing after the panic.
     let logged = lines.iter().filter(|l| l.contains("]: x = ")).count();
     assert_eq!(logged, 6, "{all}");
     assert!(lines.contains(&"steps 6"), "{all}");
-    assert!(
-        lines.contains(&format!("calls {hook} 3 true").as_str()),
-        "{all}"
-    );
+    assert!(lines.contains(&format!("calls {hook} 3 true").as_str()), "{all}");
     assert!(lines.contains(&"calls logger 6 false"), "{all}");
     // The warning comes right after the firing that panicked (step 3).
     let at = lines.iter().position(|l| *l == w).unwrap();
@@ -61,18 +39,10 @@ fn check_panic_scenario(scenario: &str, hook: &str, message: &str) {
 
 #[test]
 fn a_library_hook_that_panics_on_its_third_call_is_disabled_with_one_warning() {
-    check_panic_scenario(
-        "library-panic",
-        "panicky",
-        "panicky fixture: deliberate panic on call 3 (at ",
-    );
+    check_panic_scenario("library-panic", "panicky", "panicky fixture: deliberate panic on call 3 (at ");
 }
 
 #[test]
 fn an_in_process_hook_that_panics_on_its_third_call_is_disabled_with_one_warning() {
-    check_panic_scenario(
-        "in-process-panic",
-        "Panicky",
-        "in-process panicky: deliberate panic on call 3 (at ",
-    );
+    check_panic_scenario("in-process-panic", "Panicky", "in-process panicky: deliberate panic on call 3 (at ");
 }

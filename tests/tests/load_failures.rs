@@ -14,24 +14,12 @@ const SDK_VERSION: &str = xmen::__private::xmen_core::abi::SDK_VERSION;
 const FIXTURE_SDK_VERSION: &str = "0.0.1";
 
 /// Every broken hook, in configuration order.
-const BROKEN: [&str; 7] = [
-    "layout",
-    "version",
-    "ctor-error",
-    "ctor-panic",
-    "not-hook",
-    "text",
-    "missing",
-];
+const BROKEN: [&str; 7] = ["layout", "version", "ctor-error", "ctor-panic", "not-hook", "text", "missing"];
 
 /// A folder with a text file named like a hook library, and the search path over it,
 /// the fixtures and the real hooks.
 fn search_dirs(tmp: &Path) -> Vec<PathBuf> {
-    std::fs::write(
-        tmp.join(library_file_name("text")),
-        "this is a text file, not a library\n",
-    )
-    .unwrap();
+    std::fs::write(tmp.join(library_file_name("text")), "this is a text file, not a library\n").unwrap();
     let b = built();
     vec![tmp.to_path_buf(), b.fixtures.clone(), b.hooks.clone()]
 }
@@ -53,37 +41,18 @@ fn check(error: &LoadError, hook: &str, dirs: &[PathBuf]) {
             assert_eq!(*path, file_of(dirs, 1, hook));
             // abi_stable's own words, not ours: its `Error:` lines, the sizes it compared
             // and the type it found the extra field in.
-            assert!(
-                details.contains("Error:incompatible type size"),
-                "{details}"
-            );
+            assert!(details.contains("Error:incompatible type size"), "{details}");
             assert!(details.contains("Error:too many fields"), "{details}");
             assert!(details.contains("expected 4, found 5"), "{details}");
             assert!(details.contains("FfiFiring"), "{details}");
             assert!(text.contains("abi_stable layout check"), "{text}");
-            assert!(
-                text.contains(&format!("rebuild it against xmen-core {SDK_VERSION}")),
-                "{text}"
-            );
+            assert!(text.contains(&format!("rebuild it against xmen-core {SDK_VERSION}")), "{text}");
         }
-        (
-            "version",
-            LoadError::Version {
-                path,
-                expected,
-                found,
-            },
-        ) => {
+        ("version", LoadError::Version { path, expected, found }) => {
             assert_eq!(*path, file_of(dirs, 1, hook));
-            assert_eq!(
-                (expected.as_str(), found.as_str()),
-                (SDK_VERSION, FIXTURE_SDK_VERSION)
-            );
+            assert_eq!((expected.as_str(), found.as_str()), (SDK_VERSION, FIXTURE_SDK_VERSION));
             let major_minor: Vec<&str> = SDK_VERSION.split('.').take(2).collect();
-            let fix = format!(
-                "rebuild the hook against the xmen SDK at version {}",
-                major_minor.join(".")
-            );
+            let fix = format!("rebuild the hook against the xmen SDK at version {}", major_minor.join("."));
             assert!(
                 text.contains(&format!(
                     "built against xmen-core {FIXTURE_SDK_VERSION}, but this program uses xmen-core {SDK_VERSION}"
@@ -91,46 +60,19 @@ fn check(error: &LoadError, hook: &str, dirs: &[PathBuf]) {
                 "{text}"
             );
             assert!(text.contains(&fix), "{text}");
-            assert!(
-                text.contains("xmen-core, the crate that declares the root module"),
-                "{text}"
-            );
+            assert!(text.contains("xmen-core, the crate that declares the root module"), "{text}");
         }
-        (
-            "ctor-error",
-            LoadError::Constructor {
-                hook: h,
-                spec,
-                path,
-                message,
-            },
-        ) => {
+        ("ctor-error", LoadError::Constructor { hook: h, spec, path, message }) => {
             assert_eq!((h.as_str(), spec.as_str()), (hook, "x@1s"));
             assert_eq!(*path, file_of(dirs, 1, hook));
-            assert!(
-                message.contains("the ctor-error fixture refuses spec \"x@1s\""),
-                "{message}"
-            );
-            assert!(
-                message.contains("remove it from _hooks"),
-                "the library's help is kept: {message}"
-            );
+            assert!(message.contains("the ctor-error fixture refuses spec \"x@1s\""), "{message}");
+            assert!(message.contains("remove it from _hooks"), "the library's help is kept: {message}");
         }
-        (
-            "ctor-panic",
-            LoadError::Constructor {
-                hook: h,
-                path,
-                message,
-                ..
-            },
-        ) => {
+        ("ctor-panic", LoadError::Constructor { hook: h, path, message, .. }) => {
             assert_eq!(h, hook);
             assert_eq!(*path, file_of(dirs, 1, hook));
             assert!(
-                message.contains(
-                    "the constructor panicked: ctor-panic fixture: boom while constructing (at "
-                ),
+                message.contains("the constructor panicked: ctor-panic fixture: boom while constructing (at "),
                 "{message}"
             );
             assert!(message.ends_with("a panic is a bug in the hook library: report it to its authors, or remove the hook from the configuration"), "{message}");
@@ -146,26 +88,13 @@ fn check(error: &LoadError, hook: &str, dirs: &[PathBuf]) {
             assert!(text.contains("not a shared library"), "{text}");
             assert!(text.contains("rebuild it as a `cdylib`"), "{text}");
         }
-        (
-            "missing",
-            LoadError::NotFound {
-                hook: h,
-                file,
-                searched,
-            },
-        ) => {
-            assert_eq!(
-                (h.as_str(), file.as_str()),
-                (hook, library_file_name(hook).as_str())
-            );
+        ("missing", LoadError::NotFound { hook: h, file, searched }) => {
+            assert_eq!((h.as_str(), file.as_str()), (hook, library_file_name(hook).as_str()));
             assert_eq!(searched, dirs);
             for d in dirs {
                 assert!(text.contains(&d.display().to_string()), "{text}");
             }
-            assert!(
-                text.contains("cargo build --release -p xmen-hook-missing"),
-                "{text}"
-            );
+            assert!(text.contains("cargo build --release -p xmen-hook-missing"), "{text}");
             assert!(text.contains("XMEN_HOOK_PATH"), "{text}");
         }
         (hook, e) => panic!("hook {hook}: unexpected error {e:?}"),
@@ -182,28 +111,15 @@ fn every_load_failure_is_reported_at_once() {
     // A working hook among the broken ones is not reported.
     let mut configs = broken_configs();
     configs.insert(3, HookConfig::new("logger", "x@1s"));
-    let err = Monitor::builder()
-        .loader(loader(&dir_refs))
-        .hooks(configs)
-        .build()
-        .err()
-        .unwrap();
+    let err = Monitor::builder().loader(loader(&dir_refs)).hooks(configs).build().err().unwrap();
     let text = err.to_string();
-    let BuildError::Load(errors) = err else {
-        panic!("expected load errors, got {text}")
-    };
+    let BuildError::Load(errors) = err else { panic!("expected load errors, got {text}") };
     assert_eq!(errors.0.len(), BROKEN.len(), "{text}");
     for (e, hook) in errors.0.iter().zip(BROKEN) {
         check(e, hook, &dirs);
     }
-    assert!(
-        text.starts_with("7 hook(s) failed to load:\n  1. hook library "),
-        "{text}"
-    );
-    assert!(
-        text.ends_with("(set the Monitor's `lenient` option to run without them)"),
-        "{text}"
-    );
+    assert!(text.starts_with("7 hook(s) failed to load:\n  1. hook library "), "{text}");
+    assert!(text.ends_with("(set the Monitor's `lenient` option to run without them)"), "{text}");
 }
 
 #[test]
@@ -214,59 +130,31 @@ fn a_lenient_monitor_starts_without_the_broken_hooks_and_says_which() {
     let mut configs = broken_configs();
     configs.push(HookConfig::new("logger", "x@2s"));
     let out = Capture::new();
-    let m = Monitor::builder()
-        .loader(loader(&dir_refs))
-        .hooks(configs)
-        .lenient(true)
-        .output(out.clone())
-        .build()
-        .unwrap();
+    let m =
+        Monitor::builder().loader(loader(&dir_refs)).hooks(configs).lenient(true).output(out.clone()).build().unwrap();
     for i in m.iter(0..4) {
         m.set("x", i);
     }
-    let calls: Vec<(String, u64)> = m
-        .hook_calls()
-        .into_iter()
-        .map(|(name, _, calls, _)| (name, calls))
-        .collect();
+    let calls: Vec<(String, u64)> = m.hook_calls().into_iter().map(|(name, _, calls, _)| (name, calls)).collect();
     assert_eq!(calls, [("logger".to_owned(), 2)]);
     drop(m);
 
     let text = out.text();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines.iter().filter(|l| l.contains("WARNING")).count(),
-        1,
-        "one warning:\n{text}"
-    );
-    assert_eq!(
-        lines[0], "WARNING: starting without 7 hook(s) (lenient):",
-        "{text}"
-    );
+    assert_eq!(lines.iter().filter(|l| l.contains("WARNING")).count(), 1, "one warning:\n{text}");
+    assert_eq!(lines[0], "WARNING: starting without 7 hook(s) (lenient):", "{text}");
     // One entry per missing hook, naming it or its library, in configuration order (the
     // layout entry continues with abi_stable's `Error:` lines).
-    let entries: Vec<&str> = lines
-        .iter()
-        .copied()
-        .filter(|l| l.starts_with("  - "))
-        .collect();
+    let entries: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with("  - ")).collect();
     assert_eq!(entries.len(), BROKEN.len(), "{text}");
     for (line, hook) in entries.iter().zip(BROKEN) {
-        let named =
-            line.contains(&format!("\"{hook}\"")) || line.contains(&library_file_name(hook));
+        let named = line.contains(&format!("\"{hook}\"")) || line.contains(&library_file_name(hook));
         assert!(named, "{hook}: {line}");
     }
     // The loop ran, and the working hook fired.
-    let logged: Vec<String> = lines
-        .iter()
-        .filter(|l| l.contains("]: x = "))
-        .map(|l| xmen_tests::mask_time(l))
-        .collect();
-    assert_eq!(
-        logged,
-        ["[{time} 2/4]: x = 1", "[{time} 4/4]: x = 3"],
-        "{text}"
-    );
+    let logged: Vec<String> =
+        lines.iter().filter(|l| l.contains("]: x = ")).map(|l| xmen_tests::mask_time(l)).collect();
+    assert_eq!(logged, ["[{time} 2/4]: x = 1", "[{time} 4/4]: x = 3"], "{text}");
 }
 
 #[test]
@@ -281,21 +169,11 @@ fn the_loader_finds_real_hooks_by_name_or_path_and_describes_them() {
     assert_eq!(info.sdk_version, SDK_VERSION);
     let names: Vec<&str> = info.hooks.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(names, ["logger"]);
-    let options: Vec<&str> = info.hooks[0]
-        .options
-        .iter()
-        .map(|o| o.name.as_str())
-        .collect();
+    let options: Vec<&str> = info.hooks[0].options.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(options, ["format", "join"]);
 
     // A configuration may name the library file itself.
-    let by_path = HookConfig::new(
-        &b.hooks.join(library_file_name("timer")).to_string_lossy(),
-        "@1e",
-    );
+    let by_path = HookConfig::new(&b.hooks.join(library_file_name("timer")).to_string_lossy(), "@1e");
     let slot = l.load(&by_path).unwrap();
-    assert_eq!(
-        (slot.name(), slot.spec()),
-        ("timer", &xmen::Spec::parse("@1e").unwrap())
-    );
+    assert_eq!((slot.name(), slot.spec()), ("timer", &xmen::Spec::parse("@1e").unwrap()));
 }

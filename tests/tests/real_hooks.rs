@@ -31,12 +31,8 @@ fn the_real_logger_and_timer_load_from_a_yaml_hooks_list_and_print_their_lines()
     let tmp = scratch();
     let configs = parse_hooks_yaml(HOOKS_YAML, "<test>").unwrap();
     let out = Capture::new();
-    let m = Monitor::builder()
-        .loader(loader(&[tmp.path(), &b.hooks]))
-        .hooks(configs)
-        .output(out.clone())
-        .build()
-        .unwrap();
+    let m =
+        Monitor::builder().loader(loader(&[tmp.path(), &b.hooks])).hooks(configs).output(out.clone()).build().unwrap();
     // logger.py (spec §5.15).
     let mut y = 0.0;
     m.set("x", vec!["cat", "dog"]);
@@ -46,19 +42,8 @@ fn the_real_logger_and_timer_load_from_a_yaml_hooks_list_and_print_their_lines()
             m.set("y", y);
         }
     }
-    let calls: Vec<(String, u64)> = m
-        .hook_calls()
-        .into_iter()
-        .map(|(n, _, c, _)| (n, c))
-        .collect();
-    assert_eq!(
-        calls,
-        [
-            ("logger".into(), 7),
-            ("logger".into(), 3),
-            ("timer".into(), 3)
-        ]
-    );
+    let calls: Vec<(String, u64)> = m.hook_calls().into_iter().map(|(n, _, c, _)| (n, c)).collect();
+    assert_eq!(calls, [("logger".into(), 7), ("logger".into(), 3), ("timer".into(), 3)]);
     drop(m);
 
     let text = out.text();

@@ -79,7 +79,13 @@ impl Args {
                 self.pattern
             );
         }
-        Ok(Cmd { root: self.root, pattern: Pattern::new(&self.pattern), launcher: self.launcher, filter, array: self.array })
+        Ok(Cmd {
+            root: self.root,
+            pattern: Pattern::new(&self.pattern),
+            launcher: self.launcher,
+            filter,
+            array: self.array,
+        })
     }
 }
 

@@ -55,9 +55,8 @@ fn submit_one(program: &Path, launch: &Launch) -> Outcome {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let id = parse_job_id(&stdout)
         .ok_or_else(|| format!("{}: sbatch printed no job id (stdout {stdout:?}, stderr {stderr:?})", launch.name))?;
-    record_submission(&launch.folder, &Submission::job(&id)).map_err(|e| {
-        format!("{}: job {id} was submitted but its id could not be recorded: {e}", launch.name)
-    })?;
+    record_submission(&launch.folder, &Submission::job(&id))
+        .map_err(|e| format!("{}: job {id} was submitted but its id could not be recorded: {e}", launch.name))?;
     Ok(id)
 }
 

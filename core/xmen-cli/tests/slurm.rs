@@ -28,7 +28,8 @@ fn cluster() -> bool {
     let states = out.as_ref().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
     let up = states.lines().any(|s| matches!(s.trim(), "idle" | "mixed" | "allocated"));
     if !up {
-        let why = format!("no SLURM node is up (sinfo: {out:?}); start one with `eval \"$(bash scripts/slurm/start.sh)\"`");
+        let why =
+            format!("no SLURM node is up (sinfo: {out:?}); start one with `eval \"$(bash scripts/slurm/start.sh)\"`");
         if std::env::var("CI").ok().as_deref() == Some("true") {
             panic!("{why}");
         }
@@ -102,7 +103,9 @@ impl Set {
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         // Hold every job id printed, even when the command failed later.
         for line in text.lines() {
-            if let Some(id) = line.strip_prefix("Submitted batch job ").or_else(|| line.strip_prefix("Submitted array job ")) {
+            if let Some(id) =
+                line.strip_prefix("Submitted batch job ").or_else(|| line.strip_prefix("Submitted array job "))
+            {
                 self.jobs.0.push(id.split([':', ' ']).next().unwrap_or_default().to_owned());
             }
         }

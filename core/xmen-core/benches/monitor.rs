@@ -2,8 +2,8 @@
 //! stopwatches), and a step where an in-process hook fires with 5 matched variables.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 use std::io::sink;
 use xmen_core::hook::{Firing, Hook, HookResult, Needs, Outcome};
 use xmen_core::monitor::{HookSlot, Monitor, MonitorConfig, Output};

@@ -504,7 +504,10 @@ impl Host for HostFromFfi<'_, '_, '_> {
     fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
         let ValueRef::Map(m) = meta else { return Err(format!("meta must be a map, not a {}", meta.kind())) };
         let vars: Vec<FfiVar<'_>> = m.iter().map(|(k, v)| ffi_var(k, v)).collect();
-        self.host.update_meta(experiment.0, RSlice::from_slice(shrink_vars(&vars))).into_result().map_err(RString::into_string)
+        self.host
+            .update_meta(experiment.0, RSlice::from_slice(shrink_vars(&vars)))
+            .into_result()
+            .map_err(RString::into_string)
     }
     #[cfg(not(feature = "__fixture_old_host_services"))]
     fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
@@ -796,7 +799,12 @@ impl FfiHost for HostToFfi<'_> {
     ) -> RResult<(), RString> {
         let msgs: Vec<(&str, ValueRef<'_>)> = erase_vars(messages.as_slice()).iter().map(var_from_ffi).collect();
         self.host
-            .message(ExperimentHandle(experiment), &msgs, keep_from_code(keep), leader.into_option().map(|l| l.as_str()))
+            .message(
+                ExperimentHandle(experiment),
+                &msgs,
+                keep_from_code(keep),
+                leader.into_option().map(|l| l.as_str()),
+            )
             .map_err(RString::from)
             .into()
     }
@@ -824,14 +832,21 @@ pub struct LibraryHook {
 
 impl LibraryHook {
     /// Construct hook `name` of a loaded library.
-    pub fn new(lib: HookLibRef, name: &str, spec: &str, options: &[(String, crate::Value)]) -> Result<LibraryHook, CallFailure> {
+    pub fn new(
+        lib: HookLibRef,
+        name: &str,
+        spec: &str,
+        options: &[(String, crate::Value)],
+    ) -> Result<LibraryHook, CallFailure> {
         let opts: Vec<FfiVar<'_>> = options.iter().map(|(k, v)| ffi_var(k, ValueRef::from(v))).collect();
         match (lib.new_hook())(RStr::from_str(name), RStr::from_str(spec), RSlice::from_slice(&opts)) {
             RResult::ROk(inner) => {
                 let needs_timing = inner.needs_timing();
                 Ok(LibraryHook { inner, needs_timing, scratch: Vec::new() })
             }
-            RResult::RErr(o) => Err(outcome_from_ffi(o).err().unwrap_or(CallFailure::Error(HookError::new("unknown error")))),
+            RResult::RErr(o) => {
+                Err(outcome_from_ffi(o).err().unwrap_or(CallFailure::Error(HookError::new("unknown error"))))
+            }
         }
     }
 
@@ -958,11 +973,7 @@ fn map_library_error(e: abi_stable::library::LibraryError) -> LibraryLoadError {
     match e {
         E::OpenError { err, .. } => LibraryLoadError::Open { reason: chain(&*err) },
         E::GetSymbolError { err, symbol, .. } => LibraryLoadError::NotAHookLibrary {
-            reason: format!(
-                "no symbol {}: {}",
-                String::from_utf8_lossy(&symbol).trim_end_matches('\0'),
-                chain(&*err)
-            ),
+            reason: format!("no symbol {}: {}", String::from_utf8_lossy(&symbol).trim_end_matches('\0'), chain(&*err)),
         },
         E::IncompatibleVersionNumber { expected_version, actual_version, .. } => {
             LibraryLoadError::IncompatibleVersion {

@@ -34,8 +34,7 @@ use std::str::FromStr;
 use regex::Regex;
 
 /// The list of accepted trigger spellings, worded as Python's `inc` error prints it.
-const PY_TRIGGER_LIST: &str =
-    "['s', 'step', 'e', 'epoch', 'er', 'era', 'eo', 'eon', 'se', 'supereon']";
+const PY_TRIGGER_LIST: &str = "['s', 'step', 'e', 'epoch', 'er', 'era', 'eo', 'eon', 'se', 'supereon']";
 
 /// The list of accepted trigger spellings, worded for spec errors.
 const TRIGGER_HELP: &str = "s, e, er, eo, se (or step, epoch, era, eon, supereon)";
@@ -57,13 +56,7 @@ pub enum Trigger {
 
 impl Trigger {
     /// Every trigger, innermost first; `ALL[t.index()] == t`.
-    pub const ALL: [Trigger; 5] = [
-        Trigger::Step,
-        Trigger::Epoch,
-        Trigger::Era,
-        Trigger::Eon,
-        Trigger::Supereon,
-    ];
+    pub const ALL: [Trigger; 5] = [Trigger::Step, Trigger::Epoch, Trigger::Era, Trigger::Eon, Trigger::Supereon];
 
     /// The nesting level of this trigger: `Step` is 0, `Supereon` is 4.
     pub fn index(self) -> usize {
@@ -127,9 +120,7 @@ impl FromStr for Trigger {
 
     /// Accepts the brief (`s`) and the full (`step`) names, case-sensitively.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Trigger::lookup(s)
-            .map(|(t, _)| t)
-            .ok_or_else(|| UnknownTrigger(s.to_owned()))
+        Trigger::lookup(s).map(|(t, _)| t).ok_or_else(|| UnknownTrigger(s.to_owned()))
     }
 }
 
@@ -157,11 +148,7 @@ enum Selector {
     /// A single regex (modulo and manual specs).
     Regex(Pattern),
     /// `log->exp`: `effective` is `log|exp`.
-    Message {
-        log: Pattern,
-        exp: Pattern,
-        effective: Pattern,
-    },
+    Message { log: Pattern, exp: Pattern, effective: Pattern },
 }
 
 /// A parsed hook specification: which variables a hook receives and when it runs.
@@ -202,18 +189,12 @@ impl Spec {
         }
         let Some(at) = s.find('@') else {
             let pattern = compile(s, s, 0, true)?;
-            return Ok(Spec {
-                selector: Selector::Regex(pattern),
-                schedule: None,
-            });
+            return Ok(Spec { selector: Selector::Regex(pattern), schedule: None });
         };
         check_single_at(s, at)?;
         let selector = parse_selector(s, &s[..at])?;
         let schedule = parse_schedule(s, at)?;
-        Ok(Spec {
-            selector,
-            schedule: Some(schedule),
-        })
+        Ok(Spec { selector, schedule: Some(schedule) })
     }
 
     /// The effective regex text: `log|exp` for message specs, `None` when the spec has none
@@ -289,8 +270,7 @@ impl Spec {
     /// Whether the hook runs when `trigger`'s counter reaches `counter`: the trigger is this
     /// spec's and `counter` is a multiple of the modulo. Always false for manual specs.
     pub fn fires_at(&self, trigger: Trigger, counter: u64) -> bool {
-        self.schedule
-            .is_some_and(|s| s.trigger == trigger && counter % s.modulo == 0)
+        self.schedule.is_some_and(|s| s.trigger == trigger && counter % s.modulo == 0)
     }
 
     fn pattern(&self) -> Option<&Pattern> {
@@ -318,11 +298,7 @@ impl fmt::Display for Spec {
             Selector::Message { log, exp, .. } => write!(f, "{}->{}", log.text, exp.text)?,
         }
         if let Some(s) = self.schedule {
-            let trigger = if s.brief {
-                s.trigger.brief()
-            } else {
-                s.trigger.name()
-            };
+            let trigger = if s.brief { s.trigger.brief() } else { s.trigger.name() };
             write!(f, "@{}{trigger}", s.modulo)?;
         }
         Ok(())
@@ -365,11 +341,7 @@ fn parse_selector(s: &str, left: &str) -> Result<Selector, SpecError> {
     let exp = compile(s, exp, arrow + 2, true)?;
     // Both halves compile, yet together they may not (a capture group name used on both sides).
     let effective = compile(s, &format!("{}|{}", log.text, exp.text), 0, false)?;
-    Ok(Selector::Message {
-        log,
-        exp,
-        effective,
-    })
+    Ok(Selector::Message { log, exp, effective })
 }
 
 /// Parses the part after the `@` at byte `at`: `<digits><trigger>`.
@@ -380,21 +352,12 @@ fn parse_schedule(s: &str, at: usize) -> Result<Schedule, SpecError> {
     match rest.find(|c: char| c.is_ascii_digit()) {
         None => return Err(err(0, SpecErrorKind::NoModulo)),
         Some(0) => {}
-        Some(d) => {
-            return Err(err(
-                0,
-                SpecErrorKind::JunkBeforeModulo(rest[..d].to_owned()),
-            ))
-        }
+        Some(d) => return Err(err(0, SpecErrorKind::JunkBeforeModulo(rest[..d].to_owned()))),
     }
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
+    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
     let digits = &rest[..end];
     // `digits` is a non-empty run of ASCII digits, so parsing fails only on overflow.
-    let modulo: u64 = digits
-        .parse()
-        .map_err(|_| err(0, SpecErrorKind::ModuloOverflow(digits.to_owned())))?;
+    let modulo: u64 = digits.parse().map_err(|_| err(0, SpecErrorKind::ModuloOverflow(digits.to_owned())))?;
     if modulo == 0 {
         return Err(err(0, SpecErrorKind::ZeroModulo));
     }
@@ -402,13 +365,9 @@ fn parse_schedule(s: &str, at: usize) -> Result<Schedule, SpecError> {
     if word.is_empty() {
         return Err(err(end, SpecErrorKind::NoTrigger));
     }
-    let (trigger, brief) = Trigger::lookup(word)
-        .ok_or_else(|| err(end, SpecErrorKind::UnknownTrigger(word.to_owned())))?;
-    Ok(Schedule {
-        modulo,
-        trigger,
-        brief,
-    })
+    let (trigger, brief) =
+        Trigger::lookup(word).ok_or_else(|| err(end, SpecErrorKind::UnknownTrigger(word.to_owned())))?;
+    Ok(Schedule { modulo, trigger, brief })
 }
 
 /// Compiles the user regex `text`, found at byte `offset` of `spec`, as `^(?:text)`. With
@@ -417,23 +376,13 @@ fn compile(spec: &str, text: &str, offset: usize, locate: bool) -> Result<Patter
     let invalid = |e: regex::Error, locate: bool| {
         let (reason, at) = describe_regex_error(text, &e);
         let at = if locate { at } else { 0 };
-        SpecError::new(
-            spec,
-            offset + at,
-            SpecErrorKind::InvalidRegex {
-                regex: text.to_owned(),
-                reason,
-            },
-        )
+        SpecError::new(spec, offset + at, SpecErrorKind::InvalidRegex { regex: text.to_owned(), reason })
     };
     // Compile the bare regex first: wrapped in `(?:..)`, an unbalanced `a)|(b` would compile
     // into a different regex instead of failing, and error positions would be shifted.
     Regex::new(text).map_err(|e| invalid(e, locate))?;
     let matcher = Regex::new(&format!("^(?:{text})")).map_err(|e| invalid(e, false))?;
-    Ok(Pattern {
-        text: text.to_owned(),
-        matcher,
-    })
+    Ok(Pattern { text: text.to_owned(), matcher })
 }
 
 /// Pulls the one-line reason and the byte offset of the culprit within `text` out of the
@@ -448,12 +397,9 @@ fn describe_regex_error(text: &str, e: &regex::Error) -> (String, usize) {
         .or_else(|| lines.iter().map(|l| l.trim()).find(|l| !l.is_empty()))
         .unwrap_or("the regex does not compile")
         .to_owned();
-    let caret_column = (!text.contains('\n') && lines.len() >= 4)
-        .then(|| lines[2].strip_prefix("    ")?.find('^'))
-        .flatten();
-    let at = caret_column
-        .and_then(|col| text.char_indices().nth(col).map(|(i, _)| i))
-        .unwrap_or(0);
+    let caret_column =
+        (!text.contains('\n') && lines.len() >= 4).then(|| lines[2].strip_prefix("    ")?.find('^')).flatten();
+    let at = caret_column.and_then(|col| text.char_indices().nth(col).map(|(i, _)| i)).unwrap_or(0);
     (reason, at)
 }
 
@@ -507,11 +453,7 @@ impl SpecError {
     /// Builds an error at byte offset `byte` of `spec`.
     fn new(spec: &str, byte: usize, kind: SpecErrorKind) -> SpecError {
         let column = spec.get(..byte).map_or(1, |head| head.chars().count() + 1);
-        SpecError {
-            spec: spec.to_owned(),
-            column,
-            kind,
-        }
+        SpecError { spec: spec.to_owned(), column, kind }
     }
 }
 
@@ -520,51 +462,37 @@ impl fmt::Display for SpecError {
         let (spec, col) = (&self.spec, self.column);
         write!(f, "invalid spec \"{spec}\": ")?;
         match &self.kind {
-            SpecErrorKind::Empty => write!(
-                f,
-                "a spec needs a variable regex, '@', a modulo and a trigger, e.g. \"loss@100s\""
-            ),
-            SpecErrorKind::NoAt => write!(
-                f,
-                "no '@' at column {col}; a limit is '@', a modulo and a trigger, e.g. \"@20s\""
-            ),
-            SpecErrorKind::NoModulo => write!(
-                f,
-                "no modulo after '@' at column {col}; write a positive number such as \"@10s\""
-            ),
+            SpecErrorKind::Empty => {
+                write!(f, "a spec needs a variable regex, '@', a modulo and a trigger, e.g. \"loss@100s\"")
+            }
+            SpecErrorKind::NoAt => {
+                write!(f, "no '@' at column {col}; a limit is '@', a modulo and a trigger, e.g. \"@20s\"")
+            }
+            SpecErrorKind::NoModulo => {
+                write!(f, "no modulo after '@' at column {col}; write a positive number such as \"@10s\"")
+            }
             SpecErrorKind::ZeroModulo => {
                 write!(f, "modulo 0 at column {col}; the modulo must be at least 1")
             }
-            SpecErrorKind::ModuloOverflow(digits) => write!(
-                f,
-                "modulo {digits} at column {col} is too large; the largest is {}",
-                u64::MAX
-            ),
+            SpecErrorKind::ModuloOverflow(digits) => {
+                write!(f, "modulo {digits} at column {col} is too large; the largest is {}", u64::MAX)
+            }
             SpecErrorKind::JunkBeforeModulo(junk) => {
                 let fixed = spec.replacen(&format!("@{junk}"), "@", 1);
-                let example = if Spec::parse(&fixed).is_ok() {
-                    fixed
-                } else {
-                    "loss@10s".to_owned()
-                };
+                let example = if Spec::parse(&fixed).is_ok() { fixed } else { "loss@10s".to_owned() };
                 write!(
                     f,
                     "unexpected \"{junk}\" at column {col} before the modulo; \
                      write the number right after '@', e.g. \"{example}\""
                 )
             }
-            SpecErrorKind::NoTrigger => write!(
-                f,
-                "no trigger at column {col}; add one of {TRIGGER_HELP}, e.g. \"{spec}s\""
-            ),
-            SpecErrorKind::UnknownTrigger(word) => write!(
-                f,
-                "unknown trigger \"{word}\" at column {col}; expected one of {TRIGGER_HELP}"
-            ),
-            SpecErrorKind::TooManyAt => write!(
-                f,
-                "a second '@' at column {col}; a spec has exactly one '@'"
-            ),
+            SpecErrorKind::NoTrigger => {
+                write!(f, "no trigger at column {col}; add one of {TRIGGER_HELP}, e.g. \"{spec}s\"")
+            }
+            SpecErrorKind::UnknownTrigger(word) => {
+                write!(f, "unknown trigger \"{word}\" at column {col}; expected one of {TRIGGER_HELP}")
+            }
+            SpecErrorKind::TooManyAt => write!(f, "a second '@' at column {col}; a spec has exactly one '@'"),
             SpecErrorKind::EmptyLogRegex => write!(
                 f,
                 "no log regex before '->' at column {col}; \
@@ -611,31 +539,14 @@ mod tests {
     #[test]
     fn valid_specs_parse_and_round_trip() {
         // (input, regex, log, exp, modulo, trigger)
-        type Row = (
-            &'static str,
-            Option<&'static str>,
-            Option<(&'static str, &'static str)>,
-            Option<u64>,
-            Option<Trigger>,
-        );
+        type Row =
+            (&'static str, Option<&'static str>, Option<(&'static str, &'static str)>, Option<u64>, Option<Trigger>);
         let rows: &[Row] = &[
-            (
-                "loss|acc@100s",
-                Some("loss|acc"),
-                None,
-                Some(100),
-                Some(Step),
-            ),
+            ("loss|acc@100s", Some("loss|acc"), None, Some(100), Some(Step)),
             ("model@1e", Some("model"), None, Some(1), Some(Epoch)),
             ("@10s", None, None, Some(10), Some(Step)),
             ("@1e", None, None, Some(1), Some(Epoch)),
-            (
-                "^xx|yy@100step",
-                Some("^xx|yy"),
-                None,
-                Some(100),
-                Some(Step),
-            ),
+            ("^xx|yy@100step", Some("^xx|yy"), None, Some(100), Some(Step)),
             ("a|b@2s", Some("a|b"), None, Some(2), Some(Step)),
             ("c@1er", Some("c"), None, Some(1), Some(Era)),
             ("d|e@1eo", Some("d|e"), None, Some(1), Some(Eon)),
@@ -643,20 +554,8 @@ mod tests {
             ("x@2epoch", Some("x"), None, Some(2), Some(Epoch)),
             ("x@3supereon", Some("x"), None, Some(3), Some(Supereon)),
             ("X@10s", Some("X"), None, Some(10), Some(Step)),
-            (
-                "y.*->ex.*@10s",
-                Some("y.*|ex.*"),
-                Some(("y.*", "ex.*")),
-                Some(10),
-                Some(Step),
-            ),
-            (
-                "^y$|^i$->^ex$@10s",
-                Some("^y$|^i$|^ex$"),
-                Some(("^y$|^i$", "^ex$")),
-                Some(10),
-                Some(Step),
-            ),
+            ("y.*->ex.*@10s", Some("y.*|ex.*"), Some(("y.*", "ex.*")), Some(10), Some(Step)),
+            ("^y$|^i$->^ex$@10s", Some("^y$|^i$|^ex$"), Some(("^y$|^i$", "^ex$")), Some(10), Some(Step)),
             (
                 "seconds|^a$|^b$->root@1s",
                 Some("seconds|^a$|^b$|root"),
@@ -664,13 +563,7 @@ mod tests {
                 Some(1),
                 Some(Step),
             ),
-            (
-                "a->b->c@1e",
-                Some("a|b->c"),
-                Some(("a", "b->c")),
-                Some(1),
-                Some(Epoch),
-            ),
+            ("a->b->c@1e", Some("a|b->c"), Some(("a", "b->c")), Some(1), Some(Epoch)),
             ("a random string", Some("a random string"), None, None, None),
             ("a->b", Some("a->b"), None, None, None),
         ];
@@ -697,10 +590,7 @@ mod tests {
         let spec = Spec::parse("x@010s").unwrap();
         assert_eq!(spec.modulo(), Some(10));
         assert_eq!(spec.to_string(), "x@10s");
-        assert_ne!(
-            Spec::parse("x@2s").unwrap(),
-            Spec::parse("x@2step").unwrap()
-        );
+        assert_ne!(Spec::parse("x@2s").unwrap(), Spec::parse("x@2step").unwrap());
     }
 
     #[test]
@@ -793,11 +683,7 @@ mod tests {
             ("@10s", "anything", false),
         ];
         for (spec, name, expected) in rows {
-            assert_eq!(
-                Spec::parse(spec).unwrap().matches(name),
-                expected,
-                "{spec} ~ {name}"
-            );
+            assert_eq!(Spec::parse(spec).unwrap().matches(name), expected, "{spec} ~ {name}");
         }
         let msg = Spec::parse("y.*->ex.*@10s").unwrap();
         assert!(msg.log_matcher().unwrap().is_match("y1"));
@@ -820,21 +706,15 @@ mod tests {
         assert_eq!(parse_limit("@20s"), Ok((20, Step)));
         assert_eq!(parse_limit("(@2epoch"), Ok((2, Epoch)));
         assert_eq!(parse_limit("20s").unwrap_err().kind, SpecErrorKind::NoAt);
-        assert_eq!(
-            parse_limit("@0s").unwrap_err().kind,
-            SpecErrorKind::ZeroModulo
-        );
-        assert_eq!(
-            parse_limit("@2s@").unwrap_err().kind,
-            SpecErrorKind::TooManyAt
-        );
+        assert_eq!(parse_limit("@0s").unwrap_err().kind, SpecErrorKind::ZeroModulo);
+        assert_eq!(parse_limit("@2s@").unwrap_err().kind, SpecErrorKind::TooManyAt);
     }
 
     #[test]
     fn generated_strings_never_panic_and_every_success_round_trips() {
         const ALPHABET: &[char] = &[
-            'a', '(', ')', '|', '@', '0', '1', '9', 's', 'e', 'p', 'r', 'o', 't', '>', '-', '^',
-            '$', '.', '*', ' ', 'é',
+            'a', '(', ')', '|', '@', '0', '1', '9', 's', 'e', 'p', 'r', 'o', 't', '>', '-', '^', '$', '.', '*', ' ',
+            'é',
         ];
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move || {
@@ -846,9 +726,7 @@ mod tests {
         let (mut ok, mut err) = (0, 0);
         for _ in 0..10_000 {
             let len = (next() % 12) as usize;
-            let s: String = (0..len)
-                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
-                .collect();
+            let s: String = (0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]).collect();
             match Spec::parse(&s) {
                 Ok(spec) => {
                     ok += 1;

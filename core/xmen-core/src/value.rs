@@ -155,9 +155,9 @@ pub fn tensor_to_f64(dtype: DType, data: &[u8]) -> Vec<f64> {
         DType::I32 => chunks::<4>(data).map(|b| f64::from(i32::from_le_bytes(b))).collect(),
         DType::I64 => chunks::<8>(data).map(|b| i64::from_le_bytes(b) as f64).collect(),
         DType::F16 => chunks::<2>(data).map(|b| f16_to_f64(u16::from_le_bytes(b))).collect(),
-        DType::BF16 => chunks::<2>(data)
-            .map(|b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)))
-            .collect(),
+        DType::BF16 => {
+            chunks::<2>(data).map(|b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16))).collect()
+        }
         DType::F32 => chunks::<4>(data).map(|b| f64::from(f32::from_le_bytes(b))).collect(),
         DType::F64 => chunks::<8>(data).map(f64::from_le_bytes).collect(),
     }

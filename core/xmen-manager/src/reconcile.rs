@@ -242,7 +242,12 @@ pub fn reconcile<P: AsRef<Path>>(folders: &[P], dry_run: bool) -> Report {
                 continue;
             }
         }
-        report.changes.push(Change { folder: folder.to_path_buf(), status: verdict.status, reason: verdict.reason, written });
+        report.changes.push(Change {
+            folder: folder.to_path_buf(),
+            status: verdict.status,
+            reason: verdict.reason,
+            written,
+        });
     }
     report
 }
@@ -328,7 +333,8 @@ mod tests {
             std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
             let mut rec = running(Some(info), 0);
             rec.root = Some(dir.display().to_string());
-            RecordFile::write_new(&RecordFile::path_in(dir), &rec, WriteOpts::default()).unwrap_or_else(|e| panic!("{e}"));
+            RecordFile::write_new(&RecordFile::path_in(dir), &rec, WriteOpts::default())
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         let missing = t.path().join("missing");
         let dry = reconcile(&[&dead, &alive], true);

@@ -252,8 +252,10 @@ pub fn plan_array(
     let stamp = pyfmt::now_stamp();
     let script = dir.join(format!("array-{stamp}.sh"));
     let header = folders.first().map(|f| sbatch_lines(&f.join(RUN_FILE))).unwrap_or_default();
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| SlurmError::Write { path: script.clone(), source: RecordError::io("create the folder", &dir, e) })?;
+    std::fs::create_dir_all(&dir).map_err(|e| SlurmError::Write {
+        path: script.clone(),
+        source: RecordError::io("create the folder", &dir, e),
+    })?;
     xmen_record::write_script(&script, &array_script(folders, &header), WriteOpts::default())
         .map_err(|source| SlurmError::Write { path: script.clone(), source })?;
 
@@ -393,7 +395,11 @@ mod tests {
     #[test]
     fn signals_go_to_the_batch_script() {
         for (given, want, noted) in [
-            (v(&["sbatch", "--signal=USR1@90", "x.sh"]), v(&["sbatch", "--parsable", "--signal=B:USR1@90", "x.sh"]), true),
+            (
+                v(&["sbatch", "--signal=USR1@90", "x.sh"]),
+                v(&["sbatch", "--parsable", "--signal=B:USR1@90", "x.sh"]),
+                true,
+            ),
             (v(&["sbatch", "--signal", "R:10@5", "x"]), v(&["sbatch", "--parsable", "--signal", "RB:10@5", "x"]), true),
             (v(&["sbatch", "--signal=B:USR1@90", "x"]), v(&["sbatch", "--parsable", "--signal=B:USR1@90", "x"]), false),
             (v(&["sbatch", "-p", "gpu", "x"]), v(&["sbatch", "--parsable", "-p", "gpu", "x"]), false),
@@ -405,7 +411,10 @@ mod tests {
 
     #[test]
     fn parsable_is_added_once() {
-        assert_eq!(with_parsable(&v(&["sbatch", "-p", "gpu", "x.sh"])), v(&["sbatch", "--parsable", "-p", "gpu", "x.sh"]));
+        assert_eq!(
+            with_parsable(&v(&["sbatch", "-p", "gpu", "x.sh"])),
+            v(&["sbatch", "--parsable", "-p", "gpu", "x.sh"])
+        );
         assert_eq!(with_parsable(&v(&["sbatch", "--parsable", "x.sh"])), v(&["sbatch", "--parsable", "x.sh"]));
     }
 
@@ -439,7 +448,8 @@ mod tests {
         for n in ["x", "y z"] {
             let d = t.path().join(n);
             std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
-            std::fs::write(d.join("run.sh"), format!("#!/bin/bash\n#SBATCH --time=5\necho ran {n}")).unwrap_or_default();
+            std::fs::write(d.join("run.sh"), format!("#!/bin/bash\n#SBATCH --time=5\necho ran {n}"))
+                .unwrap_or_default();
             folders.push(d);
         }
         let header = sbatch_lines(&folders[0].join("run.sh"));

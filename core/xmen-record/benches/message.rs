@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use xmen_core::Value;
-use xmen_record::{
-    register, Keep, Param, Record, RecordFile, RegisterOpts, VersionInfo, WriteOpts,
-};
+use xmen_record::{register, Keep, Param, Record, RecordFile, RegisterOpts, VersionInfo, WriteOpts};
 
 fn record(dir: &Path) -> Record {
     let mut r = Record::new(
@@ -23,11 +21,7 @@ fn record(dir: &Path) -> Record {
                     2 => Value::Str(format!("value {i}")),
                     _ => Value::List(vec![Value::Int(i), Value::Int(i + 1)]),
                 };
-                Param::new(
-                    format!("param_{i}"),
-                    v,
-                    format!("param_{i}: int={i} ~ Parameter number {i}"),
-                )
+                Param::new(format!("param_{i}"), v, format!("param_{i}: int={i} ~ Parameter number {i}"))
             })
             .collect(),
     );
@@ -37,14 +31,7 @@ fn record(dir: &Path) -> Record {
 }
 
 fn messages(step: i64) -> Vec<(String, Value)> {
-    (0..10)
-        .map(|k| {
-            (
-                format!("metric_{k}"),
-                Value::Float(step as f64 * 0.5 + k as f64),
-            )
-        })
-        .collect()
+    (0..10).map(|k| (format!("metric_{k}"), Value::Float(step as f64 * 0.5 + k as f64))).collect()
 }
 
 fn bench_message(c: &mut Criterion, name: &str, opts: WriteOpts) {
@@ -65,11 +52,7 @@ fn bench_message(c: &mut Criterion, name: &str, opts: WriteOpts) {
 }
 
 fn message_write(c: &mut Criterion) {
-    bench_message(
-        c,
-        "message write (keep=latest, 20 params, 10 messages)",
-        WriteOpts::default(),
-    );
+    bench_message(c, "message write (keep=latest, 20 params, 10 messages)", WriteOpts::default());
     bench_message(c, "message write, durable (fsync)", WriteOpts::durable());
 }
 

@@ -65,20 +65,14 @@ impl Default for GlobalConfig {
 pub fn config_dir() -> PathBuf {
     match std::env::var_os("XMEN").filter(|v| !v.is_empty()) {
         Some(d) => PathBuf::from(d),
-        None => std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default()
-            .join(".xmen"),
+        None => std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".xmen"),
     }
 }
 
 fn shape(path: &Path, key: &str, want: &str, got: &Value) -> RecordError {
     RecordError::Shape {
         path: path.to_path_buf(),
-        message: format!(
-            "`{key}` must be {want} but is a {}; fix or remove the key",
-            got.kind()
-        ),
+        message: format!("`{key}` must be {want} but is a {}; fix or remove the key", got.kind()),
     }
 }
 
@@ -132,14 +126,10 @@ impl GlobalConfig {
                             .into_iter()
                             .map(|v| match v {
                                 Value::Str(s) => Ok(s),
-                                other => {
-                                    Err(shape(path, "linked", "a list of folder paths", &other))
-                                }
+                                other => Err(shape(path, "linked", "a list of folder paths", &other)),
                             })
                             .collect::<Result<_>>()?,
-                        other => {
-                            return Err(shape(path, "linked", "a list of folder paths", &other))
-                        }
+                        other => return Err(shape(path, "linked", "a list of folder paths", &other)),
                     }
                 }
                 "_dir" => {} // B33: never trusted, never written back
@@ -163,12 +153,7 @@ impl GlobalConfig {
     pub fn to_yaml(&self) -> Result<String> {
         const SERVER: [&str; 4] = ["server_host", "server_port", "user", "password"];
         let mut m: Vec<(String, Value)> = Vec::new();
-        m.extend(
-            self.extra
-                .iter()
-                .filter(|(k, _)| SERVER.contains(&k.as_str()))
-                .cloned(),
-        );
+        m.extend(self.extra.iter().filter(|(k, _)| SERVER.contains(&k.as_str())).cloned());
         m.push(("local_host".into(), Value::Str(self.local_host.clone())));
         m.push(("local_user".into(), Value::Str(self.local_user.clone())));
         m.push(("prompt".into(), Value::Bool(self.prompt)));
@@ -178,23 +163,10 @@ impl GlobalConfig {
         m.push(("header".into(), Value::Str(self.header.clone())));
         m.push((
             "experiments".into(),
-            Value::Map(
-                self.experiments
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
-                    .collect(),
-            ),
+            Value::Map(self.experiments.iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect()),
         ));
-        m.extend(
-            self.extra
-                .iter()
-                .filter(|(k, _)| !SERVER.contains(&k.as_str()))
-                .cloned(),
-        );
-        m.push((
-            "linked".into(),
-            Value::List(self.linked.iter().cloned().map(Value::Str).collect()),
-        ));
+        m.extend(self.extra.iter().filter(|(k, _)| !SERVER.contains(&k.as_str())).cloned());
+        m.push(("linked".into(), Value::List(self.linked.iter().cloned().map(Value::Str).collect())));
         yaml::to_string(&Value::Map(m))
     }
 
@@ -268,23 +240,12 @@ mod tests {
         let c = GlobalConfig::parse(text, Path::new("xmen.yml"))?;
         assert!(!c.prompt && !c.save_conda && c.requeue);
         assert_eq!(c.header, "#SBATCH -p gpu");
-        assert_eq!(
-            c.experiments,
-            [("m.Hello".to_owned(), "/x/m.Hello".to_owned())]
-        );
+        assert_eq!(c.experiments, [("m.Hello".to_owned(), "/x/m.Hello".to_owned())]);
         assert_eq!(c.linked, ["/a", "/b"]);
         let out = c.to_yaml()?;
         assert!(!out.contains("_dir"), "{out}");
-        assert!(
-            out.starts_with(
-                "server_host: xmen.rob-otics.co.uk\nserver_port: 8000\nuser:\npassword:\n"
-            ),
-            "{out}"
-        );
-        assert!(
-            out.contains("colour: blue") && out.contains("python_experiments:"),
-            "{out}"
-        );
+        assert!(out.starts_with("server_host: xmen.rob-otics.co.uk\nserver_port: 8000\nuser:\npassword:\n"), "{out}");
+        assert!(out.contains("colour: blue") && out.contains("python_experiments:"), "{out}");
         assert_eq!(GlobalConfig::parse(&out, Path::new("xmen.yml"))?, c);
         Ok(())
     }
@@ -293,10 +254,7 @@ mod tests {
     fn a_wrong_type_names_the_key() {
         let err = GlobalConfig::parse("prompt: maybe\n", Path::new("/c/xmen.yml")).err();
         let msg = err.map(|e| e.to_string()).unwrap_or_default();
-        assert!(
-            msg.contains("/c/xmen.yml") && msg.contains("`prompt`"),
-            "{msg}"
-        );
+        assert!(msg.contains("/c/xmen.yml") && msg.contains("`prompt`"), "{msg}");
     }
 
     #[test]
@@ -307,10 +265,7 @@ mod tests {
         assert!(!GlobalConfig::link(&dir, Path::new("/e/1"))?);
         assert!(GlobalConfig::link(&dir, Path::new("/e/2"))?);
         assert_eq!(GlobalConfig::load(&dir)?.linked, ["/e/1", "/e/2"]);
-        assert_eq!(
-            GlobalConfig::unlink(&dir, &[PathBuf::from("/e/1"), PathBuf::from("/e/9")])?,
-            1
-        );
+        assert_eq!(GlobalConfig::unlink(&dir, &[PathBuf::from("/e/1"), PathBuf::from("/e/9")])?, 1);
         assert_eq!(GlobalConfig::load(&dir)?.linked, ["/e/2"]);
         Ok(())
     }

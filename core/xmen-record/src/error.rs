@@ -118,7 +118,9 @@ pub enum RecordError {
     },
 
     /// A value that YAML cannot hold (a tensor, an image, a handle).
-    #[error("`{key}` holds a {kind}, which cannot be written to YAML; convert it to a number, string, list or map first")]
+    #[error(
+        "`{key}` holds a {kind}, which cannot be written to YAML; convert it to a number, string, list or map first"
+    )]
     Unsupported {
         /// Where the value sits (dotted path).
         key: String,
@@ -154,11 +156,7 @@ fn enotdir_hint(e: &io::Error) -> &'static str {
 impl RecordError {
     /// Wrap an I/O error with the action and the path it was done to.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> RecordError {
-        RecordError::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+        RecordError::Io { action, path: path.into(), source }
     }
 }
 

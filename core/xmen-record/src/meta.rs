@@ -174,20 +174,10 @@ pub fn full(opts: MetaOpts) -> Value {
     }
     if opts.environ {
         let mut env: Vec<(String, String)> = std::env::vars_os()
-            .map(|(k, v)| {
-                (
-                    k.to_string_lossy().into_owned(),
-                    v.to_string_lossy().into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
             .collect();
         env.sort();
-        push(
-            "environ",
-            Some(Value::Map(
-                env.into_iter().map(|(k, v)| (k, s(v))).collect(),
-            )),
-        );
+        push("environ", Some(Value::Map(env.into_iter().map(|(k, v)| (k, s(v))).collect())));
     }
     Value::Map(m)
 }
@@ -217,10 +207,8 @@ fn sysfs_mhz(file: &str) -> f64 {
 }
 
 fn cpu() -> Option<Value> {
-    let sys = System::new_with_specifics(
-        RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_frequency()),
-    )
-    .ok()?;
+    let sys =
+        System::new_with_specifics(RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_frequency())).ok()?;
     let total = sys.cpus().len();
     let cur = sys.cpus().first().map_or(0.0, |c| c.frequency() as f64);
     let physical = System::physical_core_count().unwrap_or(total);
@@ -234,19 +222,13 @@ fn cpu() -> Option<Value> {
 }
 
 fn memory() -> Option<(Value, Value)> {
-    let sys = System::new_with_specifics(
-        RefreshKind::nothing().with_memory(MemoryRefreshKind::everything()),
-    )
-    .ok()?;
+    let sys = System::new_with_specifics(RefreshKind::nothing().with_memory(MemoryRefreshKind::everything())).ok()?;
     let (total, avail) = (sys.total_memory(), sys.available_memory());
     let virt = Value::Map(vec![
         ("total".into(), s(human_bytes(total))),
         ("free".into(), s(human_bytes(avail))),
         ("used".into(), s(human_bytes(sys.used_memory()))),
-        (
-            "percentage".into(),
-            s(percent(total.saturating_sub(avail) as f64, total as f64)),
-        ),
+        ("percentage".into(), s(percent(total.saturating_sub(avail) as f64, total as f64))),
     ]);
     let (st, su) = (sys.total_swap(), sys.used_swap());
     let swap = Value::Map(vec![
@@ -275,10 +257,7 @@ fn disks() -> Option<Value> {
         m.push((
             name,
             Value::Map(vec![
-                (
-                    "mountpoint".into(),
-                    s(d.mount_point().display().to_string()),
-                ),
+                ("mountpoint".into(), s(d.mount_point().display().to_string())),
                 ("fstype".into(), s(d.file_system().to_string_lossy())),
                 ("total".into(), s(human_bytes(total))),
                 ("used".into(), s(human_bytes(used))),
@@ -295,23 +274,12 @@ fn disks() -> Option<Value> {
 fn netmask(addr: &std::net::IpAddr, prefix: u8) -> (String, Option<String>) {
     match addr {
         std::net::IpAddr::V4(a) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(prefix.min(32)))
-            };
+            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) };
             let bcast = u32::from(*a) | !mask;
-            (
-                std::net::Ipv4Addr::from(mask).to_string(),
-                Some(std::net::Ipv4Addr::from(bcast).to_string()),
-            )
+            (std::net::Ipv4Addr::from(mask).to_string(), Some(std::net::Ipv4Addr::from(bcast).to_string()))
         }
         std::net::IpAddr::V6(_) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(prefix.min(128)))
-            };
+            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix.min(128))) };
             (std::net::Ipv6Addr::from(mask).to_string(), None)
         }
     }
@@ -350,13 +318,7 @@ fn network() -> Option<Value> {
         }
         let mac = data.mac_address();
         if !mac.is_unspecified() {
-            fam.push((
-                "AF_PACKET".into(),
-                Value::List(vec![Value::Map(vec![(
-                    "address".into(),
-                    s(mac.to_string()),
-                )])]),
-            ));
+            fam.push(("AF_PACKET".into(), Value::List(vec![Value::Map(vec![("address".into(), s(mac.to_string()))])])));
         }
         m.push((name.to_string_lossy().into_owned(), Value::Map(fam)));
     }
@@ -386,29 +348,15 @@ fn gpu(gpus: Option<&Gpus>) -> Option<Value> {
     let mut m = Map::new();
     for (n, i) in order.into_iter().enumerate() {
         let Some(g) = gpus.get(i) else { continue };
-        let name = [g.vendor(), g.model()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mb =
-            |b: Option<u64>| b.map_or_else(|| "?".to_owned(), |b| (b / (1024 * 1024)).to_string());
-        let load = g
-            .usage()
-            .map_or_else(|| "?".to_owned(), |u| format!("{u:.0}"));
+        let name = [g.vendor(), g.model()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let mb = |b: Option<u64>| b.map_or_else(|| "?".to_owned(), |b| (b / (1024 * 1024)).to_string());
+        let load = g.usage().map_or_else(|| "?".to_owned(), |u| format!("{u:.0}"));
         m.push((
             n.to_string(),
             Value::Map(vec![
                 ("name".into(), s(name)),
                 ("id".into(), Value::from(i)),
-                (
-                    "stats".into(),
-                    s(format!(
-                        "?°C, {load}%, {}/{}MB",
-                        mb(g.used_memory()),
-                        mb(g.total_memory())
-                    )),
-                ),
+                ("stats".into(), s(format!("?°C, {load}%, {}/{}MB", mb(g.used_memory()), mb(g.total_memory())))),
                 ("uuid".into(), s(g.pci().to_string())),
             ]),
         ));
@@ -418,20 +366,13 @@ fn gpu(gpus: Option<&Gpus>) -> Option<Value> {
 
 /// `{id, SLURM_* variables, every KEY=VALUE of scontrol show job}` inside a SLURM job.
 fn slurm() -> Option<Value> {
-    let id = std::env::var("SLURM_JOB_ID")
-        .or_else(|_| std::env::var("SLURM_JOBID"))
-        .ok()?;
+    let id = std::env::var("SLURM_JOB_ID").or_else(|_| std::env::var("SLURM_JOBID")).ok()?;
     let mut m: Map = vec![("id".into(), s(id.clone()))];
-    let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("SLURM_"))
-        .collect();
+    let mut env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("SLURM_")).collect();
     env.sort();
     m.extend(env.into_iter().map(|(k, v)| (k, s(v))));
-    if let Ok(out) = Command::new("scontrol")
-        .args(["show", "job", &id])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
+    if let Ok(out) =
+        Command::new("scontrol").args(["show", "job", &id]).stdin(Stdio::null()).stderr(Stdio::null()).output()
     {
         for tok in String::from_utf8_lossy(&out.stdout).split_whitespace() {
             if let Some((k, v)) = tok.split_once('=') {
@@ -471,10 +412,8 @@ impl Default for Probe {
 impl Probe {
     /// Start measuring.
     pub fn new() -> Probe {
-        let sys = System::new_with_specifics(
-            RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_usage()),
-        )
-        .ok();
+        let sys =
+            System::new_with_specifics(RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_usage())).ok();
         Probe { sys }
     }
 
@@ -483,16 +422,9 @@ impl Probe {
         let mut m = Map::new();
         if let Some(sys) = &mut self.sys {
             sys.refresh_cpu_usage();
-            let usage = sys
-                .cpus()
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (i.to_string(), s(format!("{:.1}%", c.usage()))))
-                .collect();
-            m.push((
-                "cpu".into(),
-                Value::Map(vec![("usage".into(), Value::Map(usage))]),
-            ));
+            let usage =
+                sys.cpus().iter().enumerate().map(|(i, c)| (i.to_string(), s(format!("{:.1}%", c.usage())))).collect();
+            m.push(("cpu".into(), Value::Map(vec![("usage".into(), Value::Map(usage))])));
         }
         if let Some(g) = gpu(None) {
             m.push(("gpu".into(), g));
@@ -514,10 +446,7 @@ pub fn write_conda_env(dir: &Path, save_conda: bool) -> Result<Option<PathBuf>> 
     if !save_conda {
         return Ok(None);
     }
-    let Some(conda) = std::env::var_os("CONDA_EXE")
-        .map(PathBuf::from)
-        .filter(|p| p.exists())
-    else {
+    let Some(conda) = std::env::var_os("CONDA_EXE").map(PathBuf::from).filter(|p| p.exists()) else {
         return Ok(None);
     };
     let out = Command::new(&conda)
@@ -542,10 +471,7 @@ mod tests {
     fn basic_has_host_user_and_home() {
         let b = basic();
         for k in ["host", "user"] {
-            assert!(
-                matches!(b.get(k), Some(Value::Str(v)) if !v.is_empty()),
-                "{k}: {b:?}"
-            );
+            assert!(matches!(b.get(k), Some(Value::Str(v)) if !v.is_empty()), "{k}: {b:?}");
         }
         if let Some(Value::Str(mac)) = b.get("mac") {
             assert!(mac.starts_with("0x"), "{mac}");
@@ -554,23 +480,12 @@ mod tests {
 
     #[test]
     fn full_collects_the_requested_groups_only() {
-        let f = full(MetaOpts {
-            system: true,
-            memory: true,
-            cpu: true,
-            ..MetaOpts::default()
-        });
+        let f = full(MetaOpts { system: true, memory: true, cpu: true, ..MetaOpts::default() });
         assert!(f.get("system").is_some() && f.get("virtual").is_some() && f.get("cpu").is_some());
         assert!(f.get("environ").is_none() && f.get("disks").is_none());
-        let pct = f
-            .get("virtual")
-            .and_then(|v| v.get("percentage"))
-            .and_then(Value::as_str);
+        let pct = f.get("virtual").and_then(|v| v.get("percentage")).and_then(Value::as_str);
         assert!(pct.is_some_and(|p| p.ends_with('%')), "{pct:?}");
-        let freq = f
-            .get("cpu")
-            .and_then(|v| v.get("cur_freq"))
-            .and_then(Value::as_str);
+        let freq = f.get("cpu").and_then(|v| v.get("cur_freq")).and_then(Value::as_str);
         assert!(freq.is_some_and(|p| p.ends_with("Mhz")), "{freq:?}");
         assert!(crate::yaml::to_string(&full(MetaOpts::run_start())).is_ok());
     }
@@ -578,14 +493,8 @@ mod tests {
     #[test]
     fn netmasks_and_broadcasts_follow_the_prefix() {
         let a: std::net::IpAddr = std::net::Ipv4Addr::new(10, 1, 2, 3).into();
-        assert_eq!(
-            netmask(&a, 24),
-            ("255.255.255.0".into(), Some("10.1.2.255".into()))
-        );
-        assert_eq!(
-            netmask(&a, 0),
-            ("0.0.0.0".into(), Some("255.255.255.255".into()))
-        );
+        assert_eq!(netmask(&a, 24), ("255.255.255.0".into(), Some("10.1.2.255".into())));
+        assert_eq!(netmask(&a, 0), ("0.0.0.0".into(), Some("255.255.255.255".into())));
         let b: std::net::IpAddr = std::net::Ipv6Addr::LOCALHOST.into();
         assert_eq!(netmask(&b, 64), ("ffff:ffff:ffff:ffff::".into(), None));
     }
@@ -594,10 +503,7 @@ mod tests {
     fn probe_reports_every_core() {
         let p = probe();
         let usage = p.get("cpu").and_then(|c| c.get("usage"));
-        assert!(
-            matches!(usage, Some(Value::Map(m)) if !m.is_empty()),
-            "{p:?}"
-        );
+        assert!(matches!(usage, Some(Value::Map(m)) if !m.is_empty()), "{p:?}");
     }
 
     #[test]

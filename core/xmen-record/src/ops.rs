@@ -50,12 +50,8 @@ fn wins(new: &Value, current: Option<&Value>, keep: Keep) -> bool {
 pub fn message_value(v: &Value) -> Value {
     match v {
         Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => v.clone(),
-        Value::List(l) if l.len() == 1 && l[0].as_f64().is_some() => {
-            Value::Float(l[0].as_f64().unwrap_or(f64::NAN))
-        }
-        Value::Tensor(t) if t.numel() == 1 => {
-            Value::Float(t.to_f64_vec().first().copied().unwrap_or(f64::NAN))
-        }
+        Value::List(l) if l.len() == 1 && l[0].as_f64().is_some() => Value::Float(l[0].as_f64().unwrap_or(f64::NAN)),
+        Value::Tensor(t) if t.numel() == 1 => Value::Float(t.to_f64_vec().first().copied().unwrap_or(f64::NAN)),
         other => Value::Str(pyfmt::str_of(other)),
     }
 }
@@ -66,12 +62,7 @@ impl Record {
     /// Without a `leader` each key is written when it wins under `keep`; with one, the
     /// leader's comparison decides for the whole batch. A leader missing from the batch is
     /// [`RecordError::LeaderMissing`]. A record without a root stores nothing.
-    pub fn message(
-        &mut self,
-        messages: &[(String, Value)],
-        keep: Keep,
-        leader: Option<&str>,
-    ) -> Result<Vec<String>> {
+    pub fn message(&mut self, messages: &[(String, Value)], keep: Keep, leader: Option<&str>) -> Result<Vec<String>> {
         if self.root.is_none() {
             return Ok(Vec::new());
         }
@@ -129,9 +120,7 @@ impl Record {
     /// becomes `running` and `start` and `last` are stamped.
     pub fn start_run(&mut self, restart: bool) -> Result<()> {
         if !self.status.can_run(restart) {
-            return Err(RecordError::NotRunnable {
-                status: self.status,
-            });
+            return Err(RecordError::NotRunnable { status: self.status });
         }
         let now = pyfmt::now_stamp();
         self.status = Status::Running;
@@ -160,25 +149,14 @@ mod tests {
     use super::*;
 
     fn rec() -> Record {
-        Record {
-            root: Some("/tmp/x".into()),
-            ..Record::default()
-        }
+        Record { root: Some("/tmp/x".into()), ..Record::default() }
     }
 
     fn m(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
     }
 
-    fn msg(
-        r: &mut Record,
-        pairs: &[(&str, Value)],
-        keep: Keep,
-        leader: Option<&str>,
-    ) -> Vec<String> {
+    fn msg(r: &mut Record, pairs: &[(&str, Value)], keep: Keep, leader: Option<&str>) -> Vec<String> {
         match r.message(&m(pairs), keep, leader) {
             Ok(w) => w,
             Err(e) => panic!("{e}"),
@@ -188,20 +166,10 @@ mod tests {
     #[test]
     fn the_spec_examples_hold() {
         let mut r = rec();
-        msg(
-            &mut r,
-            &[("loss", 1.5.into()), ("acc", 3.into())],
-            Keep::Latest,
-            None,
-        );
+        msg(&mut r, &[("loss", 1.5.into()), ("acc", 3.into())], Keep::Latest, None);
         msg(&mut r, &[("loss", 2.0.into())], Keep::Min, None);
         assert_eq!(r.messages, m(&[("loss", 1.5.into()), ("acc", 3.into())]));
-        msg(
-            &mut r,
-            &[("loss", 0.5.into()), ("acc", 10.into())],
-            Keep::Min,
-            Some("loss"),
-        );
+        msg(&mut r, &[("loss", 0.5.into()), ("acc", 10.into())], Keep::Min, Some("loss"));
         assert_eq!(r.messages, m(&[("loss", 0.5.into()), ("acc", 10.into())]));
     }
 
@@ -218,12 +186,7 @@ mod tests {
             (Some(5.into()), 1.into(), Keep::Max, false),
             (Some(2.into()), 2.0.into(), Keep::Min, true),
             (Some(2.into()), 2.0.into(), Keep::Max, true),
-            (
-                Some(0.5.into()),
-                Value::List(vec![0.25.into()]),
-                Keep::Min,
-                true,
-            ),
+            (Some(0.5.into()), Value::List(vec![0.25.into()]), Keep::Min, true),
             (Some("b".into()), "a".into(), Keep::Min, true),
             (Some("b".into()), "c".into(), Keep::Min, false),
             (Some("b".into()), 1.into(), Keep::Min, true),
@@ -235,43 +198,20 @@ mod tests {
                 r.messages.push(("k".into(), s.clone()));
             }
             let written = msg(&mut r, &[("k", new.clone())], keep, None);
-            assert_eq!(
-                !written.is_empty(),
-                want,
-                "{stored:?} then {new:?} under {keep}"
-            );
+            assert_eq!(!written.is_empty(), want, "{stored:?} then {new:?} under {keep}");
         }
     }
 
     #[test]
     fn a_leader_gates_the_whole_batch() {
         let mut r = rec();
-        msg(
-            &mut r,
-            &[("loss", 1.0.into()), ("acc", 0.5.into())],
-            Keep::Latest,
-            None,
-        );
+        msg(&mut r, &[("loss", 1.0.into()), ("acc", 0.5.into())], Keep::Latest, None);
         // the leader loses: nothing is written, even acc, which would win alone
-        let w = msg(
-            &mut r,
-            &[("loss", 2.0.into()), ("acc", 0.1.into())],
-            Keep::Min,
-            Some("loss"),
-        );
+        let w = msg(&mut r, &[("loss", 2.0.into()), ("acc", 0.1.into())], Keep::Min, Some("loss"));
         assert!(w.is_empty());
         assert_eq!(r.messages, m(&[("loss", 1.0.into()), ("acc", 0.5.into())]));
         // the leader wins: everything is written, even acc, which would lose alone
-        let w = msg(
-            &mut r,
-            &[
-                ("loss", 1.0.into()),
-                ("acc", 0.9.into()),
-                ("step", 3.into()),
-            ],
-            Keep::Min,
-            Some("loss"),
-        );
+        let w = msg(&mut r, &[("loss", 1.0.into()), ("acc", 0.9.into()), ("step", 3.into())], Keep::Min, Some("loss"));
         assert_eq!(w, ["loss", "acc", "step"]);
         assert_eq!(r.message_value("acc"), Some(&Value::Float(0.9)));
     }
@@ -281,10 +221,7 @@ mod tests {
         let mut r = rec();
         let err = r.message(&m(&[("acc", 1.into())]), Keep::Min, Some("loss"));
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(
-            msg.contains("leader `loss`") && msg.contains("acc"),
-            "{msg}"
-        );
+        assert!(msg.contains("leader `loss`") && msg.contains("acc"), "{msg}");
         assert!(r.messages.is_empty());
     }
 
@@ -329,12 +266,7 @@ mod tests {
     #[test]
     fn runs_start_only_from_runnable_statuses_and_stamp_times() {
         let mut r = rec();
-        assert!(matches!(
-            r.start_run(false),
-            Err(RecordError::NotRunnable {
-                status: Status::Default
-            })
-        ));
+        assert!(matches!(r.start_run(false), Err(RecordError::NotRunnable { status: Status::Default })));
         r.status = Status::Stopped;
         assert!(r.start_run(false).is_err());
         assert!(r.start_run(true).is_ok());

@@ -25,11 +25,7 @@ pub struct Param {
 impl Param {
     /// A parameter with a value and help string.
     pub fn new(name: impl Into<String>, value: impl Into<Value>, help: impl Into<String>) -> Param {
-        Param {
-            name: name.into(),
-            value: value.into(),
-            help: help.into(),
-        }
+        Param { name: name.into(), value: value.into(), help: help.into() }
     }
 }
 
@@ -38,12 +34,7 @@ impl Param {
 ///
 /// `default` is the default's display text (`'Hello'`, `0.001`, `[3, 4]`); empty parts are
 /// left out.
-pub fn help_line(
-    name: &str,
-    ty: Option<&str>,
-    default: Option<&str>,
-    help: Option<&str>,
-) -> String {
+pub fn help_line(name: &str, ty: Option<&str>, default: Option<&str>, help: Option<&str>) -> String {
     let mut s = name.to_owned();
     if let Some(t) = ty.filter(|t| !t.is_empty()) {
         s.push_str(": ");
@@ -137,42 +128,24 @@ pub struct Extra {
 /// The special fields: name, the original's format-1 help line, and the manager's help text.
 const SPECIALS: [(&str, &str); 10] = [
     ("_root", "_root: Optional[str]=None ~ The root directory of the experiment"),
-    (
-        "_status",
-        "_status: str=DEFAULT ~ One of ['default' | 'created' | 'running' | 'error' | 'finished']",
-    ),
+    ("_status", "_status: str=DEFAULT ~ One of ['default' | 'created' | 'running' | 'error' | 'finished']"),
     ("_purpose", "_purpose: Optional[str]=None ~ A description of the experiment purpose"),
     ("_notes", "_notes: Optional[List[str]]=None ~ Notes attached to the experiment"),
     ("_user", "_user: Optional[str]=CONFIG.local_user ~ The user of the experiment"),
     ("_host", "_host: Optional[str]=CONFIG.local_host ~ The name of the default host"),
-    (
-        "_timestamps",
-        "_timestamps: Dict[str, Optional[str]]=get_timestamps() ~ timestamps attached to the experiment",
-    ),
+    ("_timestamps", "_timestamps: Dict[str, Optional[str]]=get_timestamps() ~ timestamps attached to the experiment"),
     ("_messages", "_messages: Dict[Any, Any]={} ~ Messages left by the experiment"),
-    (
-        "_version",
-        "_version: Optional[Dict[Any, Any]]=None ~ Experiment version information. See `get_version`",
-    ),
+    ("_version", "_version: Optional[Dict[Any, Any]]=None ~ Experiment version information. See `get_version`"),
     ("_meta", "_meta: Optional[Dict]=None ~ The global configuration for the experiment manager"),
 ];
 
 /// The reserved key of the hooks issue: a list of hook configurations, kept verbatim.
 pub const HOOKS_KEY: &str = "_hooks";
-const HOOKS_HELP: &str =
-    "_hooks: Optional[List[Dict]]=None ~ The hooks attached to the experiment's monitor";
+const HOOKS_HELP: &str = "_hooks: Optional[List[Dict]]=None ~ The hooks attached to the experiment's monitor";
 
 /// Keys left out of defaults.yml (spec §1.9), including the legacy `_origin` and `_type`.
-const NOT_IN_DEFAULTS: [&str; 8] = [
-    "_root",
-    "_status",
-    "_purpose",
-    "_messages",
-    "_timestamps",
-    "_notes",
-    "_origin",
-    "_type",
-];
+const NOT_IN_DEFAULTS: [&str; 8] =
+    ["_root", "_status", "_purpose", "_messages", "_timestamps", "_notes", "_origin", "_type"];
 
 /// The names of the special fields, in the manager's order (spec §1.2).
 pub fn special_names() -> impl Iterator<Item = &'static str> {
@@ -230,10 +203,7 @@ fn text_value(s: &Option<String>) -> Value {
 impl Record {
     /// A record in `default` status holding `params`.
     pub fn new(params: Vec<Param>) -> Record {
-        Record {
-            params,
-            ..Record::default()
-        }
+        Record { params, ..Record::default() }
     }
 
     /// Parse a defaults.yml or params.yml text (`<string>` names it in errors).
@@ -318,10 +288,7 @@ impl Record {
         }
         if let Some(name) = legacy_name {
             rec.root = Some(match rec.root.take() {
-                Some(root) => PathBuf::from(root)
-                    .join(name)
-                    .to_string_lossy()
-                    .into_owned(),
+                Some(root) => PathBuf::from(root).join(name).to_string_lossy().into_owned(),
                 None => name,
             });
         }
@@ -369,23 +336,12 @@ impl Record {
     fn entries(&self, manager_help: bool) -> Vec<(String, Value, String)> {
         let mut out = Vec::with_capacity(SPECIALS.len() + self.extra.len() + self.params.len() + 1);
         for (name, help) in SPECIALS {
-            let help = if manager_help {
-                help.split_once(" ~ ").map_or(help, |(_, h)| h)
-            } else {
-                help
-            };
-            out.push((
-                name.to_owned(),
-                self.special(name).unwrap_or(Value::None),
-                help.to_owned(),
-            ));
+            let help = if manager_help { help.split_once(" ~ ").map_or(help, |(_, h)| h) } else { help };
+            out.push((name.to_owned(), self.special(name).unwrap_or(Value::None), help.to_owned()));
         }
         if let Some(h) = &self.hooks {
-            let help = if manager_help {
-                HOOKS_HELP.split_once(" ~ ").map_or(HOOKS_HELP, |(_, h)| h)
-            } else {
-                HOOKS_HELP
-            };
+            let help =
+                if manager_help { HOOKS_HELP.split_once(" ~ ").map_or(HOOKS_HELP, |(_, h)| h) } else { HOOKS_HELP };
             out.push((HOOKS_KEY.to_owned(), h.clone(), help.to_owned()));
         }
         for e in &self.extra {
@@ -398,14 +354,8 @@ impl Record {
     }
 
     fn render(entries: &[(String, Value, String)]) -> Result<String> {
-        let top: Vec<TopEntry<'_>> = entries
-            .iter()
-            .map(|(k, v, c)| TopEntry {
-                key: k,
-                value: v,
-                comment: Some(c.as_str()),
-            })
-            .collect();
+        let top: Vec<TopEntry<'_>> =
+            entries.iter().map(|(k, v, c)| TopEntry { key: k, value: v, comment: Some(c.as_str()) }).collect();
         yaml::write_document(&top)
     }
 
@@ -428,11 +378,8 @@ impl Record {
     /// defaults.yml (spec §1.9, §3.1): alphabetical, without `_root _status _purpose _messages
     /// _timestamps _notes` (nor the legacy `_origin _type`).
     pub fn to_defaults_yaml(&self) -> Result<String> {
-        let mut e: Vec<_> = self
-            .entries(false)
-            .into_iter()
-            .filter(|(k, _, _)| !NOT_IN_DEFAULTS.contains(&k.as_str()))
-            .collect();
+        let mut e: Vec<_> =
+            self.entries(false).into_iter().filter(|(k, _, _)| !NOT_IN_DEFAULTS.contains(&k.as_str())).collect();
         e.sort_by(|a, b| a.0.cmp(&b.0));
         Record::render(&e)
     }
@@ -447,12 +394,7 @@ impl Record {
 
     /// All parameters as one map value (name to value), e.g. for display.
     pub fn params_value(&self) -> Value {
-        Value::Map(
-            self.params
-                .iter()
-                .map(|p| (p.name.clone(), p.value.clone()))
-                .collect(),
-        )
+        Value::Map(self.params.iter().map(|p| (p.name.clone(), p.value.clone())).collect())
     }
 }
 
@@ -470,22 +412,9 @@ mod tests {
     #[test]
     fn help_lines_use_format_1() {
         let table = [
+            (("a", Some("str"), Some("'Hello'"), Some("The first argument")), "a: str='Hello' ~ The first argument"),
             (
-                (
-                    "a",
-                    Some("str"),
-                    Some("'Hello'"),
-                    Some("The first argument"),
-                ),
-                "a: str='Hello' ~ The first argument",
-            ),
-            (
-                (
-                    "w",
-                    None,
-                    Some("3"),
-                    Some("parameter w has a help message whilst t does not"),
-                ),
+                ("w", None, Some("3"), Some("parameter w has a help message whilst t does not")),
                 "w=3 ~ parameter w has a help message whilst t does not",
             ),
             (("t", None, Some("'cat'"), None), "t='cat'"),
@@ -501,31 +430,20 @@ mod tests {
     fn legacy_name_joins_root_and_created_moves_to_timestamps() {
         let r = rec("_root: /data/set\n_name: exp1\n_created: 06:58PM September 16, 2019\n_status: registered\na: 3\n");
         assert_eq!(r.root.as_deref(), Some("/data/set/exp1"));
-        assert_eq!(
-            r.timestamps.created.as_deref(),
-            Some("06:58PM September 16, 2019")
-        );
+        assert_eq!(r.timestamps.created.as_deref(), Some("06:58PM September 16, 2019"));
         assert_eq!(r.timestamps.start, None);
         assert_eq!(r.status, Status::Registered);
         assert_eq!(r.get("a"), Some(&Value::Int(3)));
         // the legacy keys are gone when written back
         let text = r.to_params_yaml().unwrap_or_default();
-        assert!(
-            !text.contains("_name") && !text.contains("_created"),
-            "{text}"
-        );
-        assert!(
-            text.contains("created: 06:58PM September 16, 2019"),
-            "{text}"
-        );
+        assert!(!text.contains("_name") && !text.contains("_created"), "{text}");
+        assert!(text.contains("created: 06:58PM September 16, 2019"), "{text}");
     }
 
     #[test]
     fn legacy_files_of_every_date_format_are_read() {
         for created in ["02-08-21-19:04:29", "11-16-20-16:50:06", "8/2/2021"] {
-            let r = rec(&format!(
-                "_created: {created}\n_version:\n  path: '/x/script.sh'\n_meta: {{}}\na: Hello\n"
-            ));
+            let r = rec(&format!("_created: {created}\n_version:\n  path: '/x/script.sh'\n_meta: {{}}\na: Hello\n"));
             assert_eq!(r.timestamps.created.as_deref(), Some(created));
             assert_eq!(r.status, Status::Default);
         }
@@ -533,8 +451,7 @@ mod tests {
 
     #[test]
     fn hooks_and_unknown_underscore_keys_are_kept() {
-        let text =
-            "_hooks:\n- logger: {spec: 'loss@1e', level: info}\n_origin: x # o\n_zzz: 1\na: 1\n";
+        let text = "_hooks:\n- logger: {spec: 'loss@1e', level: info}\n_origin: x # o\n_zzz: 1\na: 1\n";
         let r = rec(text);
         assert!(matches!(&r.hooks, Some(Value::List(l)) if l.len() == 1));
         assert_eq!(r.extra.len(), 2);
@@ -542,40 +459,24 @@ mod tests {
         assert_eq!(again.hooks, r.hooks);
         assert_eq!(again.extra, r.extra);
         let defaults = r.to_defaults_yaml().unwrap_or_default();
-        assert!(
-            defaults.contains("_hooks:")
-                && defaults.contains("_zzz: 1")
-                && !defaults.contains("_origin")
-        );
+        assert!(defaults.contains("_hooks:") && defaults.contains("_zzz: 1") && !defaults.contains("_origin"));
     }
 
     #[test]
     fn layout_is_detected_and_kept() {
         let manager = rec("_root: /r\n_status: registered\na: 1\n");
         assert_eq!(manager.layout, Layout::Manager);
-        assert!(manager
-            .to_yaml()
-            .unwrap_or_default()
-            .starts_with("_root: /r  # The root directory"));
+        assert!(manager.to_yaml().unwrap_or_default().starts_with("_root: /r  # The root directory"));
         let experiment = rec("_status: registered\n_root: /r\na: 1\n");
         assert_eq!(experiment.layout, Layout::Experiment);
-        assert!(experiment
-            .to_yaml()
-            .unwrap_or_default()
-            .starts_with("_host:"));
+        assert!(experiment.to_yaml().unwrap_or_default().starts_with("_host:"));
     }
 
     #[test]
     fn a_bad_status_in_a_file_is_an_error_listing_valid_values() {
         for text in ["_status: done\n", "_status: 3\n"] {
-            let err = Record::from_yaml_str(text)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-            assert!(
-                err.contains("<string>") && err.contains("registered, running"),
-                "{err}"
-            );
+            let err = Record::from_yaml_str(text).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("<string>") && err.contains("registered, running"), "{err}");
         }
     }
 

@@ -122,23 +122,15 @@ pub fn register(root: &Path, mut record: Record, opts: &RegisterOpts) -> Result<
             Ok(()) => {}
             // Another registration took this folder between our check and our write.
             Err(RecordError::Exists { .. }) if opts.force && i + 1 < candidates.len() => continue,
-            Err(RecordError::Exists { .. }) if !opts.force => {
-                return Err(RecordError::Exists { path: dir.clone() })
-            }
+            Err(RecordError::Exists { .. }) if !opts.force => return Err(RecordError::Exists { path: dir.clone() }),
             Err(e) => return Err(e),
         }
         if opts.link {
             GlobalConfig::link(&cfg_dir, dir)?;
         }
-        return Ok(Registered {
-            root: dir.clone(),
-            record,
-        });
+        return Ok(Registered { root: dir.clone(), record });
     }
-    Err(RecordError::NoFreeSuffix {
-        root,
-        same_names: opts.same_names,
-    })
+    Err(RecordError::NoFreeSuffix { root, same_names: opts.same_names })
 }
 
 #[cfg(test)]
@@ -159,47 +151,31 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let base = t.path().to_path_buf();
-        let opts = RegisterOpts {
-            config_dir: Some(base.join("cfg")),
-            ..RegisterOpts::default()
-        };
+        let opts = RegisterOpts { config_dir: Some(base.join("cfg")), ..RegisterOpts::default() };
         Env { _t: t, base, opts }
     }
 
     fn rec() -> Record {
-        Record::new(vec![Param::new(
-            "a",
-            "Hello",
-            "a: str='Hello' ~ The first argument",
-        )])
+        Record::new(vec![Param::new("a", "Hello", "a: str='Hello' ~ The first argument")])
     }
 
     #[test]
     fn a_new_folder_gets_a_registered_record_and_one_link() -> Result<()> {
         let e = env();
         let root = e.base.join("exps/first");
-        let opts = RegisterOpts {
-            purpose: "try".into(),
-            ..e.opts.clone()
-        };
+        let opts = RegisterOpts { purpose: "try".into(), ..e.opts.clone() };
         let r = register(&root, rec(), &opts)?;
         assert_eq!(r.root, root);
         let on_disk = RecordFile::load(&root.join("params.yml"))?;
         assert_eq!(on_disk.status, Status::Registered);
-        assert_eq!(
-            on_disk.root.as_deref(),
-            Some(root.to_str().unwrap_or_default())
-        );
+        assert_eq!(on_disk.root.as_deref(), Some(root.to_str().unwrap_or_default()));
         assert_eq!(on_disk.purpose.as_deref(), Some("try"));
         assert!(on_disk.timestamps.created.is_some());
         assert_eq!(on_disk.timestamps.created, on_disk.timestamps.registered);
         assert!(on_disk.meta.as_ref().and_then(|m| m.get("host")).is_some());
         assert!(on_disk.user.is_some() && on_disk.host.is_some());
         assert_eq!(on_disk.get("a"), Some(&Value::Str("Hello".into())));
-        assert_eq!(
-            GlobalConfig::load(&e.base.join("cfg"))?.linked,
-            [root.display().to_string()]
-        );
+        assert_eq!(GlobalConfig::load(&e.base.join("cfg"))?.linked, [root.display().to_string()]);
         Ok(())
     }
 
@@ -207,21 +183,10 @@ mod tests {
     fn collisions_take_suffixes_from_0_and_running_out_is_an_error() -> Result<()> {
         let e = env();
         let root = e.base.join("first");
-        let opts = RegisterOpts {
-            same_names: 2,
-            ..e.opts.clone()
-        };
-        let names: Vec<PathBuf> = (0..3)
-            .map(|_| register(&root, rec(), &opts).map(|r| r.root))
-            .collect::<Result<_>>()?;
-        assert_eq!(
-            names,
-            [
-                e.base.join("first"),
-                e.base.join("first_0"),
-                e.base.join("first_1")
-            ]
-        );
+        let opts = RegisterOpts { same_names: 2, ..e.opts.clone() };
+        let names: Vec<PathBuf> =
+            (0..3).map(|_| register(&root, rec(), &opts).map(|r| r.root)).collect::<Result<_>>()?;
+        assert_eq!(names, [e.base.join("first"), e.base.join("first_0"), e.base.join("first_1")]);
         match register(&root, rec(), &opts) {
             Err(RecordError::NoFreeSuffix { same_names: 2, .. }) => {}
             other => panic!("{other:?}"),
@@ -236,19 +201,9 @@ mod tests {
         let e = env();
         let root = e.base.join("x");
         register(&root, rec(), &e.opts)?;
-        let opts = RegisterOpts {
-            force: false,
-            ..e.opts.clone()
-        };
-        let msg = register(&root, rec(), &opts)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            msg.contains("already contains a params.yml")
-                && msg.contains(root.to_str().unwrap_or("?")),
-            "{msg}"
-        );
+        let opts = RegisterOpts { force: false, ..e.opts.clone() };
+        let msg = register(&root, rec(), &opts).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("already contains a params.yml") && msg.contains(root.to_str().unwrap_or("?")), "{msg}");
         Ok(())
     }
 
@@ -262,10 +217,7 @@ mod tests {
             r.note("kept", false);
             Ok::<_, RecordError>(())
         })?;
-        let opts = RegisterOpts {
-            restart: true,
-            ..e.opts.clone()
-        };
+        let opts = RegisterOpts { restart: true, ..e.opts.clone() };
         let again = register(&root, Record::default(), &opts)?;
         assert_eq!(again.root, first.root);
         assert_eq!(again.record.status, Status::Registered);
@@ -280,10 +232,7 @@ mod tests {
         let file = e.base.join("plain");
         std::fs::write(&file, "x").map_err(|err| RecordError::io("write", &file, err))?;
         let root = file.join("exp");
-        let msg = register(&root, rec(), &e.opts)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let msg = register(&root, rec(), &e.opts).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains(root.to_str().unwrap_or("?")), "{msg}");
         assert!(msg.contains("regular file"), "{msg}");
         Ok(())

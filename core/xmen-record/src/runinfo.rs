@@ -161,10 +161,8 @@ impl RunInfo {
 
     /// The `_run` map.
     pub fn to_value(&self) -> Value {
-        let mut m: Vec<(String, Value)> = vec![
-            ("host".into(), Value::Str(self.host.clone())),
-            ("pid".into(), Value::Int(i64::from(self.pid))),
-        ];
+        let mut m: Vec<(String, Value)> =
+            vec![("host".into(), Value::Str(self.host.clone())), ("pid".into(), Value::Int(i64::from(self.pid)))];
         let opt = |m: &mut Vec<(String, Value)>, k: &str, v: Option<Value>| {
             if let Some(v) = v {
                 m.push((k.to_owned(), v));

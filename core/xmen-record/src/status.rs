@@ -80,10 +80,7 @@ impl Status {
     /// Whether an experiment in this status may be run: `registered`, `detached`, `timeout` or
     /// `requeue` (the original's CLI assertion).
     pub fn is_runnable(self) -> bool {
-        matches!(
-            self,
-            Status::Registered | Status::Detached | Status::Timeout | Status::Requeue
-        )
+        matches!(self, Status::Registered | Status::Detached | Status::Timeout | Status::Requeue)
     }
 
     /// Whether an experiment may be run, where `restart` also allows a `stopped` one.
@@ -112,9 +109,7 @@ impl FromStr for Status {
             .iter()
             .copied()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| RecordError::InvalidStatus {
-                value: s.to_owned(),
-            })
+            .ok_or_else(|| RecordError::InvalidStatus { value: s.to_owned() })
     }
 }
 
@@ -133,11 +128,7 @@ mod tests {
     #[test]
     fn parsing_rejects_unknown_and_miscased_names_listing_valid_ones() {
         for bad in ["", "Registered", "created", "deleted", "done", " running"] {
-            let err = bad
-                .parse::<Status>()
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
+            let err = bad.parse::<Status>().err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains("not a valid status"), "{bad:?}: {err}");
             assert!(err.contains("registered, running"), "{bad:?}: {err}");
         }

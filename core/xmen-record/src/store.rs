@@ -77,10 +77,7 @@ impl Drop for FileLock {
 
 /// `params.yml` -> `params.yml.lock`.
 pub fn lock_path(target: &Path) -> PathBuf {
-    let mut name = target
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".lock");
     target.with_file_name(name)
 }
@@ -88,18 +85,12 @@ pub fn lock_path(target: &Path) -> PathBuf {
 fn temp_path(target: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     target.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
 fn pause_before_rename() {
-    if let Some(ms) = std::env::var(PAUSE_BEFORE_RENAME_ENV)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-    {
+    if let Some(ms) = std::env::var(PAUSE_BEFORE_RENAME_ENV).ok().and_then(|s| s.parse::<u64>().ok()) {
         std::thread::sleep(Duration::from_millis(ms));
     }
 }
@@ -116,12 +107,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8], opts: WriteOpts, mode: Option<u32
             .create_new(true)
             .open(&tmp)
             .map_err(|e| RecordError::io("create", &tmp, e))?;
-        f.write_all(bytes)
-            .map_err(|e| RecordError::io("write", &tmp, e))?;
+        f.write_all(bytes).map_err(|e| RecordError::io("write", &tmp, e))?;
         set_mode(&f, &tmp, mode)?;
         if opts.durable {
-            f.sync_all()
-                .map_err(|e| RecordError::io("fsync", &tmp, e))?;
+            f.sync_all().map_err(|e| RecordError::io("fsync", &tmp, e))?;
         }
         drop(f);
         pause_before_rename();
@@ -161,8 +150,7 @@ fn sync_dir(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         let d = File::open(dir).map_err(|e| RecordError::io("open the folder", dir, e))?;
-        d.sync_all()
-            .map_err(|e| RecordError::io("fsync the folder", dir, e))?;
+        d.sync_all().map_err(|e| RecordError::io("fsync the folder", dir, e))?;
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -289,9 +277,7 @@ impl RecordFile {
         let _lock = FileLock::exclusive(path)?;
         if path.exists() {
             return Err(RecordError::Exists {
-                path: path
-                    .parent()
-                    .map_or_else(|| path.to_path_buf(), Path::to_path_buf),
+                path: path.parent().map_or_else(|| path.to_path_buf(), Path::to_path_buf),
             });
         }
         atomic_write(path, record.to_yaml()?.as_bytes(), opts, None)
@@ -314,23 +300,14 @@ mod tests {
     fn update_rereads_applies_and_writes_back() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| RecordError::io("tempdir", "/tmp", e))?;
         let path = RecordFile::path_in(dir.path());
-        let rec = Record {
-            root: Some(dir.path().display().to_string()),
-            ..Record::default()
-        };
+        let rec = Record { root: Some(dir.path().display().to_string()), ..Record::default() };
         RecordFile::write_new(&path, &rec, WriteOpts::default())?;
-        assert!(matches!(
-            RecordFile::write_new(&path, &rec, WriteOpts::default()),
-            Err(RecordError::Exists { .. })
-        ));
+        assert!(matches!(RecordFile::write_new(&path, &rec, WriteOpts::default()), Err(RecordError::Exists { .. })));
         for (i, durable) in [(1, false), (2, true)] {
             RecordFile::update(&path, WriteOpts { durable }, |r| {
                 r.message(&[("k".to_owned(), Value::Int(i))], Keep::Latest, None)
             })?;
-            assert_eq!(
-                RecordFile::load(&path)?.message_value("k"),
-                Some(&Value::Int(i))
-            );
+            assert_eq!(RecordFile::load(&path)?.message_value("k"), Some(&Value::Int(i)));
         }
         // a failing closure writes nothing
         let before = fs::read_to_string(&path).map_err(|e| RecordError::io("read", &path, e))?;
@@ -357,21 +334,16 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| RecordError::io("tempdir", "/tmp", e))?;
         let p = dir.path().join("script.sh");
         write_script(&p, "#!/bin/bash\necho hi", WriteOpts::default())?;
-        let mode = fs::metadata(&p)
-            .map_err(|e| RecordError::io("stat", &p, e))?
-            .permissions()
-            .mode();
+        let mode = fs::metadata(&p).map_err(|e| RecordError::io("stat", &p, e))?.permissions().mode();
         assert_eq!(mode & 0o777, 0o755);
         Ok(())
     }
 
     #[test]
     fn a_missing_params_file_is_an_error_naming_it() {
-        let err = RecordFile::update(
-            Path::new("/nonexistent-xmen/params.yml"),
-            WriteOpts::default(),
-            |_| Ok::<_, RecordError>(()),
-        );
+        let err = RecordFile::update(Path::new("/nonexistent-xmen/params.yml"), WriteOpts::default(), |_| {
+            Ok::<_, RecordError>(())
+        });
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains("/nonexistent-xmen/params.yml"), "{msg}");
     }

@@ -21,9 +21,7 @@ impl Record {
     /// Returns the names that were updated.
     pub fn update(&mut self, overrides: &[(String, Value)]) -> Result<Vec<String>> {
         if !self.status.is_mutable() {
-            return Err(RecordError::Immutable {
-                status: self.status,
-            });
+            return Err(RecordError::Immutable { status: self.status });
         }
         let mut staged: Vec<(Option<usize>, Value)> = Vec::with_capacity(overrides.len());
         for (name, value) in overrides {
@@ -42,11 +40,7 @@ impl Record {
                 });
             };
             // Later overrides of the same name apply on top of earlier ones.
-            let current = staged
-                .iter()
-                .rev()
-                .find(|(j, _)| *j == Some(i))
-                .map_or(&self.params[i].value, |(_, v)| v);
+            let current = staged.iter().rev().find(|(j, _)| *j == Some(i)).map_or(&self.params[i].value, |(_, v)| v);
             let cast = cast_to_default(value, current, name)?;
             staged.push((Some(i), cast));
         }
@@ -70,17 +64,9 @@ impl Record {
 fn check_writable(v: &Value, key: &str) -> Result<()> {
     match v {
         Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => Ok(()),
-        Value::List(l) => l
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, x)| check_writable(x, &format!("{key}[{i}]"))),
-        Value::Map(m) => m
-            .iter()
-            .try_for_each(|(k, x)| check_writable(x, &format!("{key}.{k}"))),
-        other => Err(RecordError::Unsupported {
-            key: key.to_owned(),
-            kind: other.kind(),
-        }),
+        Value::List(l) => l.iter().enumerate().try_for_each(|(i, x)| check_writable(x, &format!("{key}[{i}]"))),
+        Value::Map(m) => m.iter().try_for_each(|(k, x)| check_writable(x, &format!("{key}.{k}"))),
+        other => Err(RecordError::Unsupported { key: key.to_owned(), kind: other.kind() }),
     }
 }
 
@@ -112,18 +98,12 @@ pub fn cast_to_default(new: &Value, default: &Value, key: &str) -> Result<Value>
         | (Value::Bool(_), Value::Bool(_))
         | (Value::Str(_), Value::Str(_)) => new.clone(),
         (Value::Float(_), Value::Int(i)) => Value::Float(*i as f64),
-        (Value::Str(_), Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
-            Value::Str(pyfmt::str_of(new))
-        }
+        (Value::Str(_), Value::Int(_) | Value::Float(_) | Value::Bool(_)) => Value::Str(pyfmt::str_of(new)),
         (Value::List(d), Value::List(n)) => {
             if d.is_empty() {
                 new.clone()
             } else if d.len() != n.len() {
-                return Err(RecordError::ListLength {
-                    key: key.to_owned(),
-                    expected: d.len(),
-                    found: n.len(),
-                });
+                return Err(RecordError::ListLength { key: key.to_owned(), expected: d.len(), found: n.len() });
             } else {
                 Value::List(
                     d.iter()
@@ -165,20 +145,14 @@ mod tests {
             Param::new("free", Value::List(vec![]), ""),
             Param::new(
                 "opt",
-                Value::Map(vec![
-                    ("beta".into(), Value::Float(0.9)),
-                    ("eps".into(), Value::Float(1e-8)),
-                ]),
+                Value::Map(vec![("beta".into(), Value::Float(0.9)), ("eps".into(), Value::Float(1e-8))]),
                 "",
             ),
         ])
     }
 
     fn ov(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
     }
 
     #[test]
@@ -193,17 +167,9 @@ mod tests {
             ("name", Value::Float(0.5), s("0.5")),
             ("name", Value::Bool(true), s("True")),
             ("flag", Value::Bool(false), Value::Bool(false)),
-            (
-                "maybe",
-                Value::List(vec![Value::Int(1)]),
-                Value::List(vec![Value::Int(1)]),
-            ),
+            ("maybe", Value::List(vec![Value::Int(1)]), Value::List(vec![Value::Int(1)])),
             ("maybe", s("x"), s("x")),
-            (
-                "sizes",
-                Value::List(vec![Value::Int(5), Value::Int(6)]),
-                Value::List(vec![Value::Int(5), Value::Int(6)]),
-            ),
+            ("sizes", Value::List(vec![Value::Int(5), Value::Int(6)]), Value::List(vec![Value::Int(5), Value::Int(6)])),
             (
                 "free",
                 Value::List(vec![Value::Int(1), Value::Int(2), Value::Int(3)]),
@@ -212,10 +178,7 @@ mod tests {
             (
                 "opt",
                 Value::Map(vec![("beta".into(), Value::Int(1))]),
-                Value::Map(vec![
-                    ("beta".into(), Value::Float(1.0)),
-                    ("eps".into(), Value::Float(1e-8)),
-                ]),
+                Value::Map(vec![("beta".into(), Value::Float(1.0)), ("eps".into(), Value::Float(1e-8))]),
             ),
             (
                 "opt",
@@ -239,66 +202,22 @@ mod tests {
     fn invalid_overrides_name_the_key_and_both_types() {
         let s = |x: &str| Value::Str(x.into());
         let table: Vec<(&str, Value, &str)> = vec![
-            (
-                "epochs",
-                s("ten"),
-                "parameter `epochs` expects int but got str `ten`",
-            ),
-            (
-                "epochs",
-                Value::Float(2.5),
-                "parameter `epochs` expects int but got float `2.5`",
-            ),
-            (
-                "epochs",
-                Value::Bool(true),
-                "expects int but got bool `True`",
-            ),
-            (
-                "lr",
-                s("fast"),
-                "parameter `lr` expects float but got str `fast`",
-            ),
-            (
-                "flag",
-                Value::Int(1),
-                "parameter `flag` expects bool but got int `1`",
-            ),
-            (
-                "name",
-                Value::List(vec![]),
-                "parameter `name` expects str but got list `[]`",
-            ),
-            (
-                "sizes",
-                Value::List(vec![Value::Int(1)]),
-                "parameter `sizes` expects a list of 2 elements but got 1",
-            ),
-            (
-                "sizes",
-                Value::List(vec![Value::Int(1), s("x")]),
-                "parameter `sizes[1]` expects int but got str `x`",
-            ),
-            (
-                "sizes",
-                Value::Int(3),
-                "parameter `sizes` expects list but got int `3`",
-            ),
+            ("epochs", s("ten"), "parameter `epochs` expects int but got str `ten`"),
+            ("epochs", Value::Float(2.5), "parameter `epochs` expects int but got float `2.5`"),
+            ("epochs", Value::Bool(true), "expects int but got bool `True`"),
+            ("lr", s("fast"), "parameter `lr` expects float but got str `fast`"),
+            ("flag", Value::Int(1), "parameter `flag` expects bool but got int `1`"),
+            ("name", Value::List(vec![]), "parameter `name` expects str but got list `[]`"),
+            ("sizes", Value::List(vec![Value::Int(1)]), "parameter `sizes` expects a list of 2 elements but got 1"),
+            ("sizes", Value::List(vec![Value::Int(1), s("x")]), "parameter `sizes[1]` expects int but got str `x`"),
+            ("sizes", Value::Int(3), "parameter `sizes` expects list but got int `3`"),
             (
                 "opt",
                 Value::Map(vec![("beta".into(), s("big"))]),
                 "parameter `opt.beta` expects float but got str `big`",
             ),
-            (
-                "c",
-                Value::Int(3),
-                "unknown parameter `c`; the parameters are: epochs, lr, name",
-            ),
-            (
-                "_root",
-                s("/x"),
-                "`_root` is a special field and cannot be updated",
-            ),
+            ("c", Value::Int(3), "unknown parameter `c`; the parameters are: epochs, lr, name"),
+            ("_root", s("/x"), "`_root` is a special field and cannot be updated"),
             ("_status", s("running"), "`_status` is a special field"),
         ];
         for (name, given, want) in table {
@@ -314,10 +233,7 @@ mod tests {
     #[test]
     fn hooks_can_be_updated_and_never_count_as_unknown() {
         let mut r = record();
-        let hooks = Value::List(vec![Value::Map(vec![(
-            "logger".into(),
-            Value::Map(vec![]),
-        )])]);
+        let hooks = Value::List(vec![Value::Map(vec![("logger".into(), Value::Map(vec![]))])]);
         assert!(r.update(&ov(&[("_hooks", hooks.clone())])).is_ok());
         assert_eq!(r.hooks, Some(hooks));
     }
@@ -351,10 +267,7 @@ mod tests {
         assert!(res.is_ok());
         assert_eq!(
             r.get("opt"),
-            Some(&Value::Map(vec![
-                ("beta".into(), Value::Float(0.1)),
-                ("eps".into(), Value::Float(0.2))
-            ]))
+            Some(&Value::Map(vec![("beta".into(), Value::Float(0.1)), ("eps".into(), Value::Float(0.2))]))
         );
     }
 }

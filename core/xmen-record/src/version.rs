@@ -32,10 +32,7 @@ pub struct GitInfo {
 impl GitInfo {
     /// The `git` map of `_version`, without the fields that are unknown.
     pub fn to_value(&self) -> Value {
-        let mut m = vec![(
-            "local".to_owned(),
-            Value::Str(self.local.display().to_string()),
-        )];
+        let mut m = vec![("local".to_owned(), Value::Str(self.local.display().to_string()))];
         if let Some(b) = &self.branch {
             m.push(("branch".into(), Value::Str(b.clone())));
         }
@@ -68,11 +65,7 @@ pub struct VersionInfo {
 
 impl VersionInfo {
     /// Version information of the running executable.
-    pub fn current(
-        crate_name: &str,
-        crate_version: &str,
-        source_dir: Option<&Path>,
-    ) -> VersionInfo {
+    pub fn current(crate_name: &str, crate_version: &str, source_dir: Option<&Path>) -> VersionInfo {
         VersionInfo {
             path: std::env::current_exe().unwrap_or_default(),
             crate_name: crate_name.to_owned(),
@@ -84,17 +77,11 @@ impl VersionInfo {
     /// The `_version` map: `{path, crate, version, git?}`.
     pub fn to_value(&self) -> Value {
         let mut m = vec![
-            (
-                "path".to_owned(),
-                Value::Str(self.path.display().to_string()),
-            ),
+            ("path".to_owned(), Value::Str(self.path.display().to_string())),
             ("crate".to_owned(), Value::Str(self.crate_name.clone())),
             ("version".to_owned(), Value::Str(self.crate_version.clone())),
         ];
-        let start = self
-            .source_dir
-            .clone()
-            .or_else(|| self.path.parent().map(Path::to_path_buf));
+        let start = self.source_dir.clone().or_else(|| self.path.parent().map(Path::to_path_buf));
         if let Some(git) = start.as_deref().and_then(git_info) {
             m.push(("git".into(), git.to_value()));
         }
@@ -168,16 +155,8 @@ fn read_repo(top: &Path, dot_git: &Path) -> Option<GitInfo> {
         None if is_sha(head) => (None, Some(head.to_owned())),
         None => (None, None),
     };
-    let remote = fs::read_to_string(common.join("config"))
-        .ok()
-        .and_then(|c| origin_url(&c));
-    Some(GitInfo {
-        local: top.to_path_buf(),
-        branch,
-        remote,
-        commit,
-        dirty: dirty(top),
-    })
+    let remote = fs::read_to_string(common.join("config")).ok().and_then(|c| origin_url(&c));
+    Some(GitInfo { local: top.to_path_buf(), branch, remote, commit, dirty: dirty(top) })
 }
 
 fn is_sha(s: &str) -> bool {
@@ -264,10 +243,7 @@ mod tests {
         assert_eq!(info.branch.as_deref(), Some("main"));
         assert_eq!(info.commit.as_deref(), Some(SHA));
         assert_eq!(info.remote.as_deref(), Some("git@host:me/xmen.git"));
-        assert_eq!(
-            find_repo(&sub).map(|(top, _)| top),
-            Some(t.path().to_path_buf())
-        );
+        assert_eq!(find_repo(&sub).map(|(top, _)| top), Some(t.path().to_path_buf()));
     }
 
     #[test]
@@ -289,14 +265,8 @@ mod tests {
     fn packed_refs_and_worktree_files_are_followed() {
         let Ok(t) = tempfile::tempdir() else { return };
         let main = t.path().join("main/.git");
-        write(
-            &main.join("packed-refs"),
-            &format!("# pack-refs with: peeled\n{SHA} refs/heads/feature\n"),
-        );
-        write(
-            &main.join("config"),
-            "[remote \"origin\"]\n  url = https://example.org/x.git\n",
-        );
+        write(&main.join("packed-refs"), &format!("# pack-refs with: peeled\n{SHA} refs/heads/feature\n"));
+        write(&main.join("config"), "[remote \"origin\"]\n  url = https://example.org/x.git\n");
         let wt = main.join("worktrees/wt");
         write(&wt.join("HEAD"), "ref: refs/heads/feature\n");
         write(&wt.join("commondir"), "../..\n");
@@ -327,10 +297,7 @@ mod tests {
             source_dir: None,
         }
         .to_value();
-        assert_eq!(
-            v.get("path"),
-            Some(&Value::Str("/nonexistent/bin/exp".into()))
-        );
+        assert_eq!(v.get("path"), Some(&Value::Str("/nonexistent/bin/exp".into())));
         assert_eq!(v.get("crate"), Some(&Value::Str("hello".into())));
         assert_eq!(v.get("version"), Some(&Value::Str("0.1.0".into())));
         assert!(v.get("git").is_none());

@@ -67,19 +67,13 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_u64<E>(self, u: u64) -> std::result::Result<Node, E> {
         // Beyond i64 a YAML int can only be held approximately.
-        Ok(Node(
-            i64::try_from(u).map_or(Value::Float(u as f64), Value::Int),
-        ))
+        Ok(Node(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int)))
     }
     fn visit_i128<E>(self, i: i128) -> std::result::Result<Node, E> {
-        Ok(Node(
-            i64::try_from(i).map_or(Value::Float(i as f64), Value::Int),
-        ))
+        Ok(Node(i64::try_from(i).map_or(Value::Float(i as f64), Value::Int)))
     }
     fn visit_u128<E>(self, u: u128) -> std::result::Result<Node, E> {
-        Ok(Node(
-            i64::try_from(u).map_or(Value::Float(u as f64), Value::Int),
-        ))
+        Ok(Node(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int)))
     }
     fn visit_f64<E>(self, f: f64) -> std::result::Result<Node, E> {
         Ok(Node(Value::Float(f)))
@@ -134,10 +128,7 @@ impl<'de> Deserialize<'de> for TopLevel {
             fn visit_unit<E>(self) -> std::result::Result<TopLevel, E> {
                 Ok(TopLevel(Vec::new()))
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<TopLevel, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<TopLevel, A::Error> {
                 let mut entries = Vec::new();
                 while let Some((Node(k), Commented(Node(v), comment))) = map.next_entry()? {
                     entries.push((key_text(&k), v, comment));
@@ -157,20 +148,14 @@ fn yaml_error(path: &Path, e: &serde_saphyr::Error) -> RecordError {
     if let Some(stripped) = message.strip_suffix(&suffix) {
         message = stripped.to_owned();
     }
-    RecordError::Yaml {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-    }
+    RecordError::Yaml { path: path.to_path_buf(), line, column, message }
 }
 
 /// Parse a YAML document into a [`Value`]; an empty document is [`Value::None`].
 ///
 /// `path` only names the source in errors (use `Path::new("<string>")` for text).
 pub fn parse(text: &str, path: &Path) -> Result<Value> {
-    let node: Option<Node> =
-        serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(path, &e))?;
+    let node: Option<Node> = serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(path, &e))?;
     Ok(node.map_or(Value::None, |n| n.0))
 }
 
@@ -182,8 +167,7 @@ pub fn parse_commented_map(text: &str, path: &Path) -> Result<Vec<(String, Value
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let top: TopLevel =
-        serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(path, &e))?;
+    let top: TopLevel = serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(path, &e))?;
     Ok(top.0)
 }
 
@@ -231,9 +215,7 @@ fn timestamp_prefix() -> &'static Regex {
 }
 
 fn string_style(s: &str) -> Style {
-    if s.chars().any(|c| {
-        c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}'
-    }) {
+    if s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}') {
         return Style::Double;
     }
     if s.is_empty() || resolves_to_non_string().is_match(s) || timestamp_prefix().is_match(s) {
@@ -241,25 +223,9 @@ fn string_style(s: &str) -> Style {
     }
     let first = s.chars().next().unwrap_or(' ');
     let second = s.chars().nth(1);
-    let leading_indicator = matches!(
-        first,
-        '#' | ','
-            | '['
-            | ']'
-            | '{'
-            | '}'
-            | '&'
-            | '*'
-            | '!'
-            | '|'
-            | '>'
-            | '\''
-            | '"'
-            | '%'
-            | '@'
-            | '`'
-    ) || (matches!(first, '-' | '?' | ':')
-        && second.is_none_or(|c| c == ' '));
+    let leading_indicator =
+        matches!(first, '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`')
+            || (matches!(first, '-' | '?' | ':') && second.is_none_or(|c| c == ' '));
     if leading_indicator
         || s.starts_with(' ')
         || s.ends_with(' ')
@@ -292,9 +258,7 @@ fn write_string(out: &mut String, s: &str) {
                     '\t' => out.push_str("\\t"),
                     '\r' => out.push_str("\\r"),
                     '\0' => out.push_str("\\0"),
-                    c if c.is_control()
-                        || matches!(c, '\u{feff}' | '\u{85}' | '\u{2028}' | '\u{2029}') =>
-                    {
+                    c if c.is_control() || matches!(c, '\u{feff}' | '\u{85}' | '\u{2028}' | '\u{2029}') => {
                         let _ = write!(out, "\\u{:04x}", u32::from(c));
                     }
                     c => out.push(c),
@@ -337,12 +301,7 @@ fn write_inline(out: &mut String, v: &Value, key: &str) -> Result<()> {
         Value::Str(s) => write_string(out, s),
         Value::List(_) => out.push_str("[]"),
         Value::Map(_) => out.push_str("{}"),
-        other => {
-            return Err(RecordError::Unsupported {
-                key: key.to_owned(),
-                kind: other.kind(),
-            })
-        }
+        other => return Err(RecordError::Unsupported { key: key.to_owned(), kind: other.kind() }),
     }
     Ok(())
 }
@@ -379,13 +338,7 @@ fn pad(out: &mut String, indent: usize) {
 
 /// A block map at `indent`; with `hanging` the first entry continues the current line
 /// (after `- `).
-fn write_block_map(
-    out: &mut String,
-    m: &[(String, Value)],
-    indent: usize,
-    key: &str,
-    hanging: bool,
-) -> Result<()> {
+fn write_block_map(out: &mut String, m: &[(String, Value)], indent: usize, key: &str, hanging: bool) -> Result<()> {
     for (i, (k, v)) in m.iter().enumerate() {
         if !(hanging && i == 0) {
             pad(out, indent);
@@ -398,13 +351,7 @@ fn write_block_map(
 }
 
 /// A block sequence whose dashes sit at `indent`.
-fn write_block_list(
-    out: &mut String,
-    l: &[Value],
-    indent: usize,
-    key: &str,
-    hanging: bool,
-) -> Result<()> {
+fn write_block_list(out: &mut String, l: &[Value], indent: usize, key: &str, hanging: bool) -> Result<()> {
     for (i, v) in l.iter().enumerate() {
         if !(hanging && i == 0) {
             pad(out, indent);
@@ -567,19 +514,10 @@ mod tests {
 
     #[test]
     fn malformed_yaml_names_file_line_and_column() {
-        let table = [
-            ("a: 1\nb: [1, 2\nc: 3\n", 3),
-            ("a: 1\n  b: 2\n", 2),
-            ("a: 1\na: 2\n", 2),
-        ];
+        let table = [("a: 1\nb: [1, 2\nc: 3\n", 3), ("a: 1\n  b: 2\n", 2), ("a: 1\na: 2\n", 2)];
         for (text, line) in table {
             match parse(text, Path::new("/x/params.yml")) {
-                Err(RecordError::Yaml {
-                    path,
-                    line: l,
-                    column,
-                    message,
-                }) => {
+                Err(RecordError::Yaml { path, line: l, column, message }) => {
                     assert_eq!(path, Path::new("/x/params.yml"));
                     assert_eq!(l, line, "{text:?}: {message}");
                     assert!(column > 0);
@@ -588,9 +526,7 @@ mod tests {
                 other => panic!("{text:?}: {other:?}"),
             }
         }
-        let shown = parse("a: [\n", Path::new("/x/params.yml"))
-            .err()
-            .map(|e| e.to_string());
+        let shown = parse("a: [\n", Path::new("/x/params.yml")).err().map(|e| e.to_string());
         assert!(shown.is_some_and(|s| s.starts_with("/x/params.yml:")));
     }
 
@@ -599,10 +535,7 @@ mod tests {
         let text = "_host: h  # the host\n_notes: # the notes\n_meta: # the meta\n  mac: '0x1'\n\
                     a: Hello # a: str='Hello' ~ The first argument\nb: 3\n";
         let got = parse_commented_map(text, Path::new("<t>")).unwrap_or_default();
-        let comments: Vec<(&str, &str)> = got
-            .iter()
-            .map(|(k, _, c)| (k.as_str(), c.as_str()))
-            .collect();
+        let comments: Vec<(&str, &str)> = got.iter().map(|(k, _, c)| (k.as_str(), c.as_str())).collect();
         assert_eq!(
             comments,
             [
@@ -634,10 +567,7 @@ mod tests {
             ("0:00:00.1", "0:00:00.1"),
             ("06:01PM 27/11/26", "06:01PM 27/11/26"),
             ("26-11-27-17-59-25-862242", "26-11-27-17-59-25-862242"),
-            (
-                "/data/xrun/exps2/a=Hello__b=World",
-                "/data/xrun/exps2/a=Hello__b=World",
-            ),
+            ("/data/xrun/exps2/a=Hello__b=World", "/data/xrun/exps2/a=Hello__b=World"),
             ("a: b", "'a: b'"),
             ("a #b", "'a #b'"),
             ("#x", "'#x'"),
@@ -660,11 +590,7 @@ mod tests {
             write_string(&mut out, s);
             assert_eq!(out, want, "{s:?}");
             // and it reads back as the same string
-            assert_eq!(
-                scalar(&out),
-                Value::Str(s.to_owned()),
-                "{s:?} written as {out}"
-            );
+            assert_eq!(scalar(&out), Value::Str(s.to_owned()), "{s:?} written as {out}");
         }
     }
 
@@ -695,10 +621,7 @@ mod tests {
             ("n".into(), Value::None),
             ("e".into(), Value::Map(vec![])),
             ("el".into(), Value::List(vec![])),
-            (
-                "l".into(),
-                Value::List(vec![Value::Int(3), Value::Str("4".into()), Value::None]),
-            ),
+            ("l".into(), Value::List(vec![Value::Int(3), Value::Str("4".into()), Value::None])),
             (
                 "m".into(),
                 Value::Map(vec![
@@ -710,17 +633,13 @@ mod tests {
             (
                 "lm".into(),
                 Value::List(vec![
-                    Value::Map(vec![
-                        ("a".into(), Value::Int(1)),
-                        ("b".into(), Value::Int(2)),
-                    ]),
+                    Value::Map(vec![("a".into(), Value::Int(1)), ("b".into(), Value::Int(2))]),
                     Value::List(vec![Value::Int(1), Value::Int(2)]),
                 ]),
             ),
         ]);
         let text = to_string(&v).unwrap_or_default();
-        let want =
-            "n:\ne: {}\nel: []\nl:\n- 3\n- '4'\n-\nm:\n  a: 0.5\n  l:\n  - true\n  m:\n    x: 1\n\
+        let want = "n:\ne: {}\nel: []\nl:\n- 3\n- '4'\n-\nm:\n  a: 0.5\n  l:\n  - true\n  m:\n    x: 1\n\
                     lm:\n- a: 1\n  b: 2\n- - 1\n  - 2\n";
         assert_eq!(text, want);
         assert_eq!(p(&text), v);
@@ -732,31 +651,11 @@ mod tests {
         let host = Value::Str("testhost".into());
         let empty = Value::Map(vec![]);
         let entries = [
-            TopEntry {
-                key: "_host",
-                value: &host,
-                comment: Some("the host"),
-            },
-            TopEntry {
-                key: "_meta",
-                value: &meta,
-                comment: Some("the meta"),
-            },
-            TopEntry {
-                key: "_notes",
-                value: &Value::None,
-                comment: Some("notes"),
-            },
-            TopEntry {
-                key: "_messages",
-                value: &empty,
-                comment: Some("msgs"),
-            },
-            TopEntry {
-                key: "a",
-                value: &host,
-                comment: None,
-            },
+            TopEntry { key: "_host", value: &host, comment: Some("the host") },
+            TopEntry { key: "_meta", value: &meta, comment: Some("the meta") },
+            TopEntry { key: "_notes", value: &Value::None, comment: Some("notes") },
+            TopEntry { key: "_messages", value: &empty, comment: Some("msgs") },
+            TopEntry { key: "a", value: &host, comment: None },
         ];
         let text = write_document(&entries).unwrap_or_default();
         assert_eq!(
@@ -768,10 +667,7 @@ mod tests {
 
     #[test]
     fn tensors_cannot_be_written() {
-        let v = Value::Map(vec![(
-            "x".into(),
-            Value::List(vec![Value::Image(vec![1, 2])]),
-        )]);
+        let v = Value::Map(vec![("x".into(), Value::List(vec![Value::Image(vec![1, 2])]))]);
         match to_string(&v) {
             Err(RecordError::Unsupported { key, kind }) => {
                 assert_eq!(key, "x[0]");

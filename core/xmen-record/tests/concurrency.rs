@@ -29,18 +29,11 @@ fn child_writer() -> Result<(), RecordError> {
     }
     let path = PathBuf::from(std::env::var_os(PATH).unwrap_or_default());
     let prefix = std::env::var(PREFIX).unwrap_or_default();
-    let count: i64 = std::env::var(COUNT)
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let count: i64 = std::env::var(COUNT).ok().and_then(|c| c.parse().ok()).unwrap_or(0);
     let mut out = std::io::stdout().lock();
     for i in 0..count {
         RecordFile::update(&path, WriteOpts::default(), |r| {
-            r.message(
-                &[(format!("{prefix}{i}"), Value::Int(i))],
-                Keep::Latest,
-                None,
-            )
+            r.message(&[(format!("{prefix}{i}"), Value::Int(i))], Keep::Latest, None)
         })?;
         let _ = writeln!(out, "{ACK}{i}");
         let _ = out.flush();
@@ -91,10 +84,7 @@ fn acks(child: &mut Child) -> mpsc::Receiver<i64> {
 
 fn new_record(dir: &Path) -> Result<PathBuf, RecordError> {
     let path = RecordFile::path_in(dir);
-    let rec = Record {
-        root: Some(dir.display().to_string()),
-        ..Record::default()
-    };
+    let rec = Record { root: Some(dir.display().to_string()), ..Record::default() };
     RecordFile::write_new(&path, &rec, WriteOpts::default())?;
     Ok(path)
 }
@@ -103,25 +93,16 @@ fn new_record(dir: &Path) -> Result<PathBuf, RecordError> {
 fn two_processes_writing_1000_messages_each_lose_none() -> Result<(), RecordError> {
     let t = tempfile::tempdir().map_err(|e| RecordError::io("create", "tempdir", e))?;
     let path = new_record(t.path())?;
-    let mut children = [
-        spawn_writer(&path, "a", 1000, None),
-        spawn_writer(&path, "b", 1000, None),
-    ];
+    let mut children = [spawn_writer(&path, "a", 1000, None), spawn_writer(&path, "b", 1000, None)];
     for c in &mut children {
-        let status = c
-            .wait()
-            .map_err(|e| RecordError::io("wait for", "child", e))?;
+        let status = c.wait().map_err(|e| RecordError::io("wait for", "child", e))?;
         assert!(status.success(), "a writer failed: {status}");
     }
     let rec = RecordFile::load(&path)?;
     assert_eq!(rec.messages.len(), 2000);
     for prefix in ["a", "b"] {
         for i in 0..1000 {
-            assert_eq!(
-                rec.message_value(&format!("{prefix}{i}")),
-                Some(&Value::Int(i)),
-                "{prefix}{i}"
-            );
+            assert_eq!(rec.message_value(&format!("{prefix}{i}")), Some(&Value::Int(i)), "{prefix}{i}");
         }
     }
     Ok(())
@@ -140,12 +121,9 @@ impl Rng {
 }
 
 #[test]
-fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_message(
-) -> Result<(), RecordError> {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
-        | 1;
+fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_message() -> Result<(), RecordError> {
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
     let mut rng = Rng(seed);
     let t = tempfile::tempdir().map_err(|e| RecordError::io("create", "tempdir", e))?;
     let path = new_record(t.path())?;
@@ -169,20 +147,14 @@ fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_mess
         }
         // After an ack the writer starts its next update; with a 20 ms pause, 4-12 ms later it
         // sits between writing its temporary file and the rename.
-        let delay = if at_pause {
-            4 + rng.below(9)
-        } else {
-            rng.below(4)
-        };
+        let delay = if at_pause { 4 + rng.below(9) } else { rng.below(4) };
         std::thread::sleep(Duration::from_millis(delay));
         if at_pause {
             mid_pause += 1;
         } else {
             random += 1;
         }
-        child
-            .kill()
-            .map_err(|e| RecordError::io("kill", "child", e))?;
+        child.kill().map_err(|e| RecordError::io("kill", "child", e))?;
         let _ = child.wait();
         // Acks printed before the kill are still in the pipe.
         got.extend(rx.iter());
@@ -192,11 +164,7 @@ fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_mess
             Err(e) => panic!("seed {seed}, round {round}: params.yml does not parse: {e}"),
         };
         for (k, v) in &acked {
-            assert_eq!(
-                rec.message_value(k),
-                Some(&Value::Int(*v)),
-                "seed {seed}, round {round}: lost {k}"
-            );
+            assert_eq!(rec.message_value(k), Some(&Value::Int(*v)), "seed {seed}, round {round}: lost {k}");
         }
     }
     assert_eq!((mid_pause, random), (100, 100));
@@ -207,10 +175,7 @@ fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_mess
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
         .count();
-    assert!(
-        leftovers >= 40,
-        "seed {seed}: only {leftovers} kills landed before a rename"
-    );
+    assert!(leftovers >= 40, "seed {seed}: only {leftovers} kills landed before a rename");
     eprintln!(
         "200 kills in {:?}, {leftovers} before a rename, {} acknowledged messages kept",
         started.elapsed(),

@@ -4,14 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use xmen_core::Value;
-use xmen_record::{
-    register, GlobalConfig, Layout, Param, Record, RecordError, RegisterOpts, Status, Timestamps,
-};
+use xmen_record::{register, GlobalConfig, Layout, Param, Record, RecordError, RegisterOpts, Status, Timestamps};
 
 fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
 }
 
 fn read(name: &str) -> String {
@@ -30,19 +26,11 @@ fn check(name: &str, got: &str) {
         return;
     }
     let want = read(name);
-    assert!(
-        want == got,
-        "{name} differs:\n--- want\n{want}\n--- got\n{got}"
-    );
+    assert!(want == got, "{name} differs:\n--- want\n{want}\n--- got\n{got}");
 }
 
 fn map(pairs: &[(&str, &str)]) -> Value {
-    Value::Map(
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::Str((*v).to_owned())))
-            .collect(),
-    )
+    Value::Map(pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::Str((*v).to_owned()))).collect())
 }
 
 fn hello_world() -> Record {
@@ -52,12 +40,8 @@ fn hello_world() -> Record {
     ]);
     r.host = Some("testhost".into());
     r.user = Some("tester".into());
-    r.meta = Some(map(&[
-        ("mac", "0x2fc00000001"),
-        ("host", "localhost"),
-        ("user", "root"),
-        ("home", "/data/xrun/home"),
-    ]));
+    r.meta =
+        Some(map(&[("mac", "0x2fc00000001"), ("host", "localhost"), ("user", "root"), ("home", "/data/xrun/home")]));
     r.version = Some(map(&[
         ("module", "xmen.examples.hello_world"),
         ("class", "HelloWorld"),
@@ -109,10 +93,7 @@ fn experiment_params_yml_is_alphabetical_with_full_help_lines() -> Result<(), Re
     r.timestamps.start = Some("26-11-27-17-59-26-000001".into());
     r.timestamps.stopped = Some("26-11-27-17-59-27-000002".into());
     r.timestamps.last = Some("26-11-27-17-59-26-500000".into());
-    r.messages = vec![
-        ("loss".into(), Value::Float(0.5)),
-        ("acc".into(), Value::Int(10)),
-    ];
+    r.messages = vec![("loss".into(), Value::Float(0.5)), ("acc".into(), Value::Int(10))];
     r.notes = vec!["a first note".into()];
     check("params_experiment.yml", &r.to_params_yaml()?);
     let back = Record::from_yaml_str(&read("params_experiment.yml"))?;
@@ -144,13 +125,10 @@ fn a_registered_experiment_matches_its_golden_file() -> Result<(), RecordError> 
     rec.user = Some("tester".into());
     rec.host = Some("testhost".into());
     rec.version = Some(map(&[("path", "/data/xrun/xmen/examples")]));
-    let opts = RegisterOpts {
-        config_dir: Some(t.path().join("cfg")),
-        ..RegisterOpts::default()
-    };
+    let opts = RegisterOpts { config_dir: Some(t.path().join("cfg")), ..RegisterOpts::default() };
     let reg = register(&root, rec, &opts)?;
-    let text = std::fs::read_to_string(reg.root.join("params.yml"))
-        .map_err(|e| RecordError::io("read", &reg.root, e))?;
+    let text =
+        std::fs::read_to_string(reg.root.join("params.yml")).map_err(|e| RecordError::io("read", &reg.root, e))?;
     let meta = reg.record.meta.clone().unwrap_or(Value::None);
     let field = |k: &str| meta.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let root_text = root.display().to_string();
@@ -166,9 +144,6 @@ fn a_registered_experiment_matches_its_golden_file() -> Result<(), RecordError> 
         ],
     );
     check("registered_masked.yml", &masked);
-    assert_eq!(
-        GlobalConfig::load(&t.path().join("cfg"))?.linked,
-        [root_text]
-    );
+    assert_eq!(GlobalConfig::load(&t.path().join("cfg"))?.linked, [root_text]);
     Ok(())
 }

@@ -56,14 +56,9 @@ fn untag(v: Value) -> Value {
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
+        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((ka, a), (kb, b))| ka == kb && same(a, b))
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, a), (kb, b))| ka == kb && same(a, b))
         }
         _ => a == b,
     }
@@ -119,10 +114,7 @@ fn tricky() -> Record {
                 ("eps".into(), Value::Float(1e-8)),
                 (
                     "nested".into(),
-                    Value::List(vec![
-                        Value::Map(vec![("k".into(), s("v"))]),
-                        Value::List(vec![1.into()]),
-                    ]),
+                    Value::List(vec![Value::Map(vec![("k".into(), s("v"))]), Value::List(vec![1.into()])]),
                 ),
                 ("3".into(), s("numeric key")),
             ]),
@@ -136,10 +128,8 @@ fn tricky() -> Record {
     r.user = Some("tester".into());
     r.host = Some("host".into());
     r.timestamps.created = Some("26-11-27-17-59-25-862242".into());
-    r.hooks = Some(Value::List(vec![Value::Map(vec![(
-        "logger".into(),
-        Value::Map(vec![("spec".into(), s("loss@1e"))]),
-    )])]));
+    r.hooks =
+        Some(Value::List(vec![Value::Map(vec![("logger".into(), Value::Map(vec![("spec".into(), s("loss@1e"))]))])]));
     r
 }
 
@@ -163,14 +153,7 @@ fn ruamel_reads_what_we_write_to_the_same_values() -> Result<(), RecordError> {
         ("params.yml", rec.to_params_yaml()?),
         ("manager.yml", rec.to_manager_yaml()?),
         ("defaults.yml", rec.to_defaults_yaml()?),
-        (
-            "xmen.yml",
-            GlobalConfig {
-                linked: vec!["/a b".into(), "/c".into()],
-                ..GlobalConfig::default()
-            }
-            .to_yaml()?,
-        ),
+        ("xmen.yml", GlobalConfig { linked: vec!["/a b".into(), "/c".into()], ..GlobalConfig::default() }.to_yaml()?),
     ];
     let mut files = Vec::new();
     for (name, text) in &texts {
@@ -182,25 +165,16 @@ fn ruamel_reads_what_we_write_to_the_same_values() -> Result<(), RecordError> {
     assert_eq!(theirs.len(), texts.len());
     for ((name, text), their) in texts.iter().zip(&theirs) {
         let ours = yaml::parse(text, Path::new(name))?;
-        assert!(
-            same(&ours, their),
-            "{name}:\n{text}\nours:   {ours:?}\ntheirs: {their:?}"
-        );
+        assert!(same(&ours, their), "{name}:\n{text}\nours:   {ours:?}\ntheirs: {their:?}");
     }
     // and our reader gives back the record we wrote
     let back = Record::from_yaml_str(&texts[0].1)?;
     assert_eq!(back.params.len(), rec.params.len());
     for b in &rec.params {
         let a = back.param(&b.name);
-        assert!(
-            a.is_some_and(|a| same(&a.value, &b.value) && a.help == b.help),
-            "{a:?} != {b:?}"
-        );
+        assert!(a.is_some_and(|a| same(&a.value, &b.value) && a.help == b.help), "{a:?} != {b:?}");
     }
-    assert_eq!(
-        (back.notes, back.purpose, back.root, back.hooks),
-        (rec.notes, rec.purpose, rec.root, rec.hooks)
-    );
+    assert_eq!((back.notes, back.purpose, back.root, back.hooks), (rec.notes, rec.purpose, rec.root, rec.hooks));
     Ok(())
 }
 
@@ -210,22 +184,12 @@ fn the_spec_golden_files_load_in_ruamel_as_in_our_reader() -> Result<(), RecordE
         return Ok(());
     };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let files: Vec<PathBuf> = [
-        "defaults.yml",
-        "params_manager.yml",
-        "params_experiment.yml",
-    ]
-    .iter()
-    .map(|n| dir.join(n))
-    .collect();
+    let files: Vec<PathBuf> =
+        ["defaults.yml", "params_manager.yml", "params_experiment.yml"].iter().map(|n| dir.join(n)).collect();
     for (f, their) in files.iter().zip(ruamel_load(&py, &files)) {
         let text = std::fs::read_to_string(f).map_err(|e| RecordError::io("read", f, e))?;
         let ours = yaml::parse(&text, f)?;
-        assert!(
-            same(&ours, &their),
-            "{}: {ours:?} vs {their:?}",
-            f.display()
-        );
+        assert!(same(&ours, &their), "{}: {ours:?} vs {their:?}", f.display());
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! `libxmen_hook_logger.so` that `cargo bench` builds beside this bench).
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 use std::io::sink;
 use std::path::PathBuf;
 use xmen::hooks::{HookConfig, Loader, SearchPath};
@@ -20,7 +20,8 @@ fn so_dir() -> Option<PathBuf> {
 
 fn logger(c: &mut Criterion) {
     let mut g = c.benchmark_group("logger_fire");
-    let m = Monitor::builder().hook_at("loss|acc@1s", Logger::new(".4f", None).unwrap()).output(sink()).build().unwrap();
+    let m =
+        Monitor::builder().hook_at("loss|acc@1s", Logger::new(".4f", None).unwrap()).output(sink()).build().unwrap();
     m.set("loss", 0.123456);
     m.set("acc", 0.9);
     g.bench_function("in_process_2_vars", |b| {

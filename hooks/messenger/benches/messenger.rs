@@ -3,8 +3,8 @@
 //! every 10 steps against the same loop without the Messenger.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 use std::time::Instant;
 use xmen::{Keep, Monitor, Root, Spec};
 use xmen_hook_messenger::Messenger;

@@ -10,7 +10,9 @@
 
 use regex::Regex;
 use xmen::pyfmt;
-use xmen::{Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
+use xmen::{
+    Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef,
+};
 
 /// Leaves messages with experiments.
 pub struct Messenger {

@@ -27,7 +27,13 @@ impl Records {
 }
 
 impl Experiments for Records {
-    fn message(&self, e: ExperimentHandle, m: &[(&str, ValueRef<'_>)], keep: Keep, leader: Option<&str>) -> Result<(), String> {
+    fn message(
+        &self,
+        e: ExperimentHandle,
+        m: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
         let msgs: Vec<(String, Value)> = m.iter().map(|(k, v)| ((*k).to_owned(), v.to_value())).collect();
         self.0.borrow_mut()[e.0 as usize].1.message(&msgs, keep, leader).map(|_| ()).map_err(|e| e.to_string())
     }
@@ -50,7 +56,11 @@ impl Write for Buf {
 impl Buf {
     fn lines(&self) -> Vec<String> {
         let re = regex::Regex::new(r"\d\d:\d\d[AP]M \d\d/\d\d/\d\d").unwrap();
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap().lines().map(|l| re.replace_all(l, "T").into_owned()).collect()
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|l| re.replace_all(l, "T").into_owned())
+            .collect()
     }
 }
 
@@ -83,7 +93,13 @@ fn basic_messages_two_experiments_every_ten_steps() {
         m.set("y1", y1);
         m.set("y2", y2);
         if i % 10 == 1 {
-            seen.push(format!("{} {} {} {}", show(recs.get(ex1, "y1")), show(recs.get(ex1, "y2")), show(recs.get(ex2, "y1")), show(recs.get(ex2, "y2"))));
+            seen.push(format!(
+                "{} {} {} {}",
+                show(recs.get(ex1, "y1")),
+                show(recs.get(ex1, "y2")),
+                show(recs.get(ex2, "y1")),
+                show(recs.get(ex2, "y2"))
+            ));
         }
     }
     assert_eq!(seen, ["None None None None", "10 20 10 20", "20 40 20 40", "30 60 30 60"]);
@@ -144,7 +160,18 @@ fn leader_gates_the_whole_batch() {
     }
     assert_eq!(
         seen,
-        ["[None, None]", "[9, 1600]", "[19, 900]", "[29, 400]", "[39, 100]", "[49, 0]", "[49, 0]", "[49, 0]", "[49, 0]", "[49, 0]"]
+        [
+            "[None, None]",
+            "[9, 1600]",
+            "[19, 900]",
+            "[29, 400]",
+            "[39, 100]",
+            "[49, 0]",
+            "[49, 0]",
+            "[49, 0]",
+            "[49, 0]",
+            "[49, 0]"
+        ]
     );
     assert_eq!(out.lines()[0], "[T 10/100]: Left messages ['i', 'y'] with ex at /tmp/ex");
 }

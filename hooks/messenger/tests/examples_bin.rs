@@ -90,7 +90,18 @@ fn messenger_leader_keeps_i_at_the_best_y() {
     let values: Vec<&str> = out.lines().filter(|l| l.starts_with('[') && !l.starts_with("[T")).collect();
     assert_eq!(
         values,
-        ["[None, None]", "[9, 1600]", "[19, 900]", "[29, 400]", "[39, 100]", "[49, 0]", "[49, 0]", "[49, 0]", "[49, 0]", "[49, 0]"]
+        [
+            "[None, None]",
+            "[9, 1600]",
+            "[19, 900]",
+            "[29, 400]",
+            "[39, 100]",
+            "[49, 0]",
+            "[49, 0]",
+            "[49, 0]",
+            "[49, 0]",
+            "[49, 0]"
+        ]
     );
     assert_eq!(out.lines().filter(|l| *l == "[T 100/100]: Left messages ['i', 'y'] with ex at EXPS/ex").count(), 1);
     assert_eq!(msg(&exps.join("ex"), "i").as_deref(), Some("49"));

@@ -83,12 +83,21 @@ fn probe_records_real_values_and_logs_the_spec_line() {
 #[test]
 fn the_line_lists_gpus_in_the_original_format() {
     let snap: Value = [
-        ("cpu", Value::Map(vec![("usage".into(), Value::Map(vec![("0".into(), "3.0%".into()), ("1".into(), "4.0%".into())]))])),
+        (
+            "cpu",
+            Value::Map(vec![(
+                "usage".into(),
+                Value::Map(vec![("0".into(), "3.0%".into()), ("1".into(), "4.0%".into())]),
+            )]),
+        ),
         (
             "gpu",
             Value::Map(vec![(
                 "0".into(),
-                Value::Map(vec![("name".into(), "TITAN X (Pascal)".into()), ("stats".into(), "85°C, 88%, 2116/12288MB".into())]),
+                Value::Map(vec![
+                    ("name".into(), "TITAN X (Pascal)".into()),
+                    ("stats".into(), "85°C, 88%, 2116/12288MB".into()),
+                ]),
             )]),
         ),
     ]

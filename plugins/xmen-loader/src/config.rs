@@ -43,7 +43,9 @@ impl HookConfig {
                 ("spec", Value::Str(s)) => spec = Some(s.clone()),
                 ("options", Value::Map(o)) => options = o.clone(),
                 ("options", Value::None) => {}
-                ("hook" | "spec" | "options", v) => return Err(bad(format!("{k:?} has the wrong type ({})", v.kind()))),
+                ("hook" | "spec" | "options", v) => {
+                    return Err(bad(format!("{k:?} has the wrong type ({})", v.kind())))
+                }
                 (other, _) => return Err(bad(format!("unknown key {other:?} (known: hook, spec, options)"))),
             }
         }
@@ -63,4 +65,3 @@ impl HookConfig {
         }
     }
 }
-

@@ -15,12 +15,7 @@ pub struct SearchPath {
 
 /// The file name of hook `name`'s library on this platform: `libxmen_hook_logger.so`.
 pub fn library_file_name(name: &str) -> String {
-    format!(
-        "{}xmen_hook_{}{}",
-        std::env::consts::DLL_PREFIX,
-        name.replace('-', "_"),
-        std::env::consts::DLL_SUFFIX
-    )
+    format!("{}xmen_hook_{}{}", std::env::consts::DLL_PREFIX, name.replace('-', "_"), std::env::consts::DLL_SUFFIX)
 }
 
 impl SearchPath {
@@ -76,7 +71,10 @@ impl SearchPath {
             files.sort();
             for f in files {
                 let Some(name) = f.file_name().and_then(|n| n.to_str()) else { continue };
-                if name.starts_with(&prefix) && name.ends_with(std::env::consts::DLL_SUFFIX) && seen.insert(name.to_owned()) {
+                if name.starts_with(&prefix)
+                    && name.ends_with(std::env::consts::DLL_SUFFIX)
+                    && seen.insert(name.to_owned())
+                {
                     out.push(f);
                 }
             }

@@ -108,8 +108,8 @@ pub mod hooks {
 pub mod experiment;
 #[cfg(feature = "experiment")]
 pub use experiment::{
-    experiment, main, main_with_args, Experiment, ExperimentError, ParamError, ParamInfo, ParamValue, Parameters,
-    LiveRoots, Root, RunResult,
+    experiment, main, main_with_args, Experiment, ExperimentError, LiveRoots, ParamError, ParamInfo, ParamValue,
+    Parameters, Root, RunResult,
 };
 /// `#[derive(Experiment)]`: see the [`Parameters`] trait for the attributes.
 #[cfg(feature = "experiment")]
@@ -117,9 +117,9 @@ pub use xmen_macros::Experiment;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use xmen_core;
     #[cfg(feature = "experiment")]
     pub use crate::experiment::private::*;
+    pub use xmen_core;
 }
 
 /// The README's code blocks, compiled as doc tests.

@@ -23,10 +23,7 @@ impl Hook for Panicky {
     fn call(&mut self, _firing: &Firing<'_>) -> HookResult {
         self.calls += 1;
         if self.calls == 3 {
-            panic!(
-                "in-process panicky: deliberate panic on call {}",
-                self.calls
-            );
+            panic!("in-process panicky: deliberate panic on call {}", self.calls);
         }
         Ok(Outcome::Continue)
     }
@@ -35,19 +32,9 @@ impl Hook for Panicky {
 fn run(scenario: &str, dirs: Vec<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
     let builder = Monitor::builder().loader(Loader::new(SearchPath::new(dirs)));
     let builder = match scenario {
-        "library-panic" => builder.hooks([
-            HookConfig::new("panicky", "x@1s"),
-            HookConfig::new("logger", "x@1s"),
-        ]),
-        "in-process-panic" => builder
-            .hook_at("x@1s", Panicky { calls: 0 })
-            .hooks([HookConfig::new("logger", "x@1s")]),
-        other => {
-            return Err(format!(
-                "unknown scenario {other:?}; use library-panic or in-process-panic"
-            )
-            .into())
-        }
+        "library-panic" => builder.hooks([HookConfig::new("panicky", "x@1s"), HookConfig::new("logger", "x@1s")]),
+        "in-process-panic" => builder.hook_at("x@1s", Panicky { calls: 0 }).hooks([HookConfig::new("logger", "x@1s")]),
+        other => return Err(format!("unknown scenario {other:?}; use library-panic or in-process-panic").into()),
     };
     let m = builder.build()?;
     for _ in m.iter(0..2) {

@@ -531,9 +531,16 @@ impl Monitor {
                         .collect();
                 }
                 let vars: Vec<(&str, ValueRef<'_>)> = if slot.transform.is_some() {
-                    slot.matched.iter().zip(&owned).map(|(&j, v)| (st.vars.names[j].as_str(), ValueRef::from(v))).collect()
+                    slot.matched
+                        .iter()
+                        .zip(&owned)
+                        .map(|(&j, v)| (st.vars.names[j].as_str(), ValueRef::from(v)))
+                        .collect()
                 } else {
-                    slot.matched.iter().map(|&j| (st.vars.names[j].as_str(), ValueRef::from(&st.vars.values[j]))).collect()
+                    slot.matched
+                        .iter()
+                        .map(|&j| (st.vars.names[j].as_str(), ValueRef::from(&st.vars.values[j])))
+                        .collect()
                 };
                 let r = self.call_slot_borrowed(slot, Some(t), &vars, &st);
                 fails.extend(r);

@@ -108,14 +108,7 @@ impl State {
         let id = self.next_id;
         self.next_id += 1;
         let now = Instant::now();
-        let level = Level {
-            id,
-            len,
-            completed: 0,
-            created: now,
-            step: Watch::default(),
-            load: Watch::default(),
-        };
+        let level = Level { id, len, completed: 0, created: now, step: Watch::default(), load: Watch::default() };
         let slot = if self.levels[0].is_some() {
             if self.levels[4].is_some() {
                 return None;

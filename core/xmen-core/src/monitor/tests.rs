@@ -187,7 +187,11 @@ fn iter_with_len_gives_totals_for_unsized_iterators() {
 
 #[test]
 fn summary_has_the_original_order_and_formats() {
-    let m = Monitor::new(MonitorConfig { timing: true, output: Some(Output::Writer(Box::new(Buf::default()))), ..Default::default() });
+    let m = Monitor::new(MonitorConfig {
+        timing: true,
+        output: Some(Output::Writer(Box::new(Buf::default()))),
+        ..Default::default()
+    });
     let mut keys = Vec::new();
     for _ in m.iter(0..2) {
         for _ in m.iter(0..3) {

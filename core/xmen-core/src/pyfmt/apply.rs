@@ -26,11 +26,7 @@ impl fmt::Display for FormatValueError {
             Some(b'a' | b'e' | b'i' | b'o' | b'u') => "an",
             _ => "a",
         };
-        write!(
-            f,
-            "cannot format {article} {} with \"{}\": {}",
-            self.kind, self.spec, self.message
-        )
+        write!(f, "cannot format {article} {} with \"{}\": {}", self.kind, self.spec, self.message)
     }
 }
 
@@ -106,23 +102,14 @@ impl FormatSpec {
     }
 
     fn error(&self, kind: &'static str, message: String) -> FormatValueError {
-        FormatValueError {
-            kind,
-            spec: self.to_string(),
-            message,
-        }
+        FormatValueError { kind, spec: self.to_string(), message }
     }
 
     fn sink_error(&self, kind: &'static str) -> FormatValueError {
         self.error(kind, "the output writer returned an error".to_owned())
     }
 
-    fn write_int<W: Write + ?Sized>(
-        &self,
-        out: &mut W,
-        i: i64,
-        kind: &'static str,
-    ) -> Result<(), FormatValueError> {
+    fn write_int<W: Write + ?Sized>(&self, out: &mut W, i: i64, kind: &'static str) -> Result<(), FormatValueError> {
         match self.ty {
             None | Some(Type::Decimal) => {
                 if self.precision.is_some() {
@@ -135,43 +122,38 @@ impl FormatSpec {
                 }
                 let mut body = NumBuf::new();
                 write!(body, "{}", i.unsigned_abs()).map_err(|_| self.sink_error(kind))?;
-                self.write_number(out, i < 0, &body)
-                    .map_err(|_| self.sink_error(kind))
+                self.write_number(out, i < 0, &body).map_err(|_| self.sink_error(kind))
             }
-            Some(Type::Str) => Err(self.error(
-                kind,
-                "type \"s\" is for text; use \"d\" or no type for integers".to_owned(),
-            )),
+            Some(Type::Str) => {
+                Err(self.error(kind, "type \"s\" is for text; use \"d\" or no type for integers".to_owned()))
+            }
             // Python converts the integer to float for the float types.
             Some(_) => self.write_float(out, i as f64, kind),
         }
     }
 
-    fn write_float<W: Write + ?Sized>(
-        &self,
-        out: &mut W,
-        x: f64,
-        kind: &'static str,
-    ) -> Result<(), FormatValueError> {
-        let (style, upper) =
-            match self.ty {
-                None => (FloatStyle::Repr, false),
-                Some(Type::Fixed { upper }) => (FloatStyle::Fixed, upper),
-                Some(Type::Exp { upper }) => (FloatStyle::Exp, upper),
-                Some(Type::General { upper }) => (FloatStyle::General, upper),
-                Some(Type::Percent) => (FloatStyle::Percent, false),
-                Some(Type::Decimal) => return Err(self.error(
+    fn write_float<W: Write + ?Sized>(&self, out: &mut W, x: f64, kind: &'static str) -> Result<(), FormatValueError> {
+        let (style, upper) = match self.ty {
+            None => (FloatStyle::Repr, false),
+            Some(Type::Fixed { upper }) => (FloatStyle::Fixed, upper),
+            Some(Type::Exp { upper }) => (FloatStyle::Exp, upper),
+            Some(Type::General { upper }) => (FloatStyle::General, upper),
+            Some(Type::Percent) => (FloatStyle::Percent, false),
+            Some(Type::Decimal) => {
+                return Err(self.error(
                     kind,
                     "type \"d\" is for integers; use \"f\", \"e\", \"g\" or \"%\" for floats, or \
                      round the value to an int first"
                         .to_owned(),
-                )),
-                Some(Type::Str) => return Err(self.error(
+                ))
+            }
+            Some(Type::Str) => {
+                return Err(self.error(
                     kind,
-                    "type \"s\" is for text; use \"f\", \"e\", \"g\", \"%\" or no type for floats"
-                        .to_owned(),
-                )),
-            };
+                    "type \"s\" is for text; use \"f\", \"e\", \"g\", \"%\" or no type for floats".to_owned(),
+                ))
+            }
+        };
         // Python never prints a sign for NaN.
         let negative = x.is_sign_negative() && !x.is_nan();
         let mut body = NumBuf::new();
@@ -192,12 +174,7 @@ impl FormatSpec {
                 ),
             ));
         }
-        let refuse = |what: &str| {
-            self.error(
-                KIND,
-                format!("{what} is only for numbers; remove it to format text"),
-            )
-        };
+        let refuse = |what: &str| self.error(KIND, format!("{what} is only for numbers; remove it to format text"));
         if let Some(sign) = self.sign {
             return Err(refuse(match sign {
                 Sign::Plus => "the sign \"+\"",
@@ -209,11 +186,7 @@ impl FormatSpec {
             return Err(refuse("the alternate form \"#\""));
         }
         if let Some(g) = self.grouping {
-            return Err(refuse(if g == ',' {
-                "the separator \",\""
-            } else {
-                "the separator \"_\""
-            }));
+            return Err(refuse(if g == ',' { "the separator \",\"" } else { "the separator \"_\"" }));
         }
         if self.align == Some(Align::AfterSign) {
             return Err(refuse("the alignment \"=\""));
@@ -223,16 +196,11 @@ impl FormatSpec {
             None => s,
         };
         let width = self.width.unwrap_or(0);
-        let pad = if width == 0 {
-            0
-        } else {
-            width.saturating_sub(text.chars().count())
-        };
+        let pad = if width == 0 { 0 } else { width.saturating_sub(text.chars().count()) };
         let (left, right) = split_padding(pad, self.align.unwrap_or(Align::Left));
         let fill = self.fill_char();
-        let res = write_fill(out, fill, left)
-            .and_then(|()| out.write_str(text))
-            .and_then(|()| write_fill(out, fill, right));
+        let res =
+            write_fill(out, fill, left).and_then(|()| out.write_str(text)).and_then(|()| write_fill(out, fill, right));
         res.map_err(|_| self.sink_error(KIND))
     }
 
@@ -242,12 +210,7 @@ impl FormatSpec {
 
     /// Write a rendered number: sign, grouped integer digits, the rest of `body`, with padding
     /// placed as CPython's `fill_number` does (zero padding with `=` is grouped too).
-    fn write_number<W: Write + ?Sized>(
-        &self,
-        out: &mut W,
-        negative: bool,
-        body: &NumBuf,
-    ) -> fmt::Result {
+    fn write_number<W: Write + ?Sized>(&self, out: &mut W, negative: bool, body: &NumBuf) -> fmt::Result {
         let sign = if negative {
             Some('-')
         } else {
@@ -262,19 +225,12 @@ impl FormatSpec {
         let n_digits = text.bytes().take_while(u8::is_ascii_digit).count();
         let (digits, rest) = text.split_at(n_digits);
         let fill = self.fill_char();
-        let align = self.align.unwrap_or(if self.zero {
-            Align::AfterSign
-        } else {
-            Align::Right
-        });
+        let align = self.align.unwrap_or(if self.zero { Align::AfterSign } else { Align::Right });
         let width = self.width.unwrap_or(0);
 
         // Zero padding after the sign is part of the digits, so separators go through it.
-        let min_width = if fill == '0' && align == Align::AfterSign {
-            width.saturating_sub(sign_len + rest.len())
-        } else {
-            0
-        };
+        let min_width =
+            if fill == '0' && align == Align::AfterSign { width.saturating_sub(sign_len + rest.len()) } else { 0 };
         let sep = self.grouping;
         let positions = if n_digits == 0 {
             0 // inf and nan: nothing to group or zero-pad
@@ -283,20 +239,12 @@ impl FormatSpec {
         } else {
             n_digits.max(min_width)
         };
-        let n_separators = if sep.is_some() && positions > 0 {
-            (positions - 1) / 3
-        } else {
-            0
-        };
+        let n_separators = if sep.is_some() && positions > 0 { (positions - 1) / 3 } else { 0 };
         let total = sign_len + positions + n_separators + rest.len();
         let pad = width.saturating_sub(total);
 
         let (left, right) = split_padding(pad, align);
-        let (left, inner) = if align == Align::AfterSign {
-            (0, pad)
-        } else {
-            (left, 0)
-        };
+        let (left, inner) = if align == Align::AfterSign { (0, pad) } else { (left, 0) };
         write_fill(out, fill, left)?;
         if let Some(c) = sign {
             out.write_char(c)?;
@@ -329,12 +277,7 @@ fn group_positions(n_digits: usize, min_width: usize) -> usize {
 
 /// Write `digits` right-aligned in `positions` places (zeros in front), with `sep` before each
 /// group of three counted from the right.
-fn write_grouped<W: Write + ?Sized>(
-    out: &mut W,
-    digits: &str,
-    positions: usize,
-    sep: Option<char>,
-) -> fmt::Result {
+fn write_grouped<W: Write + ?Sized>(out: &mut W, digits: &str, positions: usize, sep: Option<char>) -> fmt::Result {
     let zeros = positions.saturating_sub(digits.len());
     let Some(sep) = sep else {
         float::write_zeros(out, zeros as i64)?;
@@ -401,11 +344,7 @@ mod tests {
             (Value::None, "", "None"),
             (Value::from(vec![3, 4]), "", "[3, 4]"),
             (Value::from("abc"), "", "abc"),
-            (
-                Value::Tensor(Tensor::from_f32(&[2], &[1.0, 2.0])),
-                "",
-                "tensor(dtype=F32, shape=[2])",
-            ),
+            (Value::Tensor(Tensor::from_f32(&[2], &[1.0, 2.0])), "", "tensor(dtype=F32, shape=[2])"),
             (f(3.14659), ".3f", "3.147"),
             (Value::Int(10), ".5f", "10.00000"),
             (Value::Bool(true), ".2f", "1.00"),
@@ -464,17 +403,10 @@ mod tests {
     #[test]
     fn specs_format_values_like_python() {
         for (v, spec, want) in table() {
-            assert_eq!(
-                format_value(&v, spec).as_deref(),
-                Ok(want),
-                "format({v:?}, {spec:?})"
-            );
+            assert_eq!(format_value(&v, spec).as_deref(), Ok(want), "format({v:?}, {spec:?})");
             // `write` appends to what is already there.
             let mut s = String::from(">");
-            spec.parse::<FormatSpec>()
-                .unwrap()
-                .write(&mut s, &v)
-                .unwrap();
+            spec.parse::<FormatSpec>().unwrap().write(&mut s, &v).unwrap();
             assert_eq!(s, format!(">{want}"));
         }
     }
@@ -482,61 +414,21 @@ mod tests {
     #[test]
     fn mismatched_values_are_refused_with_the_reason() {
         let cases: &[(Value, &str, &str)] = &[
-            (
-                Value::from("abc"),
-                ".3f",
-                "cannot format a str with \".3f\": type \"f\" needs a number",
-            ),
+            (Value::from("abc"), ".3f", "cannot format a str with \".3f\": type \"f\" needs a number"),
             (Value::from("abc"), "d", "type \"d\" needs a number"),
-            (
-                Value::from("abc"),
-                "+",
-                "the sign \"+\" is only for numbers",
-            ),
-            (
-                Value::from("abc"),
-                "=5",
-                "the alignment \"=\" is only for numbers",
-            ),
-            (
-                Value::from("abc"),
-                ",",
-                "the separator \",\" is only for numbers",
-            ),
-            (
-                Value::from("abc"),
-                "#",
-                "the alternate form \"#\" is only for numbers",
-            ),
-            (
-                f(1.5),
-                "d",
-                "cannot format a float with \"d\": type \"d\" is for integers",
-            ),
+            (Value::from("abc"), "+", "the sign \"+\" is only for numbers"),
+            (Value::from("abc"), "=5", "the alignment \"=\" is only for numbers"),
+            (Value::from("abc"), ",", "the separator \",\" is only for numbers"),
+            (Value::from("abc"), "#", "the alternate form \"#\" is only for numbers"),
+            (f(1.5), "d", "cannot format a float with \"d\": type \"d\" is for integers"),
             (f(1.5), "s", "type \"s\" is for text"),
             (Value::Int(3), "s", "cannot format an int with \"s\""),
-            (
-                Value::Int(3),
-                ".2",
-                "a precision is not allowed for integers",
-            ),
+            (Value::Int(3), ".2", "a precision is not allowed for integers"),
             (Value::Int(3), ".2d", "use type \"f\""),
             (Value::Bool(true), "s", "cannot format a bool with \"s\""),
-            (
-                Value::None,
-                ">5",
-                "cannot format a none with \">5\": only numbers and text",
-            ),
-            (
-                Value::from(vec![1]),
-                ".3f",
-                "cannot format a list with \".3f\"",
-            ),
-            (
-                Value::Map(vec![]),
-                "s",
-                "use the empty spec \"\" to print str() of a map",
-            ),
+            (Value::None, ">5", "cannot format a none with \">5\": only numbers and text"),
+            (Value::from(vec![1]), ".3f", "cannot format a list with \".3f\""),
+            (Value::Map(vec![]), "s", "use the empty spec \"\" to print str() of a map"),
             (Value::Image(vec![1, 2]), "<9", "cannot format an image"),
         ];
         for (v, spec, needle) in cases {
@@ -550,9 +442,7 @@ mod tests {
         }
         let e = format_value(&f(1.0), ".3q").unwrap_err();
         assert!(matches!(e, FormatError::Spec(_)));
-        assert!(e
-            .to_string()
-            .starts_with("invalid format spec \".3q\": unknown type \"q\" at column 3"));
+        assert!(e.to_string().starts_with("invalid format spec \".3q\": unknown type \"q\" at column 3"));
     }
 
     #[test]
@@ -569,11 +459,7 @@ mod tests {
             (1_234_567, "05,", "1,234,567"),
         ];
         for &(i, spec, want) in cases {
-            assert_eq!(
-                format_value(&Value::Int(i), spec).as_deref(),
-                Ok(want),
-                "{i} {spec:?}"
-            );
+            assert_eq!(format_value(&Value::Int(i), spec).as_deref(), Ok(want), "{i} {spec:?}");
         }
     }
 }

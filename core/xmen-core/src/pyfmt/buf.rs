@@ -21,12 +21,7 @@ pub(crate) struct NumBuf {
 impl NumBuf {
     /// An empty buffer.
     pub(crate) fn new() -> NumBuf {
-        NumBuf {
-            inline: [0; INLINE],
-            len: 0,
-            heap: Vec::new(),
-            spilled: false,
-        }
+        NumBuf { inline: [0; INLINE], len: 0, heap: Vec::new(), spilled: false }
     }
 
     /// The bytes written so far.

@@ -45,13 +45,7 @@ pub fn write_float<W: Write + ?Sized>(out: &mut W, x: f64) -> fmt::Result {
     }
     let d = Decimal::shortest(a)?;
     let exp = d.exp;
-    let layout = Layout {
-        use_exp: !(-4..16).contains(&exp),
-        min_digits: 0,
-        add_dot_0: true,
-        alt: false,
-        upper: false,
-    };
+    let layout = Layout { use_exp: !(-4..16).contains(&exp), min_digits: 0, add_dot_0: true, alt: false, upper: false };
     layout.write(out, d.digits(), exp)
 }
 
@@ -120,10 +114,7 @@ fn parse_exp(s: &[u8]) -> Result<i32, fmt::Error> {
         if !b.is_ascii_digit() {
             return Err(fmt::Error);
         }
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(i32::from(b - b'0')))
-            .ok_or(fmt::Error)?;
+        v = v.checked_mul(10).and_then(|v| v.checked_add(i32::from(b - b'0'))).ok_or(fmt::Error)?;
     }
     Ok(if neg { -v } else { v })
 }
@@ -145,21 +136,12 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// Write `digits × 10^exp` (first digit's exponent) in this layout.
-    pub(crate) fn write<W: Write + ?Sized>(
-        &self,
-        out: &mut W,
-        digits: &[u8],
-        exp: i32,
-    ) -> fmt::Result {
+    pub(crate) fn write<W: Write + ?Sized>(&self, out: &mut W, digits: &[u8], exp: i32) -> fmt::Result {
         let nd = digits.len() as i64;
         // Position of the decimal point, counted in digits from the first significant one.
         let decpt: i64 = if self.use_exp { 1 } else { i64::from(exp) + 1 };
         let mut end = nd.max(self.min_digits as i64);
-        end = end.max(if !self.use_exp && self.add_dot_0 {
-            decpt + 1
-        } else {
-            decpt
-        });
+        end = end.max(if !self.use_exp && self.add_dot_0 { decpt + 1 } else { decpt });
         if decpt <= 0 {
             out.write_char('0')?;
         } else {
@@ -177,12 +159,7 @@ impl Layout {
 }
 
 /// Write digit positions `start..end`; positions outside the digit string are zeros.
-fn write_positions<W: Write + ?Sized>(
-    out: &mut W,
-    digits: &[u8],
-    start: i64,
-    end: i64,
-) -> fmt::Result {
+fn write_positions<W: Write + ?Sized>(out: &mut W, digits: &[u8], start: i64, end: i64) -> fmt::Result {
     if start >= end {
         return Ok(());
     }
@@ -259,11 +236,7 @@ pub(crate) fn write_body(
     }
     match style {
         FloatStyle::Fixed | FloatStyle::Percent => {
-            let v = if style == FloatStyle::Percent {
-                a * 100.0
-            } else {
-                a
-            };
+            let v = if style == FloatStyle::Percent { a * 100.0 } else { a };
             let p = precision.unwrap_or(6);
             write!(out, "{v:.p$}")?;
             if alt && p == 0 {
@@ -277,13 +250,7 @@ pub(crate) fn write_body(
         FloatStyle::Exp => {
             let p = precision.unwrap_or(6);
             let d = Decimal::rounded(a, p + 1)?;
-            let layout = Layout {
-                use_exp: true,
-                min_digits: p + 1,
-                add_dot_0: false,
-                alt,
-                upper,
-            };
+            let layout = Layout { use_exp: true, min_digits: p + 1, add_dot_0: false, alt, upper };
             layout.write(out, d.digits(), d.exp)
         }
         FloatStyle::General => general(out, a, precision.unwrap_or(6), false, alt, upper),
@@ -291,13 +258,7 @@ pub(crate) fn write_body(
             Some(p) => general(out, a, p, true, alt, upper),
             None => {
                 let d = Decimal::shortest(a)?;
-                let layout = Layout {
-                    use_exp: !(-4..16).contains(&d.exp),
-                    min_digits: 0,
-                    add_dot_0: true,
-                    alt,
-                    upper,
-                };
+                let layout = Layout { use_exp: !(-4..16).contains(&d.exp), min_digits: 0, add_dot_0: true, alt, upper };
                 layout.write(out, d.digits(), d.exp)
             }
         },
@@ -306,26 +267,14 @@ pub(crate) fn write_body(
 
 /// Python's `g` (and the no-type form with a precision, `add_dot_0`): round to `p` significant
 /// digits, then pick fixed or scientific from the exponent and drop trailing zeros unless `alt`.
-fn general(
-    out: &mut NumBuf,
-    a: f64,
-    p: usize,
-    add_dot_0: bool,
-    alt: bool,
-    upper: bool,
-) -> fmt::Result {
+fn general(out: &mut NumBuf, a: f64, p: usize, add_dot_0: bool, alt: bool, upper: bool) -> fmt::Result {
     let p = p.max(1);
     let mut d = Decimal::rounded(a, p)?;
     d.strip_trailing_zeros();
     let limit = if add_dot_0 { p as i64 - 1 } else { p as i64 };
     let exp = i64::from(d.exp);
-    let layout = Layout {
-        use_exp: exp < -4 || exp >= limit,
-        min_digits: if alt { p } else { 0 },
-        add_dot_0,
-        alt,
-        upper,
-    };
+    let layout =
+        Layout { use_exp: exp < -4 || exp >= limit, min_digits: if alt { p } else { 0 }, add_dot_0, alt, upper };
     layout.write(out, d.digits(), d.exp)
 }
 
@@ -411,34 +360,13 @@ mod tests {
             (0.125, FloatStyle::Fixed, Some(2), false, false, "0.12"),
             (1e5, FloatStyle::General, Some(3), true, false, "1.00e+05"),
             (0.0, FloatStyle::General, Some(3), true, false, "0.00"),
-            (
-                0.0001,
-                FloatStyle::General,
-                Some(3),
-                true,
-                false,
-                "0.000100",
-            ),
+            (0.0001, FloatStyle::General, Some(3), true, false, "0.000100"),
             (1e-5, FloatStyle::General, Some(3), false, false, "1e-05"),
             (123456.0, FloatStyle::General, None, false, true, "123456"),
-            (
-                1234567.0,
-                FloatStyle::General,
-                None,
-                false,
-                true,
-                "1.23457E+06",
-            ),
+            (1234567.0, FloatStyle::General, None, false, true, "1.23457E+06"),
             (1.0, FloatStyle::Exp, Some(0), true, false, "1.e+00"),
             (0.5, FloatStyle::Percent, Some(1), false, false, "50.0%"),
-            (
-                f64::INFINITY,
-                FloatStyle::Percent,
-                None,
-                false,
-                false,
-                "inf%",
-            ),
+            (f64::INFINITY, FloatStyle::Percent, None, false, false, "inf%"),
             (f64::NAN, FloatStyle::Fixed, None, false, true, "NAN"),
         ];
         for &(x, style, p, alt, upper, want) in cases {

@@ -27,8 +27,8 @@ pub use float::{float_repr, write_float};
 pub use size::human_bytes;
 pub use spec::{FormatSpec, FormatSpecError, MAX_WIDTH};
 pub use time::{
-    now_last, now_long, now_stamp, timedelta, write_timedelta, DATE_FORMAT, LAST_FORMAT,
-    LONG_DATE_FORMAT, SERVER_DATE_FORMAT,
+    now_last, now_long, now_stamp, timedelta, write_timedelta, DATE_FORMAT, LAST_FORMAT, LONG_DATE_FORMAT,
+    SERVER_DATE_FORMAT,
 };
 
 use crate::value::Value;
@@ -122,11 +122,7 @@ pub fn repr_of(v: &Value) -> String {
 /// a single quote and no double quote; backslash, the chosen quote, `\n`, `\r` and `\t`
 /// escaped; other non-printable characters as `\xNN`, `\uNNNN` or `\UNNNNNNNN`.
 fn write_quoted<W: Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     out.write_char(quote)?;
     let mut clean_from = 0;
     for (i, c) in s.char_indices() {
@@ -212,28 +208,13 @@ mod tests {
             (Value::from(vec![3, 4]), "[3, 4]"),
             (Value::from(vec!["a", "b"]), "['a', 'b']"),
             (Value::List(vec![]), "[]"),
-            (
-                Value::List(vec![Value::None, Value::Bool(true), Value::Float(2.0)]),
-                "[None, True, 2.0]",
-            ),
-            (
-                Value::List(vec![Value::from(vec![1]), Value::List(vec![])]),
-                "[[1], []]",
-            ),
+            (Value::List(vec![Value::None, Value::Bool(true), Value::Float(2.0)]), "[None, True, 2.0]"),
+            (Value::List(vec![Value::from(vec![1]), Value::List(vec![])]), "[[1], []]"),
             (map(&[("beta", Value::Float(0.5))]), "{'beta': 0.5}"),
-            (
-                map(&[("a", Value::from("x")), ("b", Value::from(vec![1, 2]))]),
-                "{'a': 'x', 'b': [1, 2]}",
-            ),
+            (map(&[("a", Value::from("x")), ("b", Value::from(vec![1, 2]))]), "{'a': 'x', 'b': [1, 2]}"),
             (Value::Map(vec![]), "{}"),
-            (
-                Value::Tensor(Tensor::from_f32(&[2, 3], &[0.0; 6])),
-                "tensor(dtype=F32, shape=[2, 3])",
-            ),
-            (
-                Value::Tensor(Tensor::from_f64(&[], &[1.0])),
-                "tensor(dtype=F64, shape=[])",
-            ),
+            (Value::Tensor(Tensor::from_f32(&[2, 3], &[0.0; 6])), "tensor(dtype=F32, shape=[2, 3])"),
+            (Value::Tensor(Tensor::from_f64(&[], &[1.0])), "tensor(dtype=F64, shape=[])"),
             (Value::Image(vec![0; 1234]), "<png 1234 bytes>"),
             (Value::Experiment(ExperimentHandle(3)), "<experiment 3>"),
             (Value::State(StateHandle(3)), "<state 3>"),

@@ -63,10 +63,8 @@ fn unhex(s: &str) -> String {
     if s == "-" {
         return String::new();
     }
-    let bytes: Vec<u8> = (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex from python"))
-        .collect();
+    let bytes: Vec<u8> =
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex from python")).collect();
     String::from_utf8(bytes).expect("utf-8 from python")
 }
 
@@ -77,14 +75,8 @@ struct Case {
 }
 
 fn format_case(kind: char, payload: String, v: &Value, spec: &str) -> Case {
-    let ours = spec
-        .parse::<FormatSpec>()
-        .ok()
-        .and_then(|s| s.format(v).ok());
-    Case {
-        line: format!("{kind} {payload} {}", hex(spec)),
-        ours,
-    }
+    let ours = spec.parse::<FormatSpec>().ok().and_then(|s| s.format(v).ok());
+    Case { line: format!("{kind} {payload} {}", hex(spec)), ours }
 }
 
 /// Run the cases through python3; `None` when python3 is not available.
@@ -107,16 +99,10 @@ fn run_python(cases: &[Case]) -> Option<Vec<Option<String>>> {
     let mut stdin = child.stdin.take().expect("piped stdin");
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output().expect("python3 runs");
-    writer
-        .join()
-        .expect("writer thread")
-        .expect("write to python3");
+    writer.join().expect("writer thread").expect("write to python3");
     assert!(output.status.success(), "python3 failed");
     let text = String::from_utf8(output.stdout).expect("utf-8 output");
-    let answers: Vec<Option<String>> = text
-        .lines()
-        .map(|l| if l == "ERR" { None } else { Some(unhex(l)) })
-        .collect();
+    let answers: Vec<Option<String>> = text.lines().map(|l| if l == "ERR" { None } else { Some(unhex(l)) }).collect();
     assert_eq!(answers.len(), cases.len(), "one answer per case");
     Some(answers)
 }
@@ -136,12 +122,7 @@ fn compare(cases: &[Case]) {
         "{} of {} cases differ from Python, first ones:\n{}",
         mismatches.len(),
         cases.len(),
-        mismatches
-            .iter()
-            .take(25)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        mismatches.iter().take(25).cloned().collect::<Vec<_>>().join("\n")
     );
 }
 
@@ -188,10 +169,7 @@ fn floats(n: usize) -> Vec<f64> {
             }
             3 => (rng.next() >> rng.below(64)) as f64,
             4 => rng.below(1 << 20) as f64 / f64::from(1u32 << rng.below(12)),
-            _ => {
-                (rng.next() >> 11) as f64 / (1u64 << 53) as f64
-                    * 10f64.powi(rng.below(41) as i32 - 20)
-            }
+            _ => (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi(rng.below(41) as i32 - 20),
         };
         out.push(sign * x);
     }
@@ -201,18 +179,14 @@ fn floats(n: usize) -> Vec<f64> {
 #[test]
 fn matches_python_on_random_floats() {
     const SPECS: &[&str] = &[
-        "", ".3f", ".5f", "f", ".0f", "#.0f", "10.2f", "F", "e", ".2e", "+.2e", "E", ".0e", "#.0e",
-        ".25e", "g", ".3g", "#.3g", ".1g", ".0g", "#g", ".17g", "G", ".3", ".1", ".12", "#", "#.3",
-        ",", ",.2f", "012,.2f", "_.3f", "%", ".1%", "08.3f", "+", " ", "=+12.4e", "*^15.3g", "<12",
-        ">12", "020", "015,", "0=15,.1f", ".20f", "d", "s",
+        "", ".3f", ".5f", "f", ".0f", "#.0f", "10.2f", "F", "e", ".2e", "+.2e", "E", ".0e", "#.0e", ".25e", "g", ".3g",
+        "#.3g", ".1g", ".0g", "#g", ".17g", "G", ".3", ".1", ".12", "#", "#.3", ",", ",.2f", "012,.2f", "_.3f", "%",
+        ".1%", "08.3f", "+", " ", "=+12.4e", "*^15.3g", "<12", ">12", "020", "015,", "0=15,.1f", ".20f", "d", "s",
     ];
     let mut cases = Vec::new();
     for x in floats(2000) {
         let bits = x.to_bits().to_string();
-        cases.push(Case {
-            line: format!("r {bits} -"),
-            ours: Some(float_repr(x)),
-        });
+        cases.push(Case { line: format!("r {bits} -"), ours: Some(float_repr(x)) });
         for spec in SPECS {
             cases.push(format_case('f', bits.clone(), &Value::Float(x), spec));
         }
@@ -223,22 +197,18 @@ fn matches_python_on_random_floats() {
 #[test]
 fn matches_python_on_ints_bools_and_strings() {
     const INT_SPECS: &[&str] = &[
-        "", "d", ",d", "_d", "010,d", "+d", " d", "=+8d", ".5f", ".2e", "g", "%", ".2", "s", ">8",
-        "<8", "^8", "x<8d", "08", "08,", "#d", ".3g", "e", ",", "020_", "0<8", ".1%",
+        "", "d", ",d", "_d", "010,d", "+d", " d", "=+8d", ".5f", ".2e", "g", "%", ".2", "s", ">8", "<8", "^8", "x<8d",
+        "08", "08,", "#d", ".3g", "e", ",", "020_", "0<8", ".1%",
     ];
     const STR_SPECS: &[&str] = &[
-        "", "s", ">10", "<10", "^10", "*^9", ".2", "10.2", "05", "<05", "=5", "+5", ",", "#5",
-        ".3f", "d", "é>6", ".0", "^1",
+        "", "s", ">10", "<10", "^10", "*^9", ".2", "10.2", "05", "<05", "=5", "+5", ",", "#5", ".3f", "d", "é>6", ".0",
+        "^1",
     ];
     let mut rng = XorShift(42);
     let mut ints = vec![0, 1, -1, 999, 1000, -1000, 123_456_789, i64::MAX, i64::MIN];
     while ints.len() < 300 {
         let v = (rng.next() >> rng.below(64)) as i64;
-        ints.push(if rng.below(2) == 0 {
-            v
-        } else {
-            v.wrapping_neg()
-        });
+        ints.push(if rng.below(2) == 0 { v } else { v.wrapping_neg() });
     }
     let mut cases = Vec::new();
     for i in ints {
@@ -248,22 +218,10 @@ fn matches_python_on_ints_bools_and_strings() {
     }
     for b in [true, false] {
         for spec in INT_SPECS {
-            cases.push(format_case(
-                'b',
-                u8::from(b).to_string(),
-                &Value::Bool(b),
-                spec,
-            ));
+            cases.push(format_case('b', u8::from(b).to_string(), &Value::Bool(b), spec));
         }
     }
-    for s in [
-        "abc",
-        "",
-        "héllo wörld",
-        "it's",
-        "a longer piece of text",
-        "日本",
-    ] {
+    for s in ["abc", "", "héllo wörld", "it's", "a longer piece of text", "日本"] {
         for spec in STR_SPECS {
             cases.push(format_case('s', hex(s), &Value::from(s), spec));
         }

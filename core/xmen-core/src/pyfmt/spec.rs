@@ -224,11 +224,7 @@ impl Cursor<'_> {
     }
 
     fn error(&self, column: usize, message: String) -> FormatSpecError {
-        FormatSpecError {
-            spec: self.spec.to_owned(),
-            column,
-            message,
-        }
+        FormatSpecError { spec: self.spec.to_owned(), column, message }
     }
 
     /// Read a run of decimal digits as a width or precision; `None` when there are none.
@@ -246,10 +242,7 @@ impl Cursor<'_> {
             let digits: String = self.chars[start..self.pos].iter().collect();
             return Err(self.error(
                 start + 1,
-                format!(
-                    "{what} {digits} at column {} is too large; the limit is {MAX_WIDTH}",
-                    start + 1
-                ),
+                format!("{what} {digits} at column {} is too large; the limit is {MAX_WIDTH}", start + 1),
             ));
         }
         Ok(Some(value))
@@ -261,11 +254,7 @@ impl FromStr for FormatSpec {
 
     /// Parse a spec the way Python's `format()` does (Python 3.10+ rules for the `0` flag).
     fn from_str(s: &str) -> Result<FormatSpec, FormatSpecError> {
-        let mut c = Cursor {
-            spec: s,
-            chars: s.chars().collect(),
-            pos: 0,
-        };
+        let mut c = Cursor { spec: s, chars: s.chars().collect(), pos: 0 };
         let mut spec = FormatSpec::default();
 
         if let Some(align) = c.peek_at(1).and_then(Align::from_char) {
@@ -295,15 +284,9 @@ impl FromStr for FormatSpec {
             c.pos += 1;
             if let Some(other @ (',' | '_')) = c.peek() {
                 let message = if other == sep {
-                    format!(
-                        "\"{other}\" repeated at column {}; write it once",
-                        c.column()
-                    )
+                    format!("\"{other}\" repeated at column {}; write it once", c.column())
                 } else {
-                    format!(
-                        "both \",\" and \"_\" given at column {}; choose one thousands separator",
-                        c.column()
-                    )
+                    format!("both \",\" and \"_\" given at column {}; choose one thousands separator", c.column())
                 };
                 return Err(c.error(c.column(), message));
             }
@@ -327,16 +310,10 @@ impl FromStr for FormatSpec {
                     c.pos += 1;
                 }
                 None if t.is_alphabetic() => {
-                    return Err(c.error(
-                        col,
-                        format!("unknown type \"{t}\" at column {col}; expected one of {TYPES}"),
-                    ));
+                    return Err(c.error(col, format!("unknown type \"{t}\" at column {col}; expected one of {TYPES}")));
                 }
                 None => {
-                    return Err(c.error(
-                        col,
-                        format!("unexpected \"{t}\" at column {col}; a spec reads {GRAMMAR}"),
-                    ));
+                    return Err(c.error(col, format!("unexpected \"{t}\" at column {col}; a spec reads {GRAMMAR}")));
                 }
             }
         }
@@ -436,11 +413,7 @@ mod tests {
         ];
         for s in specs {
             let spec = parse(s);
-            assert_eq!(
-                spec.to_string().parse::<FormatSpec>(),
-                Ok(spec.clone()),
-                "{s:?}"
-            );
+            assert_eq!(spec.to_string().parse::<FormatSpec>(), Ok(spec.clone()), "{s:?}");
         }
         assert!(parse("").is_empty());
         assert!(!parse("0").is_empty());
@@ -461,17 +434,11 @@ mod tests {
         assert_eq!(s.ty, Some(Type::Exp { upper: false }));
 
         let s = parse("<05");
-        assert_eq!(
-            (s.fill, s.align, s.zero, s.width),
-            (None, Some(Align::Left), true, Some(5))
-        );
+        assert_eq!((s.fill, s.align, s.zero, s.width), (None, Some(Align::Left), true, Some(5)));
         let s = parse("00");
         assert_eq!((s.zero, s.width), (true, Some(0)));
         let s = parse("<<5");
-        assert_eq!(
-            (s.fill, s.align, s.width),
-            (Some('<'), Some(Align::Left), Some(5))
-        );
+        assert_eq!((s.fill, s.align, s.width), (Some('<'), Some(Align::Left), Some(5)));
         let s = parse(" ");
         assert_eq!((s.fill, s.sign), (None, Some(Sign::Space)));
     }

@@ -47,13 +47,7 @@ pub fn write_timedelta<W: Write + ?Sized>(out: &mut W, d: Duration) -> fmt::Resu
     if days > 0 {
         write!(out, "{days} day{}, ", if days == 1 { "" } else { "s" })?;
     }
-    write!(
-        out,
-        "{}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )?;
+    write!(out, "{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60)?;
     if micros != 0 {
         write!(out, ".{micros:06}")?;
     }
@@ -92,15 +86,9 @@ mod tests {
             (Duration::from_secs(3600), "1:00:00"),
             (Duration::from_secs(86_399), "23:59:59"),
             (Duration::from_secs(86_400), "1 day, 0:00:00"),
-            (
-                Duration::from_secs(86_400 + 2 * 3600 + 3 * 60 + 4),
-                "1 day, 2:03:04",
-            ),
+            (Duration::from_secs(86_400 + 2 * 3600 + 3 * 60 + 4), "1 day, 2:03:04"),
             (Duration::new(2 * 86_400, 1_000), "2 days, 0:00:00.000001"),
-            (
-                Duration::from_secs(400 * 86_400 + 36_000),
-                "400 days, 10:00:00",
-            ),
+            (Duration::from_secs(400 * 86_400 + 36_000), "400 days, 10:00:00"),
         ];
         for &(d, want) in cases {
             assert_eq!(timedelta(d), want, "{d:?}");
@@ -108,9 +96,7 @@ mod tests {
     }
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, us: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, mo, d)
-            .and_then(|date| date.and_hms_micro_opt(h, mi, s, us))
-            .expect("valid date")
+        NaiveDate::from_ymd_opt(y, mo, d).and_then(|date| date.and_hms_micro_opt(h, mi, s, us)).expect("valid date")
     }
 
     #[test]
@@ -126,15 +112,9 @@ mod tests {
             assert_eq!(t.format(f).to_string(), want, "{f}");
         }
         let morning = at(2020, 1, 5, 0, 7, 3, 42);
-        assert_eq!(
-            morning.format(DATE_FORMAT).to_string(),
-            "20-01-05-00-07-03-000042"
-        );
+        assert_eq!(morning.format(DATE_FORMAT).to_string(), "20-01-05-00-07-03-000042");
         assert_eq!(morning.format(LAST_FORMAT).to_string(), "12:07AM 05/01/20");
-        assert_eq!(
-            morning.format(LONG_DATE_FORMAT).to_string(),
-            "12:07AM January 05, 2020"
-        );
+        assert_eq!(morning.format(LONG_DATE_FORMAT).to_string(), "12:07AM January 05, 2020");
     }
 
     #[test]

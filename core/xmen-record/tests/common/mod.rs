@@ -10,12 +10,7 @@ use std::process::Command;
 pub fn python_with_ruamel() -> Option<PathBuf> {
     let found = std::env::var_os("XMEN_PYTHON")
         .map(PathBuf::from)
-        .filter(|py| {
-            Command::new(py)
-                .args(["-c", "import ruamel.yaml"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
+        .filter(|py| Command::new(py).args(["-c", "import ruamel.yaml"]).output().is_ok_and(|o| o.status.success()));
     if found.is_none() {
         let why = "XMEN_PYTHON is unset or its Python cannot import ruamel.yaml";
         if std::env::var("CI").is_ok_and(|v| v == "true") {
