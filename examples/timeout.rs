@@ -8,7 +8,7 @@
 //! gap or a repeat.
 //!
 //! ```text
-//! cargo build -p xmen-hook-checkpointer -p xmen-examples --example timeout
+//! cargo build -p xmen-hook-checkpointer && cargo build -p xmen-examples --example timeout
 //! xmen experiments --add timeout ./target/debug/examples/timeout
 //! xmen init -n timeout -r sleepy && cd sleepy && xmen register -u "{steps: 120}"
 //! xmen run '*' sbatch --requeue --signal=USR1@30 --time=1

@@ -9,5 +9,6 @@ mod checkpointer;
 mod examples;
 mod harness;
 mod hook_panics;
+mod hooks_cli;
 mod load_failures;
 mod real_hooks;

@@ -99,7 +99,7 @@ pub fn submit_each(plan: &RunPlan, launcher: &[String]) -> anyhow::Result<ExitCo
     });
     bar.finish_and_clear();
     println!(
-        "Submitted {} of {total} experiments with `{}` in {:.1} s",
+        "Launched {} of {total} experiments with `{}` in {:.1} s",
         total - failures.len(),
         launcher.join(" "),
         started.elapsed().as_secs_f64()

@@ -235,9 +235,9 @@ fn sbatch_gets_one_job_name_and_an_output_file() {
     assert_eq!(
         lines,
         [
-            format!("--job-name=a=x --output={0}/a=x/slurm.out {0}/a=x/run.sh", s(&set)),
-            format!("--job-name=a=y --output={0}/a=y/slurm.out {0}/a=y/run.sh", s(&set)),
-            format!("--job-name=mine --output={0}/a=x/slurm.out {0}/a=x/run.sh", s(&set)),
+            format!("--parsable --open-mode=append --job-name=a=x --output={0}/a=x/slurm.out {0}/a=x/run.sh", s(&set)),
+            format!("--parsable --open-mode=append --job-name=a=y --output={0}/a=y/slurm.out {0}/a=y/run.sh", s(&set)),
+            format!("--parsable --open-mode=append --job-name=mine --output={0}/a=x/slurm.out {0}/a=x/run.sh", s(&set)),
         ]
     );
 }

@@ -42,9 +42,15 @@ fn cluster() -> bool {
 /// library it loads, built with the cargo running this test.
 fn timeout_example() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+    // Two builds: `--example` would also restrict what is built of the hook package.
+    let lib = Command::new(env!("CARGO"))
+        .args(["build", "-p", "xmen-hook-checkpointer", "--lib", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(lib.status.success(), "cannot build the Checkpointer:\n{}", String::from_utf8_lossy(&lib.stderr));
     let out = Command::new(env!("CARGO"))
-        .args(["build", "-p", "xmen-examples", "--example", "timeout", "-p", "xmen-hook-checkpointer"])
-        .args(["--message-format=json", "--manifest-path"])
+        .args(["build", "-p", "xmen-examples", "--example", "timeout", "--message-format=json", "--manifest-path"])
         .arg(&manifest)
         .output()
         .unwrap();
@@ -172,8 +178,21 @@ fn wait_for<T>(what: &str, limit: Duration, folders: &[PathBuf], mut probe: impl
     }
 }
 
+/// `Some` once every run has ended; a run that ended otherwise than `finished` fails at once,
+/// with its slurm.out.
 fn all_finished(folders: &[PathBuf]) -> Option<()> {
-    folders.iter().all(|f| record(f).status == Status::Finished).then_some(())
+    let mut done = true;
+    for f in folders {
+        match record(f).status {
+            Status::Finished => {}
+            Status::Error | Status::Lost => {
+                let out = std::fs::read_to_string(f.join("slurm.out")).unwrap_or_default();
+                panic!("{} ended as {}; slurm.out:\n{out}", f.display(), record(f).status);
+            }
+            _ => done = false,
+        }
+    }
+    done.then_some(())
 }
 
 /// The `step N` lines of every run of an experiment (out.txt is appended to by each run).
@@ -332,9 +351,13 @@ fn scontrol_requeue_on_a_running_job_resumes_it_with_continuous_step_numbers() {
     assert!(Command::new("scontrol").args(["requeue", &job]).status().unwrap().success());
     release_requeued(&job, &dir);
     assert!(record(&dir).status == Status::Stopped || job_state(&job) != "PENDING");
-    wait_for("the requeued job to finish", Duration::from_secs(90), &[dir.clone()], || all_finished(&[dir.clone()]));
+    wait_for("the requeued job to finish", Duration::from_secs(90), std::slice::from_ref(&dir), || {
+        all_finished(std::slice::from_ref(&dir))
+    });
     assert_resumed(&dir, 30);
-    assert!(read(&dir.join("slurm.out")).contains("DUE TO JOB REQUEUE"));
+    // slurm.out is appended to by the restart (`--open-mode=append`), so both runs are there.
+    let out = read(&dir.join("slurm.out"));
+    assert!(out.contains("DUE TO JOB REQUEUE") && out.contains("resumed after step"), "{out}");
 }
 
 #[test]
@@ -350,7 +373,9 @@ fn usr1_before_the_time_limit_records_requeue_and_the_job_resumes() {
     release_requeued(&job, &dir);
     let out = read(&dir.join("out.txt"));
     assert!(out.contains("Timeout encountered") && out.contains(&format!("Requeued SLURM job {job}")), "{out}");
-    wait_for("the requeued job to finish", Duration::from_secs(90), &[dir.clone()], || all_finished(&[dir.clone()]));
+    wait_for("the requeued job to finish", Duration::from_secs(90), std::slice::from_ref(&dir), || {
+        all_finished(std::slice::from_ref(&dir))
+    });
     assert_resumed(&dir, 30);
 }
 

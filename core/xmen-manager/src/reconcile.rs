@@ -122,14 +122,15 @@ impl Reconciler {
                         status: Status::Requeue,
                         reason: format!("SLURM job {job} is pending again (requeued)"),
                     },
-                    (Some(JobPhase::Active), Some(gone)) => {
-                        Verdict::lost(format!("{gone} (SLURM job {job} is still {})", state.unwrap_or_default()))
+                    (Some(_), Some(gone)) => {
+                        Verdict::lost(format!("{gone} (SLURM job {job}: {})", state.unwrap_or_default()))
                     }
+                    (None, Some(gone)) => Verdict::lost(format!("{gone} (SLURM job {job} has left the queue)")),
                     (Some(JobPhase::Active), None) => Verdict::stands(Status::Running),
-                    (Some(JobPhase::Ended), _) => {
+                    (Some(JobPhase::Ended), None) => {
                         Verdict::lost(format!("SLURM job {job} ended ({})", state.unwrap_or_default()))
                     }
-                    (None, _) => Verdict::lost(format!("SLURM job {job} is no longer in the queue")),
+                    (None, None) => Verdict::lost(format!("SLURM job {job} is no longer in the queue")),
                 };
             }
         }

@@ -123,10 +123,14 @@ fn batch_signal(value: &str) -> Option<String> {
 }
 
 /// The sbatch command xmen runs for `argv` (`sbatch [options] SCRIPT`): `--parsable` added,
-/// and `--signal` given to the batch script (`B:`, see [`batch_signal`]). Also returns a note
-/// for the user when the signal option was changed.
+/// `--open-mode=append` unless an open mode is given (a requeued job's restart then adds to
+/// its slurm.out instead of wiping it), and `--signal` given to the batch script (`B:`, see
+/// [`batch_signal`]). Also returns a note for the user when the signal option was changed.
 pub fn sbatch_argv(argv: &[String]) -> (Vec<String>, Option<String>) {
     let mut out = with_parsable(argv);
+    if out.len() > 1 && !has_option(&out[1..], "--open-mode", None) {
+        out.insert(2, "--open-mode=append".to_owned());
+    }
     let mut note = None;
     let mut i = 1;
     while i < out.len() {
@@ -154,9 +158,11 @@ pub fn sbatch_argv(argv: &[String]) -> (Vec<String>, Option<String>) {
     (out, note)
 }
 
-/// The job id in `sbatch --parsable` output: `42` or `42;cluster`.
+/// The job id in `sbatch --parsable` output (`42` or `42;cluster`), or in the plain
+/// `Submitted batch job 42` of an sbatch wrapper that ignores `--parsable`.
 pub fn parse_job_id(stdout: &str) -> Option<String> {
     let line = stdout.lines().map(str::trim).rfind(|l| !l.is_empty())?;
+    let line = line.strip_prefix("Submitted batch job ").unwrap_or(line);
     let id = line.split(';').next()?.trim();
     (!id.is_empty() && id.chars().all(|c| c.is_ascii_digit() || c == '_')).then(|| id.to_owned())
 }
@@ -273,7 +279,6 @@ pub fn plan_array(
         // Each task appends to its experiment's slurm.out; this file only sees errors from
         // before that redirection.
         argv.push(format!("--output={}", dir.join(format!("array-{stamp}.out")).display()));
-        argv.push("--open-mode=append".to_owned());
     }
     argv.push(script.display().to_string());
     let (argv, note) = sbatch_argv(&argv);
@@ -385,7 +390,8 @@ mod tests {
             ("42\n", Some("42")),
             ("42;cluster\n", Some("42")),
             ("sbatch: warning: x\n43\n", Some("43")),
-            ("Submitted batch job 42\n", None),
+            ("Submitted batch job 42\n", Some("42")),
+            ("Submitted batch job\n", None),
             ("", None),
         ] {
             assert_eq!(parse_job_id(out).as_deref(), want, "{out:?}");
@@ -397,12 +403,24 @@ mod tests {
         for (given, want, noted) in [
             (
                 v(&["sbatch", "--signal=USR1@90", "x.sh"]),
-                v(&["sbatch", "--parsable", "--signal=B:USR1@90", "x.sh"]),
+                v(&["sbatch", "--parsable", "--open-mode=append", "--signal=B:USR1@90", "x.sh"]),
                 true,
             ),
-            (v(&["sbatch", "--signal", "R:10@5", "x"]), v(&["sbatch", "--parsable", "--signal", "RB:10@5", "x"]), true),
-            (v(&["sbatch", "--signal=B:USR1@90", "x"]), v(&["sbatch", "--parsable", "--signal=B:USR1@90", "x"]), false),
-            (v(&["sbatch", "-p", "gpu", "x"]), v(&["sbatch", "--parsable", "-p", "gpu", "x"]), false),
+            (
+                v(&["sbatch", "--signal", "R:10@5", "--open-mode=truncate", "x"]),
+                v(&["sbatch", "--parsable", "--signal", "RB:10@5", "--open-mode=truncate", "x"]),
+                true,
+            ),
+            (
+                v(&["sbatch", "--signal=B:USR1@90", "x"]),
+                v(&["sbatch", "--parsable", "--open-mode=append", "--signal=B:USR1@90", "x"]),
+                false,
+            ),
+            (
+                v(&["sbatch", "-p", "gpu", "x"]),
+                v(&["sbatch", "--parsable", "--open-mode=append", "-p", "gpu", "x"]),
+                false,
+            ),
         ] {
             let (argv, note) = sbatch_argv(&given);
             assert_eq!((argv, note.is_some()), (want, noted), "{given:?}");
@@ -425,7 +443,10 @@ mod tests {
         let plan = plan_array(t.path(), &folders, &v(&["sbatch", "-p", "debug", "--requeue"]), Some(2))
             .unwrap_or_else(|e| panic!("{e}"));
         let name = t.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        assert_eq!(&plan.argv[..6], &v(&["sbatch", "--parsable", "-p", "debug", "--requeue", "--array=0-2%2"]));
+        assert_eq!(
+            &plan.argv[..7],
+            &v(&["sbatch", "--parsable", "--open-mode=append", "-p", "debug", "--requeue", "--array=0-2%2"])
+        );
         assert!(plan.note.is_none());
         assert!(plan.argv.contains(&format!("--job-name={name}")), "{:?}", plan.argv);
         assert_eq!(plan.argv.last(), Some(&plan.script.display().to_string()));

@@ -127,11 +127,11 @@ impl Hook for JsonLines {
         }
         line.push_str("}\n");
         let path = self.path.clone();
-        let result = self
-            .file()
-            .and_then(|f| f.write_all(line.as_bytes()).and_then(|_| f.flush()).map_err(|e| {
-                HookError::new(format!("cannot write {}: {e}", path.display()))
-            }));
+        let result = self.file().and_then(|f| {
+            f.write_all(line.as_bytes())
+                .and_then(|_| f.flush())
+                .map_err(|e| HookError::new(format!("cannot write {}: {e}", path.display())))
+        });
         self.line = line;
         result.map(|_| Outcome::Continue)
     }
@@ -146,7 +146,8 @@ impl Hook for JsonLines {
 
 impl NewHook for JsonLines {
     const NAME: &'static str = "jsonl";
-    const HELP: &'static str = "Append the matched variables and the counters to a JSON-lines file, one object per firing";
+    const HELP: &'static str =
+        "Append the matched variables and the counters to a JSON-lines file, one object per firing";
 
     fn options() -> Vec<OptionInfo> {
         vec![

@@ -82,7 +82,8 @@ fn a_monitor_stops_with_the_originals_message() {
 
 #[test]
 fn bad_options_name_the_option_and_the_fix() {
-    let table: [(&str, Vec<(String, Value)>, &str); 4] = [
+    type Case = (&'static str, Vec<(String, Value)>, &'static str);
+    let table: [Case; 4] = [
         ("x@1e", vec![("condition".into(), Value::from("up"))], "max or min"),
         ("x@1e", vec![("memory".into(), Value::from(0))], "positive integer"),
         ("x@1e", vec![("patience".into(), Value::from(3))], "unknown option \"patience\""),

@@ -16,8 +16,7 @@ struct Records(Rc<RefCell<Vec<(String, Record)>>>);
 
 impl Records {
     fn add(&self, dir: &str) -> ExperimentHandle {
-        let mut r = Record::default();
-        r.root = Some(dir.into());
+        let r = Record { root: Some(dir.into()), ..Default::default() };
         self.0.borrow_mut().push((dir.into(), r));
         ExperimentHandle(self.0.borrow().len() as u64 - 1)
     }
