@@ -38,8 +38,8 @@ fn say(bar: &ProgressBar, line: &str) {
     }
 }
 
-/// What one submission gave: the job id, or the failure.
-type Outcome = Result<String, String>;
+/// What one submission gave: the job id and the command run, or the failure.
+type Outcome = Result<(String, String), String>;
 
 fn submit_one(program: &Path, launch: &Launch) -> Outcome {
     let (argv, _) = sbatch_argv(&launch.argv);
@@ -57,7 +57,7 @@ fn submit_one(program: &Path, launch: &Launch) -> Outcome {
         .ok_or_else(|| format!("{}: sbatch printed no job id (stdout {stdout:?}, stderr {stderr:?})", launch.name))?;
     record_submission(&launch.folder, &Submission::job(&id))
         .map_err(|e| format!("{}: job {id} was submitted but its id could not be recorded: {e}", launch.name))?;
-    Ok(id)
+    Ok((id, argv.join(" ")))
 }
 
 /// Submit one job per experiment.
@@ -87,7 +87,7 @@ pub fn submit_each(plan: &RunPlan, launcher: &[String]) -> anyhow::Result<ExitCo
         for (i, outcome) in rx {
             let l = &plan.launches[i];
             match outcome {
-                Ok(id) => say(&bar, &format!("Submitted batch job {id}: {}", l.display())),
+                Ok((id, command)) => say(&bar, &format!("Submitted batch job {id}: {command}")),
                 Err(e) => {
                     say(&bar, &format!("FAILED: {e}"));
                     failures.push(e);

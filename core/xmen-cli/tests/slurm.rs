@@ -395,3 +395,60 @@ fn no_sbatch_on_path_is_a_clear_error() {
     let out = set.xmen(&["run", "--array", "*", "bash"], None);
     assert!(String::from_utf8_lossy(&out.stderr).contains("the launcher must be sbatch"), "{}", describe(&out));
 }
+
+/// The seconds in `... in 4.1 s` of an `xmen run` summary line starting with `prefix`.
+fn seconds_after(out: &str, prefix: &str) -> f64 {
+    out.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(" in ").next())
+        .and_then(|t| t.trim_end_matches(" s").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{prefix}... in N s` line in:\n{out}"))
+}
+
+#[test]
+fn a_thousand_jobs_submit_in_seconds_and_a_thousand_task_array_in_one_call() {
+    if !cluster() {
+        return;
+    }
+    let env = Env::new();
+    env.ok(&["config", "--disable_prompt"]);
+    let root = env.bash_set("set");
+    let tens = (0..10).map(|i| i.to_string()).collect::<Vec<_>>().join(" | ");
+    let hundreds = (0..100).map(|i| i.to_string()).collect::<Vec<_>>().join(" | ");
+    env.ok(&["register", "-r", "set", "-u", &format!("{{a: {tens}, b: {hundreds}}}")]);
+    let mut jobs = Jobs::default();
+    let run = |args: &[&str], jobs: &mut Jobs| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xmen"))
+            .args(args)
+            .current_dir(&root)
+            .env("XMEN", env.cfg())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        for l in text.lines() {
+            if let Some(id) = l.strip_prefix("Submitted batch job ").or_else(|| l.strip_prefix("Submitted array job "))
+            {
+                jobs.0.push(id.split([':', ' ']).next().unwrap_or_default().to_owned());
+            }
+        }
+        assert!(out.status.success(), "{}", describe(&out));
+        text
+    };
+    // --hold: the jobs are real and queued, but never run.
+    let started = Instant::now();
+    let out = run(&["run", "*", "sbatch", "--hold"], &mut jobs);
+    let wall = started.elapsed();
+    assert_eq!(jobs.0.len(), 1000, "{}", out.lines().last().unwrap_or_default());
+    let submitting = seconds_after(&out, "Launched 1000 of 1000 experiments");
+    eprintln!("1000 single jobs: submitted in {submitting:.1} s, `xmen run` took {:.1} s", wall.as_secs_f64());
+    assert!(wall < Duration::from_secs(30), "1000 jobs took {wall:?}");
+    let queued = squeue();
+    assert!(jobs.0.iter().take(5).all(|j| queued.contains(&format!("{j} {j} PENDING"))), "{queued}");
+    // The same selection as one array job (the single jobs' ids stay recorded until replaced).
+    let out = run(&["run", "--array=100", "*", "sbatch", "--hold"], &mut jobs);
+    let array = seconds_after(&out, "Submitted array job");
+    eprintln!("one 1000-task array job: sbatch took {array:.3} s");
+    assert!(array <= 1.0, "the array submission took {array} s");
+    let id = jobs.0.last().cloned().unwrap_or_default();
+    assert!(squeue().contains(&format!("{id}_[0-999%100]")), "{}", squeue());
+}

@@ -79,7 +79,9 @@ fn bench(c: &mut Criterion) {
     };
     let base = keep.unwrap_or_else(|| tmp.as_ref().map(|t| t.path().to_path_buf()).unwrap_or_default());
     let spec = ListSpec::new(&[], &["lr<0.01".to_owned()]).unwrap_or_else(|e| panic!("{e}"));
-    for n in [1_000, 100_000] {
+    // `cargo bench -- --test` (CI) runs each bench once: skip generating 100,000 folders there.
+    let sizes: &[usize] = if std::env::args().any(|a| a == "--test") { &[1_000] } else { &[1_000, 100_000] };
+    for &n in sizes {
         let dir = generate(&base, n);
         let index = dir.join("cfg").join("cache").join(list::index::INDEX_FILE);
         let mut g = c.benchmark_group(format!("list_{n}"));

@@ -124,8 +124,10 @@ fn batch_signal(value: &str) -> Option<String> {
 
 /// The sbatch command xmen runs for `argv` (`sbatch [options] SCRIPT`): `--parsable` added,
 /// `--open-mode=append` unless an open mode is given (a requeued job's restart then adds to
-/// its slurm.out instead of wiping it), and `--signal` given to the batch script (`B:`, see
-/// [`batch_signal`]). Also returns a note for the user when the signal option was changed.
+/// its slurm.out instead of wiping it), and `--signal` given to the batch script: `B:` is
+/// added, because xmen runs the experiment as the batch script itself and SLURM would
+/// otherwise signal job steps only. Also returns a note for the user when the signal option
+/// was changed.
 pub fn sbatch_argv(argv: &[String]) -> (Vec<String>, Option<String>) {
     let mut out = with_parsable(argv);
     if out.len() > 1 && !has_option(&out[1..], "--open-mode", None) {

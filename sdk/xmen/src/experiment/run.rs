@@ -241,7 +241,7 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
     };
 
     install_panic_hook();
-    let heartbeat = slurm::Heartbeat::start(root);
+    let heartbeat = slurm::Heartbeat::start(root, xmen_record::runinfo::heartbeat_period());
     // Monitors built by the body use the record's `_hooks` (see `current`).
     let entered = super::current::enter(root);
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| exp.run(root)));

@@ -86,9 +86,8 @@ pub(crate) struct Heartbeat {
 }
 
 impl Heartbeat {
-    /// Start beating for `root` (nothing for a detached run or a zero period).
-    pub(crate) fn start(root: &Root) -> Heartbeat {
-        let period = heartbeat_period();
+    /// Start beating for `root` every `period` (nothing for a detached run or a zero period).
+    pub(crate) fn start(root: &Root, period: Duration) -> Heartbeat {
         if root.is_detached() || period.is_zero() {
             return Heartbeat { stop: None, thread: None };
         }
@@ -122,5 +121,43 @@ impl Drop for Heartbeat {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xmen_record::{RecordFile, WriteOpts};
+
+    #[test]
+    fn the_heartbeat_refreshes_last_while_running_and_stops_when_dropped() {
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let rec = Record { status: Status::Running, root: Some(t.path().display().to_string()), ..Record::default() };
+        let path = RecordFile::path_in(t.path());
+        RecordFile::write_new(&path, &rec, WriteOpts::default()).unwrap_or_else(|e| panic!("{e}"));
+        let root = Root::open("beat", t.path()).unwrap_or_else(|e| panic!("{e}"));
+        let last = || RecordFile::load(&path).ok().and_then(|r| r.timestamps.last);
+        assert_eq!(last(), None);
+        let beat = Heartbeat::start(&root, Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(300));
+        let first = last();
+        assert!(first.is_some(), "no beat in 300 ms");
+        std::thread::sleep(Duration::from_millis(300));
+        assert_ne!(last(), first, "the beat goes on");
+        drop(beat);
+        let stopped = last();
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(last(), stopped, "no beat after drop");
+        // Nothing beats for a detached run or a zero period.
+        let off = Heartbeat::start(&root, Duration::ZERO);
+        assert!(off.thread.is_none());
+    }
+
+    #[test]
+    fn run_info_is_recorded() {
+        let mut rec = Record::default();
+        record_run_info(&mut rec);
+        let info = RunInfo::of(&rec).unwrap_or_default();
+        assert_eq!(info.pid, std::process::id());
     }
 }
