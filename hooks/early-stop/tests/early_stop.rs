@@ -1,27 +1,8 @@
 //! The EarlyStop hook in-process on its own declared examples, and its stop rule.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use xmen::{Monitor, NewHook, Options, Spec, Value};
+use xmen::{Capture, Monitor, NewHook, Options, Spec, Value};
 use xmen_hook_early_stop::{Condition, EarlyStop, EarlyStopper};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-impl Buf {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
 
 fn hook(spec: &str, options: &[(String, Value)]) -> Result<EarlyStopper, xmen::HookError> {
     EarlyStopper::new(&Spec::parse(spec).unwrap(), &Options::new(options))
@@ -60,7 +41,7 @@ fn the_window_stops_after_memory_appends_without_improvement() {
 
 #[test]
 fn a_monitor_stops_with_the_originals_message() {
-    let out = Buf::default();
+    let out = Capture::new();
     let opts = vec![("condition".to_owned(), Value::from("min")), ("memory".to_owned(), Value::from(2))];
     let m = Monitor::builder()
         .hook_at("val_loss@1e", hook("val_loss@1e", &opts).unwrap())
@@ -97,7 +78,7 @@ fn bad_options_name_the_option_and_the_fix() {
 
 #[test]
 fn several_matched_variables_need_the_variable_option() {
-    let out = Buf::default();
+    let out = Capture::new();
     let m = Monitor::builder().hook_at("loss@1s", hook("loss@1s", &[]).unwrap()).output(out.clone()).build().unwrap();
     m.set("loss", 1.0);
     m.set("loss_val", 2.0);

@@ -3,10 +3,8 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::cell::RefCell;
-use std::io::Write;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
-use xmen::{ExperimentHandle, Keep, Monitor, Spec, Value, ValueRef};
+use xmen::{Capture, ExperimentHandle, Keep, Monitor, Spec, Value, ValueRef};
 use xmen_core::monitor::Experiments;
 use xmen_hook_messenger::Messenger;
 use xmen_record::Record;
@@ -41,26 +39,9 @@ impl Experiments for Records {
     }
 }
 
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-impl Buf {
-    fn lines(&self) -> Vec<String> {
-        let re = regex::Regex::new(r"\d\d:\d\d[AP]M \d\d/\d\d/\d\d").unwrap();
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(|l| re.replace_all(l, "T").into_owned())
-            .collect()
-    }
+fn masked(out: &Capture) -> Vec<String> {
+    let re = regex::Regex::new(r"\d\d:\d\d[AP]M \d\d/\d\d/\d\d").unwrap();
+    out.lines().iter().map(|l| re.replace_all(l, "T").into_owned()).collect()
 }
 
 fn messenger(spec: &str, keep: Keep, leader: Option<&str>, expand: bool, prepend: bool) -> Messenger {
@@ -74,7 +55,7 @@ fn show(v: Option<Value>) -> String {
 #[test]
 fn basic_messages_two_experiments_every_ten_steps() {
     let recs = Records::default();
-    let out = Buf::default();
+    let out = Capture::new();
     let m = Monitor::builder()
         .hook_at("y.*->ex.*@10s", messenger("y.*->ex.*@10s", Keep::Latest, None, false, false))
         .experiments(recs.clone())
@@ -102,7 +83,7 @@ fn basic_messages_two_experiments_every_ten_steps() {
         }
     }
     assert_eq!(seen, ["None None None None", "10 20 10 20", "20 40 20 40", "30 60 30 60"]);
-    let lines = out.lines();
+    let lines = masked(&out);
     assert_eq!(lines[0], "[T 10/40]: Left messages ['y1', 'y2'] with ex1 at /tmp/ex1");
     assert_eq!(lines[1], "[T 10/40]: Left messages ['y1', 'y2'] with ex2 at /tmp/ex2");
     assert_eq!(lines.len(), 8);
@@ -113,7 +94,7 @@ fn basic_messages_two_experiments_every_ten_steps() {
 
 fn leader_run(spec: &str, leader: &str, expand: bool, prepend: bool, keys: [&str; 3]) -> (Vec<String>, Vec<String>) {
     let recs = Records::default();
-    let out = Buf::default();
+    let out = Capture::new();
     let m = Monitor::builder()
         .hook_at(spec, messenger(spec, Keep::Min, Some(leader), expand, prepend))
         .experiments(recs.clone())
@@ -131,13 +112,13 @@ fn leader_run(spec: &str, leader: &str, expand: bool, prepend: bool, keys: [&str
             seen.push(keys.iter().map(|k| show(recs.get(ex, k))).collect::<Vec<_>>().join(" "));
         }
     }
-    (seen, out.lines())
+    (seen, masked(&out))
 }
 
 #[test]
 fn leader_gates_the_whole_batch() {
     let recs = Records::default();
-    let out = Buf::default();
+    let out = Capture::new();
     let spec = "^y$|^i$->^ex$@10s";
     let m = Monitor::builder()
         .hook_at(spec, messenger(spec, Keep::Min, Some("^y$"), false, false))
@@ -172,7 +153,7 @@ fn leader_gates_the_whole_batch() {
             "[49, 0]"
         ]
     );
-    assert_eq!(out.lines()[0], "[T 10/100]: Left messages ['i', 'y'] with ex at /tmp/ex");
+    assert_eq!(masked(&out)[0], "[T 10/100]: Left messages ['i', 'y'] with ex at /tmp/ex");
 }
 
 #[test]
@@ -200,7 +181,7 @@ fn a_leader_matching_nothing_warns_once_and_does_not_crash() {
 #[test]
 fn without_an_arrow_only_the_summary_is_sent() {
     let recs = Records::default();
-    let out = Buf::default();
+    let out = Capture::new();
     let m = Monitor::builder()
         .hook_at("ex@5s", messenger("ex@5s", Keep::Latest, None, false, false))
         .experiments(recs.clone())
@@ -213,5 +194,5 @@ fn without_an_arrow_only_the_summary_is_sent() {
     for _ in m.iter(0..10) {}
     assert_eq!(show(recs.get(ex, "s")), "10/10", "B39: the summary arrives");
     assert!(recs.get(ex, "loss").is_none());
-    assert_eq!(out.lines()[0], "[T 5/10]: Left messages  with ex at /tmp/ex");
+    assert_eq!(masked(&out)[0], "[T 5/10]: Left messages  with ex at /tmp/ex");
 }

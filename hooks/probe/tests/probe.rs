@@ -3,10 +3,8 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::cell::RefCell;
-use std::io::Write;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
-use xmen::{ExperimentHandle, Keep, Monitor, Spec, Value, ValueRef};
+use xmen::{Capture, ExperimentHandle, Keep, Monitor, Spec, Value, ValueRef};
 use xmen_core::monitor::Experiments;
 use xmen_hook_probe::{Probe, DEFAULT_GROUPS};
 
@@ -26,18 +24,6 @@ impl Experiments for Metas {
     }
 }
 
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn meminfo_total_bytes() -> u64 {
     let text = std::fs::read_to_string("/proc/meminfo").unwrap();
     let line = text.lines().find(|l| l.starts_with("MemTotal:")).unwrap();
@@ -52,7 +38,7 @@ fn nproc() -> usize {
 #[test]
 fn probe_records_real_values_and_logs_the_spec_line() {
     let metas = Metas::default();
-    let out = Buf::default();
+    let out = Capture::new();
     let probe = Probe::new(&DEFAULT_GROUPS).unwrap();
     let m = Monitor::builder().hook_at("ex@5s", probe).experiments(metas.clone()).output(out.clone()).build().unwrap();
     m.set("ex", ExperimentHandle(0));
@@ -71,7 +57,7 @@ fn probe_records_real_values_and_logs_the_spec_line() {
         assert!(snap.get("slurm").is_none(), "no SLURM job: no slurm group");
     }
     assert!(snap.get("environ").is_none(), "the environment only on request");
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     let re = regex::Regex::new(r"^\[\d\d:\d\d[AP]M \d\d/\d\d/\d\d \d+/10\]: cpu=\d+(\.\d+)?%(   .*   )?$").unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");

@@ -68,6 +68,9 @@ impl std::ops::Deref for Monitor {
     }
 }
 
+mod capture;
+pub use capture::Capture;
+
 #[cfg(feature = "run")]
 mod builder;
 #[cfg(feature = "checkpoint")]
