@@ -100,8 +100,12 @@ fn weights(vs: &nn::VarStore) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// libtorch's RNG and thread settings are process-wide: tests that seed it run one at a time.
+static TORCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_resumed_tch_run_ends_with_the_same_weights_bit_for_bit() {
+    let _torch = TORCH.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let whole = tempfile::tempdir().unwrap();
     let (reference, steps) = train(whole.path(), 1, None, false);
     assert_eq!(steps.len() as u64, EPOCHS * BATCHES as u64);
@@ -117,6 +121,7 @@ fn a_resumed_tch_run_ends_with_the_same_weights_bit_for_bit() {
 
 #[test]
 fn a_var_store_checkpoint_reads_back_in_tch_and_restores_in_place() {
+    let _torch = TORCH.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let tmp = tempfile::tempdir().unwrap();
     tch::manual_seed(3);
     let vs = nn::VarStore::new(Device::Cpu);
