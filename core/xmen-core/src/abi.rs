@@ -44,10 +44,12 @@ pub struct FfiTensor<'a> {
     pub data: RSlice<'a, u8>,
 }
 
-/// A value as it crosses the ABI. Append-only: wrapped in [`FfiValueNE`].
+/// A value as it crosses the ABI. Append-only: wrapped in [`FfiValueNE`], whose storage is
+/// fixed at 48 bytes (the tensor variant's size); a future variant that needs more must
+/// hold its payload behind a pointer.
 #[repr(u8)]
 #[derive(StableAbi)]
-#[sabi(kind(WithNonExhaustive(size = [usize; 8], traits(Send, Sync))))]
+#[sabi(kind(WithNonExhaustive(size = [usize; 6], traits(Send, Sync))))]
 #[non_exhaustive]
 pub enum FfiValue<'a> {
     None,
@@ -320,6 +322,11 @@ pub fn ffi_value<'a>(v: ValueRef<'a>) -> FfiValueNE<'a> {
         ValueRef::Experiment(h) => FfiValue::Experiment(h.0),
         ValueRef::State(h) => FfiValue::State(h.0),
     })
+}
+
+/// Whether the ABI form of `v` owns nothing (no list or map buffers).
+fn is_plain(v: &ValueRef<'_>) -> bool {
+    !matches!(v, ValueRef::List(_) | ValueRef::Map(_))
 }
 
 /// A named value in ABI form.
@@ -856,7 +863,11 @@ impl LibraryHook {
         // SAFETY: the buffer is empty, so no value of the old lifetime is reinterpreted;
         // it holds values borrowed for this call only and is emptied before it is stored.
         let mut vars: Vec<FfiVar<'_>> = unsafe { std::mem::transmute(std::mem::take(&mut self.scratch)) };
-        vars.extend(firing.vars().map(|(k, v)| ffi_var(k, v)));
+        let mut plain = true;
+        vars.extend(firing.vars().map(|(k, v)| {
+            plain &= is_plain(&v);
+            ffi_var(k, v)
+        }));
         let ffi = FfiFiring {
             trigger: firing.trigger.map_or(255, |t| t.index() as u8),
             counters: firing.counters,
@@ -867,7 +878,14 @@ impl LibraryHook {
         };
         let outcome = outcome_from_ffi(self.inner.call(&ffi));
         drop(ffi);
-        vars.clear();
+        if plain {
+            // SAFETY: every value is a scalar, a string or a borrowed slice: nothing owns
+            // memory, so skipping their destructors (a call through the enum's vtable each)
+            // leaks nothing.
+            unsafe { vars.set_len(0) };
+        } else {
+            vars.clear();
+        }
         // SAFETY: empty again; see above.
         self.scratch = unsafe { std::mem::transmute::<Vec<FfiVar<'_>>, Vec<FfiVar<'static>>>(vars) };
         outcome
