@@ -13,10 +13,9 @@
 //! When nothing changed, the builds take well under a second.
 
 use regex::Regex;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use xmen::hooks::{Loader, SearchPath};
 
 /// The masked form of a Monitor time (`05:36PM 18/11/20`) in expected transcripts.
@@ -201,31 +200,7 @@ pub fn scratch() -> tempfile::TempDir {
 }
 
 /// A writer that keeps what a Monitor prints, for the test to read.
-#[derive(Clone, Default)]
-pub struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Capture {
-    /// A new, empty capture.
-    pub fn new() -> Capture {
-        Capture::default()
-    }
-
-    /// Everything written so far.
-    pub fn text(&self) -> String {
-        let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+pub use xmen::Capture;
 
 fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| match Regex::new(pattern) {

@@ -7,51 +7,20 @@ use crate::proto::{
     Experiment, HParamInfo, HParamsData, MetricInfo, MetricName, ProtoKind, ProtoValue, SessionEndInfo,
     SessionStartInfo, SummaryValue,
 };
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use xmen::Value;
+use xmen_record::{Record, RecordError};
 
-/// A YAML value as far as parameters need it.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Yaml {
-    Null(()),
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Yaml>),
-    Map(BTreeMap<String, Yaml>),
-    Other(serde::de::IgnoredAny),
-}
-
-impl Yaml {
-    fn into_value(self) -> Value {
-        match self {
-            Yaml::Null(()) | Yaml::Other(_) => Value::None,
-            Yaml::Bool(b) => Value::Bool(b),
-            Yaml::Int(i) => Value::Int(i),
-            Yaml::Float(f) => Value::Float(f),
-            Yaml::Str(s) => Value::Str(s),
-            Yaml::Seq(v) => Value::List(v.into_iter().map(Yaml::into_value).collect()),
-            Yaml::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
-        }
-    }
-}
-
-/// The parameters of `{directory}/params.yml`: every key not starting with `_`.
-/// `Ok(None)` when there is no such file.
+/// The parameters of `{directory}/params.yml` (read by the record crate, legacy layouts
+/// included). `Ok(None)` when there is no such file.
 pub fn read_params(directory: &Path) -> Result<Option<Vec<(String, Value)>>, String> {
     let path = directory.join("params.yml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("reading {}: {e}", path.display())),
-    };
-    let map: BTreeMap<String, Yaml> = serde_saphyr::from_str(&text)
-        .map_err(|e| format!("{} is not a YAML map of parameters: {e}", path.display()))?;
-    Ok(Some(map.into_iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k, v.into_value())).collect()))
+    match Record::load(&path) {
+        Ok(rec) => Ok(Some(rec.params.into_iter().map(|p| (p.name, p.value)).collect())),
+        Err(RecordError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn proto_value(v: &Value) -> Option<ProtoValue> {
@@ -119,9 +88,9 @@ mod tests {
         .unwrap();
         let p = read_params(dir.path()).unwrap().unwrap();
         let names: Vec<&str> = p.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["a", "flag", "l", "lr", "n"]);
-        assert_eq!(p[3].1, Value::Float(0.001));
-        assert_eq!(p[4].1, Value::Int(3));
+        assert_eq!(names, ["a", "lr", "n", "flag", "l"], "file order");
+        assert_eq!(p[1].1, Value::Float(0.001));
+        assert_eq!(p[2].1, Value::Int(3));
         assert!(read_params(&dir.path().join("missing")).unwrap().is_none());
     }
 }
