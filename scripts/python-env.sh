@@ -6,8 +6,8 @@
 set -euo pipefail
 cache="${XMEN_CACHE:-$HOME/.cache/xmen}"
 venv="$cache/venv"
-want="ruamel.yaml==0.18.6 tensorboard==2.21.0"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import ruamel.yaml, tensorboard" 2>/dev/null; then
+want="ruamel.yaml==0.18.6 tensorboard==2.21.0 safetensors==0.6.2"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import ruamel.yaml, tensorboard, safetensors" 2>/dev/null; then
     mkdir -p "$cache"
     python3 -m venv "$venv" >&2
     "$venv/bin/pip" install --quiet --disable-pip-version-check $want >&2
