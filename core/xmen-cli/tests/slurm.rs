@@ -18,15 +18,26 @@ use common::{describe, read, Env};
 use xmen_record::runinfo::{RunInfo, Submission};
 use xmen_record::{Record, Status};
 
-/// The cluster answers: `sinfo` shows an idle, mixed or allocated node.
+/// The cluster answers: `sinfo` shows an idle, mixed, allocated or completing node
+/// (completing: another test's cancelled job is still being cleaned up), within 30 s.
 fn cluster() -> bool {
     if std::env::var("XMEN_SLURM_TESTS").ok().as_deref() != Some("1") {
         eprintln!("skipping: set XMEN_SLURM_TESTS=1 with a cluster started by scripts/slurm/start.sh");
         return false;
     }
-    let out = Command::new("sinfo").args(["-h", "-o", "%T"]).output();
-    let states = out.as_ref().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-    let up = states.lines().any(|s| matches!(s.trim(), "idle" | "mixed" | "allocated"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (up, out) = loop {
+        let out = Command::new("sinfo").args(["-h", "-o", "%T"]).output();
+        let states = out.as_ref().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        let up = states.lines().any(|s| {
+            let s = s.trim().trim_end_matches(['*', '~', '#', '!', '%', '$', '@', '^', '-', '+']);
+            matches!(s, "idle" | "mixed" | "allocated" | "completing")
+        });
+        if up || Instant::now() > deadline {
+            break (up, out);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
     if !up {
         let why =
             format!("no SLURM node is up (sinfo: {out:?}); start one with `eval \"$(bash scripts/slurm/start.sh)\"`");
