@@ -176,6 +176,24 @@ pub trait FfiHost {
         let _ = state;
         RResult::RErr(RString::from("this host is too old to hand out checkpointable state"))
     }
+    /// Appended after `state`: the summary and the payload of a Messenger firing in one
+    /// record write. An older host answers through two `message` calls.
+    fn message_with_summary(
+        &self,
+        experiment: u64,
+        summary: RSlice<'_, FfiVar<'_>>,
+        messages: RSlice<'_, FfiVar<'_>>,
+        keep: u8,
+        leader: ROption<RStr<'_>>,
+    ) -> RResult<(), RString> {
+        if let RResult::RErr(e) = self.message(experiment, summary, 0, ROption::RNone) {
+            return RResult::RErr(e);
+        }
+        if messages.is_empty() {
+            return RResult::ROk(());
+        }
+        self.message(experiment, messages, keep, leader)
+    }
 }
 
 /// The first release's host services only (a test fixture's view).
@@ -520,6 +538,32 @@ impl Host for HostFromFfi<'_, '_, '_> {
     fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
         self.host.state(state.0).into_result().map_err(RString::into_string).and_then(snapshot_from_ffi)
     }
+    #[cfg(not(feature = "__fixture_old_host_services"))]
+    fn message_with_summary(
+        &self,
+        experiment: ExperimentHandle,
+        summary: &[(&str, ValueRef<'_>)],
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        let summary: Vec<FfiVar<'_>> = summary.iter().map(|(k, v)| ffi_var(k, *v)).collect();
+        let messages: Vec<FfiVar<'_>> = messages.iter().map(|(k, v)| ffi_var(k, *v)).collect();
+        let leader = match leader {
+            Some(l) => ROption::RSome(RStr::from_str(l)),
+            None => ROption::RNone,
+        };
+        self.host
+            .message_with_summary(
+                experiment.0,
+                RSlice::from_slice(shrink_vars(&summary)),
+                RSlice::from_slice(shrink_vars(&messages)),
+                keep_code(keep),
+                leader,
+            )
+            .into_result()
+            .map_err(RString::into_string)
+    }
 }
 
 struct PluginHook {
@@ -826,6 +870,28 @@ impl FfiHost for HostToFfi<'_> {
     #[cfg(not(feature = "__fixture_old_host_services"))]
     fn state(&self, state: u64) -> RResult<FfiSnapshot, RString> {
         self.host.state(StateHandle(state)).map(snapshot_to_ffi).map_err(RString::from).into()
+    }
+    #[cfg(not(feature = "__fixture_old_host_services"))]
+    fn message_with_summary(
+        &self,
+        experiment: u64,
+        summary: RSlice<'_, FfiVar<'_>>,
+        messages: RSlice<'_, FfiVar<'_>>,
+        keep: u8,
+        leader: ROption<RStr<'_>>,
+    ) -> RResult<(), RString> {
+        let summary: Vec<(&str, ValueRef<'_>)> = erase_vars(summary.as_slice()).iter().map(var_from_ffi).collect();
+        let messages: Vec<(&str, ValueRef<'_>)> = erase_vars(messages.as_slice()).iter().map(var_from_ffi).collect();
+        self.host
+            .message_with_summary(
+                ExperimentHandle(experiment),
+                &summary,
+                &messages,
+                keep_from_code(keep),
+                leader.into_option().map(|l| l.as_str()),
+            )
+            .map_err(RString::from)
+            .into()
     }
 }
 

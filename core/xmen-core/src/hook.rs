@@ -138,6 +138,22 @@ pub trait Host {
     ) -> Result<(), String>;
     /// The display name and folder of an experiment handle, when the host knows it.
     fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)>;
+    /// Leave the Monitor's `summary` (keep latest) and then `messages` (with `keep` and
+    /// `leader`) with an experiment in one write of its record (the Messenger's firing).
+    fn message_with_summary(
+        &self,
+        experiment: ExperimentHandle,
+        summary: &[(&str, ValueRef<'_>)],
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        self.message(experiment, summary, Keep::Latest, None)?;
+        if messages.is_empty() {
+            return Ok(());
+        }
+        self.message(experiment, messages, keep, leader)
+    }
     /// Merge `meta` (a map) into the experiment record's `_meta` (the Probe hook's
     /// system snapshot), through the host, which stays the only writer of the record.
     fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {

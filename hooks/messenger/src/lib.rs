@@ -97,10 +97,9 @@ impl Hook for Messenger {
         let names = if payload.is_empty() { String::new() } else { pyfmt::repr_of(&names) };
         for (target, handle) in targets {
             let fail = |e: String| HookError::new(format!("messaging {target}: {e}"));
-            f.host().message(handle, &summary_refs, Keep::Latest, None).map_err(fail)?;
-            if !payload_refs.is_empty() {
-                f.host().message(handle, &payload_refs, self.keep, leader.as_deref()).map_err(fail)?;
-            }
+            f.host()
+                .message_with_summary(handle, &summary_refs, &payload_refs, self.keep, leader.as_deref())
+                .map_err(fail)?;
             let dir = f.host().experiment_info(handle).map(|(_, dir)| dir).unwrap_or_else(|| "?".into());
             f.log(&format!("Left messages {names} with {target} at {dir}"));
         }

@@ -70,6 +70,21 @@ pub trait Experiments {
     ) -> Result<(), String>;
     /// The experiment's display name and folder.
     fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)>;
+    /// The Monitor's summary (keep latest), then `messages`, in one record write.
+    fn message_with_summary(
+        &self,
+        experiment: ExperimentHandle,
+        summary: &[(&str, ValueRef<'_>)],
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        self.message(experiment, summary, Keep::Latest, None)?;
+        if messages.is_empty() {
+            return Ok(());
+        }
+        self.message(experiment, messages, keep, leader)
+    }
     /// Merge a map into the experiment's `_meta`.
     fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
         let _ = (experiment, meta);
@@ -671,6 +686,19 @@ impl Host for HostImpl<'_> {
     }
     fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
         self.m.experiments.as_ref().and_then(|e| e.info(experiment))
+    }
+    fn message_with_summary(
+        &self,
+        experiment: ExperimentHandle,
+        summary: &[(&str, ValueRef<'_>)],
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        match &self.m.experiments {
+            Some(e) => e.message_with_summary(experiment, summary, messages, keep, leader),
+            None => Err("this Monitor has no experiment records to message; build it from an experiment run".into()),
+        }
     }
     fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
         match &self.m.experiments {

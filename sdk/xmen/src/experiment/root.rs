@@ -60,6 +60,18 @@ impl Experiments for LiveRoots {
         lookup(experiment).and_then(|r| r.messenger().info(experiment))
     }
 
+    fn message_with_summary(
+        &self,
+        experiment: ExperimentHandle,
+        summary: &[(&str, ValueRef<'_>)],
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        let root = lookup(experiment).ok_or_else(|| unknown(experiment))?;
+        root.messenger().message_with_summary(experiment, summary, messages, keep, leader)
+    }
+
     fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
         let root = lookup(experiment).ok_or_else(|| unknown(experiment))?;
         root.messenger().update_meta(experiment, meta)
@@ -306,6 +318,32 @@ impl Experiments for RootMessenger {
         }
         let pairs = messages.iter().map(|(k, v)| ((*k).to_owned(), v.to_value()));
         self.0.message_with(pairs, keep, leader).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn message_with_summary(
+        &self,
+        experiment: ExperimentHandle,
+        summary: &[(&str, ValueRef<'_>)],
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), String> {
+        if experiment != self.0.handle() {
+            return Err(unknown(experiment));
+        }
+        let owned = |m: &[(&str, ValueRef<'_>)]| -> Vec<(String, Value)> {
+            m.iter().map(|(k, v)| ((*k).to_owned(), v.to_value())).collect()
+        };
+        let (summary, messages) = (owned(summary), owned(messages));
+        self.0
+            .update(|r| {
+                r.message(&summary, Keep::Latest, None)?;
+                if !messages.is_empty() {
+                    r.message(&messages, keep, leader)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| e.to_string())
     }
 
     fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
