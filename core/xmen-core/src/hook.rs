@@ -115,6 +115,22 @@ impl std::str::FromStr for Keep {
     }
 }
 
+/// Leave `summary` (keep latest), then `messages` (with `keep`/`leader`), through `send`:
+/// the fallback of a host or record store that cannot write both at once.
+pub fn summary_then_messages(
+    summary: &[(&str, ValueRef<'_>)],
+    messages: &[(&str, ValueRef<'_>)],
+    keep: Keep,
+    leader: Option<&str>,
+    send: impl Fn(&[(&str, ValueRef<'_>)], Keep, Option<&str>) -> Result<(), String>,
+) -> Result<(), String> {
+    send(summary, Keep::Latest, None)?;
+    if messages.is_empty() {
+        return Ok(());
+    }
+    send(messages, keep, leader)
+}
+
 /// Services the host offers a firing hook. Everything a hook prints goes through
 /// [`Host::print`] or [`Host::log`], so output stays in order and is captured by `--txt`.
 pub trait Host {
@@ -148,11 +164,7 @@ pub trait Host {
         keep: Keep,
         leader: Option<&str>,
     ) -> Result<(), String> {
-        self.message(experiment, summary, Keep::Latest, None)?;
-        if messages.is_empty() {
-            return Ok(());
-        }
-        self.message(experiment, messages, keep, leader)
+        summary_then_messages(summary, messages, keep, leader, |m, k, l| self.message(experiment, m, k, l))
     }
     /// Merge `meta` (a map) into the experiment record's `_meta` (the Probe hook's
     /// system snapshot), through the host, which stays the only writer of the record.

@@ -79,11 +79,7 @@ pub trait Experiments {
         keep: Keep,
         leader: Option<&str>,
     ) -> Result<(), String> {
-        self.message(experiment, summary, Keep::Latest, None)?;
-        if messages.is_empty() {
-            return Ok(());
-        }
-        self.message(experiment, messages, keep, leader)
+        crate::hook::summary_then_messages(summary, messages, keep, leader, |m, k, l| self.message(experiment, m, k, l))
     }
     /// Merge a map into the experiment's `_meta`.
     fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
