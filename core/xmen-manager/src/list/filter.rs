@@ -76,6 +76,8 @@ pub enum FilterErrorKind {
     /// The text before the operator does not compile: the operator was probably part of the
     /// regex (`(?<=`, `(?P<name>`).
     OperatorInRegex(String),
+    /// `name=value` with one `=`: a comparison meant as `==` (given: the column and the value).
+    SingleEquals(String, String),
 }
 
 /// A filter that could not be parsed, with the filter text and where it went wrong.
@@ -117,6 +119,11 @@ impl fmt::Display for FilterError {
                 "the regex before the operator does not compile ({msg}); a regex cannot contain \
                  the operator characters < > == != (so no look-behind `(?<=` or named group \
                  `(?P<name>`); {FORM}"
+            ),
+            FilterErrorKind::SingleEquals(column, value) => write!(
+                f,
+                "`=` is not a comparison; to keep the rows whose `{column}` equals {value}, write `==`: \
+                 -f \"{column}=={value}\""
             ),
             FilterErrorKind::BadLiteral(lit) => write!(
                 f,
@@ -236,7 +243,19 @@ impl FromStr for Filter {
             }
         }
         match parts.as_slice() {
-            [] => Filter::build(text, squeezed.clone(), &origin),
+            [] => {
+                // `lr=0.1`: a column name, one `=`, a value. (A regex uses `=` only inside
+                // `(?=`/`(?<=`/`(?!`, which the name check excludes.)
+                if let Some((column, value)) = squeezed.split_once('=') {
+                    let is_name =
+                        !column.is_empty() && column.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+                    if is_name && !value.is_empty() && !value.starts_with('=') {
+                        let k = column.chars().count();
+                        return Err(err(at(k), FilterErrorKind::SingleEquals(column.to_owned(), value.to_owned())));
+                    }
+                }
+                Filter::build(text, squeezed.clone(), &origin)
+            }
             [(byte, k, s, op)] => {
                 let (regex, literal) = (&squeezed[..*byte], &squeezed[byte + s.len()..]);
                 if regex.is_empty() {
@@ -564,6 +583,17 @@ mod tests {
         assert_eq!((f.regex(), f.condition()), ("λ", Some((Op::Lt, &Value::Int(1)))));
         let f: Filter = "name == 'é b'".parse().unwrap();
         assert_eq!(f.condition(), Some((Op::Eq, &Value::Str("é b".into()))));
+    }
+
+    #[test]
+    fn r14_a_single_equals_sign_is_an_error_suggesting_two() {
+        let e = "lr=0.1".parse::<Filter>().unwrap_err();
+        assert_eq!((e.position, &e.kind), (2, &FilterErrorKind::SingleEquals("lr".into(), "0.1".into())));
+        assert!(e.to_string().contains("-f \"lr==0.1\""), "{e}");
+        // look-arounds and comparisons keep working
+        for ok in ["(?=lr)", "x(?=a)", "lr==0.1", "lr<=1", "a!=2"] {
+            assert!(ok.parse::<Filter>().is_ok(), "{ok}");
+        }
     }
 
     #[test]
