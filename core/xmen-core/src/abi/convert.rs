@@ -1,0 +1,165 @@
+//! Conversions between the safe types of [`crate::hook`] and their FFI form.
+
+use super::*;
+use crate::hook::{HookError, Keep, Outcome, Snapshot};
+use crate::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor};
+use crate::valueref::{ListInner, ListRef, MapInner, MapRef, TensorRef, ValueRef};
+use abi_stable::nonexhaustive_enum::NonExhaustive;
+use abi_stable::std_types::{RSlice, RStr, Tuple2};
+
+#[cfg_attr(feature = "__fixture_old_host_services", allow(dead_code))]
+pub(crate) fn snapshot_to_ffi(s: Snapshot) -> FfiSnapshot {
+    FfiSnapshot {
+        type_name: s.type_name.into(),
+        tensors: s
+            .state
+            .tensors
+            .into_iter()
+            .map(|(name, t)| FfiNamedTensor {
+                name: name.into(),
+                dtype: t.dtype.code(),
+                shape: t.shape.into(),
+                data: t.data.into(),
+            })
+            .collect(),
+        metadata: s.state.metadata.into_iter().map(|(k, v)| Tuple2(k.into(), v.into())).collect(),
+    }
+}
+
+#[cfg_attr(feature = "__fixture_old_host_services", allow(dead_code))]
+pub(crate) fn snapshot_from_ffi(s: FfiSnapshot) -> Result<Snapshot, String> {
+    let mut tensors = Vec::with_capacity(s.tensors.len());
+    for t in s.tensors {
+        let name = t.name.into_string();
+        let dtype = DType::from_code(t.dtype)
+            .ok_or_else(|| format!("tensor {name:?} has dtype code {}, which this library does not know", t.dtype))?;
+        tensors.push((name, Tensor { dtype, shape: t.shape.into_vec(), data: t.data.into_vec() }));
+    }
+    let metadata = s.metadata.into_iter().map(|t| (t.0.into_string(), t.1.into_string())).collect();
+    Ok(Snapshot { type_name: s.type_name.into_string(), state: StateDict { tensors, metadata } })
+}
+
+// ---------------------------------------------------------------------------------
+// Conversions between ValueRef and the FFI form.
+
+/// Convert a borrowed value to its ABI form (scalars, strings and bytes are not copied).
+pub fn ffi_value<'a>(v: ValueRef<'a>) -> FfiValueNE<'a> {
+    NonExhaustive::new(match v {
+        ValueRef::None | ValueRef::Unknown => FfiValue::None,
+        ValueRef::Bool(b) => FfiValue::Bool(b),
+        ValueRef::Int(i) => FfiValue::Int(i),
+        ValueRef::Float(f) => FfiValue::Float(f),
+        ValueRef::Str(s) => FfiValue::Str(RStr::from_str(s)),
+        ValueRef::List(l) => FfiValue::List(l.iter().map(ffi_value).collect()),
+        ValueRef::Map(m) => FfiValue::Map(m.iter().map(|(k, v)| ffi_var(k, v)).collect()),
+        ValueRef::Tensor(t) => FfiValue::Tensor(FfiTensor {
+            dtype: t.dtype.code(),
+            shape: RSlice::from_slice(t.shape),
+            data: RSlice::from_slice(t.data),
+        }),
+        ValueRef::Image(b) => FfiValue::Image(RSlice::from_slice(b)),
+        ValueRef::Experiment(h) => FfiValue::Experiment(h.0),
+        ValueRef::State(h) => FfiValue::State(h.0),
+    })
+}
+
+/// Whether the ABI form of `v` owns nothing (no list or map buffers).
+pub(crate) fn is_plain(v: &ValueRef<'_>) -> bool {
+    !matches!(v, ValueRef::List(_) | ValueRef::Map(_))
+}
+
+/// A named value in ABI form.
+pub fn ffi_var<'a>(name: &'a str, v: ValueRef<'a>) -> FfiVar<'a> {
+    FfiVar { name: RStr::from_str(name), value: ffi_value(v) }
+}
+
+/// Forget the inner lifetime of borrowed ABI values.
+///
+/// `FfiValueNE<'a>` is invariant in `'a`, which would make every `ValueRef` invariant
+/// too. Views store the slice as `&'s [FfiVar<'static>]` and only ever hand out data
+/// borrowed for `'s`; since a `&'s [FfiVar<'a>]` implies `'a: 's`, that is sound.
+pub(crate) fn erase_vars<'s>(x: &'s [FfiVar<'_>]) -> &'s [FfiVar<'static>] {
+    // SAFETY: same layout; only the lifetime parameter changes, and every accessor
+    // re-borrows the data for `'s`, which the original `'a` outlives.
+    unsafe { std::mem::transmute(x) }
+}
+
+/// Shorten the inner lifetime of ABI values to that of the borrow.
+pub(crate) fn shrink_vars<'s, 'a: 's>(x: &'s [FfiVar<'a>]) -> &'s [FfiVar<'s>] {
+    // SAFETY: shortening a lifetime behind a shared reference; nothing is written through it.
+    unsafe { std::mem::transmute(x) }
+}
+
+/// View an ABI value. Kinds this build does not know read as `ValueRef::Unknown`.
+pub fn value_ref_from_ffi<'a>(v: &'a FfiValueNE<'static>) -> ValueRef<'a> {
+    match v.as_enum() {
+        Ok(FfiValue::None) => ValueRef::None,
+        Ok(FfiValue::Bool(b)) => ValueRef::Bool(*b),
+        Ok(FfiValue::Int(i)) => ValueRef::Int(*i),
+        Ok(FfiValue::Float(f)) => ValueRef::Float(*f),
+        Ok(FfiValue::Str(s)) => ValueRef::Str(s.as_str()),
+        Ok(FfiValue::List(l)) => ValueRef::List(ListRef { inner: ListInner::Ffi(l.as_slice()) }),
+        Ok(FfiValue::Map(m)) => ValueRef::Map(MapRef { inner: MapInner::Ffi(m.as_slice()) }),
+        Ok(FfiValue::Tensor(t)) => match DType::from_code(t.dtype) {
+            Some(dtype) => ValueRef::Tensor(TensorRef { dtype, shape: t.shape.as_slice(), data: t.data.as_slice() }),
+            None => ValueRef::Unknown,
+        },
+        Ok(FfiValue::Image(b)) => ValueRef::Image(b.as_slice()),
+        Ok(FfiValue::Experiment(h)) => ValueRef::Experiment(ExperimentHandle(*h)),
+        Ok(FfiValue::State(h)) => ValueRef::State(StateHandle(*h)),
+        Err(_) => ValueRef::Unknown,
+    }
+}
+
+/// View a named ABI value.
+pub fn var_from_ffi<'a>(v: &'a FfiVar<'static>) -> (&'a str, ValueRef<'a>) {
+    (v.name.as_str(), value_ref_from_ffi(&v.value))
+}
+
+pub(crate) fn keep_code(k: Keep) -> u8 {
+    match k {
+        Keep::Latest => 0,
+        Keep::Min => 1,
+        Keep::Max => 2,
+    }
+}
+
+pub(crate) fn keep_from_code(c: u8) -> Keep {
+    match c {
+        1 => Keep::Min,
+        2 => Keep::Max,
+        _ => Keep::Latest,
+    }
+}
+
+pub(crate) fn outcome_to_ffi(r: Result<Outcome, HookError>) -> FfiOutcome {
+    let (kind, message, help) = match r {
+        Ok(Outcome::Continue) => (outcome::CONTINUE, String::new(), None),
+        Ok(Outcome::Warn(m)) => (outcome::WARN, m, None),
+        Ok(Outcome::Stop(m)) => (outcome::STOP, m, None),
+        Err(e) => (outcome::ERROR, e.message, e.help),
+    };
+    FfiOutcome { kind, message: message.into(), help: help.unwrap_or_default().into() }
+}
+
+/// The host's view of what a library hook returned.
+pub(crate) fn outcome_from_ffi(o: FfiOutcome) -> Result<Outcome, CallFailure> {
+    let message = o.message.into_string();
+    let help = Some(o.help.into_string()).filter(|h| !h.is_empty());
+    match o.kind {
+        outcome::CONTINUE => Ok(Outcome::Continue),
+        outcome::WARN => Ok(Outcome::Warn(message)),
+        outcome::STOP => Ok(Outcome::Stop(message)),
+        outcome::PANIC => Err(CallFailure::Panic(message)),
+        _ => Err(CallFailure::Error(HookError { hook: String::new(), message, help })),
+    }
+}
+
+/// How a hook call failed.
+#[derive(Debug)]
+pub enum CallFailure {
+    /// The hook returned an error.
+    Error(HookError),
+    /// The hook panicked; the message (and location) of the panic.
+    Panic(String),
+}
