@@ -42,8 +42,8 @@ use std::sync::Arc;
 use tags::{Sub, TagCache};
 use writer::{Job, SendError, Writer};
 use xmen::{
-    DType, Firing, Hook, HookError, HookResult, Host, NewHook, OptionInfo, Options, Outcome, Spec, Tensor, Value,
-    ValueRef,
+    DType, Firing, Hook, HookError, HookResult, Host, NewHook, OptionInfo, Options, Outcome, RunEnd, Spec, Tensor,
+    Value, ValueRef,
 };
 
 /// Counts of one hook's work.
@@ -361,7 +361,7 @@ impl Hook for TensorBoard {
         Ok(Outcome::Continue)
     }
 
-    fn close(&mut self, _host: &dyn Host) -> HookResult {
+    fn close(&mut self, end: &RunEnd, _host: &dyn Host) -> HookResult {
         let Some(writer) = self.writer.take() else { return Ok(Outcome::Continue) };
         if self.session_owner {
             let now = events::now_secs();
@@ -369,7 +369,7 @@ impl Hook for TensorBoard {
                 step: 0,
                 wall: now,
                 tag: "_hparams_".into(),
-                payload: Payload::Ready(hparams::session_end(now)),
+                payload: Payload::Ready(hparams::session_end(end.status, now)),
             };
             writer.send(job).map_err(|_| closed_error(writer.dir()))?;
         }

@@ -1,13 +1,12 @@
 //! Conversions between the safe types of [`crate::hook`] and their FFI form.
 
 use super::*;
-use crate::hook::{HookError, Keep, Outcome, Snapshot};
+use crate::hook::{HookError, Keep, Outcome, Reply, Request, RunEnd, RunStatus, Snapshot};
 use crate::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor};
 use crate::valueref::{ListInner, ListRef, MapInner, MapRef, TensorRef, ValueRef};
 use abi_stable::nonexhaustive_enum::NonExhaustive;
-use abi_stable::std_types::{RSlice, RStr, Tuple2};
+use abi_stable::std_types::{ROption, RSlice, RStr, RString, RVec, Tuple2};
 
-#[cfg_attr(feature = "__fixture_old_host_services", allow(dead_code))]
 pub(crate) fn snapshot_to_ffi(s: Snapshot) -> FfiSnapshot {
     FfiSnapshot {
         type_name: s.type_name.into(),
@@ -26,7 +25,6 @@ pub(crate) fn snapshot_to_ffi(s: Snapshot) -> FfiSnapshot {
     }
 }
 
-#[cfg_attr(feature = "__fixture_old_host_services", allow(dead_code))]
 pub(crate) fn snapshot_from_ffi(s: FfiSnapshot) -> Result<Snapshot, String> {
     let mut tensors = Vec::with_capacity(s.tensors.len());
     for t in s.tensors {
@@ -162,4 +160,151 @@ pub enum CallFailure {
     Error(HookError),
     /// The hook panicked; the message (and location) of the panic.
     Panic(String),
+}
+
+fn leader_to_ffi(leader: Option<&str>) -> ROption<RStr<'_>> {
+    match leader {
+        Some(l) => ROption::RSome(RStr::from_str(l)),
+        None => ROption::RNone,
+    }
+}
+
+fn vars_to_ffi<'a>(vars: &[(&'a str, ValueRef<'a>)]) -> Vec<FfiVar<'a>> {
+    vars.iter().map(|(k, v)| ffi_var(k, *v)).collect()
+}
+
+fn vars_from_ffi<'s>(vars: &'s RSlice<'_, FfiVar<'_>>) -> Vec<(&'s str, ValueRef<'s>)> {
+    erase_vars(vars.as_slice()).iter().map(var_from_ffi).collect()
+}
+
+/// Send `request` through `send` in its FFI form (the library side of a host request); the
+/// buffers of its variable lists live for the call.
+pub(crate) fn send_request(request: Request<'_>, send: impl FnOnce(&FfiRequestNE<'_>) -> FfiReplyNE) -> Reply {
+    let (a, b);
+    let ffi = match request {
+        Request::Print(line) => FfiRequest::Print(RStr::from_str(line)),
+        Request::Log(text) => FfiRequest::Log(RStr::from_str(text)),
+        Request::Summary { verbose } => FfiRequest::Summary { verbose },
+        Request::Stop(msg) => FfiRequest::Stop(RStr::from_str(msg)),
+        Request::Message { experiment, messages, keep, leader } => {
+            a = vars_to_ffi(messages);
+            FfiRequest::Message {
+                experiment: experiment.0,
+                messages: RSlice::from_slice(shrink_vars(&a)),
+                keep: keep_code(keep),
+                leader: leader_to_ffi(leader),
+            }
+        }
+        Request::ExperimentInfo(e) => FfiRequest::ExperimentInfo(e.0),
+        Request::UpdateMeta { experiment, meta } => {
+            let ValueRef::Map(m) = meta else {
+                return Reply::Error(format!("update_meta takes a map, not a {}", meta.kind()));
+            };
+            a = m.iter().map(|(k, v)| ffi_var(k, v)).collect();
+            FfiRequest::UpdateMeta { experiment: experiment.0, meta: RSlice::from_slice(shrink_vars(&a)) }
+        }
+        Request::State(s) => FfiRequest::State(s.0),
+        Request::MessageWithSummary { experiment, summary, messages, keep, leader } => {
+            a = vars_to_ffi(summary);
+            b = vars_to_ffi(messages);
+            FfiRequest::MessageWithSummary {
+                experiment: experiment.0,
+                summary: RSlice::from_slice(shrink_vars(&a)),
+                messages: RSlice::from_slice(shrink_vars(&b)),
+                keep: keep_code(keep),
+                leader: leader_to_ffi(leader),
+            }
+        }
+    };
+    let ffi = NonExhaustive::new(ffi);
+    let reply = send(&ffi);
+    reply_from_ffi(reply)
+}
+
+/// Serve an FFI request with `serve` (the host side of a host request). A request this build
+/// does not know (a newer library's) is answered [`FfiReply::Unsupported`] without calling `serve`.
+pub(crate) fn serve_request(request: &FfiRequestNE<'_>, serve: impl FnOnce(Request<'_>) -> Reply) -> FfiReplyNE {
+    let Ok(request) = request.as_enum() else { return NonExhaustive::new(FfiReply::Unsupported) };
+    let (a, b);
+    let reply = match request {
+        FfiRequest::Print(line) => serve(Request::Print(line.as_str())),
+        FfiRequest::Log(text) => serve(Request::Log(text.as_str())),
+        FfiRequest::Summary { verbose } => serve(Request::Summary { verbose: *verbose }),
+        FfiRequest::Stop(msg) => serve(Request::Stop(msg.as_str())),
+        FfiRequest::Message { experiment, messages, keep, leader } => {
+            a = vars_from_ffi(messages);
+            serve(Request::Message {
+                experiment: ExperimentHandle(*experiment),
+                messages: &a,
+                keep: keep_from_code(*keep),
+                leader: leader.as_ref().into_option().map(|l| l.as_str()),
+            })
+        }
+        FfiRequest::ExperimentInfo(e) => serve(Request::ExperimentInfo(ExperimentHandle(*e))),
+        FfiRequest::UpdateMeta { experiment, meta } => serve(Request::UpdateMeta {
+            experiment: ExperimentHandle(*experiment),
+            meta: ValueRef::Map(MapRef { inner: MapInner::Ffi(erase_vars(meta.as_slice())) }),
+        }),
+        FfiRequest::State(s) => serve(Request::State(StateHandle(*s))),
+        FfiRequest::MessageWithSummary { experiment, summary, messages, keep, leader } => {
+            a = vars_from_ffi(summary);
+            b = vars_from_ffi(messages);
+            serve(Request::MessageWithSummary {
+                experiment: ExperimentHandle(*experiment),
+                summary: &a,
+                messages: &b,
+                keep: keep_from_code(*keep),
+                leader: leader.as_ref().into_option().map(|l| l.as_str()),
+            })
+        }
+    };
+    NonExhaustive::new(reply_to_ffi(reply))
+}
+
+fn pairs_to_ffi(v: Vec<(String, String)>) -> RVec<Tuple2<RString, RString>> {
+    v.into_iter().map(|(k, v)| Tuple2(k.into(), v.into())).collect()
+}
+
+fn pairs_from_ffi(v: RVec<Tuple2<RString, RString>>) -> Vec<(String, String)> {
+    v.into_iter().map(|t| (t.0.into_string(), t.1.into_string())).collect()
+}
+
+pub(crate) fn reply_to_ffi(r: Reply) -> FfiReply {
+    match r {
+        Reply::Done => FfiReply::Done,
+        Reply::Unsupported => FfiReply::Unsupported,
+        Reply::Error(e) => FfiReply::Error(e.into()),
+        Reply::Summary(s) => FfiReply::Summary(pairs_to_ffi(s)),
+        Reply::ExperimentInfo(i) => FfiReply::ExperimentInfo(i.map(|(a, b)| Tuple2(a.into(), b.into())).into()),
+        Reply::State(s) => FfiReply::State(snapshot_to_ffi(s)),
+    }
+}
+
+pub(crate) fn reply_from_ffi(r: FfiReplyNE) -> Reply {
+    match r.into_enum() {
+        Ok(FfiReply::Done) => Reply::Done,
+        Ok(FfiReply::Unsupported) => Reply::Unsupported,
+        Ok(FfiReply::Error(e)) => Reply::Error(e.into_string()),
+        Ok(FfiReply::Summary(s)) => Reply::Summary(pairs_from_ffi(s)),
+        Ok(FfiReply::ExperimentInfo(i)) => {
+            Reply::ExperimentInfo(i.into_option().map(|t| (t.0.into_string(), t.1.into_string())))
+        }
+        Ok(FfiReply::State(s)) => match snapshot_from_ffi(s) {
+            Ok(s) => Reply::State(s),
+            Err(e) => Reply::Error(e),
+        },
+        Err(_) => Reply::Error("the host answered with a reply this library does not know; rebuild the hook".into()),
+    }
+}
+
+pub(crate) fn run_end_to_ffi(end: &RunEnd) -> FfiRunEnd<'_> {
+    FfiRunEnd { status: RStr::from_str(end.status.name()), reason: RStr::from_str(end.reason.as_deref().unwrap_or("")) }
+}
+
+pub(crate) fn run_end_from_ffi(end: &FfiRunEnd<'_>) -> RunEnd {
+    RunEnd {
+        // A status this build does not know (a newer host's) reads as an error with its name.
+        status: RunStatus::from_name(end.status.as_str()).unwrap_or(RunStatus::Error),
+        reason: Some(end.reason.as_str().to_owned()).filter(|r| !r.is_empty()),
+    }
 }

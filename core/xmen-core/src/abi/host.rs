@@ -1,81 +1,25 @@
 //! Host side: a library hook seen as an ordinary hook.
 
 use super::*;
-use crate::hook::{Firing, HookError, Host, Outcome};
-use crate::value::{ExperimentHandle, StateHandle};
-use crate::valueref::{MapInner, MapRef, ValueRef};
+use crate::hook::{Firing, HookError, Host, Outcome, Reply, RunEnd};
+use crate::valueref::ValueRef;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RRef;
-use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec, Tuple2};
+use abi_stable::std_types::{RResult, RSlice, RStr};
 
 struct HostToFfi<'a> {
     host: &'a dyn Host,
 }
 
 impl FfiHost for HostToFfi<'_> {
-    fn print(&self, line: RStr<'_>) {
-        self.host.print(line.as_str())
-    }
-    fn log(&self, text: RStr<'_>) {
-        self.host.log(text.as_str())
-    }
-    fn summary(&self, verbose: bool) -> RVec<Tuple2<RString, RString>> {
-        self.host.summary(verbose).into_iter().map(|(k, v)| Tuple2(k.into(), v.into())).collect()
-    }
-    fn stop(&self, msg: RStr<'_>) {
-        self.host.stop(msg.as_str())
-    }
-    fn message(
-        &self,
-        experiment: u64,
-        messages: RSlice<'_, FfiVar<'_>>,
-        keep: u8,
-        leader: ROption<RStr<'_>>,
-    ) -> RResult<(), RString> {
-        let msgs: Vec<(&str, ValueRef<'_>)> = erase_vars(messages.as_slice()).iter().map(var_from_ffi).collect();
-        self.host
-            .message(
-                ExperimentHandle(experiment),
-                &msgs,
-                keep_from_code(keep),
-                leader.into_option().map(|l| l.as_str()),
-            )
-            .map_err(RString::from)
-            .into()
-    }
-    fn experiment_info(&self, experiment: u64) -> ROption<Tuple2<RString, RString>> {
-        self.host.experiment_info(ExperimentHandle(experiment)).map(|(a, b)| Tuple2(a.into(), b.into())).into()
-    }
-    #[cfg(not(feature = "__fixture_old_host_services"))]
-    fn update_meta(&self, experiment: u64, meta: RSlice<'_, FfiVar<'_>>) -> RResult<(), RString> {
-        let map = ValueRef::Map(MapRef { inner: MapInner::Ffi(erase_vars(meta.as_slice())) });
-        self.host.update_meta(ExperimentHandle(experiment), map).map_err(RString::from).into()
-    }
-    #[cfg(not(feature = "__fixture_old_host_services"))]
-    fn state(&self, state: u64) -> RResult<FfiSnapshot, RString> {
-        self.host.state(StateHandle(state)).map(snapshot_to_ffi).map_err(RString::from).into()
-    }
-    #[cfg(not(feature = "__fixture_old_host_services"))]
-    fn message_with_summary(
-        &self,
-        experiment: u64,
-        summary: RSlice<'_, FfiVar<'_>>,
-        messages: RSlice<'_, FfiVar<'_>>,
-        keep: u8,
-        leader: ROption<RStr<'_>>,
-    ) -> RResult<(), RString> {
-        let summary: Vec<(&str, ValueRef<'_>)> = erase_vars(summary.as_slice()).iter().map(var_from_ffi).collect();
-        let messages: Vec<(&str, ValueRef<'_>)> = erase_vars(messages.as_slice()).iter().map(var_from_ffi).collect();
-        self.host
-            .message_with_summary(
-                ExperimentHandle(experiment),
-                &summary,
-                &messages,
-                keep_from_code(keep),
-                leader.into_option().map(|l| l.as_str()),
-            )
-            .map_err(RString::from)
-            .into()
+    fn request(&self, request: &FfiRequestNE<'_>) -> FfiReplyNE {
+        // This runs inside abi_stable's `extern "C"` shim: a panic in the host's service
+        // (an `Experiments` implementation, a full disk in a writer) must become an answer.
+        serve_request(request, |r| {
+            let service = r.name();
+            guard(|| self.host.request(r))
+                .unwrap_or_else(|panic| Reply::Error(format!("the host panicked serving `{service}`: {panic}")))
+        })
     }
 }
 
@@ -141,10 +85,12 @@ impl LibraryHook {
         outcome
     }
 
-    /// Close the hook.
-    pub fn close_ffi(&mut self, host: &dyn Host) -> Result<Outcome, CallFailure> {
+    /// Close the hook and drop it inside its library (a panic in either comes back as
+    /// `CallFailure::Panic`).
+    pub fn close_ffi(&mut self, end: &RunEnd, host: &dyn Host) -> Result<Outcome, CallFailure> {
         let h = HostToFfi { host };
-        outcome_from_ffi(self.inner.close(FfiHostArg { host: FfiHost_TO::from_ptr(RRef::new(&h), TD_Opaque) }))
+        let host = FfiHostArg { host: FfiHost_TO::from_ptr(RRef::new(&h), TD_Opaque) };
+        outcome_from_ffi(self.inner.close(run_end_to_ffi(end), host))
     }
 
     /// Whether the hook reads timings.

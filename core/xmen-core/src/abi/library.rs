@@ -1,98 +1,39 @@
 //! Library side: adapters from the safe traits to the ABI (monomorphised into each hook library).
 
 use super::*;
-use crate::hook::{Firing, Hook, HookError, Host, Keep, NewHook, OptionInfo, Options, Snapshot, VarsView};
+use crate::hook::{Firing, Hook, HookError, Host, NewHook, OptionInfo, Options, Outcome, Reply, Request, VarsView};
 use crate::spec::{Spec, Trigger};
-use crate::value::{ExperimentHandle, StateHandle};
-use crate::valueref::{MapInner, MapRef, ValueRef};
+use crate::valueref::{MapInner, MapRef};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RRef;
-use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec};
+use abi_stable::std_types::{RResult, RSlice, RStr, RString, RVec};
 
 struct HostFromFfi<'b, 'x, 'y> {
     host: &'b FfiHost_TO<'x, RRef<'y, ()>>,
 }
 
 impl Host for HostFromFfi<'_, '_, '_> {
-    fn print(&self, line: &str) {
-        self.host.print(RStr::from_str(line))
-    }
-    fn log(&self, text: &str) {
-        self.host.log(RStr::from_str(text))
-    }
-    fn summary(&self, verbose: bool) -> Vec<(String, String)> {
-        self.host.summary(verbose).into_iter().map(|t| (t.0.into_string(), t.1.into_string())).collect()
-    }
-    fn stop(&self, msg: &str) {
-        self.host.stop(RStr::from_str(msg))
-    }
-    fn message(
-        &self,
-        experiment: ExperimentHandle,
-        messages: &[(&str, ValueRef<'_>)],
-        keep: Keep,
-        leader: Option<&str>,
-    ) -> Result<(), String> {
-        let vars: Vec<FfiVar<'_>> = messages.iter().map(|(k, v)| ffi_var(k, *v)).collect();
-        let leader = match leader {
-            Some(l) => ROption::RSome(RStr::from_str(l)),
-            None => ROption::RNone,
-        };
-        self.host
-            .message(experiment.0, RSlice::from_slice(shrink_vars(&vars)), keep_code(keep), leader)
-            .into_result()
-            .map_err(RString::into_string)
-    }
-    fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
-        self.host.experiment_info(experiment.0).into_option().map(|t| (t.0.into_string(), t.1.into_string()))
-    }
-    #[cfg(not(feature = "__fixture_old_host_services"))]
-    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
-        let ValueRef::Map(m) = meta else { return Err(format!("meta must be a map, not a {}", meta.kind())) };
-        let vars: Vec<FfiVar<'_>> = m.iter().map(|(k, v)| ffi_var(k, v)).collect();
-        self.host
-            .update_meta(experiment.0, RSlice::from_slice(shrink_vars(&vars)))
-            .into_result()
-            .map_err(RString::into_string)
-    }
-    #[cfg(not(feature = "__fixture_old_host_services"))]
-    fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
-        self.host.state(state.0).into_result().map_err(RString::into_string).and_then(snapshot_from_ffi)
-    }
-    #[cfg(not(feature = "__fixture_old_host_services"))]
-    fn message_with_summary(
-        &self,
-        experiment: ExperimentHandle,
-        summary: &[(&str, ValueRef<'_>)],
-        messages: &[(&str, ValueRef<'_>)],
-        keep: Keep,
-        leader: Option<&str>,
-    ) -> Result<(), String> {
-        let summary: Vec<FfiVar<'_>> = summary.iter().map(|(k, v)| ffi_var(k, *v)).collect();
-        let messages: Vec<FfiVar<'_>> = messages.iter().map(|(k, v)| ffi_var(k, *v)).collect();
-        let leader = match leader {
-            Some(l) => ROption::RSome(RStr::from_str(l)),
-            None => ROption::RNone,
-        };
-        self.host
-            .message_with_summary(
-                experiment.0,
-                RSlice::from_slice(shrink_vars(&summary)),
-                RSlice::from_slice(shrink_vars(&messages)),
-                keep_code(keep),
-                leader,
-            )
-            .into_result()
-            .map_err(RString::into_string)
+    fn request(&self, request: Request<'_>) -> Reply {
+        send_request(request, |r| self.host.request(r))
     }
 }
 
+/// A hook inside its library. The hook is dropped in [`FfiHook::close`] (or, for a hook that
+/// was never closed, in `Drop`), inside a guard either way: a panicking `Drop` must not unwind
+/// into abi_stable's `extern "C"` destructor, which aborts the process.
 struct PluginHook {
-    hook: Box<dyn Hook>,
+    hook: Option<Box<dyn Hook>>,
+}
+
+fn panic_outcome(message: String) -> FfiOutcome {
+    FfiOutcome { kind: outcome::PANIC, message: message.into(), help: RString::new() }
 }
 
 impl FfiHook for PluginHook {
     fn call(&mut self, firing: &FfiFiring<'_>) -> FfiOutcome {
+        let Some(hook) = self.hook.as_mut() else {
+            return outcome_to_ffi(Err(HookError::new("the hook was called after it was closed")));
+        };
         let host = HostFromFfi { host: &firing.host };
         let f = Firing {
             trigger: Trigger::from_index(usize::from(firing.trigger)),
@@ -100,19 +41,36 @@ impl FfiHook for PluginHook {
             vars: VarsView::Ffi(erase_vars(firing.vars.as_slice())),
             host: &host,
         };
-        match guard(|| self.hook.call(&f)) {
+        match guard(|| hook.call(&f)) {
             Ok(r) => outcome_to_ffi(r),
-            Err(panic) => FfiOutcome { kind: outcome::PANIC, message: panic.into(), help: RString::new() },
+            Err(panic) => panic_outcome(panic),
         }
     }
     fn needs_timing(&self) -> bool {
-        guard(|| self.hook.needs().timing).unwrap_or(false)
+        self.hook.as_ref().is_some_and(|h| guard(|| h.needs().timing).unwrap_or(false))
     }
-    fn close(&mut self, host: FfiHostArg<'_>) -> FfiOutcome {
+    fn close(&mut self, end: FfiRunEnd<'_>, host: FfiHostArg<'_>) -> FfiOutcome {
+        let Some(mut hook) = self.hook.take() else { return outcome_to_ffi(Ok(Outcome::Continue)) };
         let host = HostFromFfi { host: &host.host };
-        match guard(|| self.hook.close(&host)) {
-            Ok(r) => outcome_to_ffi(r),
-            Err(panic) => FfiOutcome { kind: outcome::PANIC, message: panic.into(), help: RString::new() },
+        let end = run_end_from_ffi(&end);
+        let closed = guard(|| hook.close(&end, &host));
+        let dropped = guard(move || drop(hook));
+        match (closed, dropped) {
+            (Err(panic), _) => panic_outcome(panic),
+            (Ok(_), Err(panic)) => panic_outcome(format!("dropping the hook panicked: {panic}")),
+            (Ok(r), Ok(())) => outcome_to_ffi(r),
+        }
+    }
+}
+
+impl Drop for PluginHook {
+    fn drop(&mut self) {
+        if let Some(hook) = self.hook.take() {
+            // Nobody is left to report to (the host dropped the hook without closing it, e.g.
+            // after it panicked): say it on stderr rather than abort.
+            if let Err(panic) = guard(move || drop(hook)) {
+                eprintln!("WARNING: dropping a hook panicked: {panic}");
+            }
         }
     }
 }
@@ -195,7 +153,7 @@ pub extern "C" fn new_hook_in_set<S: HookSet>(
         let spec = Spec::parse(spec.as_str()).map_err(|e| HookError::new(e.to_string()))?;
         let opts = Options { map: MapRef { inner: MapInner::Ffi(erase_vars(options.as_slice())) } };
         let hook = (entry.build)(&spec, &opts)?;
-        Ok(FfiHook_TO::from_value(PluginHook { hook }, TD_Opaque))
+        Ok(FfiHook_TO::from_value(PluginHook { hook: Some(hook) }, TD_Opaque))
     });
     match built {
         Ok(Ok(h)) => RResult::ROk(h),

@@ -48,7 +48,7 @@ pub struct FfiVar<'a> {
     pub value: FfiValueNE<'a>,
 }
 
-/// An owned, named tensor: what [`FfiHost::state`] returns, element by element.
+/// An owned, named tensor: what [`FfiReply::State`] carries, element by element.
 #[repr(C)]
 #[derive(StableAbi)]
 pub struct FfiNamedTensor {
@@ -89,70 +89,71 @@ pub struct FfiOutcome {
     pub help: RString,
 }
 
-/// Host services offered to a firing hook.
-#[cfg(not(feature = "__fixture_old_host_services"))]
-#[sabi_trait]
-pub trait FfiHost {
-    fn print(&self, line: RStr<'_>);
-    fn log(&self, text: RStr<'_>);
-    fn summary(&self, verbose: bool) -> RVec<Tuple2<RString, RString>>;
-    fn stop(&self, msg: RStr<'_>);
-    fn message(
-        &self,
+/// A host service as it crosses the ABI: the FFI form of [`crate::hook::Request`].
+///
+/// Append-only and non-exhaustive: a host that does not know a variant (it is older than the
+/// library) answers [`FfiReply::Unsupported`]. Storage is fixed at 12 words; a future variant
+/// that needs more must hold its payload behind a pointer.
+#[repr(u8)]
+#[derive(StableAbi)]
+#[sabi(kind(WithNonExhaustive(size = [usize; 12], traits(Send, Sync))))]
+#[non_exhaustive]
+pub enum FfiRequest<'a> {
+    Print(RStr<'a>),
+    Log(RStr<'a>),
+    Summary {
+        verbose: bool,
+    },
+    Stop(RStr<'a>),
+    Message {
         experiment: u64,
-        messages: RSlice<'_, FfiVar<'_>>,
+        messages: RSlice<'a, FfiVar<'a>>,
         keep: u8,
-        leader: ROption<RStr<'_>>,
-    ) -> RResult<(), RString>;
-    #[sabi(last_prefix_field)]
-    fn experiment_info(&self, experiment: u64) -> ROption<Tuple2<RString, RString>>;
-    /// Appended after the first release's methods: a host without it answers with an error.
-    fn update_meta(&self, experiment: u64, meta: RSlice<'_, FfiVar<'_>>) -> RResult<(), RString> {
-        let _ = (experiment, meta);
-        RResult::RErr(RString::from("this host is too old to update experiment meta"))
-    }
-    /// Appended after `update_meta`: the state of a `Value::State` handle (checkpoints).
-    fn state(&self, state: u64) -> RResult<FfiSnapshot, RString> {
-        let _ = state;
-        RResult::RErr(RString::from("this host is too old to hand out checkpointable state"))
-    }
-    /// Appended after `state`: the summary and the payload of a Messenger firing in one
-    /// record write. An older host answers through two `message` calls.
-    fn message_with_summary(
-        &self,
+        leader: ROption<RStr<'a>>,
+    },
+    ExperimentInfo(u64),
+    UpdateMeta {
         experiment: u64,
-        summary: RSlice<'_, FfiVar<'_>>,
-        messages: RSlice<'_, FfiVar<'_>>,
+        meta: RSlice<'a, FfiVar<'a>>,
+    },
+    State(u64),
+    MessageWithSummary {
+        experiment: u64,
+        summary: RSlice<'a, FfiVar<'a>>,
+        messages: RSlice<'a, FfiVar<'a>>,
         keep: u8,
-        leader: ROption<RStr<'_>>,
-    ) -> RResult<(), RString> {
-        if let RResult::RErr(e) = self.message(experiment, summary, 0, ROption::RNone) {
-            return RResult::RErr(e);
-        }
-        if messages.is_empty() {
-            return RResult::ROk(());
-        }
-        self.message(experiment, messages, keep, leader)
-    }
+        leader: ROption<RStr<'a>>,
+    },
 }
 
-/// The first release's host services only (a test fixture's view).
-#[cfg(feature = "__fixture_old_host_services")]
+/// The non-exhaustive (append-only) form of [`FfiRequest`] that crosses the ABI.
+pub type FfiRequestNE<'a> = NonExhaustive<FfiRequest<'a>, FfiRequest_Storage, FfiRequest_Interface>;
+
+/// The host's answer, as it crosses the ABI: the FFI form of [`crate::hook::Reply`].
+/// Append-only and non-exhaustive like [`FfiRequest`]; storage is fixed at 16 words.
+#[repr(u8)]
+#[derive(StableAbi)]
+#[sabi(kind(WithNonExhaustive(size = [usize; 16], traits(Send, Sync))))]
+#[non_exhaustive]
+pub enum FfiReply {
+    Done,
+    Unsupported,
+    Error(RString),
+    Summary(RVec<Tuple2<RString, RString>>),
+    ExperimentInfo(ROption<Tuple2<RString, RString>>),
+    State(FfiSnapshot),
+}
+
+/// The non-exhaustive (append-only) form of [`FfiReply`] that crosses the ABI.
+pub type FfiReplyNE = NonExhaustive<FfiReply, FfiReply_Storage, FfiReply_Interface>;
+
+/// The host, as a library sees it: one method, which never changes. New services are new
+/// [`FfiRequest`] variants, so this table never grows, and it is layout-checked at load like
+/// every other type here.
 #[sabi_trait]
 pub trait FfiHost {
-    fn print(&self, line: RStr<'_>);
-    fn log(&self, text: RStr<'_>);
-    fn summary(&self, verbose: bool) -> RVec<Tuple2<RString, RString>>;
-    fn stop(&self, msg: RStr<'_>);
-    fn message(
-        &self,
-        experiment: u64,
-        messages: RSlice<'_, FfiVar<'_>>,
-        keep: u8,
-        leader: ROption<RStr<'_>>,
-    ) -> RResult<(), RString>;
     #[sabi(last_prefix_field)]
-    fn experiment_info(&self, experiment: u64) -> ROption<Tuple2<RString, RString>>;
+    fn request(&self, request: &FfiRequestNE<'_>) -> FfiReplyNE;
 }
 
 /// One firing, as it crosses the ABI.
@@ -163,8 +164,6 @@ pub struct FfiFiring<'a> {
     pub trigger: u8,
     pub counters: [u64; 5],
     pub vars: RSlice<'a, FfiVar<'a>>,
-    /// Not layout-checked at load (see [`FfiHostArg`]).
-    #[sabi(unsafe_sabi_opaque_field)]
     pub host: FfiHost_TO<'a, RRef<'a, ()>>,
     /// A field that exists only in a test fixture's build, to prove that abi_stable
     /// refuses a library whose layout differs from the host's.
@@ -172,31 +171,30 @@ pub struct FfiFiring<'a> {
     pub fixture_extra: u64,
 }
 
+/// How the run ended, as [`FfiHook::close`] receives it: the FFI form of [`crate::hook::RunEnd`].
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct FfiRunEnd<'a> {
+    /// The status's record spelling (`finished`, `error`, ...).
+    pub status: RStr<'a>,
+    /// Why, or empty.
+    pub reason: RStr<'a>,
+}
+
 /// A hook object living in a library.
 #[sabi_trait]
 pub trait FfiHook: Send {
     fn call(&mut self, firing: &FfiFiring<'_>) -> FfiOutcome;
     fn needs_timing(&self) -> bool;
+    /// Close the hook and drop what it holds, reporting a panic in either.
     #[sabi(last_prefix_field)]
-    fn close(&mut self, host: FfiHostArg<'_>) -> FfiOutcome;
+    fn close(&mut self, end: FfiRunEnd<'_>, host: FfiHostArg<'_>) -> FfiOutcome;
 }
 
-/// The host services as an argument.
-///
-/// The host-services table is implemented by the host and called by libraries, the
-/// opposite direction of the root module. abi_stable's load-time check requires a
-/// library to know at least every method of a prefix table the host knows, which would
-/// reject every hook built before a method was appended. So this field is exempt from the
-/// load-time layout check, and compatibility is kept at run time instead: the table is a
-/// prefix type that carries its own length, a library calls only the methods it knows,
-/// and a method a library knows but an older host lacks answers with its default body
-/// (an error saying the host is too old). The methods up to `experiment_info`
-/// (`last_prefix_field`) never change; new ones are only ever appended, with a default.
-/// `host_services_table_is_append_only` pins their order.
+/// The host as an argument of [`FfiHook::close`].
 #[repr(C)]
 #[derive(StableAbi)]
 pub struct FfiHostArg<'a> {
-    #[sabi(unsafe_sabi_opaque_field)]
     pub host: FfiHost_TO<'a, RRef<'a, ()>>,
 }
 
@@ -233,7 +231,7 @@ pub struct HookLib {
     pub library: RStr<'static>,
     /// The library's crate version.
     pub version: RStr<'static>,
-    /// The version of xmen-core it was built against.
+    /// The hook ABI version ([`SDK_VERSION`]) it was built for.
     pub sdk_version: RStr<'static>,
     /// Describe the hooks the library provides.
     pub describe: extern "C" fn() -> RVec<FfiHookInfo>,
@@ -242,9 +240,13 @@ pub struct HookLib {
     pub new_hook: extern "C" fn(RStr<'_>, RStr<'_>, RSlice<'_, FfiVar<'_>>) -> RResult<FfiHookBox, FfiOutcome>,
 }
 
-/// The version of this crate, which abi_stable compares at load.
+/// The version of the hook ABI, which abi_stable compares at load (for 0.x: the same minor
+/// version, or a newer library minor). Independent of the crate's version: it changes only
+/// when the types of this module break, and every hook library must then be rebuilt.
+/// 0.2.0: host services became one request ([`FfiRequest`]) and `close` learns how the run
+/// ended; libraries built for 0.1.0 are refused.
 #[cfg(not(feature = "__fixture_version_bump"))]
-pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const SDK_VERSION: &str = "0.2.0";
 /// A deliberately incompatible version, used only to build a test fixture. It is
 /// *older* than any real release: abi_stable accepts a library built against a newer
 /// minor version than the host's (the root module only grows), so "0.99.0" would load.
