@@ -37,3 +37,6 @@ pub use host::*;
 pub use library::*;
 pub use load::*;
 pub use types::*;
+
+#[cfg(test)]
+mod tests;
