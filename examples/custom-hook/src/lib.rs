@@ -19,7 +19,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use xmen::{Firing, Hook, HookError, HookResult, Host, NewHook, OptionInfo, Options, Outcome, Spec, Trigger, ValueRef};
+use xmen::{
+    Firing, Hook, HookError, HookResult, Host, NewHook, OptionInfo, Options, Outcome, RunEnd, Spec, Trigger, ValueRef,
+};
 
 /// Appends one JSON object per firing.
 pub struct JsonLines {
@@ -136,7 +138,7 @@ impl Hook for JsonLines {
         result.map(|_| Outcome::Continue)
     }
 
-    fn close(&mut self, _host: &dyn Host) -> HookResult {
+    fn close(&mut self, _end: &RunEnd, _host: &dyn Host) -> HookResult {
         if let Some(f) = self.file.as_mut() {
             f.flush().map_err(|e| HookError::new(format!("cannot flush {}: {e}", self.path.display())))?;
         }

@@ -93,7 +93,7 @@ impl Loader {
                 ),
             },
         })?;
-        Ok(HookSlot::library(name, spec, hook))
+        Ok(HookSlot::library(name, spec, hook).with_on_error(cfg.on_error))
     }
 
     /// Load every configured hook, collecting every failure.

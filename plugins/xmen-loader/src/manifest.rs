@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use object::{Object, ObjectSection, ObjectSymbol};
 use serde::{Deserialize, Serialize};
-use xmen_core::abi::{manifest as embedded, LibraryInfo, SDK_VERSION};
+use xmen_core::abi::{manifest as embedded, LibraryInfo, CRATE_VERSION, SDK_VERSION};
 use xmen_core::hook::OptionInfo;
 
 /// One hook as a manifest describes it.
@@ -112,22 +112,18 @@ impl Manifest {
         let (host_abi, lib_abi) = (embedded::ABI, self.abi);
         if host_abi.0 != lib_abi.0 || (host_abi.0 == 0 && host_abi.1 != lib_abi.1) {
             return Compatibility::Incompatible(format!(
-                "built with abi_stable ABI {}.{}, but this program uses {}.{}; rebuild it against xmen-core {SDK_VERSION}",
+                "built with abi_stable ABI {}.{}, but this program uses {}.{}; rebuild it against xmen-hook {CRATE_VERSION}",
                 lib_abi.0, lib_abi.1, host_abi.0, host_abi.1
             ));
         }
         let (Some(host), Some(lib)) = (parse_version(SDK_VERSION), parse_version(&self.sdk_version)) else {
             return Compatibility::Incompatible(format!(
-                "its SDK version {:?} is not a version number; rebuild it against xmen-core {SDK_VERSION}",
+                "its hook ABI version {:?} is not a version number; rebuild it against xmen-hook {CRATE_VERSION}",
                 self.sdk_version
             ));
         };
         if host.0 != lib.0 || (host.0 == 0 && host.1 > lib.1) {
-            let fix = format!("{}.{}", host.0, host.1);
-            return Compatibility::Incompatible(format!(
-                "built against xmen-core {}, but this program uses xmen-core {SDK_VERSION}; rebuild it against the xmen SDK at version {fix}",
-                self.sdk_version
-            ));
+            return Compatibility::Incompatible(crate::error::rebuild_message(&self.sdk_version, SDK_VERSION));
         }
         Compatibility::Compatible
     }
@@ -372,10 +368,14 @@ mod tests {
             has_sidecar: false,
         };
         assert_eq!(m(SDK_VERSION).compatibility(), Compatibility::Compatible);
-        for bad in ["0.0.1", "7.0.0", "x"] {
+        // 0.1.0 is the hook ABI before host services became one request.
+        for bad in ["0.0.1", "0.1.0", "7.0.0", "x"] {
             assert!(matches!(m(bad).compatibility(), Compatibility::Incompatible(_)), "{bad}");
         }
-        assert!(matches!(m("0.1.0").compatibility(), Compatibility::Compatible));
+        // A library built for a newer minor version loads (the root module only grows).
+        assert!(matches!(m("0.3.0").compatibility(), Compatibility::Compatible));
+        let Compatibility::Incompatible(why) = m("0.1.0").compatibility() else { unreachable!() };
+        assert!(why.starts_with("built for hook ABI 0.1.0, but this program uses hook ABI 0.2.0; rebuild"), "{why}");
     }
 
     #[test]

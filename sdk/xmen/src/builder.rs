@@ -430,20 +430,28 @@ impl MonitorBuilder {
             }
         }
         ckpt.patch(&mut configs);
-        let (more, errs) = loader.load_all(&configs);
-        slots.extend(more);
-        errors.extend(errs);
-        let mut warning = None;
+        // An entry with `lenient: true` only warns when it fails to load.
+        let mut skipped = Vec::new();
+        for cfg in &configs {
+            match loader.load(cfg) {
+                Ok(slot) => slots.push(slot),
+                Err(e) if cfg.lenient => skipped.push(e),
+                Err(e) => errors.push(e),
+            }
+        }
         if !errors.is_empty() {
             if !self.lenient {
                 return Err(BuildError::Load(LoadErrors(errors)));
             }
-            warning = Some(format!(
-                "WARNING: starting without {} hook(s) (lenient):\n{}",
-                errors.len(),
-                errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
-            ));
+            skipped.extend(errors);
         }
+        let warning = (!skipped.is_empty()).then(|| {
+            format!(
+                "WARNING: starting without {} hook(s) (lenient):\n{}",
+                skipped.len(),
+                skipped.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
+            )
+        });
         let monitor = Monitor::from_core(xmen_core::monitor::Monitor::new(MonitorConfig {
             hooks: slots,
             limit,

@@ -247,6 +247,8 @@ pub struct HookLib {
 /// ended; libraries built for 0.1.0 are refused.
 #[cfg(not(feature = "__fixture_version_bump"))]
 pub const SDK_VERSION: &str = "0.2.0";
+/// The version of the xmen crates this ABI comes with, for messages that say what to rebuild against.
+pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A deliberately incompatible version, used only to build a test fixture. It is
 /// *older* than any real release: abi_stable accepts a library built against a newer
 /// minor version than the host's (the root module only grows), so "0.99.0" would load.
