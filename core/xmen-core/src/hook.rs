@@ -406,6 +406,15 @@ pub(crate) enum VarsView<'a> {
 }
 
 impl<'a> Firing<'a> {
+    /// A firing with native variables: what a host (the Monitor, a test harness) hands a hook.
+    pub fn new(
+        trigger: Option<Trigger>,
+        counters: [u64; 5],
+        vars: &'a [(&'a str, ValueRef<'a>)],
+        host: &'a dyn Host,
+    ) -> Firing<'a> {
+        Firing { trigger, counters, vars: VarsView::Native(vars), host }
+    }
     /// The trigger that fired, or `None` for a manual hook fed through `to_hooks`.
     pub fn trigger(&self) -> Option<Trigger> {
         self.trigger
@@ -498,6 +507,10 @@ pub trait Hook: Send {
         None
     }
 }
+
+/// The options a host fills in for every hook that declares them (in [`NewHook::options`]),
+/// unless the hook's configuration sets them: `directory`, the run's folder.
+pub const HOST_OPTIONS: &[&str] = &["directory"];
 
 /// The declared type of a hook option, for `xmen hooks list` and validation.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,8 +9,8 @@
 //! messages through the host, which stays the only writer of each params.yml.
 
 use regex::Regex;
-use xmen::pyfmt;
-use xmen::{
+use xmen_hook::pyfmt;
+use xmen_hook::{
     Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef,
 };
 
@@ -145,4 +145,57 @@ impl NewHook for Messenger {
     }
 }
 
-xmen::export_hooks!(Messenger);
+xmen_hook::export_hooks!(Messenger);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xmen_hook::testing::Harness;
+    use xmen_hook::{ExperimentHandle, Reply};
+
+    fn summary() -> Reply {
+        Reply::Summary(vec![("last".into(), "noon".into()), ("step".into(), "3".into())])
+    }
+
+    #[test]
+    fn the_payload_and_the_summary_go_to_each_target_in_one_request() -> Result<(), HookError> {
+        let mut h = Harness::<Messenger>::new("loss|acc->ex@1s", &[("keep", Value::from("min"))])?;
+        h.reply("summary", summary())
+            .reply("experiment_info", Reply::ExperimentInfo(Some(("ex".into(), "/runs/a".into()))));
+        let ex = Value::Experiment(ExperimentHandle(4));
+        let out = h.fire_ok(&[("loss", Value::Float(0.5)), ("other", Value::Int(1)), ("ex", ex)])?;
+        assert_eq!(out, ["Left messages ['loss'] with ex at /runs/a"]);
+        assert_eq!(
+            h.requests(),
+            [
+                "summary true",
+                "message_with_summary 4 [last=noon, step=3] [loss=0.5] min None",
+                "experiment_info 4",
+                "log \"Left messages ['loss'] with ex at /runs/a\"",
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_host_error_names_the_target_and_no_target_means_no_request() -> Result<(), HookError> {
+        let mut h = Harness::<Messenger>::new("loss->ex@1s", &[])?;
+        h.fire_ok(&[("loss", Value::Float(0.5))])?;
+        assert!(h.requests().is_empty(), "no experiment handle matched: nothing to do");
+        h.reply("message_with_summary", Reply::Error("the record is locked".into()));
+        let e = h.fire(&[("loss", Value::Float(0.5)), ("ex", Value::Experiment(ExperimentHandle(1)))]).err();
+        assert_eq!(e.map(|e| e.message), Some("messaging ex: the record is locked".to_owned()));
+        Ok(())
+    }
+
+    #[test]
+    fn an_older_host_gets_two_messages_instead() -> Result<(), HookError> {
+        let mut h = Harness::<Messenger>::new("loss->ex@1s", &[])?;
+        h.reply("summary", summary()).reply("message_with_summary", Reply::Unsupported);
+        h.fire_ok(&[("loss", Value::Float(0.5)), ("ex", Value::Experiment(ExperimentHandle(2)))])?;
+        let requests = h.requests();
+        assert_eq!(requests[2], "message 2 [last=noon, step=3] latest None");
+        assert_eq!(requests[3], "message 2 [loss=0.5] latest None");
+        Ok(())
+    }
+}
