@@ -537,20 +537,58 @@ impl OptionInfo {
     }
 }
 
+/// A declared option of a hook, as constant data: `export_hooks!` writes it into the library's
+/// compiled-in manifest, so `xmen hooks list` and `_hooks` validation know a hook's options
+/// without running its code.
+///
+/// ```
+/// use xmen_core::hook::OptionDecl;
+/// const FORMAT: OptionDecl = OptionDecl::new("format", "str", "a Python format spec").default("''");
+/// assert_eq!(FORMAT.default, Some("''"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OptionDecl {
+    /// Option name.
+    pub name: &'static str,
+    /// Type text (`str`, `int`, `float`, `bool`, `list`, `map`, `any`).
+    pub kind: &'static str,
+    /// One-line help.
+    pub help: &'static str,
+    /// The default, rendered, if any.
+    pub default: Option<&'static str>,
+}
+
+impl OptionDecl {
+    /// Declare an option.
+    pub const fn new(name: &'static str, kind: &'static str, help: &'static str) -> OptionDecl {
+        OptionDecl { name, kind, help, default: None }
+    }
+    /// With a default value's text.
+    pub const fn default(mut self, text: &'static str) -> OptionDecl {
+        self.default = Some(text);
+        self
+    }
+}
+
+impl From<&OptionDecl> for OptionInfo {
+    fn from(d: &OptionDecl) -> OptionInfo {
+        OptionInfo { name: d.name.into(), kind: d.kind.into(), help: d.help.into(), default: d.default.map(Into::into) }
+    }
+}
+
 /// A hook a library can construct from a spec and options: what `export_hooks!` exports.
 pub trait NewHook: Hook + Sized + 'static {
     /// The name configuration uses (`logger`).
     const NAME: &'static str;
     /// One line of help.
     const HELP: &'static str;
-    /// The options the constructor reads.
-    fn options() -> Vec<OptionInfo> {
-        Vec::new()
-    }
-    /// Example specs (`loss@10s`), used by `xmen hooks doctor` to construct the hook.
-    fn examples() -> Vec<String> {
-        Vec::new()
-    }
+    /// The options the constructor reads, as data (they go into the library's manifest).
+    /// Declaring an option the host provides ([`HOST_OPTIONS`]) gets it filled in every run.
+    const OPTIONS: &'static [OptionDecl] = &[];
+    /// Example specs (`loss@10s`), as data (they go into the library's manifest): `xmen hooks
+    /// info` shows them as ready-to-paste `_hooks` entries and `xmen hooks doctor` constructs
+    /// and fires the hook on them.
+    const EXAMPLES: &'static [&'static str] = &[];
     /// Build the hook. Report bad options as an error naming the option and the fix.
     fn new(spec: &Spec, options: &Options<'_>) -> Result<Self, HookError>;
 }

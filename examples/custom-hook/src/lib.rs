@@ -20,7 +20,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use xmen::{
-    Firing, Hook, HookError, HookResult, Host, NewHook, OptionInfo, Options, Outcome, RunEnd, Spec, Trigger, ValueRef,
+    Firing, Hook, HookError, HookResult, Host, NewHook, OptionDecl, Options, Outcome, RunEnd, Spec, Trigger, ValueRef,
 };
 
 /// Appends one JSON object per firing.
@@ -151,17 +151,13 @@ impl NewHook for JsonLines {
     const HELP: &'static str =
         "Append the matched variables and the counters to a JSON-lines file, one object per firing";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("path", "str", "the file to append to; relative paths are taken in `directory`")
-                .default("metrics.jsonl"),
-            OptionInfo::new("directory", "str", "the run's folder (filled in by xmen)"),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("path", "str", "the file to append to; relative paths are taken in `directory`")
+            .default("metrics.jsonl"),
+        OptionDecl::new("directory", "str", "the run's folder (filled in by xmen)"),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["loss|acc@1e".into(), "@10s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["loss|acc@1e", "@10s"];
 
     fn new(_spec: &Spec, options: &Options<'_>) -> Result<JsonLines, HookError> {
         options.expect_only(&["path", "directory"])?;

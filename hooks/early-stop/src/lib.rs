@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use xmen_hook::pyfmt::repr_of;
-use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec, Trigger, Value};
+use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec, Trigger, Value};
 
 /// Which direction is an improvement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,17 +202,13 @@ impl NewHook for EarlyStopper {
     const NAME: &'static str = "early-stop";
     const HELP: &'static str = "Stop the Monitor when the matched value has not improved for `memory` firings";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("condition", "str", "max (larger is better) or min (smaller is better)").default("max"),
-            OptionInfo::new("memory", "int", "firings without improvement that stop the Monitor").default("5"),
-            OptionInfo::new("variable", "str", "the matched variable that decides, when the spec matches several"),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("condition", "str", "max (larger is better) or min (smaller is better)").default("max"),
+        OptionDecl::new("memory", "int", "firings without improvement that stop the Monitor").default("5"),
+        OptionDecl::new("variable", "str", "the matched variable that decides, when the spec matches several"),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["val_acc@1e".into(), "loss@100s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["val_acc@1e", "loss@100s"];
 
     fn new(spec: &Spec, options: &Options<'_>) -> Result<EarlyStopper, HookError> {
         options.expect_only(&["condition", "memory", "variable"])?;

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 use xmen_hook::pyfmt::FormatSpec;
-use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
+use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef};
 
 /// Prints matched variables.
 pub struct Logger {
@@ -75,16 +75,12 @@ impl NewHook for Logger {
     const NAME: &'static str = "logger";
     const HELP: &'static str = "Print matched variables: [time levels]: name = value";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("format", "str", "Python format spec applied to each value, e.g. \".4f\"").default("''"),
-            OptionInfo::new("join", "str", "join list values with this separator, e.g. \"|\""),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("format", "str", "Python format spec applied to each value, e.g. \".4f\"").default("''"),
+        OptionDecl::new("join", "str", "join list values with this separator, e.g. \"|\""),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["loss|acc@100s".into(), "x@2s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["loss|acc@100s", "x@2s"];
 
     fn new(_spec: &Spec, options: &Options<'_>) -> Result<Logger, HookError> {
         options.expect_only(&["format", "join"])?;

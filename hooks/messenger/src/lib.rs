@@ -11,7 +11,7 @@
 use regex::Regex;
 use xmen_hook::pyfmt;
 use xmen_hook::{
-    Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef,
+    Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef,
 };
 
 /// Leaves messages with experiments.
@@ -116,18 +116,14 @@ impl NewHook for Messenger {
     const NAME: &'static str = "messenger";
     const HELP: &'static str = "Leave matched variables as messages in experiment records (LOG->EXP@N)";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("keep", "str", "latest, min or max: which value a message keeps").default("latest"),
-            OptionInfo::new("leader", "str", "a regex naming the payload variable that decides for the batch"),
-            OptionInfo::new("expand", "bool", "send each entry of a map variable as its own message").default("false"),
-            OptionInfo::new("prepend", "bool", "with expand: name entries {var}_{key}").default("false"),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("keep", "str", "latest, min or max: which value a message keeps").default("latest"),
+        OptionDecl::new("leader", "str", "a regex naming the payload variable that decides for the batch"),
+        OptionDecl::new("expand", "bool", "send each entry of a map variable as its own message").default("false"),
+        OptionDecl::new("prepend", "bool", "with expand: name entries {var}_{key}").default("false"),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["loss|acc->ex@10s".into(), "ex@1e".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["loss|acc->ex@10s", "ex@1e"];
 
     fn new(spec: &Spec, o: &Options<'_>) -> Result<Messenger, HookError> {
         o.expect_only(&["keep", "leader", "expand", "prepend"])?;

@@ -9,7 +9,7 @@ use crate::proto::{
 };
 use std::collections::BTreeMap;
 use std::path::Path;
-use xmen::{RunStatus, Value};
+use xmen_hook::{RunStatus, Value};
 use xmen_record::{Record, RecordError};
 
 /// The parameters of `{directory}/params.yml` (read by the record crate, legacy layouts
@@ -30,7 +30,7 @@ fn proto_value(v: &Value) -> Option<ProtoValue> {
         Value::Int(i) => ProtoKind::Number(*i as f64),
         Value::Float(f) => ProtoKind::Number(*f),
         Value::Str(s) => ProtoKind::String(s.clone()),
-        other => ProtoKind::String(xmen::pyfmt::str_of(other)),
+        other => ProtoKind::String(xmen_hook::pyfmt::str_of(other)),
     };
     Some(ProtoValue { kind: Some(kind) })
 }

@@ -36,9 +36,7 @@ impl NewHook for Timer {
     const NAME: &'static str = "timer";
     const HELP: &'static str = "Log timing statistics: wall end next step m_step load m_load";
 
-    fn examples() -> Vec<String> {
-        vec!["@1e".into(), "@100s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["@1e", "@100s"];
 
     fn new(_spec: &Spec, options: &Options<'_>) -> Result<Timer, HookError> {
         options.expect_only(&[])?;

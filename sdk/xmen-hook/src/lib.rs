@@ -12,7 +12,7 @@
 //! host for, through [`Host`] (one [`Request`], one [`Reply`]).
 //!
 //! ```
-//! use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec};
+//! use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec};
 //!
 //! /// Stop the run when a matched value exceeds `max`.
 //! pub struct Threshold { max: f64 }
@@ -31,9 +31,7 @@
 //! impl NewHook for Threshold {
 //!     const NAME: &'static str = "threshold";
 //!     const HELP: &'static str = "Stop the run when a matched value exceeds `max`";
-//!     fn options() -> Vec<OptionInfo> {
-//!         vec![OptionInfo::new("max", "float", "the largest value allowed").default("1e9")]
-//!     }
+//!     const OPTIONS: &'static [OptionDecl] = &[OptionDecl::new("max", "float", "the largest value allowed").default("1e9")];
 //!     fn new(_spec: &Spec, o: &Options<'_>) -> Result<Self, HookError> {
 //!         Ok(Threshold { max: o.f64("max")?.unwrap_or(1e9) })
 //!     }
@@ -63,8 +61,8 @@
 pub mod testing;
 
 pub use xmen_core::hook::{
-    Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Reply, Request,
-    RunEnd, RunStatus, Snapshot,
+    Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionDecl, OptionInfo, Options, Outcome, Reply,
+    Request, RunEnd, RunStatus, Snapshot,
 };
 pub use xmen_core::spec::{Spec, SpecError, Trigger};
 pub use xmen_core::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor, Value};

@@ -31,8 +31,8 @@
 //! ```
 
 pub use xmen_core::hook::{
-    Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Reply, Request,
-    RunEnd, RunStatus, Snapshot,
+    Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionDecl, OptionInfo, Options, Outcome, Reply,
+    Request, RunEnd, RunStatus, Snapshot,
 };
 pub use xmen_core::spec::{Spec, SpecError, Trigger};
 pub use xmen_core::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor, Value};

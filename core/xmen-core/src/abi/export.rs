@@ -44,24 +44,24 @@ pub fn call_root_module_loader(f: fn() -> HookLibRef) -> abi_stable::library::Ro
 macro_rules! export_hooks {
     // The embedded manifest (see `xmen_core::abi::manifest`). `#[doc(hidden)]`: an arm for the
     // macro itself and for test fixtures that need a manifest disagreeing with their library.
-    (@manifest [$($part:expr),+ $(,)?]) => {
+    (@manifest $manifest:expr) => {
         #[doc(hidden)]
-        const __XMEN_MANIFEST_PARTS: &[&str] = &[$($part),+];
+        const __XMEN_MANIFEST: $crate::abi::manifest::LibraryManifest = $manifest;
         /// The library's manifest, read from the file by `xmen hooks list` without loading it.
         #[no_mangle]
         #[used]
         #[cfg_attr(all(unix, not(target_vendor = "apple")), link_section = ".xmen_manifest")]
         #[allow(unsafe_code, non_upper_case_globals)]
-        pub static xmen_hook_manifest: [u8; $crate::abi::manifest::encoded_len(__XMEN_MANIFEST_PARTS)] =
-            $crate::abi::manifest::encode(__XMEN_MANIFEST_PARTS);
+        pub static xmen_hook_manifest: [u8; $crate::abi::manifest::encoded_len(&__XMEN_MANIFEST)] =
+            $crate::abi::manifest::encode(&__XMEN_MANIFEST);
     };
     ($($hook:ty),+ $(,)?) => {
-        $crate::export_hooks!(@manifest [
-            env!("CARGO_PKG_NAME"),
-            env!("CARGO_PKG_VERSION"),
-            $crate::abi::SDK_VERSION,
-            $(<$hook as $crate::hook::NewHook>::NAME, <$hook as $crate::hook::NewHook>::HELP),+
-        ]);
+        $crate::export_hooks!(@manifest $crate::abi::manifest::LibraryManifest {
+            library: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+            sdk_version: $crate::abi::SDK_VERSION,
+            hooks: &[$($crate::abi::manifest::HookManifest::of::<$hook>()),+],
+        });
         #[doc(hidden)]
         pub struct __XmenHookSet;
         impl $crate::abi::HookSet for __XmenHookSet {

@@ -95,7 +95,14 @@ impl HookEntry {
     /// The entry of a hook type.
     pub fn of<H: NewHook>() -> HookEntry {
         HookEntry {
-            info: || (H::NAME.to_owned(), H::HELP.to_owned(), H::options(), H::examples()),
+            info: || {
+                (
+                    H::NAME.to_owned(),
+                    H::HELP.to_owned(),
+                    H::OPTIONS.iter().map(OptionInfo::from).collect(),
+                    H::EXAMPLES.iter().map(|e| (*e).to_owned()).collect(),
+                )
+            },
             build: |spec, opts| H::new(spec, opts).map(|h| Box::new(h) as Box<dyn Hook>),
         }
     }
