@@ -88,6 +88,7 @@ const FIXTURE_GROUPS: [&[&str]; 3] = [
         "fixture-marker",
         "fixture-liar",
         "fixture-drop-panic",
+        "fixture-where",
     ],
     &["fixture-layout"],
     &["fixture-version"],

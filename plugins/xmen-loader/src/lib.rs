@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use xmen_core::abi::{self, HookLibRef, LibraryHook, LibraryInfo};
 use xmen_core::monitor::HookSlot;
 use xmen_core::spec::Spec;
+use xmen_core::Value;
 
 static LOADED: Mutex<Option<HashMap<PathBuf, HookLibRef>>> = Mutex::new(None);
 
@@ -49,6 +50,8 @@ pub fn describe(path: &Path) -> Result<LibraryInfo, LoadError> {
 #[derive(Clone, Debug)]
 pub struct Loader {
     search: SearchPath,
+    /// Options the host provides to every hook that declares them (see [`Loader::provide`]).
+    provided: Vec<(String, Value)>,
 }
 
 impl Default for Loader {
@@ -60,7 +63,33 @@ impl Default for Loader {
 impl Loader {
     /// A loader over a search path.
     pub fn new(search: SearchPath) -> Loader {
-        Loader { search }
+        Loader { search, provided: Vec::new() }
+    }
+
+    /// Provide option `name` to every hook that declares it (in its `NewHook::OPTIONS`) and
+    /// whose configuration does not set it, whatever the hook is called: how a run's folder
+    /// reaches hooks that write files (`directory`, see `xmen_hook::HOST_OPTIONS`).
+    pub fn provide(mut self, name: &str, value: impl Into<Value>) -> Loader {
+        self.provided.retain(|(k, _)| k != name);
+        self.provided.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The options of `cfg` with the provided ones its hook declares added.
+    fn options_with_provided(&self, lib: HookLibRef, name: &str, cfg: &HookConfig) -> Vec<(String, Value)> {
+        let mut options = cfg.options.clone();
+        if self.provided.is_empty() {
+            return options;
+        }
+        let info = abi::library_info(lib);
+        let Some(hook) = info.hooks.iter().find(|h| h.name == name) else { return options };
+        for (k, v) in &self.provided {
+            let declared = hook.options.iter().any(|o| &o.name == k);
+            if declared && !options.iter().any(|(set, _)| set == k) {
+                options.push((k.clone(), v.clone()));
+            }
+        }
+        options
     }
 
     /// The search path.
@@ -79,7 +108,8 @@ impl Loader {
         let path = self.resolve(&cfg.hook)?;
         let lib = load_path(&path)?;
         let name = hook_name(&cfg.hook);
-        let hook = LibraryHook::new(lib, &name, &cfg.spec, &cfg.options).map_err(|f| LoadError::Constructor {
+        let options = self.options_with_provided(lib, &name, cfg);
+        let hook = LibraryHook::new(lib, &name, &cfg.spec, &options).map_err(|f| LoadError::Constructor {
             hook: name.clone(),
             spec: cfg.spec.clone(),
             path: path.clone(),
