@@ -1,8 +1,9 @@
 //! Load failures, each saying what, where and how to fix it.
 
+use crate::library::LibraryLoadError;
 use std::fmt;
 use std::path::PathBuf;
-use xmen_core::abi::{LibraryLoadError, CRATE_VERSION, SDK_VERSION};
+use xmen_core::abi::{CRATE_VERSION, SDK_VERSION};
 use xmen_core::spec::SpecError;
 
 /// Why one configured hook could not be loaded.

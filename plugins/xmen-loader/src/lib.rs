@@ -7,26 +7,28 @@
 
 mod config;
 mod error;
+mod library;
 pub mod manifest;
 mod search;
 
 pub use config::HookConfig;
 pub use error::{LoadError, LoadErrors};
+pub use library::{HookInfo, Library, LibraryInfo};
 pub use manifest::{Compatibility, Manifest, ManifestError};
 pub use search::{library_file_name, xmen_home, SearchPath};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use xmen_core::abi::{self, HookLibRef, LibraryHook, LibraryInfo};
+use xmen_core::abi;
 use xmen_core::monitor::HookSlot;
 use xmen_core::spec::Spec;
 use xmen_core::Value;
 
-static LOADED: Mutex<Option<HashMap<PathBuf, HookLibRef>>> = Mutex::new(None);
+static LOADED: Mutex<Option<HashMap<PathBuf, Library>>> = Mutex::new(None);
 
 /// Load (once per process) and check the library at `path`.
-pub fn load_path(path: &Path) -> Result<HookLibRef, LoadError> {
+pub fn load_path(path: &Path) -> Result<Library, LoadError> {
     let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     let mut guard = LOADED.lock().unwrap_or_else(|p| p.into_inner());
     let map = guard.get_or_insert_with(HashMap::new);
@@ -36,14 +38,14 @@ pub fn load_path(path: &Path) -> Result<HookLibRef, LoadError> {
     if !path.exists() {
         return Err(LoadError::Missing { path: path.to_path_buf() });
     }
-    let lib = abi::load_library(path).map_err(|e| LoadError::from_library(path, e))?;
+    let lib = Library::new(library::load_library(path).map_err(|e| LoadError::from_library(path, e))?);
     map.insert(key, lib);
     Ok(lib)
 }
 
 /// Describe a loaded library and its hooks.
 pub fn describe(path: &Path) -> Result<LibraryInfo, LoadError> {
-    Ok(abi::library_info(load_path(path)?))
+    Ok(load_path(path)?.info())
 }
 
 /// Resolves hook names and builds hook slots.
@@ -76,12 +78,12 @@ impl Loader {
     }
 
     /// The options of `cfg` with the provided ones its hook declares added.
-    fn options_with_provided(&self, lib: HookLibRef, name: &str, cfg: &HookConfig) -> Vec<(String, Value)> {
+    fn options_with_provided(&self, lib: Library, name: &str, cfg: &HookConfig) -> Vec<(String, Value)> {
         let mut options = cfg.options.clone();
         if self.provided.is_empty() {
             return options;
         }
-        let info = abi::library_info(lib);
+        let info = lib.info();
         let Some(hook) = info.hooks.iter().find(|h| h.name == name) else { return options };
         for (k, v) in &self.provided {
             let declared = hook.options.iter().any(|o| &o.name == k);
@@ -109,7 +111,7 @@ impl Loader {
         let lib = load_path(&path)?;
         let name = hook_name(&cfg.hook);
         let options = self.options_with_provided(lib, &name, cfg);
-        let hook = LibraryHook::new(lib, &name, &cfg.spec, &options).map_err(|f| LoadError::Constructor {
+        let hook = lib.construct(&name, &cfg.spec, &options).map_err(|f| LoadError::Constructor {
             hook: name.clone(),
             spec: cfg.spec.clone(),
             path: path.clone(),

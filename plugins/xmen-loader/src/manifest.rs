@@ -13,9 +13,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::library::LibraryInfo;
 use object::{Object, ObjectSection, ObjectSymbol};
 use serde::{Deserialize, Serialize};
-use xmen_core::abi::{manifest as embedded, LibraryInfo, CRATE_VERSION, SDK_VERSION};
+use xmen_core::abi::{manifest as embedded, CRATE_VERSION, SDK_VERSION};
 use xmen_core::hook::OptionInfo;
 
 /// One hook as a manifest describes it.

@@ -26,7 +26,6 @@ mod export;
 mod guard;
 mod host;
 mod library;
-mod load;
 pub mod manifest;
 mod types;
 
@@ -35,7 +34,6 @@ pub use export::*;
 pub use guard::*;
 pub use host::*;
 pub use library::*;
-pub use load::*;
 pub use types::*;
 
 #[cfg(test)]

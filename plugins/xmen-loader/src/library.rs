@@ -1,8 +1,41 @@
-//! Loading a library and reading its description.
+//! Loading one library: abi_stable's checked load of its root module, and what the loaded
+//! library says about itself. Everything abi_stable stays in this file; the loader's public
+//! API hands out [`Library`], [`LibraryInfo`] and core's `LibraryHook`.
 
-use super::*;
-use crate::hook::OptionInfo;
-use abi_stable::std_types::RString;
+use xmen_core::abi::abi_stable::std_types::RString;
+use xmen_core::abi::{CallFailure, HookLibRef, LibraryHook};
+use xmen_core::hook::OptionInfo;
+use xmen_core::Value;
+
+/// A loaded hook library whose layout and ABI version were checked at load. It stays loaded
+/// for the life of the process.
+#[derive(Clone, Copy)]
+pub struct Library {
+    root: HookLibRef,
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Library({} {})", self.root.library().as_str(), self.root.version().as_str())
+    }
+}
+
+impl Library {
+    pub(crate) fn new(root: HookLibRef) -> Library {
+        Library { root }
+    }
+
+    /// What the library says about itself and its hooks (its root module's `describe`).
+    pub fn info(&self) -> LibraryInfo {
+        library_info(self.root)
+    }
+
+    /// Construct its hook `name` on a spec and options (the constructor runs in the library,
+    /// guarded: a panic comes back as `CallFailure::Panic`).
+    pub fn construct(&self, name: &str, spec: &str, options: &[(String, Value)]) -> Result<LibraryHook, CallFailure> {
+        LibraryHook::new(self.root, name, spec, options)
+    }
+}
 
 /// What a library says about itself and its hooks (read through the root module).
 #[derive(Clone, Debug)]
@@ -11,7 +44,7 @@ pub struct LibraryInfo {
     pub library: String,
     /// Crate version.
     pub version: String,
-    /// xmen-core version it was built against.
+    /// The hook ABI version it was built for.
     pub sdk_version: String,
     /// The hooks it provides.
     pub hooks: Vec<HookInfo>,
@@ -31,7 +64,7 @@ pub struct HookInfo {
 }
 
 /// Read a loaded library's description.
-pub fn library_info(lib: HookLibRef) -> LibraryInfo {
+fn library_info(lib: HookLibRef) -> LibraryInfo {
     let hooks = (lib.describe())()
         .into_iter()
         .map(|h| HookInfo {
@@ -58,9 +91,9 @@ pub fn library_info(lib: HookLibRef) -> LibraryInfo {
     }
 }
 
-/// Why a library could not be loaded, as plain data.
+/// Why abi_stable could not load a library, as plain data.
 #[derive(Clone, Debug)]
-pub enum LibraryLoadError {
+pub(crate) enum LibraryLoadError {
     /// The file could not be opened as a shared library (missing, not a library, wrong architecture).
     Open { reason: String },
     /// The file is a shared library but exports no xmen root module.
@@ -73,7 +106,7 @@ pub enum LibraryLoadError {
     Other { details: String },
 }
 
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(x) = src {
@@ -87,8 +120,8 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-pub(crate) fn map_library_error(e: abi_stable::library::LibraryError) -> LibraryLoadError {
-    use abi_stable::library::LibraryError as E;
+fn map_library_error(e: xmen_core::abi::abi_stable::library::LibraryError) -> LibraryLoadError {
+    use xmen_core::abi::abi_stable::library::LibraryError as E;
     match e {
         E::OpenError { err, .. } => LibraryLoadError::Open { reason: chain(&*err) },
         E::GetSymbolError { err, symbol, .. } => LibraryLoadError::NotAHookLibrary {
@@ -112,8 +145,8 @@ pub(crate) fn map_library_error(e: abi_stable::library::LibraryError) -> Library
 /// Load a library's root module from its own path (never `load_from_file`,
 /// which caches one module per type), checking layout and version. The library
 /// stays loaded for the life of the process.
-pub fn load_library(path: &std::path::Path) -> Result<HookLibRef, LibraryLoadError> {
-    abi_stable::library::lib_header_from_path(path)
+pub(crate) fn load_library(path: &std::path::Path) -> Result<HookLibRef, LibraryLoadError> {
+    xmen_core::abi::abi_stable::library::lib_header_from_path(path)
         .and_then(|h| h.init_root_module::<HookLibRef>())
         .map_err(map_library_error)
 }
