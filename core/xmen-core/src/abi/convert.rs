@@ -61,11 +61,6 @@ pub fn ffi_value<'a>(v: ValueRef<'a>) -> FfiValueNE<'a> {
     })
 }
 
-/// Whether the ABI form of `v` owns nothing (no list or map buffers).
-pub(crate) fn is_plain(v: &ValueRef<'_>) -> bool {
-    !matches!(v, ValueRef::List(_) | ValueRef::Map(_))
-}
-
 /// A named value in ABI form.
 pub fn ffi_var<'a>(name: &'a str, v: ValueRef<'a>) -> FfiVar<'a> {
     FfiVar { name: RStr::from_str(name), value: ffi_value(v) }
@@ -77,14 +72,20 @@ pub fn ffi_var<'a>(name: &'a str, v: ValueRef<'a>) -> FfiVar<'a> {
 /// too. Views store the slice as `&'s [FfiVar<'static>]` and only ever hand out data
 /// borrowed for `'s`; since a `&'s [FfiVar<'a>]` implies `'a: 's`, that is sound.
 pub(crate) fn erase_vars<'s>(x: &'s [FfiVar<'_>]) -> &'s [FfiVar<'static>] {
-    // SAFETY: same layout; only the lifetime parameter changes, and every accessor
-    // re-borrows the data for `'s`, which the original `'a` outlives.
+    // SAFETY: `transmute` between types that differ only in a lifetime parameter has the same
+    // layout. Soundness rests on the views (`VarsView::Ffi`, `ListInner::Ffi`, `MapInner::Ffi`)
+    // never handing out data for longer than `'s`, the borrow of the slice, which the values'
+    // own `'a` outlives (a `&'s [FfiVar<'a>]` implies `'a: 's`). Executed by the tests of
+    // `abi::tests` (every firing and every host request with variables crosses it).
     unsafe { std::mem::transmute(x) }
 }
 
 /// Shorten the inner lifetime of ABI values to that of the borrow.
 pub(crate) fn shrink_vars<'s, 'a: 's>(x: &'s [FfiVar<'a>]) -> &'s [FfiVar<'s>] {
-    // SAFETY: shortening a lifetime behind a shared reference; nothing is written through it.
+    // SAFETY: only shortens the inner lifetime `'a` to `'s` (`'a: 's`) behind a shared
+    // reference; nothing can be written through it, so no shorter-lived value can be stored
+    // where a longer one is expected (the reason `FfiVar<'a>`, being invariant, needs this).
+    // Executed by every firing in `abi::tests`.
     unsafe { std::mem::transmute(x) }
 }
 

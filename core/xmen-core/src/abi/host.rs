@@ -27,8 +27,6 @@ impl FfiHost for HostToFfi<'_> {
 pub struct LibraryHook {
     inner: FfiHookBox,
     needs_timing: bool,
-    /// Reused for each call's variables (always empty between calls).
-    scratch: Vec<FfiVar<'static>>,
 }
 
 impl LibraryHook {
@@ -43,7 +41,7 @@ impl LibraryHook {
         match (lib.new_hook())(RStr::from_str(name), RStr::from_str(spec), RSlice::from_slice(&opts)) {
             RResult::ROk(inner) => {
                 let needs_timing = inner.needs_timing();
-                Ok(LibraryHook { inner, needs_timing, scratch: Vec::new() })
+                Ok(LibraryHook { inner, needs_timing })
             }
             RResult::RErr(o) => {
                 Err(outcome_from_ffi(o).err().unwrap_or(CallFailure::Error(HookError::new("unknown error"))))
@@ -54,14 +52,12 @@ impl LibraryHook {
     /// Call the hook; panics inside it come back as `CallFailure::Panic`.
     pub fn call_ffi(&mut self, firing: &Firing<'_>) -> Result<Outcome, CallFailure> {
         let host = HostToFfi { host: firing.host };
-        // SAFETY: the buffer is empty, so no value of the old lifetime is reinterpreted;
-        // it holds values borrowed for this call only and is emptied before it is stored.
-        let mut vars: Vec<FfiVar<'_>> = unsafe { std::mem::transmute(std::mem::take(&mut self.scratch)) };
-        let mut plain = true;
-        vars.extend(firing.vars().map(|(k, v)| {
-            plain &= is_plain(&v);
-            ffi_var(k, v)
-        }));
+        // A fresh buffer per call, no `unsafe`: reusing one across calls (a lifetime transmute)
+        // and skipping the values' destructors saved 12% of this function's instructions
+        // (callgrind, fire_5_vars/cdylib: 1217 against 1383 per call), under the 20% that would
+        // pay for two unsafe blocks.
+        let mut vars: Vec<FfiVar<'_>> = Vec::with_capacity(firing.len());
+        vars.extend(firing.vars().map(|(k, v)| ffi_var(k, v)));
         let ffi = FfiFiring {
             trigger: firing.trigger.map_or(255, |t| t.index() as u8),
             counters: firing.counters,
@@ -70,19 +66,7 @@ impl LibraryHook {
             #[cfg(feature = "__fixture_layout_change")]
             fixture_extra: 0,
         };
-        let outcome = outcome_from_ffi(self.inner.call(&ffi));
-        drop(ffi);
-        if plain {
-            // SAFETY: every value is a scalar, a string or a borrowed slice: nothing owns
-            // memory, so skipping their destructors (a call through the enum's vtable each)
-            // leaks nothing.
-            unsafe { vars.set_len(0) };
-        } else {
-            vars.clear();
-        }
-        // SAFETY: empty again; see above.
-        self.scratch = unsafe { std::mem::transmute::<Vec<FfiVar<'_>>, Vec<FfiVar<'static>>>(vars) };
-        outcome
+        outcome_from_ffi(self.inner.call(&ffi))
     }
 
     /// Close the hook and drop it inside its library (a panic in either comes back as
