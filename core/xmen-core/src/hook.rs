@@ -508,7 +508,7 @@ pub trait Hook: Send {
     }
 }
 
-/// The options a host fills in for every hook that declares them (in [`NewHook::options`]),
+/// The options a host fills in for every hook that declares them (in [`NewHook::OPTIONS`]),
 /// unless the hook's configuration sets them: `directory`, the run's folder.
 pub const HOST_OPTIONS: &[&str] = &["directory"];
 

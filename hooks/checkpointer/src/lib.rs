@@ -12,7 +12,7 @@
 //! everything.
 //!
 //! The hook never sees the objects: a `Value::State` handle's tensors come from the host
-//! (`Host::state`), so this library needs no libtorch. The file format, the expansion of map
+//! (the host request `Request::State`), so this library needs no libtorch. The file format, the expansion of map
 //! variables (`{var}_{key}`; a map of tensors is saved as is) and the messages are shared
 //! with `Monitor::checkpoint` through `xmen::checkpoint`.
 

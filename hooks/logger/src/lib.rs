@@ -95,9 +95,12 @@ mod tests {
     use super::*;
     use xmen_hook::testing::Harness;
 
+    /// Options, variables, and the line logged.
+    type Case<'a> = (&'a [(&'a str, Value)], &'a [(&'a str, Value)], &'a str);
+
     #[test]
     fn values_are_formatted_and_lists_joined_as_configured() -> Result<(), HookError> {
-        let table: [(&[(&str, Value)], &[(&str, Value)], &str); 4] = [
+        let table: [Case<'_>; 4] = [
             (&[], &[("loss", Value::Float(0.25)), ("n", Value::Int(3))], "loss = 0.25 n = 3"),
             (&[("format", Value::from(".3f"))], &[("loss", Value::Float(0.25))], "loss = 0.250"),
             (

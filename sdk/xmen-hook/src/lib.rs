@@ -49,7 +49,7 @@
 //!
 //! ## Options the host provides
 //!
-//! A hook that declares one of these options (in [`NewHook::options`]) receives it for every
+//! A hook that declares one of these options (in [`NewHook::OPTIONS`]) receives it for every
 //! run, whatever the hook is called, unless its configuration sets it:
 //!
 //! | option | value |
