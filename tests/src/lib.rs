@@ -79,7 +79,7 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 }
 
 /// Fixture crates grouped by the xmen-core features they need (see the module docs).
-const FIXTURE_GROUPS: [&[&str]; 4] = [
+const FIXTURE_GROUPS: [&[&str]; 3] = [
     &[
         "fixture-ctor-error",
         "fixture-ctor-panic",
@@ -87,10 +87,11 @@ const FIXTURE_GROUPS: [&[&str]; 4] = [
         "fixture-not-hook",
         "fixture-marker",
         "fixture-liar",
+        "fixture-drop-panic",
+        "fixture-where",
     ],
     &["fixture-layout"],
     &["fixture-version"],
-    &["fixture-old-host"],
 ];
 
 fn build_all() -> Result<Built, String> {

@@ -6,8 +6,8 @@
 //! fixes the original's crash (B42): CPU usage is measured between firings by a probe
 //! kept alive for the whole run, and the GPU fields are the ones the collector stores.
 
-use xmen::pyfmt;
-use xmen::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
+use xmen_hook::pyfmt;
+use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef};
 use xmen_record::meta::{self, MetaOpts};
 
 /// The groups a probe collects unless told otherwise.
@@ -120,14 +120,11 @@ impl NewHook for Probe {
     const NAME: &'static str = "probe";
     const HELP: &'static str = "Record cpu, memory, disk, network, gpu and slurm use in matched experiments' _meta";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![OptionInfo::new("groups", "list", "groups to collect: system cpu memory disks network gpu slurm environ")
-            .default("[cpu, memory, disks, network, gpu, slurm, system]")]
-    }
+    const OPTIONS: &'static [OptionDecl] =
+        &[OptionDecl::new("groups", "list", "groups to collect: system cpu memory disks network gpu slurm environ")
+            .default("[cpu, memory, disks, network, gpu, slurm, system]")];
 
-    fn examples() -> Vec<String> {
-        vec!["ex@100s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["ex@100s"];
 
     fn new(_spec: &Spec, o: &Options<'_>) -> Result<Probe, HookError> {
         o.expect_only(&["groups"])?;
@@ -145,4 +142,4 @@ impl NewHook for Probe {
     }
 }
 
-xmen::export_hooks!(Probe);
+xmen_hook::export_hooks!(Probe);

@@ -17,10 +17,10 @@ mod slot;
 mod state;
 
 pub use iter::MonitorIter;
-pub use slot::{HookSlot, Transform};
+pub use slot::{HookSlot, OnError, Transform};
 
 use crate::abi::CallFailure;
-use crate::hook::{Firing, Host, Keep, Outcome, Snapshot, VarsView};
+use crate::hook::{Firing, Host, Keep, Outcome, Reply, Request, RunEnd, RunStatus, Snapshot, VarsView};
 use crate::pyfmt;
 use crate::spec::{SpecError, Trigger};
 use crate::value::{ExperimentHandle, StateHandle, Value};
@@ -486,7 +486,19 @@ impl Monitor {
     }
 
     /// Close every hook (flush files, join writers). Called on drop; safe to call twice.
+    /// Hooks learn that the run finished, or, while a panic unwinds, that it ended in error;
+    /// [`Monitor::close_with`] tells them otherwise.
     pub fn close(&self) {
+        let end = if std::thread::panicking() {
+            RunEnd { status: RunStatus::Error, reason: Some("the run panicked".into()) }
+        } else {
+            RunEnd::finished()
+        };
+        self.close_with(&end);
+    }
+
+    /// Close every hook, telling them how the run ended. Only the first close counts.
+    pub fn close_with(&self, end: &RunEnd) {
         if self.closed.replace(true) {
             return;
         }
@@ -495,9 +507,9 @@ impl Monitor {
             let mut hooks = self.hooks.borrow_mut();
             let host = HostImpl { m: self };
             for slot in hooks.iter_mut().filter(|s| !s.disabled && !s.closed) {
-                match slot.close(&host) {
+                match slot.close(end, &host) {
                     Ok(o) => fails.extend(outcome_notice(slot, o)),
-                    Err(f) => fails.push(failure_notice(slot, f)),
+                    Err(f) => fails.extend(failure_notice(slot, f)),
                 }
             }
         }
@@ -579,7 +591,7 @@ impl Monitor {
         self.bump(0, 1);
         match slot.call(&firing) {
             Ok(o) => outcome_notice(slot, o),
-            Err(f) => Some(failure_notice(slot, f)),
+            Err(f) => failure_notice(slot, f),
         }
     }
 
@@ -599,6 +611,11 @@ impl Monitor {
                 Notice::Disabled(text) => {
                     disabled_any = true;
                     self.print(&text)
+                }
+                Notice::DisabledStop(text, stop) => {
+                    disabled_any = true;
+                    self.print(&text);
+                    self.stop(&stop)
                 }
             }
         }
@@ -624,6 +641,8 @@ enum Notice {
     Warn(String),
     Stop(String),
     Disabled(String),
+    /// Disabled, then stop the loops with the second message (`on_error: stop`).
+    DisabledStop(String, String),
 }
 
 fn outcome_notice(slot: &HookSlot, o: Outcome) -> Option<Notice> {
@@ -634,19 +653,53 @@ fn outcome_notice(slot: &HookSlot, o: Outcome) -> Option<Notice> {
     }
 }
 
-fn failure_notice(slot: &mut HookSlot, f: CallFailure) -> Notice {
-    match f {
-        CallFailure::Error(e) => {
-            Notice::Warn(format!("WARNING: hook {} failed: {}", slot.describe(), slot::error_text(&e)))
+fn failure_notice(slot: &mut HookSlot, f: CallFailure) -> Option<Notice> {
+    let policy = slot.on_error;
+    let text = match f {
+        CallFailure::Error(e) if policy == OnError::Warn => {
+            let now = std::time::Instant::now();
+            let reports = &mut slot.errors;
+            return match reports.last {
+                None => {
+                    reports.last = Some(now);
+                    Some(Notice::Warn(format!(
+                        "WARNING: hook {} failed: {} (on_error: warn; further failures: at most one line a minute)",
+                        slot.describe(),
+                        slot::error_text(&e)
+                    )))
+                }
+                Some(at) if now.duration_since(at) < slot::ERROR_REPORT_PERIOD => {
+                    reports.pending += 1;
+                    None
+                }
+                Some(_) => {
+                    let n = std::mem::take(&mut reports.pending) + 1;
+                    reports.last = Some(now);
+                    Some(Notice::Warn(format!(
+                        "WARNING: hook {} failed {n} more time(s) since the last report; latest: {}",
+                        slot.describe(),
+                        slot::error_text(&e)
+                    )))
+                }
+            };
         }
+        CallFailure::Error(e) => format!(
+            "WARNING: hook {} failed and is disabled for the rest of the run (on_error: {}): {}",
+            slot.describe(),
+            policy.name(),
+            slot::error_text(&e)
+        ),
         CallFailure::Panic(p) => {
-            slot.disabled = true;
-            Notice::Disabled(format!(
-                "WARNING: hook {} panicked and is disabled for the rest of the run: {p}",
-                slot.describe()
-            ))
+            format!("WARNING: hook {} panicked and is disabled for the rest of the run: {p}", slot.describe())
         }
-    }
+    };
+    slot.disabled = true;
+    Some(match policy {
+        OnError::Stop => {
+            Notice::DisabledStop(text, format!("---- hook {} failed: stopping (on_error: stop) ----", slot.name))
+        }
+        OnError::Warn | OnError::Disable => Notice::Disabled(text),
+    })
 }
 
 /// The host services a firing hook sees.
@@ -655,57 +708,46 @@ struct HostImpl<'m> {
 }
 
 impl Host for HostImpl<'_> {
-    fn print(&self, line: &str) {
-        self.m.print(line)
-    }
-    fn log(&self, text: &str) {
-        self.m.log(text)
-    }
-    fn summary(&self, verbose: bool) -> Vec<(String, String)> {
-        self.m.summary(verbose)
-    }
-    fn stop(&self, msg: &str) {
-        self.log(msg);
-        *self.m.pending_stop.borrow_mut() = Some(msg.to_owned());
-    }
-    fn message(
-        &self,
-        experiment: ExperimentHandle,
-        messages: &[(&str, ValueRef<'_>)],
-        keep: Keep,
-        leader: Option<&str>,
-    ) -> Result<(), String> {
-        match &self.m.experiments {
-            Some(e) => e.message(experiment, messages, keep, leader),
-            None => Err("this Monitor has no experiment records to message; build it from an experiment run".into()),
-        }
-    }
-    fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
-        self.m.experiments.as_ref().and_then(|e| e.info(experiment))
-    }
-    fn message_with_summary(
-        &self,
-        experiment: ExperimentHandle,
-        summary: &[(&str, ValueRef<'_>)],
-        messages: &[(&str, ValueRef<'_>)],
-        keep: Keep,
-        leader: Option<&str>,
-    ) -> Result<(), String> {
-        match &self.m.experiments {
-            Some(e) => e.message_with_summary(experiment, summary, messages, keep, leader),
-            None => Err("this Monitor has no experiment records to message; build it from an experiment run".into()),
-        }
-    }
-    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
-        match &self.m.experiments {
-            Some(e) => e.update_meta(experiment, meta),
-            None => Err("this Monitor has no experiment records; build it from an experiment run".into()),
-        }
-    }
-    fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
-        match &self.m.states {
-            Some(s) => s.state(state),
-            None => Err("this Monitor has no checkpointable objects; build it with `Monitor::builder()`".into()),
+    fn request(&self, request: Request<'_>) -> Reply {
+        const NO_RECORDS: &str = "this Monitor has no experiment records; build it from an experiment run";
+        let m = self.m;
+        let done = |r: Result<(), String>| r.map_or_else(Reply::Error, |()| Reply::Done);
+        match request {
+            Request::Print(line) => {
+                m.print(line);
+                Reply::Done
+            }
+            Request::Log(text) => {
+                m.log(text);
+                Reply::Done
+            }
+            Request::Summary { verbose } => Reply::Summary(m.summary(verbose)),
+            Request::Stop(msg) => {
+                m.log(msg);
+                *m.pending_stop.borrow_mut() = Some(msg.to_owned());
+                Reply::Done
+            }
+            Request::Message { experiment, messages, keep, leader } => match &m.experiments {
+                Some(e) => done(e.message(experiment, messages, keep, leader)),
+                None => Reply::Error(NO_RECORDS.into()),
+            },
+            Request::ExperimentInfo(experiment) => {
+                Reply::ExperimentInfo(m.experiments.as_ref().and_then(|e| e.info(experiment)))
+            }
+            Request::UpdateMeta { experiment, meta } => match &m.experiments {
+                Some(e) => done(e.update_meta(experiment, meta)),
+                None => Reply::Error(NO_RECORDS.into()),
+            },
+            Request::State(state) => match &m.states {
+                Some(s) => s.state(state).map_or_else(Reply::Error, Reply::State),
+                None => Reply::Error(
+                    "this Monitor has no checkpointable objects; build it with `Monitor::builder()`".into(),
+                ),
+            },
+            Request::MessageWithSummary { experiment, summary, messages, keep, leader } => match &m.experiments {
+                Some(e) => done(e.message_with_summary(experiment, summary, messages, keep, leader)),
+                None => Reply::Error(NO_RECORDS.into()),
+            },
         }
     }
 }

@@ -270,3 +270,57 @@ fn log_formats_the_raw_value() {
     m.log("outside loop");
     assert_eq!(buf.lines(), ["[TIME]: 3.14", "[TIME]: outside loop"]);
 }
+
+/// Fails on every call with its call number.
+struct Failing(u64);
+impl Hook for Failing {
+    fn call(&mut self, _: &Firing<'_>) -> HookResult {
+        self.0 += 1;
+        Err(crate::hook::HookError::new(format!("failure {}", self.0)).with_help("fix it"))
+    }
+}
+
+#[test]
+fn a_failing_hook_is_reported_in_full_once_then_once_a_minute_with_a_count() {
+    let (m, buf) = monitor(vec![slot("@1s", Failing(0))], None);
+    for _ in m.iter(0..5) {}
+    assert_eq!(
+        buf.lines(),
+        ["WARNING: hook test (@1s) failed: failure 1; fix it (on_error: warn; further failures: at most one line a minute)"]
+    );
+    // A minute later, the next failure reports how many were not shown.
+    m.hooks.borrow_mut()[0].errors.last = std::time::Instant::now().checked_sub(slot::ERROR_REPORT_PERIOD);
+    for _ in m.iter(0..1) {}
+    assert_eq!(
+        buf.lines()[1],
+        "WARNING: hook test (@1s) failed 5 more time(s) since the last report; latest: failure 6; fix it"
+    );
+    for _ in m.iter(0..3) {}
+    assert_eq!(buf.lines().len(), 2, "quiet again for a minute");
+    assert_eq!(m.hook_calls()[0].2, 9, "warn keeps calling the hook");
+}
+
+#[test]
+fn on_error_disable_and_stop_disable_the_hook_and_stop_ends_the_loops() {
+    let (m, buf) = monitor(vec![slot("@1s", Failing(0)).with_on_error(OnError::Disable)], None);
+    assert_eq!(m.iter(0..5).count(), 5);
+    assert_eq!(
+        buf.lines(),
+        ["WARNING: hook test (@1s) failed and is disabled for the rest of the run (on_error: disable): failure 1; fix it"]
+    );
+    assert_eq!(m.hook_calls()[0].2, 1);
+
+    let (m, buf) = monitor(vec![slot("@2s", Failing(0)).with_on_error(OnError::Stop)], None);
+    assert_eq!(m.iter(0..100).count(), 2);
+    assert_eq!(
+        buf.lines(),
+        [
+            "WARNING: hook test (@2s) failed and is disabled for the rest of the run (on_error: stop): failure 1; fix it",
+            "[TIME 2/100]: ---- hook test failed: stopping (on_error: stop) ----"
+        ]
+    );
+    for (text, want) in [("warn", Ok(OnError::Warn)), ("disable", Ok(OnError::Disable)), ("stop", Ok(OnError::Stop))] {
+        assert_eq!(text.parse::<OnError>(), want);
+    }
+    assert_eq!("halt".parse::<OnError>(), Err("on_error `halt` is not a policy; use warn, disable or stop".into()));
+}
