@@ -24,6 +24,7 @@ pub mod error;
 pub mod meta;
 pub mod ops;
 pub mod record;
+pub mod redact;
 pub mod register;
 pub mod runinfo;
 pub mod status;
