@@ -96,9 +96,9 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         xmen_manager::slurm::require(&cmd.launcher[0])?;
     }
     let plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &cmd.filter)?;
-    if !plan.skipped.is_empty() {
-        let lines: Vec<String> =
-            plan.skipped.iter().map(|s| format!("{} ({})", s.folder.display(), s.reason)).collect();
+    let (broken, other): (Vec<_>, Vec<_>) = plan.skipped.iter().partition(|s| s.unreadable);
+    if !other.is_empty() {
+        let lines: Vec<String> = other.iter().map(|s| format!("{} ({})", s.folder.display(), s.reason)).collect();
         eprintln!(
             "Skipping {} matching experiment{} not in a status to run (use `--status STATUS` or `--all`):\n{}",
             lines.len(),
@@ -106,9 +106,26 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
             bullet_list(&lines, 10)
         );
     }
+    let broken: Vec<String> = broken.iter().map(|s| s.reason.clone()).collect();
     if plan.launches.is_empty() {
+        if !broken.is_empty() {
+            anyhow::bail!(
+                "nothing was run: {} matching record{} could not be used:\n{}",
+                broken.len(),
+                if broken.len() == 1 { "" } else { "s" },
+                bullet_list(&broken, 10)
+            );
+        }
         println!("Nothing to run: no experiment matching `{}` is registered.", cmd.pattern.as_str());
         return Ok(ExitCode::SUCCESS);
+    }
+    if !broken.is_empty() {
+        eprintln!(
+            "ERROR: skipping {} matching record{} that could not be used (the others run; this command will exit 1):\n{}",
+            broken.len(),
+            if broken.len() == 1 { "" } else { "s" },
+            bullet_list(&broken, 10)
+        );
     }
     match cmd.array {
         Some(k) => return crate::submit::submit_array(&plan, &cmd.root, &cmd.launcher, (k > 0).then_some(k)),
@@ -162,8 +179,10 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if failures.is_empty() {
+    if failures.is_empty() && broken.is_empty() {
         Ok(ExitCode::SUCCESS)
+    } else if failures.is_empty() {
+        Ok(ExitCode::FAILURE)
     } else {
         eprintln!(
             "ERROR: {} of {total} launches failed (see their output above; each experiment's status is in its params.yml):\n{}",

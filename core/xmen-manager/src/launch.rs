@@ -73,6 +73,8 @@ pub struct Skipped {
     pub folder: PathBuf,
     /// Why: its status, or why its params.yml could not be read.
     pub reason: String,
+    /// Its params.yml could not be read or is incomplete (not merely in another status).
+    pub unreadable: bool,
 }
 
 /// What `xmen run` will do.
@@ -162,18 +164,23 @@ pub fn plan_runs(root: &Path, pattern: &Pattern, launcher: &[String], filter: &S
     let program = find_program(launcher.first().map(String::as_str).unwrap_or_default())?;
     let set = ExperimentSet::open(root)?;
     let selected = pattern.select_in(&set)?;
+    let declared = set.declared();
     let mut launches = Vec::new();
     let mut skipped = Vec::new();
     for e in selected {
         let params = RecordFile::path_in(&e.path);
-        match RecordFile::load(&params) {
+        match RecordFile::load(&params).and_then(|rec| declared.check(&rec, &params).map(|()| rec)) {
             Ok(rec) if filter.allows(rec.status) => launches.push(Launch {
                 folder: e.path.clone(),
                 name: set.name_of(&e.path),
                 argv: launch_argv(launcher, &e.path),
             }),
-            Ok(rec) => skipped.push(Skipped { folder: e.path.clone(), reason: format!("status {}", rec.status) }),
-            Err(err) => skipped.push(Skipped { folder: e.path.clone(), reason: format!("unreadable: {err}") }),
+            Ok(rec) => skipped.push(Skipped {
+                folder: e.path.clone(),
+                reason: format!("status {}", rec.status),
+                unreadable: false,
+            }),
+            Err(err) => skipped.push(Skipped { folder: e.path.clone(), reason: err.to_string(), unreadable: true }),
         }
     }
     Ok(RunPlan { program, launches, skipped, detached: is_detached(launcher) })

@@ -25,10 +25,17 @@ fn for_each_record(
     let set = ExperimentSet::open(root)?;
     let selected = pattern.select_in(&set)?;
     let total = selected.len();
+    let declared = set.declared();
     let mut done = Vec::with_capacity(total);
     let mut errors = Vec::new();
     for e in selected {
-        match RecordFile::update(&RecordFile::path_in(&e.path), WriteOpts::default(), &mut f) {
+        let path = RecordFile::path_in(&e.path);
+        // Validated under the lock, before the change: an incomplete record is never rewritten.
+        let res = RecordFile::update(&path, WriteOpts::default(), |r| {
+            declared.check(r, &path)?;
+            f(r)
+        });
+        match res {
             Ok(()) => done.push(e.path.clone()),
             Err(err) => errors.push(ManagerError::from(err)),
         }

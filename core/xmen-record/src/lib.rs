@@ -20,6 +20,7 @@
 //! ```
 
 pub mod config;
+pub mod declared;
 pub mod error;
 pub mod meta;
 pub mod ops;
@@ -30,6 +31,7 @@ pub mod runinfo;
 pub mod status;
 pub mod store;
 pub mod update;
+pub mod validate;
 pub mod version;
 pub mod yaml;
 
