@@ -6,6 +6,7 @@
 
 mod config;
 mod experiments;
+mod forward;
 mod hooks;
 mod init;
 mod list;

@@ -168,15 +168,55 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         println!("Launched {} of {total} experiments with `{}`", total - failures.len(), cmd.launcher.join(" "));
     } else {
+        // Signals sent to `xmen run` alone reach the run in the foreground (see `forward`).
+        let forwarder = crate::forward::Forwarder::start()
+            .map_err(|e| anyhow::anyhow!("cannot watch for signals to pass on to the runs: {e}"))?;
+        let mut launched = 0;
         for l in &plan.launches {
+            if forwarder.signal().is_some() {
+                break;
+            }
             println!();
             println!("Running: {}", l.display());
             let _ = std::io::stdout().flush();
-            match l.command(&plan.program).status() {
+            launched += 1;
+            let mut child = match l.command(&plan.program).spawn() {
+                Ok(c) => c,
+                Err(e) => {
+                    failures.push(format!("{} ({e})", l.display()));
+                    continue;
+                }
+            };
+            forwarder.running(child.id(), l.folder.clone());
+            let waited = child.wait();
+            forwarder.ended();
+            match waited {
                 Ok(status) if status.success() => {}
-                Ok(status) => failures.push(format!("{} ({status})", l.display())),
+                Ok(status) => {
+                    if let Some(sig) = died_by(status) {
+                        match xmen_manager::launch::record_signal_death(&l.folder, sig) {
+                            Ok(true) => eprintln!(
+                                "xmen run: {} died by {}; recorded in its params.yml",
+                                l.folder.display(),
+                                crate::forward::signal_name(sig)
+                            ),
+                            Ok(false) => {}
+                            Err(e) => eprintln!("ERROR: could not record how {} ended: {e}", l.folder.display()),
+                        }
+                    }
+                    failures.push(format!("{} ({status})", l.display()));
+                }
                 Err(e) => failures.push(format!("{} ({e})", l.display())),
             }
+        }
+        if let Some(sig) = forwarder.signal() {
+            drop(forwarder);
+            eprintln!(
+                "xmen run: stopped by {}: {launched} of {total} experiment{} launched, the rest not",
+                crate::forward::signal_name(sig),
+                if total == 1 { "" } else { "s" }
+            );
+            return Ok(ExitCode::from(u8::try_from(128 + sig).unwrap_or(u8::MAX)));
         }
     }
     if failures.is_empty() && broken.is_empty() {
@@ -191,4 +231,10 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// The signal a launched process died by: directly, or as a shell reports it (128 + N).
+fn died_by(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt as _;
+    status.signal().or_else(|| status.code().filter(|c| (129..=128 + 64).contains(c)).map(|c| c - 128))
 }
