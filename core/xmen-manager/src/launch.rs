@@ -164,6 +164,7 @@ pub fn find_program(program: &str) -> Result<PathBuf> {
 /// Plan `xmen run PATTERN LAUNCHER...` on the set at `root`.
 pub fn plan_runs(root: &Path, pattern: &Pattern, launcher: &[String], filter: &StatusFilter) -> Result<RunPlan> {
     let program = find_program(launcher.first().map(String::as_str).unwrap_or_default())?;
+    crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let selected = pattern.select_in(&set)?;
     let declared = set.declared();

@@ -25,6 +25,7 @@ fn for_each_record(
     pattern: &Pattern,
     mut f: impl FnMut(&mut xmen_record::Record) -> Result<(), RecordError>,
 ) -> Result<Vec<PathBuf>> {
+    crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let selected = pattern.select_in(&set)?;
     let total = selected.len();
@@ -72,6 +73,7 @@ pub fn reset(root: &Path, pattern: &Pattern, status: Status) -> Result<Vec<PathB
 /// `xmen unlink`: stop managing the matching experiments (their folders stay; their overrides
 /// leave with them: defect B16). Returns the experiments unlinked.
 pub fn unlink(root: &Path, pattern: &Pattern) -> Result<Vec<PathBuf>> {
+    crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let chosen: HashSet<PathBuf> = pattern.select_in(&set)?.into_iter().map(|e| e.path.clone()).collect();
     set.update(false, |file| {
@@ -107,6 +109,8 @@ fn unmanaged(dir: &Path, managed: &HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> 
 /// What `xmen clean` would delete: experiment folders under the root that are no longer managed
 /// (exact paths, resolved against the root, never the cwd: defects B11, B23).
 pub fn clean_plan(root: &Path) -> Result<Vec<PathBuf>> {
+    // A killed registration's folders are adopted, not offered for deletion.
+    crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let managed: HashSet<PathBuf> = set.entries().iter().map(|e| e.path.clone()).collect();
     let mut out = Vec::new();
