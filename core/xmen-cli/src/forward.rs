@@ -70,9 +70,10 @@ fn forward(c: &Current, sig: i32) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let (Some(pid), Some(signal)) =
-        (rustix::process::Pid::from_raw(i32::try_from(c.pid).unwrap_or(0)), rustix::process::Signal::from_named_raw(sig))
-    else {
+    let (Some(pid), Some(signal)) = (
+        rustix::process::Pid::from_raw(i32::try_from(c.pid).unwrap_or(0)),
+        rustix::process::Signal::from_named_raw(sig),
+    ) else {
         return;
     };
     if let Err(e) = rustix::process::kill_process(pid, signal) {

@@ -253,7 +253,10 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             if !force {
                 let live = ops::live_runs(&plan);
                 if !live.is_empty() {
-                    return Err(xmen_manager::ManagerError::Live { runs: live.iter().map(ToString::to_string).collect() }.into());
+                    return Err(xmen_manager::ManagerError::Live {
+                        runs: live.iter().map(ToString::to_string).collect(),
+                    }
+                    .into());
                 }
             }
             println!("The following experiments were found for deletion (no longer managed by the set):");
@@ -272,7 +275,10 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             if !force {
                 let live = ops::live_runs(&[set.root().to_path_buf()]);
                 if !live.is_empty() {
-                    return Err(xmen_manager::ManagerError::Live { runs: live.iter().map(ToString::to_string).collect() }.into());
+                    return Err(xmen_manager::ManagerError::Live {
+                        runs: live.iter().map(ToString::to_string).collect(),
+                    }
+                    .into());
                 }
             }
             let n = set.entries().len();

@@ -134,7 +134,10 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             Err(e) => errors.push(e.to_string()),
         }
     }
-    println!("{} file(s) checked, {changed_files} rewritten, {values} value(s) redacted (environ: {mode})", files.len());
+    println!(
+        "{} file(s) checked, {changed_files} rewritten, {values} value(s) redacted (environ: {mode})",
+        files.len()
+    );
     if errors.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

@@ -42,8 +42,8 @@ fn with_params(set: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn r13_register_killed_100_times_leaves_every_run_listed_exactly_once() {
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
-        | 1;
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
     let mut rng = Rng(seed);
     let env = Env::new();
     let set = env.bash_set("set");
@@ -98,7 +98,9 @@ fn r13_register_killed_100_times_leaves_every_run_listed_exactly_once() {
         let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
         if !status.success() {
             let made = std::fs::read_dir(&set)
-                .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(&format!("__b=r{round}"))).count())
+                .map(|d| {
+                    d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(&format!("__b=r{round}"))).count()
+                })
                 .unwrap_or(0);
             if made > 0 && made < N {
                 killed_mid_way += 1;

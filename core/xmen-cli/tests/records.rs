@@ -47,7 +47,12 @@ fn r13_a_params_file_cut_to_a_valid_prefix_is_refused_and_never_rewritten() {
     // every parameter lost, the rest still valid YAML
     let (set, before) = damaged(&env, |t| t.split("\na: ").next().unwrap_or_default().to_owned() + "\n");
     assert!(before.contains("_status: registered") && !before.contains("\na: "), "{before}");
-    refused_everywhere(&env, &set, &before, &["params.yml is incomplete", "it lacks a, b", "defaults.yml", "register it again"]);
+    refused_everywhere(
+        &env,
+        &set,
+        &before,
+        &["params.yml is incomplete", "it lacks a, b", "defaults.yml", "register it again"],
+    );
 }
 
 #[test]
@@ -125,7 +130,10 @@ fn r13_execute_refuses_a_missing_yml_path_and_an_incomplete_record() {
     let out = run(&["-x", &s(&params)]);
     assert!(!out.status.success(), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is incomplete") && err.contains("it lacks lr, ") && err.contains("TrainToy (see its --help)"), "{err}");
+    assert!(
+        err.contains("is incomplete") && err.contains("it lacks lr, ") && err.contains("TrainToy (see its --help)"),
+        "{err}"
+    );
     assert_eq!(read(&params), cut, "the record is not rewritten");
 
     // `-u FOLDER` names the folder and the file to give instead.

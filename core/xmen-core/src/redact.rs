@@ -194,7 +194,10 @@ mod tests {
             EnvironMode::Redacted.apply(vars()),
             Some(vec![("A".into(), "a".into()), ("B_TOKEN".into(), REDACTED.into())])
         );
-        assert_eq!(EnvironMode::All.apply(vars()), Some(vec![("A".into(), "a".into()), ("B_TOKEN".into(), "t".into())]));
+        assert_eq!(
+            EnvironMode::All.apply(vars()),
+            Some(vec![("A".into(), "a".into()), ("B_TOKEN".into(), "t".into())])
+        );
         assert_eq!(EnvironMode::None.apply(vars()), None);
     }
 }

@@ -259,7 +259,7 @@ mod tests {
         write(&root.join("deep/e/params.yml"), "a: 5\n")?;
         let plan = clean_plan(&root)?;
         assert_eq!(plan, [root.join("a=2"), root.join("deep/e")]);
-        let deleted = clean(&root, &plan, &base.join("cfg"))?;
+        let deleted = clean(&root, &plan, &base.join("cfg"), false)?;
         assert_eq!(deleted, plan);
         assert!(root.join("a=1/params.yml").exists() && root.join("inner/x/params.yml").exists());
         let linked = GlobalConfig::load(&base.join("cfg"))?.linked;

@@ -17,8 +17,8 @@ use std::str::FromStr;
 
 use xmen_core::pyfmt;
 use xmen_core::Value;
-use xmen_record::{cast_to_default, yaml, Record, RecordError, HOOKS_KEY};
 use xmen_record::declared::{self, declared_type};
+use xmen_record::{cast_to_default, yaml, Record, RecordError, HOOKS_KEY};
 
 /// The most combinations one sweep may expand to.
 pub const MAX_COMBINATIONS: usize = 10_000_000;

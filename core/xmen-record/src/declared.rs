@@ -90,7 +90,9 @@ pub fn check(value: &Value, ty: &str, key: &str) -> Result<Value> {
     }
     match ty {
         "f32" | "f64" => match value {
-            Value::None => Err(bad(format!("a `{ty}` cannot be None; give a number (or declare the field Option<{ty}>)"))),
+            Value::None => {
+                Err(bad(format!("a `{ty}` cannot be None; give a number (or declare the field Option<{ty}>)")))
+            }
             Value::Int(i) => Ok(Value::Float(*i as f64)),
             Value::Float(f) if ty == "f32" && f.is_finite() && f.abs() > f64::from(f32::MAX) => {
                 Err(bad(format!("it is beyond the range of f32 (±{:e})", f32::MAX)))
@@ -98,7 +100,9 @@ pub fn check(value: &Value, ty: &str, key: &str) -> Result<Value> {
             _ => Ok(value.clone()),
         },
         "bool" | "String" | "&str" | "PathBuf" | "char" => match value {
-            Value::None => Err(bad(format!("a `{ty}` cannot be None; give a value (or declare the field Option<{ty}>)"))),
+            Value::None => {
+                Err(bad(format!("a `{ty}` cannot be None; give a value (or declare the field Option<{ty}>)")))
+            }
             _ => Ok(value.clone()),
         },
         _ => Ok(value.clone()),

@@ -22,6 +22,7 @@
 pub mod config;
 pub mod declared;
 pub mod error;
+pub mod locks;
 pub mod meta;
 pub mod ops;
 pub mod record;

@@ -139,15 +139,17 @@ mod tests {
 
     #[test]
     fn old_records_lose_their_secrets() {
-        let mut rec = Record::default();
-        rec.meta = Some(Value::Map(vec![(
-            "environ".into(),
-            Value::Map(vec![("HF_TOKEN".into(), Value::from("hf_abc")), ("PATH".into(), Value::from("/bin"))]),
-        )]));
-        rec.version = Some(Value::Map(vec![(
-            "git".into(),
-            Value::Map(vec![("remote".into(), Value::from("https://me:pw@host/r.git"))]),
-        )]));
+        let mut rec = Record {
+            meta: Some(Value::Map(vec![(
+                "environ".into(),
+                Value::Map(vec![("HF_TOKEN".into(), Value::from("hf_abc")), ("PATH".into(), Value::from("/bin"))]),
+            )])),
+            version: Some(Value::Map(vec![(
+                "git".into(),
+                Value::Map(vec![("remote".into(), Value::from("https://me:pw@host/r.git"))]),
+            )])),
+            ..Record::default()
+        };
         assert_eq!(record(&mut rec, EnvironMode::Redacted), 2);
         let text = rec.to_yaml().unwrap_or_default();
         assert!(!text.contains("hf_abc") && !text.contains("me:pw") && text.contains("/bin"), "{text}");

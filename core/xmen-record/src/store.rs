@@ -58,7 +58,13 @@ impl FileLock {
             .write(true)
             .open(&path)
             .map_err(|e| RecordError::io("create the lock file", &path, e))?;
-        file.lock().map_err(|e| RecordError::io("lock", &path, e))?;
+        crate::locks::check_scope(&path);
+        match file.lock() {
+            Ok(()) => {}
+            // A file system without locks (Lustre noflock, some NFS): say so once, write anyway.
+            Err(e) if crate::locks::unsupported(&e) => crate::locks::lock_failed(&path, &e),
+            Err(e) => return Err(RecordError::io("lock", &path, e)),
+        }
         Ok(FileLock { file, path })
     }
 

@@ -177,6 +177,8 @@ mod tests {
         let s = |x: &str| Value::Str(x.into());
         let table: Vec<(&str, Value, Value)> = vec![
             ("epochs", Value::Int(5), Value::Int(5)),
+            ("epochs", Value::Float(7.0), Value::Int(7)),
+            ("epochs", Value::Float(1e3), Value::Int(1000)),
             ("lr", Value::Int(1), Value::Float(1.0)),
             ("lr", Value::Float(0.5), Value::Float(0.5)),
             ("lr", Value::None, Value::None),
@@ -213,6 +215,14 @@ mod tests {
             assert!(updated.is_ok(), "{name} = {given:?}: {updated:?}");
             assert_eq!(r.get(name), Some(&want), "{name} = {given:?}");
         }
+    }
+
+    #[test]
+    fn r13_a_number_beyond_an_integer_says_so_not_got_float() {
+        let mut r = record();
+        let msg = r.update(&ov(&[("epochs", Value::Float(1e23))])).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("`epochs`") && msg.contains("beyond the range of an integer"), "{msg}");
+        assert!(!msg.contains("got float"), "{msg}");
     }
 
     #[test]

@@ -29,9 +29,7 @@ pub fn check(rec: &Record, path: &Path, declared: &[Param], source: &str, manage
     if managed && rec.root.is_none() {
         missing.push("_root".to_owned());
     }
-    missing.extend(
-        declared.iter().filter(|d| rec.params.iter().all(|p| p.name != d.name)).map(|d| d.name.clone()),
-    );
+    missing.extend(declared.iter().filter(|d| rec.params.iter().all(|p| p.name != d.name)).map(|d| d.name.clone()));
     if !missing.is_empty() {
         let empty = rec.params.is_empty() && rec.root.is_none();
         return Err(RecordError::Incomplete {
@@ -64,10 +62,8 @@ pub fn check(rec: &Record, path: &Path, declared: &[Param], source: &str, manage
 
 fn same_kind(a: &xmen_core::Value, b: &xmen_core::Value) -> bool {
     use xmen_core::Value as V;
-    matches!(
-        (a, b),
-        (V::None, _) | (_, V::None) | (V::Float(_), V::Int(_)) | (V::Int(_), V::Float(_))
-    ) || a.kind() == b.kind()
+    matches!((a, b), (V::None, _) | (_, V::None) | (V::Float(_), V::Int(_)) | (V::Int(_), V::Float(_)))
+        || a.kind() == b.kind()
 }
 
 #[cfg(test)]

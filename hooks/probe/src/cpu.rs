@@ -106,7 +106,8 @@ mod tests {
 
     #[test]
     fn busy_share_of_each_core_between_readings() {
-        let a = parse("cpu  9 0 9 9 0 0 0 0 0 0\ncpu0 100 0 50 800 50 0 0 0 0 0\ncpu1 10 0 0 990 0 0 0 0 0 0\nintr 5\n");
+        let a =
+            parse("cpu  9 0 9 9 0 0 0 0 0 0\ncpu0 100 0 50 800 50 0 0 0 0 0\ncpu1 10 0 0 990 0 0 0 0 0 0\nintr 5\n");
         let b = parse("cpu  9 0 9 9 0 0 0 0 0 0\ncpu0 180 0 60 800 60 0 0 0 0 0\ncpu1 10 0 0 1090 0 0 0 0 0 0\n");
         let (Some(a), Some(b)) = (a, b) else { panic!("unparsed") };
         assert_eq!(a, vec![(150, 1000), (10, 1000)]);

@@ -77,7 +77,9 @@ impl Probe {
         let Value::Map(m) = snap else { return };
         let (usage, mean) = match self.cpu.sample() {
             Some(u) => (
-                Some(Value::Map(u.iter().enumerate().map(|(i, v)| (i.to_string(), Value::from(cpu::percent(*v)))).collect())),
+                Some(Value::Map(
+                    u.iter().enumerate().map(|(i, v)| (i.to_string(), Value::from(cpu::percent(*v)))).collect(),
+                )),
                 cpu::percent(cpu::mean(&u)),
             ),
             None => (None, "?".to_owned()),

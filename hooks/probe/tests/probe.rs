@@ -101,7 +101,9 @@ fn unknown_groups_are_refused_with_the_list_of_known_ones() {
 
 /// The mean of a snapshot's per-core usage, in percent.
 fn mean_usage(snap: &Value) -> f64 {
-    let Some(Value::Map(usage)) = snap.get("cpu").and_then(|c| c.get("usage")) else { panic!("no cpu.usage: {snap:?}") };
+    let Some(Value::Map(usage)) = snap.get("cpu").and_then(|c| c.get("usage")) else {
+        panic!("no cpu.usage: {snap:?}")
+    };
     let vals: Vec<f64> =
         usage.iter().filter_map(|(_, v)| v.as_str().and_then(|s| s.trim_end_matches('%').parse().ok())).collect();
     assert_eq!(vals.len(), usage.len(), "every core has a percentage: {usage:?}");
