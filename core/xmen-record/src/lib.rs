@@ -20,16 +20,20 @@
 //! ```
 
 pub mod config;
+pub mod declared;
 pub mod error;
+pub mod locks;
 pub mod meta;
 pub mod ops;
 pub mod record;
+pub mod redact;
 pub mod register;
 pub mod runinfo;
 pub mod shell;
 pub mod status;
 pub mod store;
 pub mod update;
+pub mod validate;
 pub mod version;
 pub mod yaml;
 
