@@ -1,5 +1,6 @@
 //! A configured hook inside the Monitor: its spec, its cached variable matches and its state.
 
+use super::cost::CostStats;
 use crate::abi::{guard, CallFailure, LibraryHook};
 use crate::hook::{Firing, Hook, HookError, Host, Outcome};
 use crate::spec::Spec;
@@ -32,6 +33,8 @@ pub struct HookSlot {
     pub(crate) calls: u64,
     pub(crate) needs_timing: bool,
     pub(crate) closed: bool,
+    /// What its firings cost the training thread.
+    pub(crate) cost: CostStats,
 }
 
 impl HookSlot {
@@ -60,6 +63,7 @@ impl HookSlot {
             calls: 0,
             needs_timing,
             closed: false,
+            cost: CostStats::default(),
         }
     }
 

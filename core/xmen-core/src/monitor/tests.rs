@@ -270,3 +270,51 @@ fn log_formats_the_raw_value() {
     m.log("outside loop");
     assert_eq!(buf.lines(), ["[TIME]: 3.14", "[TIME]: outside loop"]);
 }
+
+/// Sleeps a fixed time per firing and per close.
+struct Sleeper(std::time::Duration);
+impl Hook for Sleeper {
+    fn call(&mut self, _: &Firing<'_>) -> HookResult {
+        std::thread::sleep(self.0);
+        Ok(Outcome::Continue)
+    }
+    fn close(&mut self, _: &dyn crate::hook::Host) -> HookResult {
+        std::thread::sleep(self.0);
+        Ok(Outcome::Continue)
+    }
+}
+
+#[test]
+fn each_hook_is_charged_its_own_firings_and_steps_without_firings_count_nothing() {
+    use std::time::Duration;
+    let ms = Duration::from_millis;
+    let (m, _) = monitor(
+        vec![
+            HookSlot::native("slow", Spec::parse("@5s").unwrap(), Box::new(Sleeper(ms(4)))),
+            HookSlot::native("fast", Spec::parse("@5s").unwrap(), Box::new(Sleeper(ms(1)))),
+            HookSlot::native("never", Spec::parse("@1000s").unwrap(), Box::new(Sleeper(ms(50)))),
+            HookSlot::native("manual", Spec::parse("x").unwrap(), Box::new(Sleeper(ms(2)))),
+        ],
+        None,
+    );
+    for _ in m.iter(0..20) {}
+    m.to_hooks(&[("x", Value::Int(1))]);
+    m.close();
+    let cost = m.hooks_cost();
+    let names: Vec<(&str, &str, u64)> = cost.iter().map(|c| (c.hook.as_str(), c.spec.as_str(), c.firings)).collect();
+    assert_eq!(names, [("slow", "@5s", 4), ("fast", "@5s", 4), ("never", "@1000s", 0), ("manual", "x", 1)]);
+    let (slow, fast, never, manual) = (&cost[0], &cost[1], &cost[2], &cost[3]);
+    // each firing's boundaries bracket exactly its own sleep (plus scheduling noise)
+    assert!(slow.total >= ms(16) && slow.total < ms(16 + 40), "{slow:?}");
+    assert!(fast.total >= ms(4) && fast.total < ms(4 + 40), "{fast:?}");
+    assert!(slow.p50 >= ms(3) && slow.p50 <= slow.max && slow.p99 <= slow.max && slow.max >= ms(4), "{slow:?}");
+    assert!(fast.max < slow.p50, "{fast:?} {slow:?}");
+    assert_eq!(
+        (never.total, never.max, never.p50, never.p99),
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO)
+    );
+    assert!(manual.total >= ms(2), "{manual:?}");
+    // close is measured apart from the firings
+    assert!(slow.close >= ms(4) && never.close >= ms(50), "{slow:?} {never:?}");
+    assert!(m.age() >= slow.total + fast.total);
+}
