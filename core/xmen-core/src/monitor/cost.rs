@@ -5,11 +5,13 @@
 //! Monitor reads the clock once before the first hook of a firing and once after each hook; the
 //! reading that ends one hook starts the next, so a firing of `n` hooks costs `n + 1` reads (and
 //! when the stopwatches run, the reading that ends a step's body starts the first hook). Steps
-//! where nothing fires read no clock. The time between two hooks (matching new variables,
+//! where nothing fires read no clock. Readings are raw TSC ticks (`quanta::Clock::raw`), scaled
+//! to nanoseconds only when the costs are reported: scaling is linear, so sums, maxima and
+//! histogram buckets convert exactly. The time between two hooks (matching new variables,
 //! building the borrowed view) is charged to the hook it prepares: it is that hook's cost to
 //! the loop. A firing records into a [`Histogram`] of 256 counters with four sub-buckets per
-//! power of two of nanoseconds (a relative resolution of about 19%), so recording never
-//! allocates and the percentiles of a three-day run fit in one kilobyte per hook.
+//! power of two (a relative resolution of about 19%), so recording never
+//! allocates and the percentiles of a three-day run fit in two kilobytes per hook.
 
 use std::time::Duration;
 
@@ -19,10 +21,11 @@ const SUB_BITS: u32 = SUB.trailing_zeros();
 /// Enough buckets for every `u64` of nanoseconds.
 const BUCKETS: usize = ((64 - SUB_BITS + 1) * SUB) as usize;
 
-/// A log-linear histogram of nanosecond durations with a fixed number of buckets.
+/// A log-linear histogram of durations (clock ticks or nanoseconds) with a fixed number of
+/// buckets.
 #[derive(Clone)]
 pub struct Histogram {
-    counts: [u32; BUCKETS],
+    counts: [u64; BUCKETS],
 }
 
 impl Default for Histogram {
@@ -33,12 +36,12 @@ impl Default for Histogram {
 
 impl std::fmt::Debug for Histogram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let used: Vec<(usize, u32)> = self.counts.iter().copied().enumerate().filter(|(_, c)| *c > 0).collect();
+        let used: Vec<(usize, u64)> = self.counts.iter().copied().enumerate().filter(|(_, c)| *c > 0).collect();
         f.debug_struct("Histogram").field("buckets", &used).finish()
     }
 }
 
-/// The bucket of `ns`: values below `SUB` have their own; above, each power of two is split
+/// The bucket of a duration: values below `SUB` have their own; above, each power of two is split
 /// into `SUB` equal parts.
 fn bucket(ns: u64) -> usize {
     if ns < u64::from(SUB) {
@@ -63,19 +66,21 @@ fn bounds(b: usize) -> (u64, u64) {
 }
 
 impl Histogram {
-    /// Count one duration in nanoseconds.
+    /// Count one duration.
     #[inline]
-    pub fn record(&mut self, ns: u64) {
-        let c = &mut self.counts[bucket(ns)];
-        *c = c.saturating_add(1);
+    pub fn record(&mut self, d: u64) {
+        // `bucket` is below BUCKETS for every u64: the check folds away.
+        if let Some(c) = self.counts.get_mut(bucket(d)) {
+            *c += 1;
+        }
     }
 
     /// How many durations were counted.
     pub fn count(&self) -> u64 {
-        self.counts.iter().map(|&c| u64::from(c)).sum()
+        self.counts.iter().sum()
     }
 
-    /// The `q` quantile (0..=1) in nanoseconds: the midpoint of the bucket holding it, clamped
+    /// The `q` quantile (0..=1): the midpoint of the bucket holding it, clamped
     /// to `max` (the exact largest value); 0 when empty.
     pub fn quantile(&self, q: f64, max: u64) -> u64 {
         let n = self.count();
@@ -86,7 +91,7 @@ impl Histogram {
         let rank = ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).max(1);
         let mut seen = 0u64;
         for (b, &c) in self.counts.iter().enumerate() {
-            seen += u64::from(c);
+            seen += c;
             if seen >= rank {
                 let (lo, hi) = bounds(b);
                 return (lo + (hi - lo) / 2).min(max);
@@ -96,24 +101,30 @@ impl Histogram {
     }
 }
 
-/// The running cost of one hook entry.
+/// The running cost of one hook entry, in clock ticks: what the Monitor adds to every firing
+/// is one clock reading and one [`CostStats::record`].
 #[derive(Clone, Debug, Default)]
-pub(crate) struct CostStats {
+pub struct CostStats {
+    /// Firings counted.
     pub firings: u64,
-    pub total_ns: u64,
-    pub max_ns: u64,
-    pub close_ns: u64,
+    /// Their total.
+    pub total: u64,
+    /// The longest.
+    pub max: u64,
+    /// The hook's `close`.
+    pub close: u64,
+    /// Their distribution.
     pub hist: Histogram,
 }
 
 impl CostStats {
-    /// Count one firing that took `ns`.
+    /// Count one firing that took `ticks`.
     #[inline]
-    pub fn record(&mut self, ns: u64) {
+    pub fn record(&mut self, ticks: u64) {
         self.firings += 1;
-        self.total_ns = self.total_ns.saturating_add(ns);
-        self.max_ns = self.max_ns.max(ns);
-        self.hist.record(ns);
+        self.total = self.total.wrapping_add(ticks);
+        self.max = self.max.max(ticks);
+        self.hist.record(ticks);
     }
 }
 
@@ -141,24 +152,20 @@ pub struct HookCost {
 }
 
 impl HookCost {
-    pub(crate) fn of(hook: &str, spec: String, s: &CostStats) -> HookCost {
+    /// The report of `s`, whose ticks `to_ns` turns into nanoseconds.
+    pub(crate) fn of(hook: &str, spec: String, s: &CostStats, to_ns: impl Fn(u64) -> u64) -> HookCost {
+        let d = |ticks: u64| Duration::from_nanos(to_ns(ticks));
         HookCost {
             hook: hook.to_owned(),
             spec,
             firings: s.firings,
-            total: Duration::from_nanos(s.total_ns),
-            max: Duration::from_nanos(s.max_ns),
-            p50: Duration::from_nanos(s.hist.quantile(0.5, s.max_ns)),
-            p99: Duration::from_nanos(s.hist.quantile(0.99, s.max_ns)),
-            close: Duration::from_nanos(s.close_ns),
+            total: d(s.total),
+            max: d(s.max),
+            p50: d(s.hist.quantile(0.5, s.max)),
+            p99: d(s.hist.quantile(0.99, s.max)),
+            close: d(s.close),
         }
     }
-}
-
-/// Nanoseconds from `from` to `to` (0 if the clock went backwards).
-#[inline]
-pub(crate) fn nanos(from: quanta::Instant, to: quanta::Instant) -> u64 {
-    u64::try_from(to.saturating_duration_since(from).as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -208,7 +215,7 @@ mod tests {
         for ns in [30, 10, 20] {
             s.record(ns);
         }
-        let c = HookCost::of("h", "x@1s".into(), &s);
+        let c = HookCost::of("h", "x@1s".into(), &s, |t| t);
         assert_eq!((c.firings, c.total, c.max), (3, Duration::from_nanos(60), Duration::from_nanos(30)));
         assert!(c.p50 >= Duration::from_nanos(16) && c.p50 <= Duration::from_nanos(23), "{c:?}");
     }

@@ -156,6 +156,8 @@ pub struct Monitor {
     states: Option<Box<dyn States>>,
     closed: Cell<bool>,
     created: std::time::Instant,
+    /// The TSC clock of the cost accounting, calibrated at the first firing.
+    tsc: std::cell::OnceCell<quanta::Clock>,
 }
 
 impl Monitor {
@@ -181,6 +183,7 @@ impl Monitor {
             states: config.states,
             closed: Cell::new(false),
             created: std::time::Instant::now(),
+            tsc: std::cell::OnceCell::new(),
         };
         for t in Trigger::ALL {
             m.recompute_next_check(t);
@@ -251,10 +254,11 @@ impl Monitor {
                 l.completed += 1;
                 if timing {
                     // One clock read ends the body, starts the next load and the first hook.
-                    let t = quanta::Instant::now();
+                    let raw = self.ticks();
+                    let t = self.tsc().scaled(raw);
                     l.step.stop(t);
                     l.load.start(t);
-                    now = Some(t);
+                    now = Some(raw);
                 }
             }
             st.counters[slot] += 1;
@@ -268,7 +272,7 @@ impl Monitor {
                 let mut st = self.state.borrow_mut();
                 if let Some(s) = st.slot_of(id) {
                     if let Some(l) = st.levels[s].as_mut() {
-                        l.load.start(ended);
+                        l.load.start(self.tsc().scaled(ended));
                     }
                 }
             }
@@ -428,15 +432,15 @@ impl Monitor {
         let mut fails = Vec::new();
         let mut mark = None;
         for slot in hooks.iter_mut().filter(|s| s.spec.is_manual() && !s.disabled) {
-            let start = *mark.get_or_insert_with(quanta::Instant::now);
+            let start = *mark.get_or_insert_with(|| self.ticks());
             let matched: Vec<(&str, ValueRef<'_>)> = vars
                 .iter()
                 .filter(|(k, _)| slot.manual_match(k, &mut evals))
                 .map(|(k, v)| (*k, ValueRef::from(v)))
                 .collect();
             let r = self.call_slot(slot, None, &matched);
-            let end = quanta::Instant::now();
-            slot.cost.record(cost::nanos(start, end));
+            let end = self.ticks();
+            slot.cost.record(end.wrapping_sub(start));
             mark = Some(end);
             fails.extend(r);
         }
@@ -522,7 +526,20 @@ impl Monitor {
     /// # Ok::<(), xmen_core::spec::SpecError>(())
     /// ```
     pub fn hooks_cost(&self) -> Vec<HookCost> {
-        self.hooks.borrow().iter().map(|h| HookCost::of(&h.name, h.spec.to_string(), &h.cost)).collect()
+        let to_ns = |ticks: u64| self.tsc.get().map_or(0, |c| c.delta_as_nanos(0, ticks));
+        self.hooks.borrow().iter().map(|h| HookCost::of(&h.name, h.spec.to_string(), &h.cost, to_ns)).collect()
+    }
+
+    /// The accounting clock, calibrated on first use (the calibration is process-wide and
+    /// shared with `quanta::Instant::now`, so scaled readings compare with the stopwatches').
+    fn tsc(&self) -> &quanta::Clock {
+        self.tsc.get_or_init(quanta::Clock::new)
+    }
+
+    /// A raw clock reading, in ticks.
+    #[inline]
+    fn ticks(&self) -> u64 {
+        self.tsc().raw()
     }
 
     /// How long this Monitor has existed (the denominator of a hook's share when it runs
@@ -540,11 +557,11 @@ impl Monitor {
         {
             let mut hooks = self.hooks.borrow_mut();
             let host = HostImpl { m: self };
-            let mut mark = quanta::Instant::now();
+            let mut mark = self.ticks();
             for slot in hooks.iter_mut().filter(|s| !s.disabled && !s.closed) {
                 let r = slot.close(&host);
-                let end = quanta::Instant::now();
-                slot.cost.close_ns = cost::nanos(mark, end);
+                let end = self.ticks();
+                slot.cost.close = end.wrapping_sub(mark);
                 mark = end;
                 match r {
                     Ok(o) => fails.extend(outcome_notice(slot, o)),
@@ -571,9 +588,9 @@ impl Monitor {
         st.next_check[t.index()] = next;
     }
 
-    /// Fire the hooks of trigger `t` that are due. `mark` is a clock reading taken just before
-    /// (when the stopwatches run); returns the reading that ended the last hook fired.
-    fn fire(&self, t: Trigger, mut mark: Option<quanta::Instant>) -> Option<quanta::Instant> {
+    /// Fire the hooks of trigger `t` that are due. `mark` is a raw clock reading taken just
+    /// before (when the stopwatches run); returns the reading that ended the last hook fired.
+    fn fire(&self, t: Trigger, mut mark: Option<u64>) -> Option<u64> {
         let counter = self.counter(t);
         let mut fails = Vec::new();
         let mut evals = 0;
@@ -587,7 +604,7 @@ impl Monitor {
                     continue;
                 }
                 // One reading per boundary: the end of the previous hook starts this one.
-                let start = *mark.get_or_insert_with(quanta::Instant::now);
+                let start = *mark.get_or_insert_with(|| self.ticks());
                 fired = true;
                 evals += slot.update_matches(&st.vars.names);
                 let mut owned: Vec<Value> = Vec::new();
@@ -611,8 +628,8 @@ impl Monitor {
                         .collect()
                 };
                 let r = self.call_slot_borrowed(slot, Some(t), &vars, &st);
-                let end = quanta::Instant::now();
-                slot.cost.record(cost::nanos(start, end));
+                let end = self.ticks();
+                slot.cost.record(end.wrapping_sub(start));
                 mark = Some(end);
                 fails.extend(r);
             }
