@@ -21,6 +21,7 @@
 
 pub mod config;
 pub mod error;
+pub mod hookscost;
 pub mod meta;
 pub mod ops;
 pub mod record;
