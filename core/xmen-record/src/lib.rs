@@ -24,6 +24,7 @@ pub mod error;
 pub mod hookscost;
 pub mod meta;
 pub mod ops;
+pub mod quick;
 pub mod record;
 pub mod register;
 pub mod runinfo;

@@ -240,6 +240,12 @@ fn string_style(s: &str) -> Style {
     Style::Plain
 }
 
+/// Whether the emitter writes `s` as a plain scalar, which then reads back as the same string
+/// (the round-trip rule [`crate::quick`] relies on).
+pub(crate) fn writes_plain(s: &str) -> bool {
+    string_style(s) == Style::Plain
+}
+
 fn write_string(out: &mut String, s: &str) {
     match string_style(s) {
         Style::Plain => out.push_str(s),
