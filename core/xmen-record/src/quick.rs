@@ -11,6 +11,8 @@
 //! reader gives up. So a document it accepts reads as the general parser reads it, minus the
 //! comments.
 
+use std::collections::HashSet;
+
 use xmen_core::Value;
 
 use crate::yaml::writes_plain;
@@ -41,8 +43,12 @@ pub fn parse_map(text: &str) -> Option<Vec<(String, Value)>> {
 }
 
 /// A block map whose keys sit at `indent`, from `lines[*at]` on.
-fn block_map(lines: &[Line<'_>], at: &mut usize, indent: usize) -> Option<Vec<(String, Value)>> {
+fn block_map<'a>(lines: &[Line<'a>], at: &mut usize, indent: usize) -> Option<Vec<(String, Value)>> {
     let mut out: Vec<(String, Value)> = Vec::new();
+    // Duplicate keys go to the general parser, which reports them; past a few keys, a set
+    // finds them (a record may hold 16,000 parameters).
+    let mut keys: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     while let Some(line) = lines.get(*at) {
         if line.indent < indent {
             break;
@@ -51,8 +57,13 @@ fn block_map(lines: &[Line<'_>], at: &mut usize, indent: usize) -> Option<Vec<(S
             return None;
         }
         let (key, rest) = split_key(line.text)?;
-        if out.iter().any(|(k, _)| k == key) {
-            return None; // a duplicate key: the general parser reports it
+        let duplicate = if keys.len() < 16 { keys.contains(&key) } else { !seen.insert(key) };
+        if duplicate {
+            return None;
+        }
+        keys.push(key);
+        if keys.len() == 16 {
+            seen.extend(keys.iter().copied());
         }
         *at += 1;
         let value = match inline(rest)? {
@@ -310,6 +321,8 @@ mod tests {
             "a: 1.\n",
             "a: 99999999999999999999\n",
             "a: 1\na: 2\n",
+            "a0: 0\na1: 1\na2: 2\na3: 3\na4: 4\na5: 5\na6: 6\na7: 7\na8: 8\na9: 9\nb0: 0\nb1: 1\nb2: 2\nb3: 3\n\
+             b4: 4\nb5: 5\nb6: 6\nb7: 7\na3: 3\n",
             "a:\n   b: 1\n",
             "a:\n- b: 1\n  c: 2\n",
             "a: multi\n  line\n",

@@ -362,7 +362,8 @@ pub fn params_path(folder: &str) -> PathBuf {
 /// A fresh parse: the stamp taken before reading, and the row or why it is unreadable.
 type Parsed = (Option<Stamp>, Result<Vec<(String, Value)>, String>);
 
-fn parse_folder(folder: &str) -> Parsed {
+/// Parse one folder's params.yml, reading it into `text` (a buffer reused by the thread).
+fn parse_folder(folder: &str, text: &mut String) -> Parsed {
     let path = params_path(folder);
     let mut file = match fs::File::open(&path) {
         Ok(f) => f,
@@ -372,12 +373,13 @@ fn parse_folder(folder: &str) -> Parsed {
         Ok(s) => s,
         Err(e) => return (None, Err(format!("{}: cannot read its metadata: {e}", path.display()))),
     };
-    let mut text = String::new();
-    if let Err(e) = file.read_to_string(&mut text) {
+    text.clear();
+    text.reserve(usize::try_from(stamp.size).unwrap_or(0).saturating_add(1));
+    if let Err(e) = file.read_to_string(text) {
         return (Some(stamp), Err(format!("{}: cannot read: {e}", path.display())));
     }
     // Values only: a listing shows no help comments.
-    match Record::parse_values(&text, &path) {
+    match Record::parse_values(text, &path) {
         Ok(rec) => (Some(stamp), Ok(flatten_record(&rec, folder))),
         Err(e) => (Some(stamp), Err(e.to_string())),
     }
@@ -481,13 +483,13 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
         .unwrap_or_default();
 
     // Stat every requested params.yml; keep the cached row when the stamp is unchanged and
-    // the entry is not racy.
-    let stamps = stamps(folders, opts.threads);
+    // the entry is not racy. Without an index every file is parsed, and stamped as it is read.
+    let stamps = if parsed_index.is_some() { stamps(folders, opts.threads) } else { Vec::new() };
     let mut rows: Vec<Option<RawRow>> = Vec::with_capacity(folders.len());
     let mut to_parse: Vec<usize> = Vec::new();
-    for (i, (folder, stamp)) in folders.iter().zip(&stamps).enumerate() {
-        let cached = match (stamp, &parsed_index, by_folder.get(folder.as_str())) {
-            (Ok(stamp), Some(file), Some(&at)) => {
+    for (i, folder) in folders.iter().enumerate() {
+        let cached = match (stamps.get(i), &parsed_index, by_folder.get(folder.as_str())) {
+            (Some(Ok(stamp)), Some(file), Some(&at)) => {
                 let e = &file.entries[at];
                 let racy = e.stamp.newest_ns().saturating_add(opts.racy_window_ns) >= e.read_at;
                 (e.stamp == *stamp && !racy).then(|| RawRow {
@@ -518,10 +520,11 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
         let shared = Mutex::new(keys);
         let fresh = par_chunks(&to_parse, opts.threads, |part| {
             let mut local = LocalKeys { shared: &shared, ids: FastMap::default() };
+            let mut text = String::new();
             part.iter()
                 .map(|&i| {
                     let folder = &folders[i];
-                    let (stamp, result) = parse_folder(folder);
+                    let (stamp, result) = parse_folder(folder, &mut text);
                     let (blob, unreadable) = match result {
                         Ok(cells) => (local.encode(&cells), None),
                         Err(reason) => (local.encode(&unreadable_cells(folder, &reason)), Some(reason)),
