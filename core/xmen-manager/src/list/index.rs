@@ -477,10 +477,9 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
             }
         }
     };
-    let by_folder: FastMap<&str, usize> = parsed_index
-        .as_ref()
-        .map(|f| f.entries.iter().enumerate().map(|(i, e)| (e.folder, i)).collect())
-        .unwrap_or_default();
+    // The index holds the last listing's folders first and in order, so the entry of folder
+    // `i` is usually entry `i`; the map by folder is built only when one is not.
+    let mut by_folder: Option<FastMap<&str, usize>> = None;
 
     // Stat every requested params.yml; keep the cached row when the stamp is unchanged and
     // the entry is not racy. Without an index every file is parsed, and stamped as it is read.
@@ -488,8 +487,15 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
     let mut rows: Vec<Option<RawRow>> = Vec::with_capacity(folders.len());
     let mut to_parse: Vec<usize> = Vec::new();
     for (i, folder) in folders.iter().enumerate() {
-        let cached = match (stamps.get(i), &parsed_index, by_folder.get(folder.as_str())) {
-            (Some(Ok(stamp)), Some(file), Some(&at)) => {
+        let at = parsed_index.as_ref().and_then(|f| match f.entries.get(i) {
+            Some(e) if e.folder == folder.as_str() => Some(i),
+            _ => by_folder
+                .get_or_insert_with(|| f.entries.iter().enumerate().map(|(i, e)| (e.folder, i)).collect())
+                .get(folder.as_str())
+                .copied(),
+        });
+        let cached = match (stamps.get(i), &parsed_index, at) {
+            (Some(Ok(stamp)), Some(file), Some(at)) => {
                 let e = &file.entries[at];
                 let racy = e.stamp.newest_ns().saturating_add(opts.racy_window_ns) >= e.read_at;
                 (e.stamp == *stamp && !racy).then(|| RawRow {
