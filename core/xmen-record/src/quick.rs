@@ -7,7 +7,7 @@
 //! dash sits at the key's column, `{}` and `[]`, plain and single-quoted scalars, end-of-line
 //! comments. A plain scalar becomes a null, a bool, an int or a float only in the spellings the
 //! emitter writes; any other plain scalar is a string exactly when the emitter would write that
-//! string plain (its round-trip rule, [`crate::yaml::writes_plain`]), and otherwise the quick
+//! string plain (its round-trip rule, `yaml::writes_plain`), and otherwise the quick
 //! reader gives up. So a document it accepts reads as the general parser reads it, minus the
 //! comments.
 
