@@ -11,4 +11,5 @@ mod harness;
 mod hook_panics;
 mod hooks_cli;
 mod load_failures;
+mod parsers;
 mod real_hooks;

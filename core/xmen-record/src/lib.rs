@@ -28,6 +28,7 @@ pub mod quick;
 pub mod record;
 pub mod register;
 pub mod runinfo;
+pub mod shell;
 pub mod status;
 pub mod store;
 pub mod update;
