@@ -6,6 +6,7 @@
 //! library, constructs its hooks and fires them, so a library that crashes, aborts or hangs
 //! costs a child process and one line of the report.
 
+mod cost;
 mod doctor;
 mod install;
 mod probe;
@@ -22,7 +23,7 @@ use xmen_loader::{Compatibility, Manifest, SearchPath};
 #[command(after_help = "The search path: each folder of XMEN_HOOK_PATH, the folder of the xmen executable (and its \
 parent and hooks/), then $XMEN/hooks (default ~/.xmen/hooks), where `xmen hooks install` puts libraries.\n\n\
 Examples:\n  xmen hooks list\n  xmen hooks info early-stop\n  xmen hooks doctor\n  xmen hooks doctor -c defaults.yml\n  \
-xmen hooks install examples/custom-hook")]
+xmen hooks install examples/custom-hook\n  xmen hooks cost sweep/lr=0.1")]
 pub struct Args {
     #[command(subcommand)]
     command: Sub,
@@ -62,6 +63,8 @@ enum Sub {
         #[arg(long)]
         force: bool,
     },
+    /// Show what each hook entry cost a run's training thread (its params.yml's `_hooks_cost`).
+    Cost(cost::CostArgs),
     /// Load one library and report on it as JSON (the child process of doctor and install).
     #[command(hide = true)]
     ProbeOne {
@@ -86,6 +89,8 @@ pub enum Cmd {
     Install(install::Plan),
     /// `probe-one`.
     Probe(PathBuf, bool),
+    /// `cost RUN...`.
+    Cost(cost::CostArgs),
 }
 
 impl Args {
@@ -100,6 +105,7 @@ impl Args {
             }
             Sub::Install { source, dest, force } => Cmd::Install(install::Plan { source, dest, force }),
             Sub::ProbeOne { path, describe_only } => Cmd::Probe(path, describe_only),
+            Sub::Cost(args) => Cmd::Cost(args),
         })
     }
 }
@@ -116,6 +122,7 @@ pub fn execute(cmd: Cmd, ctx: &crate::Ctx) -> anyhow::Result<ExitCode> {
             probe::run_child(&path, describe_only);
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Cost(args) => cost::run(&args),
     }
 }
 

@@ -101,7 +101,12 @@ impl GlobalConfig {
         let mut c = GlobalConfig::default();
         let mut python_experiments = None;
         let mut has_experiments = false;
-        let entries = yaml::parse_commented_map(text, path)?;
+        // xmen.yml lists every linked experiment: read it quickly when it is in the subset the
+        // emitter writes (see crate::quick); comments are not needed.
+        let entries = match crate::quick::parse_map(text) {
+            Some(e) => e.into_iter().map(|(k, v)| (k, v, String::new())).collect(),
+            None => yaml::parse_commented_map(text, path)?,
+        };
         for (key, value, _) in entries {
             let flag = |v: &Value| match v {
                 Value::Bool(b) => Ok(*b),

@@ -22,9 +22,11 @@
 pub mod config;
 pub mod declared;
 pub mod error;
+pub mod hookscost;
 pub mod locks;
 pub mod meta;
 pub mod ops;
+pub mod quick;
 pub mod record;
 pub mod redact;
 pub mod register;

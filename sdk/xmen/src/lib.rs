@@ -63,6 +63,16 @@ impl Monitor {
     }
 }
 
+/// Closing a Monitor inside an experiment's run leaves what its hooks cost for the run's
+/// `_hooks_cost` (see `xmen_core::monitor::cost`).
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.0.close();
+        #[cfg(feature = "experiment")]
+        experiment::cost::deposit(self.0.hooks_cost());
+    }
+}
+
 impl std::ops::Deref for Monitor {
     type Target = xmen_core::monitor::Monitor;
     fn deref(&self) -> &Self::Target {

@@ -1,5 +1,6 @@
 //! A configured hook inside the Monitor: its spec, its cached variable matches and its state.
 
+use super::cost::CostStats;
 use crate::abi::{guard, CallFailure, LibraryHook};
 use crate::hook::{Firing, Hook, HookError, Host, Outcome, RunEnd};
 use crate::spec::Spec;
@@ -82,6 +83,8 @@ pub struct HookSlot {
     pub(crate) closed: bool,
     pub(crate) on_error: OnError,
     pub(crate) errors: ErrorReports,
+    /// What its firings cost the training thread.
+    pub(crate) cost: CostStats,
 }
 
 impl HookSlot {
@@ -112,6 +115,7 @@ impl HookSlot {
             closed: false,
             on_error: OnError::default(),
             errors: ErrorReports::default(),
+            cost: CostStats::default(),
         }
     }
 
