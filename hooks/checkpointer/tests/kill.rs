@@ -50,7 +50,7 @@ fn a_kill_during_a_save_leaves_the_previous_checkpoint_intact_and_loadable() {
         .args(["--exact", "child_trainer", "--nocapture", "--test-threads=1"])
         .env(ROLE, "trainer")
         .env(DIR, tmp.path())
-        .env(format::PAUSE_BEFORE_RENAME_ENV, "400")
+        .env(format::PAUSE_BEFORE_RENAME_ENV, "2000")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -66,12 +66,20 @@ fn a_kill_during_a_save_leaves_the_previous_checkpoint_intact_and_loadable() {
         }
     }
     assert_eq!(saves, 2, "the child never saved twice");
-    // Step 3's save is now in its 400 ms pause before the rename.
-    std::thread::sleep(Duration::from_millis(150));
+    // Kill step 3's save inside its (long) pause before the rename: once its temporary file
+    // is there. Polled, not timed, so a loaded machine cannot make the kill land elsewhere.
+    let folder = tmp.path().join("checkpoints/w");
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
+    while !std::fs::read_dir(&folder)
+        .map(|d| d.flatten().any(|e| format::is_temp_name(&e.file_name().to_string_lossy())))
+        .unwrap_or(false)
+    {
+        assert!(std::time::Instant::now() < deadline, "step 3's save never wrote its temporary file");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     child.kill().unwrap();
     let _ = child.wait();
 
-    let folder = tmp.path().join("checkpoints/w");
     let names: Vec<String> =
         std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(format::steps(&folder).unwrap().into_iter().map(|(s, _)| s).collect::<Vec<_>>(), [2], "{names:?}");
