@@ -31,6 +31,15 @@ pub struct ManifestHook {
     pub examples: Option<Vec<String>>,
 }
 
+impl ManifestHook {
+    /// Its declared options, when known without running the library: from the compiled-in
+    /// manifest, or from a sidecar recorded at install. Validation of `_hooks` entries goes
+    /// through this accessor, whichever source fills it.
+    pub fn declared_options(&self) -> Option<&[OptionInfo]> {
+        self.options.as_deref()
+    }
+}
+
 /// What a hook library says about itself, read without loading it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
@@ -61,6 +70,13 @@ pub enum ManifestError {
     /// A shared library without the embedded manifest.
     #[error("hook library {path}: no xmen manifest (symbol `{symbol}`): it is not an xmen hook library, or was built with an SDK older than manifests; a hook crate must call `xmen::export_hooks!(...)`, so rebuild it against the current xmen SDK", symbol = embedded::SYMBOL)]
     Missing { path: PathBuf },
+    /// A library for another platform (ELF class, byte order or machine): skipped by the search,
+    /// refused by the loader.
+    #[error("hook library {path}: built for another platform ({reason}); rebuild it on this machine (or for its target) with `cargo build --release`")]
+    Foreign { path: PathBuf, reason: String },
+    /// A truncated or damaged file: loading it would crash the process (SIGBUS), so it is refused.
+    #[error("hook library {path}: the file is damaged or truncated ({reason}); rebuild it, or reinstall it with `xmen hooks install`")]
+    Damaged { path: PathBuf, reason: String },
     /// The manifest is there but cannot be decoded.
     #[error("hook library {path}: its xmen manifest is malformed ({reason}); rebuild it against the current xmen SDK")]
     Malformed { path: PathBuf, reason: String },
@@ -88,12 +104,21 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
 impl Manifest {
     /// Read the manifest of the library at `path`: the embedded one, completed with the options
     /// and examples of a sidecar that matches the file.
+    ///
+    /// The file is checked first, reading only its headers and the manifest's section (see
+    /// [`crate::check`]): one built for another platform is [`ManifestError::Foreign`], a
+    /// truncated or damaged one [`ManifestError::Damaged`]. This is the check that runs before
+    /// any `dlopen`, so a file that would crash the loader never reaches it.
     pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
-        let bytes = std::fs::read(path).map_err(|source| ManifestError::Io { path: path.to_path_buf(), source })?;
-        let mut m = Manifest::from_library_bytes(path, &bytes)?;
-        if let Some(side) = Sidecar::read(&sidecar_path(path)) {
-            if side.library_hash == hash_hex(&bytes) {
-                m.merge(&side);
+        let mut m = crate::check::read_checked(path)?;
+        let side = sidecar_path(path);
+        if side.is_file() {
+            if let Some(side) = Sidecar::read(&side) {
+                let bytes =
+                    std::fs::read(path).map_err(|source| ManifestError::Io { path: path.to_path_buf(), source })?;
+                if side.library_hash == hash_hex(&bytes) {
+                    m.merge(&side);
+                }
             }
         }
         Ok(m)
@@ -103,8 +128,27 @@ impl Manifest {
     pub fn from_library_bytes(path: &Path, bytes: &[u8]) -> Result<Manifest, ManifestError> {
         let file = object::File::parse(bytes)
             .map_err(|e| ManifestError::NotALibrary { path: path.to_path_buf(), reason: e.to_string() })?;
-        let data = manifest_bytes(&file).ok_or_else(|| ManifestError::Missing { path: path.to_path_buf() })?;
+        Manifest::from_object(path, &file)
+    }
+
+    /// Decode the manifest embedded in a parsed object file.
+    pub(crate) fn from_object<'d, R: object::ReadRef<'d>>(
+        path: &Path,
+        file: &object::File<'d, R>,
+    ) -> Result<Manifest, ManifestError> {
+        let data = manifest_bytes(file).ok_or_else(|| ManifestError::Missing { path: path.to_path_buf() })?;
         decode(data).map_err(|reason| ManifestError::Malformed { path: path.to_path_buf(), reason })
+    }
+
+    /// The options the hook called `name` declares, when they are known without running the
+    /// library (`None`: not known; validation then checks names and types of nothing).
+    pub fn declared_options(&self, name: &str) -> Option<&[OptionInfo]> {
+        self.hook(name).and_then(ManifestHook::declared_options)
+    }
+
+    /// The names of its hooks, in declaration order.
+    pub fn hook_names(&self) -> Vec<&str> {
+        self.hooks.iter().map(|h| h.name.as_str()).collect()
     }
 
     /// Whether this program can load the library (see [`Compatibility`]).
@@ -176,7 +220,7 @@ impl Manifest {
 }
 
 /// The embedded manifest's bytes: its own section on ELF, else the exported symbol.
-fn manifest_bytes<'d>(file: &object::File<'d>) -> Option<&'d [u8]> {
+fn manifest_bytes<'d, R: object::ReadRef<'d>>(file: &object::File<'d, R>) -> Option<&'d [u8]> {
     if let Some(data) = file.section_by_name(embedded::SECTION).and_then(|s| s.data().ok()) {
         if data.starts_with(embedded::MAGIC) {
             return Some(data);
