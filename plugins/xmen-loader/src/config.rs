@@ -38,11 +38,8 @@ impl HookConfig {
 
     /// Read one entry of a `_hooks` list.
     pub fn from_value(v: &Value, index: usize) -> Result<HookConfig, LoadError> {
-        let bad = |what: String| {
-            LoadError::Config(format!(
-                "_hooks entry {index}: {what}; write entries as {EXAMPLE_ENTRY}"
-            ))
-        };
+        let bad =
+            |what: String| LoadError::Config(format!("_hooks entry {index}: {what}; write entries as {EXAMPLE_ENTRY}"));
         let Value::Map(m) = v else { return Err(bad(format!("expected a map, found a {}", v.kind()))) };
         let mut hook = None;
         let mut spec = None;

@@ -60,7 +60,9 @@ fn suggest(s: &[String]) -> String {
     match s {
         [] => String::new(),
         [one] => format!("; did you mean {one:?}?"),
-        many => format!("; did you mean one of {}?", many.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")),
+        many => {
+            format!("; did you mean one of {}?", many.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 

@@ -110,13 +110,11 @@ impl Manifest {
     /// truncated or damaged one [`ManifestError::Damaged`]. This is the check that runs before
     /// any `dlopen`, so a file that would crash the loader never reaches it.
     pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
-        let mut m = crate::check::read_checked(path)?;
+        let (mut m, stamp) = crate::check::read_checked(path)?;
         let side = sidecar_path(path);
         if side.is_file() {
             if let Some(side) = Sidecar::read(&side) {
-                let bytes =
-                    std::fs::read(path).map_err(|source| ManifestError::Io { path: path.to_path_buf(), source })?;
-                if side.library_hash == hash_hex(&bytes) {
+                if side.describes(path, &stamp)? {
                     m.merge(&side);
                 }
             }
@@ -279,9 +277,12 @@ pub fn sidecar_path(library: &Path) -> PathBuf {
 /// examples included), stamped with the library's hash.
 pub fn write_sidecar(library: &Path, info: &LibraryInfo) -> Result<PathBuf, ManifestError> {
     let bytes = std::fs::read(library).map_err(|source| ManifestError::Io { path: library.to_path_buf(), source })?;
+    let stamp = crate::check::read_checked(library)?.1;
     let side = Sidecar {
         format: 1,
         library_hash: hash_hex(&bytes),
+        library_len: Some(stamp.len),
+        build_id: stamp.build_id,
         library: info.library.clone(),
         version: info.version.clone(),
         sdk_version: info.sdk_version.clone(),
@@ -316,6 +317,12 @@ fn hash_hex(bytes: &[u8]) -> String {
 struct Sidecar {
     format: u32,
     library_hash: String,
+    /// The library's length and GNU build id: when both are recorded and the file has a build
+    /// id, they identify the build without hashing the whole file (debug builds are ~60 MB).
+    #[serde(default)]
+    library_len: Option<u64>,
+    #[serde(default)]
+    build_id: Option<String>,
     library: String,
     version: String,
     sdk_version: String,
@@ -323,6 +330,16 @@ struct Sidecar {
 }
 
 impl Sidecar {
+    /// Whether this sidecar describes the very file at `library` (stamped `stamp`).
+    fn describes(&self, library: &Path, stamp: &crate::check::Stamp) -> Result<bool, ManifestError> {
+        if let (Some(len), Some(id), Some(file_id)) = (self.library_len, &self.build_id, &stamp.build_id) {
+            return Ok(len == stamp.len && id == file_id);
+        }
+        let bytes =
+            std::fs::read(library).map_err(|source| ManifestError::Io { path: library.to_path_buf(), source })?;
+        Ok(self.library_hash == hash_hex(&bytes))
+    }
+
     fn read(path: &Path) -> Option<Sidecar> {
         let text = std::fs::read_to_string(path).ok()?;
         serde_json::from_str::<Sidecar>(&text).ok().filter(|s| s.format == 1)

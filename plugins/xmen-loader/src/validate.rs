@@ -94,7 +94,11 @@ pub fn validate_hooks(loader: &Loader, value: &Value, origin: &str) -> Result<Ve
         other => {
             problem(
                 "_hooks".into(),
-                format!("{} {} where a list of hook entries is expected; write `_hooks: [{EXAMPLE_ENTRY}]`", article(other.kind()), other.kind()),
+                format!(
+                    "{} {} where a list of hook entries is expected; write `_hooks: [{EXAMPLE_ENTRY}]`",
+                    article(other.kind()),
+                    other.kind()
+                ),
             );
             return Err(Problems { origin: origin.to_owned(), problems });
         }
@@ -104,7 +108,11 @@ pub fn validate_hooks(loader: &Loader, value: &Value, origin: &str) -> Result<Ve
         let Value::Map(fields) = item else {
             problem(
                 at(""),
-                format!("{} {} where a hook entry (a map) is expected; write {EXAMPLE_ENTRY}", article(item.kind()), item.kind()),
+                format!(
+                    "{} {} where a hook entry (a map) is expected; write {EXAMPLE_ENTRY}",
+                    article(item.kind()),
+                    item.kind()
+                ),
             );
             continue;
         };

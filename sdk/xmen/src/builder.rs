@@ -417,7 +417,7 @@ impl MonitorBuilder {
         let mut configs = self.configs;
         // Then the `_hooks` of the run's record, in list order.
         let dir = self.directory.as_deref();
-        match crate::experiment::current::record_hooks(&self.record_hooks, dir, &DIRECTORY_HOOKS) {
+        match crate::experiment::current::record_hooks(&loader, &self.record_hooks, dir, &DIRECTORY_HOOKS) {
             Ok(more) => configs.extend(more),
             Err(e) => errors.push(e),
         }

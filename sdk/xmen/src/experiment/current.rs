@@ -55,6 +55,7 @@ pub fn current_run() -> Option<Root> {
 /// run's, as that option if their hook is in `directory_hooks` or its installed manifest
 /// declares the option (third-party hooks that write files).
 pub(crate) fn record_hooks(
+    loader: &xmen_loader::Loader,
     which: &RecordHooks,
     monitor_dir: Option<&Path>,
     directory_hooks: &[&str],
@@ -71,28 +72,25 @@ pub(crate) fn record_hooks(
     let Some(list) = record.hooks else { return Ok(Vec::new()) };
     let origin = root.params_path().map_or_else(|| "the run's record".to_owned(), |p| p.display().to_string());
     let mut configs = HookConfig::list_from_value(&list).map_err(|e| LoadError::Config(format!("{origin}: {e}")))?;
-    fill(&mut configs, monitor_dir.unwrap_or(root.directory()), directory_hooks);
+    fill(loader, &mut configs, monitor_dir.unwrap_or(root.directory()), directory_hooks);
     Ok(configs)
 }
 
-fn fill(configs: &mut [HookConfig], dir: &Path, directory_hooks: &[&str]) {
-    let loader = xmen_loader::Loader::default();
+fn fill(loader: &xmen_loader::Loader, configs: &mut [HookConfig], dir: &Path, directory_hooks: &[&str]) {
     for cfg in configs {
         if cfg.options.iter().any(|(k, _)| k == "directory") {
             continue;
         }
         let name = xmen_loader::hook_name(&cfg.hook);
-        if directory_hooks.contains(&name.as_str()) || declares_directory(&loader, &cfg.hook, &name) {
+        if directory_hooks.contains(&name.as_str()) || declares_directory(loader, cfg) {
             cfg.options.push(("directory".into(), Value::from(dir.to_string_lossy().into_owned())));
         }
     }
 }
 
-/// Whether the library of a third-party hook declares option `directory` in its recorded
-/// manifest (written by `xmen hooks install`), read from the file without loading it.
-fn declares_directory(loader: &xmen_loader::Loader, hook: &str, name: &str) -> bool {
-    let Ok(path) = loader.resolve(hook) else { return false };
-    let Ok(manifest) = xmen_loader::Manifest::read(&path) else { return false };
-    let hook = manifest.hook(name).or(manifest.hooks.first());
-    hook.and_then(|h| h.options.as_ref()).is_some_and(|o| o.iter().any(|o| o.name == "directory"))
+/// Whether the library a third-party hook resolves to (by the one resolution runs use)
+/// declares option `directory`, read from the file without loading it.
+fn declares_directory(loader: &xmen_loader::Loader, cfg: &HookConfig) -> bool {
+    let Ok(found) = loader.find_config(cfg) else { return false };
+    found.manifest.declared_options(&found.hook).is_some_and(|o| o.iter().any(|o| o.name == "directory"))
 }
