@@ -12,3 +12,5 @@ mod hook_panics;
 mod hooks_cli;
 mod load_failures;
 mod real_hooks;
+mod resolution;
+mod stranger;

@@ -186,6 +186,11 @@ impl Catalog {
     }
 
     fn not_found(&self, name: &str) -> LoadError {
+        // Only libraries this program cannot load provide it: say why the nearest one is refused.
+        if let Some(lib) = self.providers(name).find(|l| l.incompatible.is_some()) {
+            let reason = lib.incompatible.clone().unwrap_or_default();
+            return LoadError::Incompatible { path: lib.path.clone(), reason };
+        }
         let incompatible: Vec<String> = self
             .providers(name)
             .filter_map(|l| l.incompatible.as_ref().map(|why| format!("{}: {why}", l.path.display())))
@@ -254,7 +259,7 @@ fn looks_like_hook_file(path: &Path) -> bool {
 }
 
 /// Up to three of `known` close to `typed` (edit distance at most a third of its length, at
-/// least 1; or one is a prefix of the other), closest first.
+/// least 1; one a prefix of the other; or an abbreviation), closest first.
 pub fn did_you_mean(typed: &str, known: &[String]) -> Vec<String> {
     let limit = (typed.chars().count() / 3).max(1);
     let mut close: Vec<(usize, &String)> = known
@@ -263,11 +268,18 @@ pub fn did_you_mean(typed: &str, known: &[String]) -> Vec<String> {
         .filter_map(|k| {
             let d = edit_distance(typed, k);
             let prefix = !typed.is_empty() && (k.starts_with(typed) || typed.starts_with(k.as_str()));
-            (d <= limit || prefix).then_some((d, k))
+            (d <= limit || prefix || abbreviates(typed, k)).then_some((d, k))
         })
         .collect();
     close.sort();
     close.into_iter().take(3).map(|(_, k)| k.clone()).collect()
+}
+
+/// Whether `typed` (3 characters or more) is `known` with letters left out: `opts` for
+/// `options`, `fmt` for `format`.
+fn abbreviates(typed: &str, known: &str) -> bool {
+    let mut rest = known.chars();
+    typed.chars().count() >= 3 && typed.chars().all(|c| rest.any(|k| k == c))
 }
 
 /// Levenshtein distance over characters, with transpositions counting one.
@@ -298,13 +310,14 @@ mod tests {
     fn close_names_are_suggested_and_far_ones_are_not() {
         let known: Vec<String> =
             ["logger", "timer", "messenger", "early-stop", "jsonl"].iter().map(|s| s.to_string()).collect();
-        let table: [(&str, &[&str]); 6] = [
+        let table: [(&str, &[&str]); 7] = [
             ("loger", &["logger"]),
             ("lgoger", &["logger"]),
             ("timr", &["timer"]),
             ("early_stop", &["early-stop"]),
             ("early", &["early-stop"]),
             ("tensorboard", &[]),
+            ("msgr", &["messenger"]),
         ];
         for (typed, want) in table {
             assert_eq!(did_you_mean(typed, &known), want, "{typed}");

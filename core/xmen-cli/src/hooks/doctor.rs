@@ -152,6 +152,7 @@ fn target_of(path: &Path) -> anyhow::Result<(Option<PathBuf>, Option<PathBuf>)> 
 pub fn run(loader: &Loader, plan: &Plan) -> anyhow::Result<ExitCode> {
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
+    let mut invalid: Vec<String> = Vec::new();
     let mut out = String::new();
     let for_loader;
     let mut configs: Vec<PathBuf> = plan.configs.clone();
@@ -187,6 +188,11 @@ pub fn run(loader: &Loader, plan: &Plan) -> anyhow::Result<ExitCode> {
         None => loader,
     };
     for t in &plan.targets {
+        // A file is checked as it is (the doctor says why it is unusable); a name is resolved.
+        if xmen_loader::resolve::is_path(t) && Path::new(t).is_file() {
+            paths.push(PathBuf::from(t));
+            continue;
+        }
         match loader.find(t, None) {
             Ok(r) => paths.push(r.path),
             Err(e) => missing.push(e.to_string()),
@@ -210,23 +216,25 @@ pub fn run(loader: &Loader, plan: &Plan) -> anyhow::Result<ExitCode> {
             }
             Err(problems) => {
                 for p in problems.problems {
-                    missing.push(format!("{}: {p}", file.display()));
+                    invalid.push(format!("{}: {p}", file.display()));
                 }
             }
         }
     }
     if plan.targets.is_empty() && configs.is_empty() && plan.for_path.is_none() {
         paths = loader.catalog().libraries.iter().map(|l| l.path.clone()).collect();
-        for s in &loader.catalog().skipped {
-            missing.push(format!("{} (skipped by the search)", s.reason));
-        }
+        // Files the search skips (damaged, another platform, no manifest) are checked too.
+        paths.extend(loader.catalog().skipped.iter().map(|s| s.path.clone()));
     }
     let mut seen = std::collections::HashSet::new();
     paths.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
 
-    let mut bad = missing.len();
+    let mut bad = missing.len() + invalid.len();
     for m in &missing {
         out.push_str(&format!("MISSING {m}\n"));
+    }
+    for m in &invalid {
+        out.push_str(&format!("INVALID {m}\n"));
     }
     for path in &paths {
         let v = check(path, plan.timeout)?;
@@ -251,10 +259,10 @@ pub fn run(loader: &Loader, plan: &Plan) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if paths.is_empty() && missing.is_empty() {
+    if paths.is_empty() && missing.is_empty() && invalid.is_empty() {
         out.push_str("No hook libraries to check.\n");
     }
-    let total = paths.len() + missing.len();
+    let total = paths.len() + missing.len() + invalid.len();
     if bad == 0 {
         out.push_str(&format!("{total} checked, all usable.\n"));
     } else {

@@ -295,6 +295,16 @@ pub fn run(plan: &Plan) -> anyhow::Result<ExitCode> {
         let empty = std::fs::read_dir(&plan.dir).map(|mut d| d.next().is_none()).unwrap_or(false);
         anyhow::ensure!(empty, "{} already exists and is not empty; give another DIR", plan.dir.display());
     }
+    // Built against a checkout: start from the versions that checkout is tested with.
+    if let Sdk::Checkout(root) = &sdk {
+        let lock = root.join("Cargo.lock");
+        if lock.is_file() {
+            std::fs::create_dir_all(&plan.dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", plan.dir.display()))?;
+            std::fs::copy(&lock, plan.dir.join("Cargo.lock"))
+                .map_err(|e| anyhow::anyhow!("cannot copy {}: {e}", lock.display()))?;
+        }
+    }
     for (rel, text) in files(plan, &sdk) {
         let path = plan.dir.join(rel);
         if let Some(parent) = path.parent() {
