@@ -203,3 +203,46 @@ fn r12_register_refuses_malformed_hooks_before_writing_anything() {
         "{shown}"
     );
 }
+
+#[test]
+fn r12_an_experiments_own_u_checks_hooks_before_writing_anything() {
+    let tmp = scratch();
+    let dir = tmp.path();
+    let example = bins().join("examples/record_hooks");
+    let run = dir.join("run");
+    let out = std::process::Command::new(&example)
+        .args(["-u", "{_hooks: [{hook: timer, spec: '@1e'}, {hook: loger, spec: 'x@1s'}]}", "-x"])
+        .arg(&run)
+        .env("XMEN", dir.join(".xmen"))
+        .env_remove("XMEN_HOOK_PATH")
+        .output()
+        .unwrap();
+    let shown = text(&out);
+    assert!(!out.status.success(), "{shown}");
+    assert!(shown.contains("_hooks[1].hook: ") && shown.contains("did you mean \"logger\""), "{shown}");
+    assert!(!run.exists(), "the run's folder was created:\n{shown}");
+}
+
+#[test]
+fn r12_install_warns_when_package_and_hook_names_differ_and_tools_use_the_hook_name() {
+    let tmp = scratch();
+    let dir = tmp.path();
+    let lib = fixture("mylog").display().to_string();
+    let out = xmen(dir, &["hooks", "install", &lib], None, &[]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("WARNING: package xmen-hook-mylog provides hook \"jsonl\", not \"mylog\""), "{shown}");
+    let out = xmen(dir, &["hooks", "info", "jsonl"], None, &[]);
+    let shown = text(&out);
+    assert!(out.status.success() && shown.contains("library: xmen-hook-mylog 0.1.0"), "{shown}");
+    let out = xmen(dir, &["hooks", "info", "mylog"], None, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // `register` validates it by the same name a run resolves.
+    let set = set_of_record_hooks(dir);
+    let set_s = set.display().to_string();
+    xmen_ok(dir, &["register", "-r", &set_s, "-u", "{_hooks: [{hook: jsonl, spec: 'loss@1e'}], plateau: 2}"]);
+    let out = xmen(dir, &["run", "-r", &set_s, "*", "bash"], None, &[]);
+    let shown = text(&out);
+    let log = std::fs::read_to_string(set.join("plateau=2/jsonl.log")).unwrap_or_else(|e| panic!("{e}:\n{shown}"));
+    assert_eq!(log.lines().count(), 10, "{log}");
+}
