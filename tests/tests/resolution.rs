@@ -39,7 +39,7 @@ fn r12_a_hook_is_found_by_its_manifest_name_never_by_its_file_name() {
     // Package xmen-hook-mylog, file libxmen_hook_mylog.so, hook `jsonl`: found as `jsonl`.
     let found = l.find("jsonl", None).unwrap();
     assert_eq!((found.hook.as_str(), found.path.clone()), ("jsonl", here.join("libxmen_hook_mylog.so")));
-    assert_eq!(found.shadowed, [mylog.clone()], "the fixture's own copy is further down the path");
+    assert_eq!(found.shadowed, std::slice::from_ref(&mylog), "the fixture's own copy is further down the path");
     let err = l.find("mylog", None).unwrap_err();
     assert!(matches!(err, LoadError::NotFound { .. }), "{err}");
 

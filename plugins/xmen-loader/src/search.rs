@@ -170,9 +170,10 @@ impl SearchPath {
     }
 }
 
-/// `$XMEN`, or `~/.xmen`.
+/// `$XMEN` (when set and not empty), or `~/.xmen`: the same folder as the record crate's
+/// `config_dir`.
 pub fn xmen_home() -> PathBuf {
-    if let Some(x) = std::env::var_os("XMEN") {
+    if let Some(x) = std::env::var_os("XMEN").filter(|x| !x.is_empty()) {
         return PathBuf::from(x);
     }
     std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".xmen")
