@@ -11,6 +11,7 @@ mod harness;
 mod hook_panics;
 mod hooks_cli;
 mod load_failures;
+mod parsers;
 mod real_hooks;
 mod resolution;
 mod stranger;

@@ -205,7 +205,7 @@ impl ListArgs {
                 (Target::Pattern(sel), format!("the pattern `{p}`"))
             }
             (None, Some(t)) => match Selection::glob(&t, cwd) {
-                Some(sel) => (Target::Glob(sel), format!("the glob `{t}`")),
+                Some(sel) => (Target::Glob(sel), format!("the glob `{t}`{}", literal_bracket_hint(&t))),
                 None => {
                     let path = core::select::normalize(&cwd.join(&t));
                     let d = format!("the folder {}", path.display());
@@ -314,6 +314,27 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A glob's `[` that is never closed matches itself (as in the shell and Python's fnmatch);
+/// say so, since a typo is the likelier reason.
+fn literal_bracket_hint(glob: &str) -> String {
+    let mut open = None;
+    for (i, c) in glob.chars().enumerate() {
+        match c {
+            '[' if open.is_none() => open = Some(i),
+            ']' => open = None,
+            _ => {}
+        }
+    }
+    match open {
+        Some(i) => format!(
+            " (its `[` at character {} is never closed, so it matches a literal `[`; close it, e.g. `[0-9]`, or \
+             escape it)",
+            i + 1
+        ),
+        None => String::new(),
+    }
+}
+
 fn filters_text(spec: &ListSpec) -> String {
     let conditions: Vec<String> =
         spec.filters.iter().filter(|f| f.condition().is_some()).map(|f| format!("`{f}`")).collect();
@@ -324,7 +345,8 @@ fn filters_text(spec: &ListSpec) -> String {
     }
 }
 
-/// An empty result (defect B27): a message, and for JSON an empty array on stdout.
+/// An empty result (defect B27): a message, and for JSON an empty array on stdout; the exit
+/// code is 1, so scripts can tell that nothing matched.
 fn empty(cmd: &Cmd, why: &str) -> anyhow::Result<ExitCode> {
     match cmd.format {
         Format::Json => {
@@ -334,5 +356,5 @@ fn empty(cmd: &Cmd, why: &str) -> anyhow::Result<ExitCode> {
         Format::Csv => eprintln!("No experiments found: {why}."),
         Format::Table | Format::Notebook => emit(&format!("No experiments found: {why}.\n"))?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::FAILURE)
 }

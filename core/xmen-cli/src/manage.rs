@@ -295,6 +295,15 @@ fn print_relink(r: &relink::RelinkReport) {
                 bullet_list(&shown, 10)
             );
         }
+        if let Some(script) = &s.foreign_script {
+            eprintln!(
+                "WARNING: {} is your own script and mentions the old root {}; xmen does not edit scripts it did not \
+                 write: check it still runs from {}",
+                script.display(),
+                s.old_root.display(),
+                s.root.display()
+            );
+        }
     }
     if !r.loose.is_empty() {
         println!("Relinked {} experiment folder(s) outside any set", r.loose.len());

@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use common::{describe, read, top_value, Env};
 
@@ -180,35 +179,9 @@ fn the_generic_bash_experiment_goes_through_the_whole_flow() {
     drive(&env, &set, &kind);
 }
 
-/// Build the `hello_world` example with the cargo running this test; its path comes from
-/// cargo's own report, so any target folder works. `None` (the test is skipped, saying why)
-/// when the example does not build.
-fn hello_world() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
-    let out = Command::new(env!("CARGO"))
-        .args(["build", "-p", "xmen-examples", "--example", "hello_world", "--message-format=json", "--manifest-path"])
-        .arg(&manifest)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!("skipping: the hello_world example does not build:\n{}", String::from_utf8_lossy(&out.stderr));
-        return None;
-    }
-    let json = String::from_utf8_lossy(&out.stdout);
-    let exe = json
-        .lines()
-        .filter(|l| l.contains("\"name\":\"hello_world\""))
-        .find_map(|l| l.split("\"executable\":\"").nth(1).and_then(|r| r.split('"').next()))
-        .map(PathBuf::from);
-    if exe.is_none() {
-        eprintln!("skipping: cargo did not report the hello_world executable");
-    }
-    exe
-}
-
 #[test]
 fn the_rust_hello_world_experiment_goes_through_the_whole_flow() {
-    let Some(exe) = hello_world() else { return };
+    let Some(exe) = common::hello_world() else { return };
     let env = Env::new();
     env.ok(&["experiments", "--add", "hello", &s(&exe)]);
     assert!(env

@@ -108,7 +108,7 @@ fn filters_select_columns_and_and_rows() {
     assert_eq!(rows.len(), 2, "{out}");
     assert!(rows[0].starts_with("0 ") && rows[1].starts_with("2 "), "{out}");
     let (out, _, ok) = env.xmen(&env.set(), &["-f", "a<3"]);
-    assert!(ok && out.starts_with("No experiments found: none of the 4 experiments"), "{out}");
+    assert!(!ok && out.starts_with("No experiments found: none of the 4 experiments"), "{out}");
 
     // CSV and JSON hold whole values
     let (out, _, ok) = env.xmen(&env.set(), &["-f", "lr", "--csv", "--sort=-lr"]);
@@ -232,16 +232,19 @@ fn a_same_size_rewrite_within_the_second_is_never_hidden_by_the_index() {
 }
 
 #[test]
-fn empty_results_print_a_message() {
+fn empty_results_print_a_message_and_exit_non_zero() {
     let env = Env::new();
     env.experiments(&[], &[]);
     let (out, _, ok) = env.xmen(env.tmp.path(), &[]);
-    assert!(ok && out.starts_with("No experiments found: no experiments are linked"), "{out}");
+    assert!(!ok && out.starts_with("No experiments found: no experiments are linked"), "{out}");
     sweep(&env);
     let (out, _, ok) = env.xmen(env.tmp.path(), &["--pattern", "/nowhere"]);
-    assert!(ok && out.contains("No experiments found") && out.contains("`/nowhere`"), "{out}");
+    assert!(!ok && out.contains("No experiments found") && out.contains("`/nowhere`"), "{out}");
     let (out, err, ok) = env.xmen(&env.set(), &["-f", "lr>10", "--json"]);
-    assert!(ok && out == "[]\n" && err.contains("`lr>10`"), "{out} {err}");
+    assert!(!ok && out == "[]\n" && err.contains("`lr>10`"), "{out} {err}");
+    // r13: an unclosed bracket is literal, and the message says so
+    let (out, _, ok) = env.xmen(env.tmp.path(), &["tt/[["]);
+    assert!(!ok && out.contains("its `[` at character 4 is never closed"), "{out}");
 }
 
 #[test]

@@ -95,12 +95,17 @@ struct Set {
 
 impl Set {
     fn new(sweep: &str) -> Set {
+        Set::at("set", sweep)
+    }
+
+    /// A set at `rel` inside a fresh temporary folder.
+    fn at(rel: &str, sweep: &str) -> Set {
         let exe = timeout_example();
         let env = Env::new();
         env.ok(&["config", "--disable_prompt"]);
         env.ok(&["experiments", "--add", "timeout", &exe.display().to_string()]);
-        env.ok(&["init", "-n", "timeout", "-r", "set", "--purpose", "slurm test"]);
-        let root = env.path("set");
+        env.ok(&["init", "-n", "timeout", "-r", rel, "--purpose", "slurm test"]);
+        let root = env.path(rel);
         env.ok(&["register", "-r", &root.display().to_string(), "-u", sweep]);
         Set { env, root, jobs: Jobs::default() }
     }
@@ -269,6 +274,30 @@ fn the_same_sweep_as_one_array_job_finishes() {
         assert_eq!(job.array_task_id, Some(task.to_string()), "task {task} ran {}", f.display());
         assert!(int_message(&rec, "step").is_some_and(|s| s >= 2), "{}", f.display());
         assert!(read(&f.join("slurm.out")).contains("step 2\n"), "each task writes its own slurm.out");
+    }
+}
+
+/// r13: a set whose path holds spaces, quotes, `$`, `%` (which sbatch expands in `--output`),
+/// `*`, `[`, `;`, unicode and a leading `-` runs under sbatch, one job per run and as an array,
+/// each run writing its own slurm.out.
+#[test]
+fn awkward_set_paths_run_under_sbatch_alone_and_as_an_array() {
+    if !cluster() {
+        return;
+    }
+    let mut set = Set::at("it's \"odd\" $HOME %j *[;λ/-set one", "{steps: 2, sleep: 0.1 | 0.2}");
+    set.ok(&["run", "*", "sbatch"]);
+    let folders = set.folders();
+    assert_eq!(folders.len(), 2);
+    wait_for("the two jobs to finish", Duration::from_secs(90), &folders, || all_finished(&folders));
+    for f in &folders {
+        assert!(read(&f.join("slurm.out")).contains("step 2\n"), "{}", f.display());
+    }
+    set.ok(&["reset", "*"]);
+    set.ok(&["run", "--array", "*", "sbatch"]);
+    wait_for("the array's two tasks to finish", Duration::from_secs(90), &folders, || all_finished(&folders));
+    for f in &folders {
+        assert_eq!(read(&f.join("slurm.out")).matches("step 2\n").count(), 2, "{}", f.display());
     }
 }
 

@@ -99,10 +99,16 @@ pub enum ManagerError {
     },
 
     /// A glob pattern could not be compiled.
-    #[error("invalid pattern `{pattern}`: {message}; escape glob characters with a backslash (`\\[`) or give the exact folder name")]
+    #[error(
+        "invalid pattern `{pattern}` at character {}: {message}; escape glob characters with a backslash (`\\[`) or \
+         give the exact folder name, quoted so the shell leaves it alone (`xmen run 'sizes=\\[3, 4\\]' bash`)",
+        position + 1
+    )]
     Pattern {
         /// The pattern as given.
         pattern: String,
+        /// The 0-based character offset where the glob goes wrong.
+        position: usize,
         /// What the glob parser said.
         message: String,
     },

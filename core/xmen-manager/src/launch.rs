@@ -113,7 +113,7 @@ pub fn launch_argv(launcher: &[String], folder: &Path) -> Vec<String> {
             argv.push(format!("--job-name={name}"));
         }
         if !has_option(launcher, "--output", "-o") {
-            argv.push(format!("--output={}", folder.join("slurm.out").display()));
+            argv.push(format!("--output={}", crate::slurm::filename_pattern(&folder.join("slurm.out"))));
         }
     }
     argv.push(folder.join(RUN_FILE).display().to_string());

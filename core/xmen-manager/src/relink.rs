@@ -15,7 +15,7 @@ use xmen_record::{write_script, GlobalConfig, Record, RecordError, RecordFile, W
 
 use crate::error::{ManagerError, Result};
 use crate::register::link_all;
-use crate::scripts::{rewrite_run_sh, rewrite_script, run_sh, DEFAULT_SHELL};
+use crate::scripts::{rewrite_run_sh, rewrite_script, run_sh, ScriptRewrite, DEFAULT_SHELL};
 use crate::select::Pattern;
 use crate::set::{absolute, diff_overrides, same_folder, ExperimentSet};
 use crate::setfile::{Entry, DEFAULTS_FILE, EXPERIMENT_FILE, RUN_FILE, SCRIPT_FILE};
@@ -31,6 +31,9 @@ pub struct Replanted {
     pub fixed: Vec<PathBuf>,
     /// Managed experiments whose folder is not there (kept in experiment.yml).
     pub missing: Vec<PathBuf>,
+    /// The set's script.sh when it is the user's own and names the old root: xmen does not
+    /// edit a script it did not write, so the user should check it.
+    pub foreign_script: Option<PathBuf>,
 }
 
 /// What `xmen relink` (without `-e`) did.
@@ -76,12 +79,14 @@ fn replant_one(root: &Path, header: &str) -> Result<Replanted> {
     let new_root = set.root().to_path_buf();
     let old_root = set.file().root.clone();
     let script = new_root.join(SCRIPT_FILE);
+    let mut report = Replanted { root: new_root.clone(), old_root: old_root.clone(), ..Replanted::default() };
     if let Ok(old) = std::fs::read_to_string(&script) {
-        if let Some(new) = rewrite_script(&old, &old_root, &new_root) {
-            write_script(&script, &new, WriteOpts::default())?;
+        match rewrite_script(&old, &old_root, &new_root) {
+            ScriptRewrite::Regenerated(new) => write_script(&script, &new, WriteOpts::default())?,
+            ScriptRewrite::Foreign => report.foreign_script = Some(script.clone()),
+            ScriptRewrite::Unchanged => {}
         }
     }
-    let mut report = Replanted { root: new_root.clone(), old_root: old_root.clone(), ..Replanted::default() };
     let (fixed, missing) = set.update(false, |file| {
         let mut fixed = Vec::new();
         let mut missing = Vec::new();

@@ -2,32 +2,23 @@
 //!
 //! run.sh keeps the original's four lines, joined by `\n` without a trailing newline:
 //! shebang, header, `exec {shell} {root}/script.sh {experiment}/params.yml`, and the harmless
-//! `echo EXPERIMENT FINISHED!` (B49, kept). Paths are shell-quoted when they need it: folder
+//! `echo EXPERIMENT FINISHED!` (B49, kept). Every word is shell-quoted when it needs it: folder
 //! names made from overrides contain spaces, quotes and brackets (`opt={'beta': 0.5}`), which
-//! the original wrote unquoted and bash then split.
+//! the original wrote unquoted and bash then split. When a set moves, scripts are regenerated
+//! from their parts, never edited as text.
 
 use std::path::Path;
+
+pub use xmen_record::shell::quote as shell_quote;
+use xmen_record::shell::{experiment_script, parse_experiment_script, split};
 
 /// The default interpreter of script.sh in run.sh.
 pub const DEFAULT_SHELL: &str = "/bin/bash";
 
-/// Quote `s` for bash when it holds anything but plain path characters.
-pub fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '=' | '+' | ',' | ':' | '@' | '%')
-        });
-    if plain {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 fn exec_line(shell: &str, script: &Path, params: &Path) -> String {
     format!(
         "exec {} {} {}",
-        shell,
+        shell_quote(shell),
         shell_quote(&script.display().to_string()),
         shell_quote(&params.display().to_string())
     )
@@ -45,43 +36,67 @@ pub fn run_sh(header: &str, shell: &str, script: &Path, params: &Path) -> String
     .join("\n")
 }
 
-/// run.sh with its `exec` line pointed at a new script.sh and params.yml, keeping the shebang,
-/// the header and the shell. A file without an `exec` line is regenerated with `header`.
+/// run.sh regenerated for a new script.sh and params.yml from the parts of the old one: its
+/// header (the lines between the shebang and the `exec` line) and its shell (the word after
+/// `exec`, read back as bash reads it). A file without a readable `exec` line is regenerated
+/// with `header` and the default shell. Nothing of the old text is substituted, so any path
+/// the set moves to is quoted afresh.
 pub fn rewrite_run_sh(old: &str, header: &str, script: &Path, params: &Path) -> String {
     let lines: Vec<&str> = old.split('\n').collect();
-    match lines.iter().position(|l| l.starts_with("exec ")) {
-        Some(i) => {
-            let shell = lines[i].split_whitespace().nth(1).unwrap_or(DEFAULT_SHELL);
-            let mut out: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
-            out[i] = exec_line(shell, script, params);
-            out.join("\n")
+    let exec = lines.iter().position(|l| l.starts_with("exec "));
+    let shell = exec.and_then(|i| split(lines[i]).ok()).and_then(|w| w.get(1).cloned());
+    match (exec, shell) {
+        (Some(i), Some(shell)) => {
+            let old_header = if i > 1 { lines[1..i].join("\n") } else { String::new() };
+            run_sh(&old_header, &shell, script, params)
         }
-        None => run_sh(header, DEFAULT_SHELL, script, params),
+        _ => run_sh(header, DEFAULT_SHELL, script, params),
     }
 }
 
-/// script.sh with every mention of the old set root replaced by the new one (the generated
-/// script execs a launcher by its absolute path, which may live in the set root).
-/// `None` when nothing changes.
-pub fn rewrite_script(old: &str, old_root: &Path, new_root: &Path) -> Option<String> {
-    let from = old_root.display().to_string();
-    let to = new_root.display().to_string();
-    if from.is_empty() || from == to || !old.contains(&from) {
-        return None;
+/// What becomes of a set's script.sh when the set moves from `old_root` to `new_root`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScriptRewrite {
+    /// Nothing to change.
+    Unchanged,
+    /// A script.sh written by an experiment binary whose binary lived inside the set:
+    /// regenerated for the binary's new place.
+    Regenerated(String),
+    /// A script of the user's own that names the old root: xmen does not edit it.
+    Foreign,
+}
+
+/// Decide how script.sh follows a move. A script an experiment binary wrote
+/// (`exec BINARY --execute "$1"`) is regenerated when its binary lived under the old root;
+/// any other script is the user's and is never edited, but reported ([`ScriptRewrite::Foreign`])
+/// when it mentions the old root.
+pub fn rewrite_script(old: &str, old_root: &Path, new_root: &Path) -> ScriptRewrite {
+    if old_root == new_root {
+        return ScriptRewrite::Unchanged;
     }
-    // Replace only whole path prefixes: the old root followed by a separator, a quote, white
-    // space or the end, so `/a/set` does not rewrite `/a/set-2`.
-    let mut out = String::with_capacity(old.len());
-    let mut rest = old;
-    while let Some(i) = rest.find(&from) {
-        let after = &rest[i + from.len()..];
-        let boundary = after.chars().next().is_none_or(|c| matches!(c, '/' | '\'' | '"' | '\n' | ' ' | '\t'));
-        out.push_str(&rest[..i]);
-        out.push_str(if boundary { &to } else { &from });
-        rest = after;
+    match parse_experiment_script(old) {
+        Some(binary) => match binary.strip_prefix(old_root) {
+            Ok(rel) => {
+                let text = experiment_script(&new_root.join(rel));
+                if text == old {
+                    ScriptRewrite::Unchanged
+                } else {
+                    ScriptRewrite::Regenerated(text)
+                }
+            }
+            // Still the form xmen writes now? An old `${1}` script is upgraded in place.
+            Err(_) => {
+                let text = experiment_script(&binary);
+                if text == old {
+                    ScriptRewrite::Unchanged
+                } else {
+                    ScriptRewrite::Regenerated(text)
+                }
+            }
+        },
+        None if old.contains(&*old_root.display().to_string()) => ScriptRewrite::Foreign,
+        None => ScriptRewrite::Unchanged,
     }
-    out.push_str(rest);
-    (out != old).then_some(out)
 }
 
 #[cfg(test)]
@@ -113,19 +128,6 @@ mod tests {
     }
 
     #[test]
-    fn paths_with_spaces_and_quotes_are_quoted() {
-        let table = [
-            ("/s/a=1", "/s/a=1"),
-            ("/s/opt={'beta': 0.5}", r"'/s/opt={'\''beta'\'': 0.5}'"),
-            ("/s/sizes=[3, 4]", "'/s/sizes=[3, 4]'"),
-            ("", "''"),
-        ];
-        for (raw, want) in table {
-            assert_eq!(shell_quote(raw), want);
-        }
-    }
-
-    #[test]
     fn run_sh_is_rewritten_keeping_header_and_shell() {
         let old =
             "#!/bin/bash\n#SBATCH -p gpu\nexec /bin/zsh /old/script.sh /old/a=1/params.yml\necho EXPERIMENT FINISHED!";
@@ -139,18 +141,34 @@ mod tests {
     }
 
     #[test]
-    fn scripts_have_whole_root_prefixes_replaced() {
-        let table: Vec<(&str, Option<&str>)> = vec![
-            (
-                "#!/bin/bash\nexec /a/set/launcher --execute ${1}",
-                Some("#!/bin/bash\nexec /b/new/launcher --execute ${1}"),
-            ),
-            ("exec /a/set-2/x ${1}", None),
-            ("cat ${1}", None),
-            ("x '/a/set' /a/set", Some("x '/b/new' /b/new")),
-        ];
-        for (old, want) in table {
-            assert_eq!(rewrite_script(old, Path::new("/a/set"), Path::new("/b/new")).as_deref(), want, "{old}");
-        }
+    fn run_sh_follows_awkward_paths_and_shells() {
+        let script = Path::new("/my set/it's/script.sh");
+        let params = Path::new("/my set/it's/opt={'beta': 0.5}/params.yml");
+        let text = run_sh("#SBATCH -p gpu", "/opt/my shell/bash", script, params);
+        let exec = text.lines().find(|l| l.starts_with("exec ")).unwrap();
+        assert_eq!(
+            split(exec).unwrap(),
+            ["exec", "/opt/my shell/bash", "/my set/it's/script.sh", &*params.display().to_string()]
+        );
+        let moved = rewrite_run_sh(&text, "", Path::new("/b/script.sh"), Path::new("/b/x/params.yml"));
+        assert_eq!(moved, "#!/bin/bash\n#SBATCH -p gpu\nexec '/opt/my shell/bash' /b/script.sh /b/x/params.yml\necho EXPERIMENT FINISHED!");
+    }
+
+    #[test]
+    fn experiment_scripts_are_regenerated_and_foreign_ones_left_alone() {
+        let old = "#!/bin/bash\nexec /a/set/launcher --execute ${1}";
+        assert_eq!(
+            rewrite_script(old, Path::new("/a/set"), Path::new("/b/my new")),
+            ScriptRewrite::Regenerated("#!/bin/bash\nexec '/b/my new/launcher' --execute \"$1\"\n".into())
+        );
+        // A binary outside the set keeps its path; an old unquoted script is upgraded.
+        assert_eq!(
+            rewrite_script(old, Path::new("/a/set-2"), Path::new("/b")),
+            ScriptRewrite::Regenerated("#!/bin/bash\nexec /a/set/launcher --execute \"$1\"\n".into())
+        );
+        let current = experiment_script(Path::new("/opt/bin/train"));
+        assert_eq!(rewrite_script(&current, Path::new("/a"), Path::new("/b")), ScriptRewrite::Unchanged);
+        assert_eq!(rewrite_script("cat /a/set/x $1", Path::new("/a/set"), Path::new("/b")), ScriptRewrite::Foreign);
+        assert_eq!(rewrite_script("cat $1", Path::new("/a/set"), Path::new("/b")), ScriptRewrite::Unchanged);
     }
 }

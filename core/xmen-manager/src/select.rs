@@ -19,9 +19,42 @@ use crate::setfile::Entry;
 #[derive(Clone, Debug)]
 pub struct Pattern {
     text: String,
-    /// The compiled glob, or why the text is not a valid glob (it may still be a folder's exact
-    /// name, such as `a=[1`).
-    matcher: std::result::Result<GlobMatcher, String>,
+    /// The compiled glob, or why the text is not a valid glob and where (it may still be a
+    /// folder's exact name, such as `a=[1`).
+    matcher: std::result::Result<GlobMatcher, (usize, String)>,
+}
+
+/// The 0-based character offset in `text` that a glob error is about: globset names the kind
+/// of mistake but not its place, so find the character that causes that kind.
+fn glob_error_position(text: &str, kind: &globset::ErrorKind) -> usize {
+    use globset::ErrorKind as K;
+    let chars: Vec<char> = text.chars().collect();
+    // Characters not escaped by a backslash, with their offsets.
+    let mut live = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '\\' {
+            i += 2;
+            continue;
+        }
+        live.push((i, chars[i]));
+        i += 1;
+    }
+    let first = |c: char| live.iter().find(|(_, x)| *x == c).map(|(i, _)| *i);
+    let last = |c: char| live.iter().rev().find(|(_, x)| *x == c).map(|(i, _)| *i);
+    let found = match kind {
+        K::UnclosedClass => last('['),
+        K::UnopenedAlternates => first('}'),
+        K::UnclosedAlternates => last('{'),
+        K::NestedAlternates | K::TooManyNestedAlternates => {
+            live.iter().filter(|(_, c)| *c == '{').nth(1).map(|(i, _)| *i)
+        }
+        K::DanglingEscape => Some(chars.len().saturating_sub(1)),
+        K::InvalidRecursive => text.find("**").map(|b| text[..b].chars().count()),
+        K::InvalidRange(a, _) => first(*a),
+        _ => None,
+    };
+    found.unwrap_or(0)
 }
 
 /// Trim what shells and users add around a folder name: a leading `./`, trailing `/`.
@@ -47,7 +80,12 @@ impl Pattern {
             .backslash_escape(true)
             .build()
             .map(|g| g.compile_matcher())
-            .map_err(|e| e.kind().to_string());
+            .map_err(|e| {
+                // Offsets are into the text as typed: count what normalise() trimmed in front.
+                let front = text.len() - text.trim_start_matches("./").len();
+                let lead = text[..front].chars().count();
+                (lead + glob_error_position(normalise(text), e.kind()), e.kind().to_string())
+            });
         Pattern { text: text.to_owned(), matcher }
     }
 
@@ -55,7 +93,9 @@ impl Pattern {
     pub fn check(&self) -> Result<()> {
         match &self.matcher {
             Ok(_) => Ok(()),
-            Err(message) => Err(ManagerError::Pattern { pattern: self.text.clone(), message: message.clone() }),
+            Err((position, message)) => {
+                Err(ManagerError::Pattern { pattern: self.text.clone(), position: *position, message: message.clone() })
+            }
         }
     }
 

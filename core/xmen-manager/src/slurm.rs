@@ -280,11 +280,23 @@ pub fn plan_array(
     if !has_option(options, "--output", Some("-o")) {
         // Each task appends to its experiment's slurm.out; this file only sees errors from
         // before that redirection.
-        argv.push(format!("--output={}", dir.join(format!("array-{stamp}.out")).display()));
+        argv.push(format!("--output={}", filename_pattern(&dir.join(format!("array-{stamp}.out")))));
     }
     argv.push(script.display().to_string());
     let (argv, note) = sbatch_argv(&argv);
     Ok(ArrayPlan { script, folders: folders.to_vec(), argv, note })
+}
+
+/// A path as sbatch's `--output`/`--error` option must spell it: sbatch expands `%j`, `%x`,
+/// ... in file names, so a literal `%` is written `%%`. A name holding a backslash is taken
+/// literally by sbatch (no replacement at all), so it is left as it is.
+pub fn filename_pattern(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text.contains('\\') {
+        text
+    } else {
+        text.replace('%', "%%")
+    }
 }
 
 /// Run a SLURM command and return its stdout.
@@ -384,6 +396,12 @@ mod tests {
 
     fn v(args: &[&str]) -> Vec<String> {
         args.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn percent_signs_in_output_paths_are_escaped_for_sbatch() {
+        assert_eq!(filename_pattern(Path::new("/s/100%/a=1/slurm.out")), "/s/100%%/a=1/slurm.out");
+        assert_eq!(filename_pattern(Path::new("/s/a\\b%j")), "/s/a\\b%j");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod ops;
 pub mod record;
 pub mod register;
 pub mod runinfo;
+pub mod shell;
 pub mod status;
 pub mod store;
 pub mod update;

@@ -149,3 +149,29 @@ pub fn top_value(p: &Path, key: &str) -> String {
         .map(|v| v.split(" #").next().unwrap_or_default().trim().to_owned())
         .unwrap_or_else(|| panic!("{key} not in {}", p.display()))
 }
+
+/// Build the `hello_world` example with the cargo running this test; its path comes from
+/// cargo's own report, so any target folder works. `None` (the test is skipped, saying why)
+/// when the example does not build.
+pub fn hello_world() -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "-p", "xmen-examples", "--example", "hello_world", "--message-format=json", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("skipping: the hello_world example does not build:\n{}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let json = String::from_utf8_lossy(&out.stdout);
+    let exe = json
+        .lines()
+        .filter(|l| l.contains("\"name\":\"hello_world\""))
+        .find_map(|l| l.split("\"executable\":\"").nth(1).and_then(|r| r.split('"').next()))
+        .map(PathBuf::from);
+    if exe.is_none() {
+        eprintln!("skipping: cargo did not report the hello_world executable");
+    }
+    exe
+}

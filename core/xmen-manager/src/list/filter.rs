@@ -76,13 +76,18 @@ pub enum FilterErrorKind {
     /// The text before the operator does not compile: the operator was probably part of the
     /// regex (`(?<=`, `(?P<name>`).
     OperatorInRegex(String),
+    /// `name=value` with one `=`: a comparison meant as `==` (given: the column and the value).
+    SingleEquals(String, String),
 }
 
-/// A filter that could not be parsed, with the filter text.
+/// A filter that could not be parsed, with the filter text and where it went wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterError {
     /// The filter as given.
     pub filter: String,
+    /// The 0-based character offset into `filter` where it went wrong (the length of the
+    /// filter when the problem is at its end).
+    pub position: usize,
     /// What is wrong with it.
     pub kind: FilterErrorKind,
 }
@@ -92,7 +97,7 @@ const FORM: &str = "a filter is REGEX or REGEX OP LITERAL with one OP of <= == >
 
 impl fmt::Display for FilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid filter `{}`: ", self.filter)?;
+        write!(f, "invalid filter `{}` at character {}: ", self.filter, self.position + 1)?;
         match &self.kind {
             FilterErrorKind::TooManyOperators(ops) => write!(
                 f,
@@ -115,12 +120,22 @@ impl fmt::Display for FilterError {
                  the operator characters < > == != (so no look-behind `(?<=` or named group \
                  `(?P<name>`); {FORM}"
             ),
+            FilterErrorKind::SingleEquals(column, value) => write!(
+                f,
+                "`=` is not a comparison; to keep the rows whose `{column}` equals {value}, write `==`: \
+                 -f \"{column}=={value}\""
+            ),
             FilterErrorKind::BadLiteral(lit) => write!(
                 f,
                 "`{lit}` is not a number, a quoted string, True, False, None or a list of \
                  those; quote text, e.g. a=='{lit}'"
             ),
+        }?;
+        // A caret under the place, when the filter is one line of reasonable length.
+        if !self.filter.contains('\n') && self.filter.chars().count() <= 200 {
+            write!(f, "\n    {}\n    {}^", self.filter, " ".repeat(self.position))?;
         }
+        Ok(())
     }
 }
 
@@ -144,13 +159,25 @@ impl Filter {
     /// A column-only filter from a regex (no spaces are removed, no operators are looked for):
     /// the display toggles use this.
     pub fn column(regex: &str) -> Result<Filter, FilterError> {
-        Filter::build(regex, regex.to_owned(), None)
+        let origin: Vec<usize> = (0..regex.chars().count()).collect();
+        Filter::build(regex, regex.to_owned(), &origin)
     }
 
-    fn build(text: &str, regex_text: String, condition: Option<(Op, Value)>) -> Result<Filter, FilterError> {
-        let regex = fancy_regex::Regex::new(&format!("^(?:{regex_text})"))
-            .map_err(|e| FilterError { filter: text.to_owned(), kind: FilterErrorKind::BadRegex(e.to_string()) })?;
-        Ok(Filter { regex_text, regex, condition })
+    /// Compile `regex_text`, the part of `text` (the filter as typed) whose `k`-th character
+    /// was typed at character `origin[k]`: errors point into `text`, not into the anchored
+    /// pattern compiled here.
+    fn build(text: &str, regex_text: String, origin: &[usize]) -> Result<Filter, FilterError> {
+        const ANCHOR: &str = "^(?:";
+        let regex = fancy_regex::Regex::new(&format!("{ANCHOR}{regex_text})")).map_err(|e| {
+            let (at_byte, message) = match &e {
+                fancy_regex::Error::ParseError(pos, inner) => (pos.saturating_sub(ANCHOR.len()), inner.to_string()),
+                other => (0, other.to_string()),
+            };
+            let at_char = regex_text.char_indices().take_while(|(b, _)| *b < at_byte).count();
+            let position = origin.get(at_char).copied().unwrap_or_else(|| text.chars().count());
+            FilterError { filter: text.to_owned(), position, kind: FilterErrorKind::BadRegex(message) }
+        })?;
+        Ok(Filter { regex_text, regex, condition: None })
     }
 
     /// The column regex as written (without the implicit start anchor).
@@ -183,61 +210,74 @@ impl FromStr for Filter {
     type Err = FilterError;
 
     fn from_str(text: &str) -> Result<Filter, FilterError> {
-        let err = |kind| FilterError { filter: text.to_owned(), kind };
-        let squeezed = remove_spaces_outside_quotes(text);
-        let mut parts: Vec<(usize, &'static str, Op)> = Vec::new();
-        let bytes = squeezed.as_bytes();
-        let mut i = 0;
-        let mut quote: Option<u8> = None;
-        while i < bytes.len() {
-            let b = bytes[i];
+        let err = |position, kind| FilterError { filter: text.to_owned(), position, kind };
+        // `squeezed` is the filter without spaces outside quotes; its k-th character was
+        // typed at character `origin[k]`.
+        let (squeezed, origin) = remove_spaces_outside_quotes(text);
+        let typed_len = text.chars().count();
+        let at = |k: usize| origin.get(k).copied().unwrap_or(typed_len);
+        // (byte offset in squeezed, char index in squeezed, operator)
+        let mut parts: Vec<(usize, usize, &'static str, Op)> = Vec::new();
+        let mut chars = squeezed.char_indices().enumerate().peekable();
+        let mut quote: Option<char> = None;
+        while let Some((k, (byte, c))) = chars.next() {
             if let Some(q) = quote {
-                if b == b'\\' {
-                    i += 2;
-                    continue;
-                }
-                if b == q {
+                if c == '\\' {
+                    chars.next();
+                } else if c == q {
                     quote = None;
                 }
-                i += 1;
                 continue;
             }
             // Quotes only start a literal once an operator has been seen.
-            if (b == b'\'' || b == b'"') && !parts.is_empty() {
-                quote = Some(b);
-                i += 1;
+            if (c == '\'' || c == '"') && !parts.is_empty() {
+                quote = Some(c);
                 continue;
             }
-            match OPERATORS.iter().find(|(s, _)| squeezed[i..].starts_with(s)) {
-                Some((s, op)) => {
-                    parts.push((i, s, *op));
-                    i += s.len();
+            if let Some((s, op)) = OPERATORS.iter().find(|(s, _)| squeezed[byte..].starts_with(s)) {
+                parts.push((byte, k, s, *op));
+                // Every operator is ASCII: one char per byte.
+                for _ in 1..s.len() {
+                    chars.next();
                 }
-                None => i += 1,
             }
         }
         match parts.as_slice() {
-            [] => Filter::build(text, squeezed, None),
-            [(at, s, op)] => {
-                let (regex, literal) = (&squeezed[..*at], &squeezed[at + s.len()..]);
+            [] => {
+                // `lr=0.1`: a column name, one `=`, a value. (A regex uses `=` only inside
+                // `(?=`/`(?<=`/`(?!`, which the name check excludes.)
+                if let Some((column, value)) = squeezed.split_once('=') {
+                    let is_name =
+                        !column.is_empty() && column.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+                    if is_name && !value.is_empty() && !value.starts_with('=') {
+                        let k = column.chars().count();
+                        return Err(err(at(k), FilterErrorKind::SingleEquals(column.to_owned(), value.to_owned())));
+                    }
+                }
+                Filter::build(text, squeezed.clone(), &origin)
+            }
+            [(byte, k, s, op)] => {
+                let (regex, literal) = (&squeezed[..*byte], &squeezed[byte + s.len()..]);
                 if regex.is_empty() {
-                    return Err(err(FilterErrorKind::EmptyRegex));
+                    return Err(err(at(*k), FilterErrorKind::EmptyRegex));
                 }
                 if literal.is_empty() {
-                    return Err(err(FilterErrorKind::EmptyLiteral));
+                    return Err(err(typed_len, FilterErrorKind::EmptyLiteral));
                 }
                 // Compile first: a regex cut in two at an operator character is the likelier
                 // mistake than a bad literal.
-                let mut filter = Filter::build(text, regex.to_owned(), None).map_err(|e| match e.kind {
-                    FilterErrorKind::BadRegex(m) => err(FilterErrorKind::OperatorInRegex(m)),
-                    other => err(other),
+                let mut filter = Filter::build(text, regex.to_owned(), &origin).map_err(|e| match e.kind {
+                    FilterErrorKind::BadRegex(m) => err(e.position, FilterErrorKind::OperatorInRegex(m)),
+                    other => err(e.position, other),
                 })?;
-                let value =
-                    parse_literal(literal).ok_or_else(|| err(FilterErrorKind::BadLiteral(literal.to_owned())))?;
+                let value = parse_literal(literal)
+                    .ok_or_else(|| err(at(k + s.len()), FilterErrorKind::BadLiteral(literal.to_owned())))?;
                 filter.condition = Some((*op, value));
                 Ok(filter)
             }
-            many => Err(err(FilterErrorKind::TooManyOperators(many.iter().map(|(_, s, _)| *s).collect()))),
+            [_, (_, k, _, _), ..] => {
+                Err(err(at(*k), FilterErrorKind::TooManyOperators(parts.iter().map(|(_, _, s, _)| *s).collect())))
+            }
         }
     }
 }
@@ -254,11 +294,14 @@ impl fmt::Display for Filter {
     }
 }
 
-fn remove_spaces_outside_quotes(text: &str) -> String {
+/// The filter without the spaces outside quotes, and for each character kept, the index of the
+/// character of `text` it came from.
+fn remove_spaces_outside_quotes(text: &str) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len());
     let mut quote = None;
     let mut escaped = false;
-    for c in text.chars() {
+    for (i, c) in text.chars().enumerate() {
         match quote {
             Some(q) => {
                 if escaped {
@@ -269,6 +312,7 @@ fn remove_spaces_outside_quotes(text: &str) -> String {
                     quote = None;
                 }
                 out.push(c);
+                origin.push(i);
             }
             None if c == ' ' => {}
             None => {
@@ -276,10 +320,11 @@ fn remove_spaces_outside_quotes(text: &str) -> String {
                     quote = Some(c);
                 }
                 out.push(c);
+                origin.push(i);
             }
         }
     }
-    out
+    (out, origin)
 }
 
 /// Parse a Python literal: a number, a quoted string, `True`, `False`, `None`, or a list or
@@ -332,11 +377,28 @@ impl LiteralParser<'_> {
             }
             if c == '\\' {
                 let (_, e) = chars.next()?;
+                // Python's escapes, as its repr writes them (`\x00`, `\u00e9`).
+                let hex_digits = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    _ => 0,
+                };
+                if hex_digits > 0 {
+                    let hex: String = (0..hex_digits).map_while(|_| chars.next().map(|(_, h)| h)).collect();
+                    let code = u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == hex_digits)?;
+                    out.push(char::from_u32(code)?);
+                    continue;
+                }
                 out.push(match e {
                     'n' => '\n',
                     't' => '\t',
                     'r' => '\r',
                     '0' => '\0',
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    'v' => '\u{b}',
                     other => other,
                 });
             } else {
@@ -371,6 +433,10 @@ fn scalar(word: &str) -> Option<Value> {
         "True" => return Some(Value::Bool(true)),
         "False" => return Some(Value::Bool(false)),
         "None" => return Some(Value::None),
+        // Python writes an overflowing float (`1e999`) as `inf`; a filter's Display uses
+        // Python's repr, so these words read back.
+        "inf" | "+inf" => return Some(Value::Float(f64::INFINITY)),
+        "-inf" => return Some(Value::Float(f64::NEG_INFINITY)),
         "" => return None,
         _ => {}
     }
@@ -382,7 +448,7 @@ fn scalar(word: &str) -> Option<Value> {
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return Some(clean.parse::<i64>().map_or_else(|_| Value::Float(clean.parse().unwrap_or(f64::NAN)), Value::Int));
     }
-    // Python float literals: digits, one dot, an exponent; never `inf`/`nan` words.
+    // Python float literals: digits, one dot, an exponent; no `nan`.
     let ok = digits.bytes().any(|b| b.is_ascii_digit())
         && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
     if ok {
@@ -502,6 +568,51 @@ mod tests {
         for (text, want) in table {
             let msg = text.parse::<Filter>().err().map(|e| e.to_string()).unwrap_or_default();
             assert!(msg.contains(want) && msg.contains(text), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn r13_non_ascii_anywhere_is_parsed_not_a_panic() {
+        for text in ["é", "λ<1", "lr<é", "é==1", "'é'<1", "a=='日本'", "λλ λ<=λ", "x<'é", "\\é", "é\\"] {
+            let r = text.parse::<Filter>();
+            if let Err(e) = &r {
+                assert!(e.position <= text.chars().count(), "{text}: {e:?}");
+            }
+        }
+        let f: Filter = "λ < 1".parse().unwrap();
+        assert_eq!((f.regex(), f.condition()), ("λ", Some((Op::Lt, &Value::Int(1)))));
+        let f: Filter = "name == 'é b'".parse().unwrap();
+        assert_eq!(f.condition(), Some((Op::Eq, &Value::Str("é b".into()))));
+    }
+
+    #[test]
+    fn r14_a_single_equals_sign_is_an_error_suggesting_two() {
+        let e = "lr=0.1".parse::<Filter>().unwrap_err();
+        assert_eq!((e.position, &e.kind), (2, &FilterErrorKind::SingleEquals("lr".into(), "0.1".into())));
+        assert!(e.to_string().contains("-f \"lr==0.1\""), "{e}");
+        // look-arounds and comparisons keep working
+        for ok in ["(?=lr)", "x(?=a)", "lr==0.1", "lr<=1", "a!=2"] {
+            assert!(ok.parse::<Filter>().is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn r13_error_positions_point_into_the_filter_as_typed() {
+        let table: [(&str, usize); 7] = [
+            // the group is never closed: the end of what was typed, not a place inside the
+            // anchored pattern xmen compiles
+            ("(?!_", 4),
+            ("a  ((", 5),
+            ("0.1 < lr < 0.2", 9),
+            ("<3", 0),
+            ("lr <", 4),
+            ("é == Hello", 5),
+            ("λ<1<2", 3),
+        ];
+        for (text, want) in table {
+            let e = text.parse::<Filter>().unwrap_err();
+            assert_eq!(e.position, want, "{text}: {e}");
+            assert!(!e.to_string().contains("position"), "{e}");
         }
     }
 

@@ -59,6 +59,10 @@ impl Selection {
         } else {
             format!("{}/{text}", cwd.display().to_string().trim_end_matches('/'))
         };
+        // A folder whose name holds glob characters (`sizes=[3, 4]`, `*[;`) is that folder.
+        if Path::new(&abs).is_dir() {
+            return None;
+        }
         regex::Regex::new(&glob_to_regex(&abs)).ok().map(Selection::Glob)
     }
 

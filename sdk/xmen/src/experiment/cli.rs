@@ -429,7 +429,7 @@ fn load_params<E: Parameters>(exp: &mut E, path: &Path, restart: bool) -> Result
 }
 
 /// `-r PATH` (spec §3.1, §3.4): `defaults.yml` and `script.sh` (`exec` of this binary with
-/// `--execute ${1}`, the path made absolute).
+/// `--execute "$1"`, the path made absolute and quoted).
 fn to_root<E: Parameters>(record: &Record, path: &Path, cfg: &GlobalConfig) -> Result<(), ExperimentError> {
     std::fs::create_dir_all(path).map_err(|e| RecordError::io("create the folder", path, e))?;
     let mut defaults = record.clone();
@@ -441,29 +441,13 @@ fn to_root<E: Parameters>(record: &Record, path: &Path, cfg: &GlobalConfig) -> R
     locked_write(&path.join("defaults.yml"), text.as_bytes(), WriteOpts::default(), None)?;
     let exe = std::env::current_exe().map_err(|e| RecordError::io("find the path of", "this executable", e))?;
     let exe = std::path::absolute(&exe).unwrap_or(exe);
-    let script = format!("#!/bin/bash\nexec {} --execute ${{1}}", shell_word(&exe.display().to_string()));
-    write_script(&path.join("script.sh"), &script, WriteOpts::default())?;
+    write_script(&path.join("script.sh"), &xmen_record::shell::experiment_script(&exe), WriteOpts::default())?;
     Ok(())
-}
-
-/// Quote a path for bash only when it needs it.
-fn shell_word(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c)) {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(shell_word("/a/b-c_d.e"), "/a/b-c_d.e");
-        assert_eq!(shell_word("/a b/it's"), r"'/a b/it'\''s'");
-    }
 
     #[test]
     fn paths_are_told_from_yaml() {
