@@ -71,7 +71,7 @@ xmen hooks doctor --for ./target/release/my_exp")]
         #[arg(long, default_value_t = 60, value_name = "SECS")]
         timeout: u64,
     },
-    /// Install a hook library with its manifest into $XMEN/hooks/<abi>: a crate folder is built
+    /// Install a hook library with its manifest into `$XMEN/hooks/<abi>`: a crate folder is built
     /// with `cargo build --release` first; a library file is copied.
     #[command(after_help = "Examples:\n  xmen hooks install ./xmen-hook-mylog\n  \
 xmen hooks install target/release/libxmen_hook_mylog.so\n  \
@@ -84,7 +84,7 @@ xmen hooks install --first-party   # xmen's own hooks, from beside this xmen bin
         /// `xmen` binary, so experiments built anywhere find them.
         #[arg(long)]
         first_party: bool,
-        /// Install here instead of $XMEN/hooks/<abi>.
+        /// Install here instead of `$XMEN/hooks/<abi>`.
         #[arg(long, value_name = "DIR")]
         dest: Option<PathBuf>,
         /// Install even if the check in a child process fails.

@@ -106,7 +106,7 @@ impl Manifest {
     /// and examples of a sidecar that matches the file.
     ///
     /// The file is checked first, reading only its headers and the manifest's section (see
-    /// [`crate::check`]): one built for another platform is [`ManifestError::Foreign`], a
+    /// the loader's `check` module): one built for another platform is [`ManifestError::Foreign`], a
     /// truncated or damaged one [`ManifestError::Damaged`]. This is the check that runs before
     /// any `dlopen`, so a file that would crash the loader never reaches it.
     pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
