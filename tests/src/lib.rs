@@ -79,7 +79,7 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 }
 
 /// Fixture crates grouped by the xmen-core features they need (see the module docs).
-const FIXTURE_GROUPS: [&[&str]; 4] = [
+const FIXTURE_GROUPS: [&[&str]; 3] = [
     &[
         "fixture-ctor-error",
         "fixture-ctor-panic",
@@ -88,10 +88,11 @@ const FIXTURE_GROUPS: [&[&str]; 4] = [
         "fixture-marker",
         "fixture-liar",
         "xmen-hook-mylog",
+        "fixture-drop-panic",
+        "fixture-where",
     ],
     &["fixture-layout"],
     &["fixture-version"],
-    &["fixture-old-host"],
 ];
 
 fn build_all() -> Result<Built, String> {

@@ -36,7 +36,8 @@ fn the_full_example_fires_log_time_msg_probe_in_order_and_finishes_after_the_lim
     let exp_dir = tmp.path().join("X");
     let run = run_in(tmp.path(), &program, &[exp_dir.as_os_str()]);
     assert!(run.success && run.stderr.is_empty(), "{run:?}");
-    let cpu = regex::Regex::new(r"cpu=\d+(\.\d+)?%").unwrap();
+    // `?` when the loop reached the probe before the kernel's tick counters moved (hooks/probe/src/cpu.rs).
+    let cpu = regex::Regex::new(r"cpu=(\d+(\.\d+)?|\?)%").unwrap();
     let masked = mask(&run.stdout).replace(&exp_dir.display().to_string(), "{dir}");
     let masked = cpu.replace_all(&masked, "cpu={cpu}%");
     assert_eq!(masked, expected("full"), "unmasked:\n{}", run.stdout);
@@ -45,6 +46,6 @@ fn the_full_example_fires_log_time_msg_probe_in_order_and_finishes_after_the_lim
     assert_eq!(rec.message_value("a"), Some(&xmen::Value::Int(20)));
     assert_eq!(rec.message_value("s").map(|v| v.to_string()).as_deref(), Some("20/240"));
     let meta = rec.meta.unwrap();
-    assert!(meta.get("cpu").and_then(|c| c.get("usage")).is_some(), "{meta:?}");
+    assert!(meta.get("cpu").and_then(|c| c.get("mean")).is_some(), "{meta:?}");
     assert!(meta.get("virtual").is_some());
 }

@@ -46,20 +46,22 @@ fn check(error: &LoadError, hook: &str, dirs: &[PathBuf]) {
             assert!(details.contains("expected 4, found 5"), "{details}");
             assert!(details.contains("FfiFiring"), "{details}");
             assert!(text.contains("abi_stable layout check"), "{text}");
-            assert!(text.contains(&format!("rebuild it against xmen-core {SDK_VERSION}")), "{text}");
+            assert!(text.contains(&format!("(hook ABI {SDK_VERSION}). abi_stable reports")), "{text}");
         }
         ("version", LoadError::Incompatible { path, reason }) => {
             // Known from the manifest, before anything is loaded.
             assert_eq!(*path, file_of(dirs, 1, hook));
-            let major_minor: Vec<&str> = SDK_VERSION.split('.').take(2).collect();
-            let fix = format!("rebuild it against the xmen SDK at version {}", major_minor.join("."));
+            // Both versions, and the commands that rebuild it.
             assert!(
                 reason.contains(&format!(
-                    "built against xmen-core {FIXTURE_SDK_VERSION}, but this program uses xmen-core {SDK_VERSION}"
+                    "built for hook ABI {FIXTURE_SDK_VERSION}, but this program uses hook ABI {SDK_VERSION}; rebuild the hook against xmen-hook "
                 )),
                 "{text}"
             );
-            assert!(text.contains(&fix), "{text}");
+            assert!(
+                text.contains("`cargo build --release` in its crate (or `xmen hooks install <its crate folder>`)"),
+                "{text}"
+            );
         }
         ("ctor-error", LoadError::Constructor { hook: h, spec, path, message }) => {
             assert_eq!((h.as_str(), spec.as_str()), (hook, "x@1s"));
@@ -121,6 +123,32 @@ fn every_load_failure_is_reported_at_once() {
     }
     assert!(text.starts_with("7 hook(s) failed to load:\n  1. hook library "), "{text}");
     assert!(text.ends_with("(set the Monitor's `lenient` option to run without them)"), "{text}");
+}
+
+#[test]
+fn an_entry_marked_lenient_only_warns_while_the_others_must_load() {
+    let tmp = scratch();
+    let dirs = search_dirs(tmp.path());
+    let dir_refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let lenient = HookConfig::new("missing", "x@1s").lenient(true);
+    let out = Capture::new();
+    let m = Monitor::builder()
+        .loader(loader(&dir_refs))
+        .hooks([lenient.clone(), HookConfig::new("logger", "x@2s")])
+        .output(out.clone())
+        .build()
+        .unwrap();
+    for i in m.iter(0..2) {
+        m.set("x", i);
+    }
+    drop(m);
+    let text = out.text();
+    assert!(text.starts_with("WARNING: starting without 1 hook(s) (lenient):\n  - hook \"missing\""), "{text}");
+    assert!(text.contains("]: x = 1"), "the logger fired:\n{text}");
+    // Without the mark the same entry refuses the build.
+    let strict = HookConfig { lenient: false, ..lenient };
+    let e = Monitor::builder().loader(loader(&dir_refs)).hooks([strict]).build().err().map(|e| e.to_string());
+    assert!(e.is_some_and(|e| e.starts_with("1 hook(s) failed to load:")));
 }
 
 #[test]

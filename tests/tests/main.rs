@@ -3,7 +3,6 @@
 //! builder's errors. The harness (`xmen_tests`) builds every library first.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod abi_compat;
 mod builder_errors;
 mod checkpointer;
 mod examples;

@@ -70,3 +70,31 @@ fn the_real_logger_and_timer_load_from_a_yaml_hooks_list_and_print_their_lines()
     );
     assert_eq!(mask(&text), expected, "unmasked:\n{text}");
 }
+
+#[test]
+fn a_hook_that_declares_directory_gets_the_monitors_folder_whatever_its_name() {
+    let b = xmen_tests::built();
+    let tmp = xmen_tests::scratch();
+    let run = |builder: xmen::MonitorBuilder| {
+        let out = xmen_tests::Capture::new();
+        let m = builder
+            .loader(xmen_tests::loader(&[&b.fixtures]))
+            .hooks([
+                xmen::hooks::HookConfig::new("where", "@1s"),
+                xmen::hooks::HookConfig::new("where", "@1s").option("directory", "/set/by/config"),
+            ])
+            .output(out.clone())
+            .build()
+            .unwrap();
+        for _ in m.iter(0..1) {}
+        drop(m);
+        out.text().lines().map(xmen_tests::mask_time).collect::<Vec<_>>()
+    };
+    let dir = tmp.path().display().to_string();
+    assert_eq!(
+        run(xmen::Monitor::builder().directory(tmp.path())),
+        [format!("[{{time}} 1/1]: directory = {dir}"), "[{time} 1/1]: directory = /set/by/config".to_owned()]
+    );
+    // No folder, nothing provided: the hook sees none.
+    assert_eq!(run(xmen::Monitor::builder())[0], "[{time} 1/1]: directory = none");
+}

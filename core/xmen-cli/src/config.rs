@@ -17,7 +17,8 @@ use crate::Ctx;
 /// Arguments of `xmen config`.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  xmen config --list\n  xmen config --disable-prompt\n  \
-xmen config -H header.txt          # e.g. #SBATCH lines for every new run.sh\n  xmen config --clean --yes")]
+xmen config -H header.txt          # e.g. #SBATCH lines for every new run.sh\n  \
+xmen config --environ none         # record no environment variables at all\n  xmen config --clean --yes")]
 pub struct Args {
     /// Ask for every setting in turn (on a terminal).
     #[arg(long)]
@@ -49,6 +50,11 @@ pub struct Args {
     /// The header of every new run.sh: the contents of HEADER when it is a file, else the text itself.
     #[arg(short = 'H', long, value_name = "HEADER")]
     header: Option<String>,
+    /// How much of the environment each run records in `_meta.environ` and environment.yml:
+    /// `redacted` (default: values of names containing TOKEN, KEY, SECRET, PASSWORD, PASSWD,
+    /// CREDENTIAL, AUTH, COOKIE or SESSION become `<redacted>`), `all`, or `none`.
+    #[arg(long, value_name = "MODE", value_parser = parse_environ)]
+    environ: Option<xmen_core::redact::EnvironMode>,
     /// Print the configuration.
     #[arg(short, long)]
     list: bool,
@@ -78,6 +84,10 @@ pub struct Cmd {
     yes: bool,
 }
 
+fn parse_environ(s: &str) -> Result<xmen_core::redact::EnvironMode, String> {
+    s.parse().map_err(|e: xmen_core::redact::EnvironModeError| e.to_string())
+}
+
 fn toggle(off: bool, on: bool) -> Option<bool> {
     if off {
         Some(false)
@@ -97,6 +107,7 @@ impl Args {
             redirect_stdout: toggle(self.disable_stdout_to_txt, self.enable_stdout_to_txt),
             requeue: toggle(self.disable_requeue, self.enable_requeue),
             header: None,
+            environ: self.environ,
         };
         let nothing =
             !self.interactive && changes.is_empty() && self.header.is_none() && !self.clean && !self.update_meta;
@@ -168,6 +179,7 @@ fn settings(c: &GlobalConfig) -> Vec<(&'static str, Value)> {
         ("redirect_stdout", Value::Bool(c.redirect_stdout)),
         ("requeue", Value::Bool(c.requeue)),
         ("header", Value::Str(c.header.clone())),
+        ("environ", Value::Str(c.environ.as_str().to_owned())),
     ]
 }
 
@@ -189,6 +201,7 @@ fn set(c: &mut GlobalConfig, key: &str, v: Value) -> Result<(), String> {
         "redirect_stdout" => c.redirect_stdout = flag(&v)?,
         "requeue" => c.requeue = flag(&v)?,
         "header" => c.header = text(v),
+        "environ" => c.environ = text(v).parse().map_err(|e: xmen_core::redact::EnvironModeError| e.to_string())?,
         _ => {}
     }
     Ok(())
@@ -226,6 +239,7 @@ pub fn setup(dir: &Path) -> anyhow::Result<()> {
                 redirect_stdout: Some(changes.redirect_stdout),
                 requeue: Some(changes.requeue),
                 header: Some(changes.header.clone()),
+                environ: Some(changes.environ),
             }
             .apply(c);
             Ok::<_, RecordError>(())

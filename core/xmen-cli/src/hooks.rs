@@ -6,6 +6,7 @@
 //! library, constructs its hooks and fires them, so a library that crashes, aborts or hangs
 //! costs a child process and one line of the report.
 
+mod cost;
 mod doctor;
 mod install;
 mod list;
@@ -27,7 +28,7 @@ $XMEN/hooks (default ~/.xmen; `xmen hooks install` puts libraries there); the fi
 installations that registered themselves, newest first; the experiment binary's folder and the one above it.\n\n\
 Examples:\n  xmen hooks list --all\n  xmen hooks info early-stop\n  xmen hooks doctor\n  xmen hooks doctor -c defaults.yml\n  \
 xmen hooks doctor --for ./sweep\n  xmen hooks install examples/custom-hook\n  xmen hooks install --first-party\n  \
-xmen hooks new mylog ./xmen-hook-mylog")]
+xmen hooks new mylog ./xmen-hook-mylog\n  xmen hooks cost sweep/lr=0.1")]
 pub struct Args {
     #[command(subcommand)]
     command: Sub,
@@ -110,6 +111,8 @@ xmen hooks new mylog --xmen-version 0.1   # depend on the published SDK, not thi
         #[arg(long, value_name = "VERSION")]
         xmen_version: Option<String>,
     },
+    /// Show what each hook entry cost a run's training thread (its params.yml's `_hooks_cost`).
+    Cost(cost::CostArgs),
     /// Load one library and report on it as JSON (the child process of doctor and install).
     #[command(hide = true)]
     ProbeOne {
@@ -139,6 +142,8 @@ pub enum Cmd {
     New(new::Plan),
     /// `probe-one`.
     Probe(PathBuf, bool),
+    /// `cost RUN...`.
+    Cost(cost::CostArgs),
 }
 
 impl Args {
@@ -163,6 +168,7 @@ impl Args {
                 Cmd::New(new::Plan::validate(name, dir, hook, xmen_path, xmen_version)?)
             }
             Sub::ProbeOne { path, describe_only } => Cmd::Probe(path, describe_only),
+            Sub::Cost(args) => Cmd::Cost(args),
         })
     }
 }
@@ -180,6 +186,7 @@ pub fn execute(cmd: Cmd, ctx: &crate::Ctx) -> anyhow::Result<ExitCode> {
             probe::run_child(&path, describe_only);
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Cost(args) => cost::run(&args),
     }
 }
 

@@ -25,6 +25,7 @@ xmen list -s -d                      status and dates of the experiments under t
 xmen list -f \"(?!_).*\"                every parameter\n  \
 xmen list -f \"lr<0.01\" -f \"a=='Hello'\"   rows where lr < 0.01 and a is 'Hello' (AND)\n  \
 xmen list -s -f \"_messages_.*\" --sort=-loss   all messages, largest loss first\n  \
+xmen list -C -f \"_hooks_cost_logger_share>0.01\"   runs whose logger took over 1% of the wall time\n  \
 xmen list /data/sweeps --csv > runs.csv\n  \
 xmen list '/data/sweeps/lr=*' -N      notebook summary per set\n\n\
 A warm listing reads a cache ($XMEN/cache/list-index.bin); the params.yml files stay the \
@@ -83,6 +84,11 @@ pub struct ListArgs {
     #[arg(short = 'M', long = "display-meta", alias = "display_meta", value_name = "REGEX",
           num_args = 0..=1, require_equals = true, default_missing_value = core::DISPLAY_META)]
     display_meta: Option<String>,
+
+    /// Show what each hook cost the training thread (total seconds and share of the wall time
+    /// per entry); every field with `-f "_hooks_cost_.*"`, one run's table with `xmen hooks cost`.
+    #[arg(short = 'C', long = "display-cost")]
+    display_cost: bool,
 
     /// Keep only experiments of these types: the set's type, or `_version`'s class, module,
     /// `module.class` or crate.
@@ -187,6 +193,9 @@ impl ListArgs {
         .flatten()
         .map(String::as_str)
         .collect();
+        if self.display_cost {
+            toggles.push(core::DISPLAY_HOOKS_COST);
+        }
         if format == Format::Notebook {
             toggles.extend(core::NOTEBOOK_FILTERS);
         }

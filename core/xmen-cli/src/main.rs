@@ -6,11 +6,13 @@
 
 mod config;
 mod experiments;
+mod forward;
 mod hooks;
 mod init;
 mod list;
 mod manage;
 mod reconcile;
+mod redact;
 mod register;
 mod run;
 mod submit;
@@ -67,6 +69,9 @@ enum Command {
     List(list::ListArgs),
     /// Mark runs whose process is gone (killed, node lost, job cancelled) as `lost`.
     Reconcile(reconcile::Args),
+    /// Redact secrets from records written before: secret-looking `_meta.environ` values,
+    /// credentials in git remote URLs, conda `variables:`.
+    Redact(redact::Args),
     /// See, check and install hook libraries (list, info, doctor, install).
     Hooks(hooks::Args),
     /// Print a shell completion script (`xmen completions bash > ~/.local/share/bash-completion/completions/xmen`).
@@ -95,6 +100,7 @@ enum Validated {
     Manage(manage::Cmd),
     List(list::ListArgs),
     Reconcile(reconcile::Cmd),
+    Redact(redact::Cmd),
     Completions(clap_complete::Shell),
     Hooks(hooks::Cmd),
     Setup,
@@ -122,6 +128,7 @@ fn validate(cli: Cli, ctx: &Ctx) -> anyhow::Result<Validated> {
         Some(Command::Move(a)) => Validated::Manage(a.validate()),
         Some(Command::List(a)) => Validated::List(a),
         Some(Command::Reconcile(a)) => Validated::Reconcile(a.validate()?),
+        Some(Command::Redact(a)) => Validated::Redact(a.validate()),
         Some(Command::Hooks(a)) => Validated::Hooks(a.validate()?),
         Some(Command::Completions { shell }) => Validated::Completions(shell),
     })
@@ -146,6 +153,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Validated::Manage(c) => manage::execute(c, &ctx),
         Validated::List(a) => list::run(a),
         Validated::Reconcile(c) => reconcile::execute(c, &ctx.config_dir),
+        Validated::Redact(c) => redact::execute(c, &ctx),
         Validated::Hooks(c) => hooks::execute(c, &ctx),
         Validated::Completions(shell) => {
             clap_complete::generate(shell, &mut Cli::command(), "xmen", &mut std::io::stdout());

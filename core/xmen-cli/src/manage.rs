@@ -95,6 +95,9 @@ pub struct CleanArgs {
     /// Delete without asking.
     #[arg(short, long)]
     yes: bool,
+    /// Delete even folders holding a run that looks alive (its process, or a fresh heartbeat).
+    #[arg(long)]
+    force: bool,
     /// Accepted for compatibility with the original; ignored.
     #[arg(long, hide = true, num_args = 0..=1)]
     all: Option<Option<String>>,
@@ -109,6 +112,9 @@ pub struct RmArgs {
     /// Delete without asking.
     #[arg(short, long)]
     yes: bool,
+    /// Delete even when a run in the set looks alive (its process, or a fresh heartbeat).
+    #[arg(long)]
+    force: bool,
 }
 
 /// A validated set-management command.
@@ -125,9 +131,9 @@ pub enum Cmd {
     /// `xmen move`.
     Move { root: PathBuf, dest: PathBuf },
     /// `xmen clean`.
-    Clean { root: PathBuf, yes: bool },
+    Clean { root: PathBuf, yes: bool, force: bool },
     /// `xmen rm`.
-    Rm { root: PathBuf, yes: bool },
+    Rm { root: PathBuf, yes: bool, force: bool },
 }
 
 impl NoteArgs {
@@ -176,14 +182,14 @@ impl MoveArgs {
 impl CleanArgs {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> Cmd {
-        Cmd::Clean { root: self.root, yes: self.yes }
+        Cmd::Clean { root: self.root, yes: self.yes, force: self.force }
     }
 }
 
 impl RmArgs {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> Cmd {
-        Cmd::Rm { root: self.root, yes: self.yes }
+        Cmd::Rm { root: self.root, yes: self.yes, force: self.force }
     }
 }
 
@@ -238,11 +244,20 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             let r = relink::move_set(&root, &dest, &ctx.config_dir)?;
             print_relink(&r);
         }
-        Cmd::Clean { root, yes } => {
+        Cmd::Clean { root, yes, force } => {
             let plan = ops::clean_plan(&root)?;
             if plan.is_empty() {
                 println!("No folders found for deletion");
                 return Ok(ExitCode::SUCCESS);
+            }
+            if !force {
+                let live = ops::live_runs(&plan);
+                if !live.is_empty() {
+                    return Err(xmen_manager::ManagerError::Live {
+                        runs: live.iter().map(ToString::to_string).collect(),
+                    }
+                    .into());
+                }
             }
             println!("The following experiments were found for deletion (no longer managed by the set):");
             print_paths(&plan);
@@ -251,12 +266,21 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 println!("Aborting!");
                 return Ok(ExitCode::FAILURE);
             }
-            let deleted = ops::clean(&root, &plan, &ctx.config_dir)?;
+            let deleted = ops::clean(&root, &plan, &ctx.config_dir, force)?;
             println!("The following experiments were deleted:");
             print_paths(&deleted);
         }
-        Cmd::Rm { root, yes } => {
+        Cmd::Rm { root, yes, force } => {
             let set = ops::rm_plan(&root)?;
+            if !force {
+                let live = ops::live_runs(&[set.root().to_path_buf()]);
+                if !live.is_empty() {
+                    return Err(xmen_manager::ManagerError::Live {
+                        runs: live.iter().map(ToString::to_string).collect(),
+                    }
+                    .into());
+                }
+            }
             let n = set.entries().len();
             println!(
                 "This command will remove the whole experiment folder {} ({n} managed experiment{} and everything else in it).",
@@ -268,7 +292,7 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 println!("Aborting!");
                 return Ok(ExitCode::FAILURE);
             }
-            ops::rm(&set, &ctx.config_dir)?;
+            ops::rm(&set, &ctx.config_dir, force)?;
             println!("Removed {}", set.root().display());
         }
     }

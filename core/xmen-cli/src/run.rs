@@ -96,9 +96,9 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         xmen_manager::slurm::require(&cmd.launcher[0])?;
     }
     let plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &cmd.filter)?;
-    if !plan.skipped.is_empty() {
-        let lines: Vec<String> =
-            plan.skipped.iter().map(|s| format!("{} ({})", s.folder.display(), s.reason)).collect();
+    let (broken, other): (Vec<_>, Vec<_>) = plan.skipped.iter().partition(|s| s.unreadable);
+    if !other.is_empty() {
+        let lines: Vec<String> = other.iter().map(|s| format!("{} ({})", s.folder.display(), s.reason)).collect();
         eprintln!(
             "Skipping {} matching experiment{} not in a status to run (use `--status STATUS` or `--all`):\n{}",
             lines.len(),
@@ -106,9 +106,26 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
             bullet_list(&lines, 10)
         );
     }
+    let broken: Vec<String> = broken.iter().map(|s| s.reason.clone()).collect();
     if plan.launches.is_empty() {
+        if !broken.is_empty() {
+            anyhow::bail!(
+                "nothing was run: {} matching record{} could not be used:\n{}",
+                broken.len(),
+                if broken.len() == 1 { "" } else { "s" },
+                bullet_list(&broken, 10)
+            );
+        }
         println!("Nothing to run: no experiment matching `{}` is registered.", cmd.pattern.as_str());
         return Ok(ExitCode::SUCCESS);
+    }
+    if !broken.is_empty() {
+        eprintln!(
+            "ERROR: skipping {} matching record{} that could not be used (the others run; this command will exit 1):\n{}",
+            broken.len(),
+            if broken.len() == 1 { "" } else { "s" },
+            bullet_list(&broken, 10)
+        );
     }
     match cmd.array {
         Some(k) => return crate::submit::submit_array(&plan, &cmd.root, &cmd.launcher, (k > 0).then_some(k)),
@@ -151,19 +168,61 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         println!("Launched {} of {total} experiments with `{}`", total - failures.len(), cmd.launcher.join(" "));
     } else {
+        // Signals sent to `xmen run` alone reach the run in the foreground (see `forward`).
+        let forwarder = crate::forward::Forwarder::start()
+            .map_err(|e| anyhow::anyhow!("cannot watch for signals to pass on to the runs: {e}"))?;
+        let mut launched = 0;
         for l in &plan.launches {
+            if forwarder.signal().is_some() {
+                break;
+            }
             println!();
             println!("Running: {}", l.display());
             let _ = std::io::stdout().flush();
-            match l.command(&plan.program).status() {
+            launched += 1;
+            let mut child = match l.command(&plan.program).spawn() {
+                Ok(c) => c,
+                Err(e) => {
+                    failures.push(format!("{} ({e})", l.display()));
+                    continue;
+                }
+            };
+            forwarder.running(child.id(), l.folder.clone());
+            let waited = child.wait();
+            forwarder.ended();
+            match waited {
                 Ok(status) if status.success() => {}
-                Ok(status) => failures.push(format!("{} ({status})", l.display())),
+                Ok(status) => {
+                    if let Some(sig) = died_by(status) {
+                        match xmen_manager::launch::record_signal_death(&l.folder, sig) {
+                            Ok(true) => eprintln!(
+                                "xmen run: {} died by {}; recorded in its params.yml",
+                                l.folder.display(),
+                                crate::forward::signal_name(sig)
+                            ),
+                            Ok(false) => {}
+                            Err(e) => eprintln!("ERROR: could not record how {} ended: {e}", l.folder.display()),
+                        }
+                    }
+                    failures.push(format!("{} ({status})", l.display()));
+                }
                 Err(e) => failures.push(format!("{} ({e})", l.display())),
             }
         }
+        if let Some(sig) = forwarder.signal() {
+            drop(forwarder);
+            eprintln!(
+                "xmen run: stopped by {}: {launched} of {total} experiment{} launched, the rest not",
+                crate::forward::signal_name(sig),
+                if total == 1 { "" } else { "s" }
+            );
+            return Ok(ExitCode::from(u8::try_from(128 + sig).unwrap_or(u8::MAX)));
+        }
     }
-    if failures.is_empty() {
+    if failures.is_empty() && broken.is_empty() {
         Ok(ExitCode::SUCCESS)
+    } else if failures.is_empty() {
+        Ok(ExitCode::FAILURE)
     } else {
         eprintln!(
             "ERROR: {} of {total} launches failed (see their output above; each experiment's status is in its params.yml):\n{}",
@@ -172,4 +231,10 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// The signal a launched process died by: directly, or as a shell reports it (128 + N).
+fn died_by(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt as _;
+    status.signal().or_else(|| status.code().filter(|c| (129..=128 + 64).contains(c)).map(|c| c - 128))
 }

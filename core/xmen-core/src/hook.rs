@@ -131,32 +131,173 @@ pub fn summary_then_messages(
     send(messages, keep, leader)
 }
 
-/// Services the host offers a firing hook. Everything a hook prints goes through
-/// [`Host::print`] or [`Host::log`], so output stays in order and is captured by `--txt`.
-pub trait Host {
+/// One service a hook asks of the host ([`Host::request`]), modelled on nushell's `EngineCall`.
+///
+/// Append-only and non-exhaustive: a new service is one new variant here and one match arm in
+/// each host. A host older than a variant answers [`Reply::Unsupported`], and the hook decides
+/// what to do (the convenience methods on `dyn Host` document their fallback).
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Request<'a> {
     /// Print one line, as is.
-    fn print(&self, line: &str);
+    Print(&'a str),
     /// Print `[{last} {levels}]: {text}`, like the original's `monitor.log(text)`.
-    fn log(&self, text: &str);
+    Log(&'a str),
+    /// The Monitor's ordered summary (spec §5.6): `last`, the level entries, `wall`, `end`,
+    /// and with `verbose` `next step m_step load m_load`. Replied with [`Reply::Summary`].
+    Summary {
+        /// Include the timing entries.
+        verbose: bool,
+    },
+    /// Ask the Monitor to stop after this firing, logging the message.
+    Stop(&'a str),
+    /// Leave messages with an experiment record (spec §1.7) through the host, which stays the
+    /// only writer of that record.
+    Message {
+        /// The experiment.
+        experiment: ExperimentHandle,
+        /// The named values.
+        messages: &'a [(&'a str, ValueRef<'a>)],
+        /// How the record keeps them.
+        keep: Keep,
+        /// A regex naming the variable that decides for the batch.
+        leader: Option<&'a str>,
+    },
+    /// The display name and folder of an experiment handle: [`Reply::ExperimentInfo`].
+    ExperimentInfo(ExperimentHandle),
+    /// Merge a map into the experiment record's `_meta` (the Probe hook's system snapshot).
+    UpdateMeta {
+        /// The experiment.
+        experiment: ExperimentHandle,
+        /// A map value.
+        meta: ValueRef<'a>,
+    },
+    /// The current state of a checkpointable object the host owns: [`Reply::State`].
+    State(StateHandle),
+    /// Leave `summary` (keep latest) and then `messages` (with `keep` and `leader`) with an
+    /// experiment in one write of its record (the Messenger's firing).
+    MessageWithSummary {
+        /// The experiment.
+        experiment: ExperimentHandle,
+        /// The Monitor's summary, kept latest.
+        summary: &'a [(&'a str, ValueRef<'a>)],
+        /// The payload.
+        messages: &'a [(&'a str, ValueRef<'a>)],
+        /// How the record keeps the payload.
+        keep: Keep,
+        /// A regex naming the payload variable that decides for the batch.
+        leader: Option<&'a str>,
+    },
+}
+
+impl Request<'_> {
+    /// The service's name, for messages (`message`, `update_meta`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Print(_) => "print",
+            Request::Log(_) => "log",
+            Request::Summary { .. } => "summary",
+            Request::Stop(_) => "stop",
+            Request::Message { .. } => "message",
+            Request::ExperimentInfo(_) => "experiment_info",
+            Request::UpdateMeta { .. } => "update_meta",
+            Request::State(_) => "state",
+            Request::MessageWithSummary { .. } => "message_with_summary",
+        }
+    }
+}
+
+/// The host's answer to a [`Request`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Reply {
+    /// Done; nothing to return.
+    Done,
+    /// This host does not offer the service (it is older than the request).
+    Unsupported,
+    /// The service failed: what went wrong and how to fix it.
+    Error(String),
+    /// The Monitor's summary, in order.
+    Summary(Vec<(String, String)>),
+    /// An experiment's display name and folder, when the host knows the handle.
+    ExperimentInfo(Option<(String, String)>),
+    /// A checkpointable object's state.
+    State(Snapshot),
+}
+
+impl Reply {
+    /// `Ok(())` for [`Reply::Done`]; the error text otherwise, naming the service.
+    pub fn done(self, service: &str) -> Result<(), String> {
+        match self {
+            Reply::Done => Ok(()),
+            other => Err(other.failure(service)),
+        }
+    }
+
+    /// The error text of a reply that is not the one expected.
+    fn failure(self, service: &str) -> String {
+        match self {
+            Reply::Error(e) => e,
+            Reply::Unsupported => format!(
+                "this host does not offer the `{service}` service (it is older than this hook); run the hook with a newer xmen"
+            ),
+            other => format!("the host answered `{service}` with an unexpected {other:?}"),
+        }
+    }
+}
+
+/// Services the host offers a hook: one call taking a [`Request`] and returning a [`Reply`].
+/// Everything a hook prints goes through `print` or `log`, so output stays in order and is
+/// captured by `--txt`.
+///
+/// Hooks call the typed methods on `dyn Host` (`host.log(..)`, `host.summary(true)`), which
+/// build the request and read the reply.
+pub trait Host {
+    /// Serve one request.
+    fn request(&self, request: Request<'_>) -> Reply;
+}
+
+impl dyn Host + '_ {
+    /// Print one line, as is.
+    pub fn print(&self, line: &str) {
+        self.request(Request::Print(line));
+    }
+    /// Print `[{last} {levels}]: {text}`, like the original's `monitor.log(text)`.
+    pub fn log(&self, text: &str) {
+        self.request(Request::Log(text));
+    }
     /// The Monitor's ordered summary (spec §5.6): `last`, the level entries, `wall`,
-    /// `end`, and with `verbose` `next step m_step load m_load`.
-    fn summary(&self, verbose: bool) -> Vec<(String, String)>;
+    /// `end`, and with `verbose` `next step m_step load m_load`; empty if the host has none.
+    pub fn summary(&self, verbose: bool) -> Vec<(String, String)> {
+        match self.request(Request::Summary { verbose }) {
+            Reply::Summary(s) => s,
+            _ => Vec::new(),
+        }
+    }
     /// Ask the Monitor to stop after this firing, logging `msg`.
-    fn stop(&self, msg: &str);
-    /// Leave messages with an experiment record (spec §1.7) through the host, which
-    /// stays the only writer of that record.
-    fn message(
+    pub fn stop(&self, msg: &str) {
+        self.request(Request::Stop(msg));
+    }
+    /// Leave messages with an experiment record (spec §1.7).
+    pub fn message(
         &self,
         experiment: ExperimentHandle,
         messages: &[(&str, ValueRef<'_>)],
         keep: Keep,
         leader: Option<&str>,
-    ) -> Result<(), String>;
+    ) -> Result<(), String> {
+        self.request(Request::Message { experiment, messages, keep, leader }).done("message")
+    }
     /// The display name and folder of an experiment handle, when the host knows it.
-    fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)>;
-    /// Leave the Monitor's `summary` (keep latest) and then `messages` (with `keep` and
-    /// `leader`) with an experiment in one write of its record (the Messenger's firing).
-    fn message_with_summary(
+    pub fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
+        match self.request(Request::ExperimentInfo(experiment)) {
+            Reply::ExperimentInfo(i) => i,
+            _ => None,
+        }
+    }
+    /// Leave the summary and then the messages with an experiment in one record write; a host
+    /// without the service gets two `message` requests instead.
+    pub fn message_with_summary(
         &self,
         experiment: ExperimentHandle,
         summary: &[(&str, ValueRef<'_>)],
@@ -164,23 +305,84 @@ pub trait Host {
         keep: Keep,
         leader: Option<&str>,
     ) -> Result<(), String> {
-        summary_then_messages(summary, messages, keep, leader, |m, k, l| self.message(experiment, m, k, l))
+        match self.request(Request::MessageWithSummary { experiment, summary, messages, keep, leader }) {
+            Reply::Unsupported => {
+                summary_then_messages(summary, messages, keep, leader, |m, k, l| self.message(experiment, m, k, l))
+            }
+            other => other.done("message_with_summary"),
+        }
     }
-    /// Merge `meta` (a map) into the experiment record's `_meta` (the Probe hook's
-    /// system snapshot), through the host, which stays the only writer of the record.
-    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
-        let _ = (experiment, meta);
-        Err("this host cannot update experiment meta".into())
+    /// Merge `meta` (a map) into the experiment record's `_meta`.
+    pub fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
+        self.request(Request::UpdateMeta { experiment, meta }).done("update_meta")
     }
-    /// The current state of a checkpointable object the host owns (a `Value::State`
-    /// handle): its type and its named tensors and metadata, copied out of the object.
-    fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
-        let _ = state;
-        Err("this host cannot read checkpointable state".into())
+    /// The current state of a checkpointable object the host owns (a `Value::State` handle).
+    pub fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
+        match self.request(Request::State(state)) {
+            Reply::State(s) => Ok(s),
+            other => Err(other.failure("state")),
+        }
     }
 }
 
-/// What the host hands a hook for a `Value::State` handle ([`Host::state`]).
+/// How a run ended, as a hook's [`Hook::close`] learns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunEnd {
+    /// The run's status.
+    pub status: RunStatus,
+    /// Why, when known (an error's message, the signal).
+    pub reason: Option<String>,
+}
+
+impl RunEnd {
+    /// A run that finished normally.
+    pub fn finished() -> RunEnd {
+        RunEnd { status: RunStatus::Finished, reason: None }
+    }
+}
+
+/// The status a run ended with (the `_status` of its record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunStatus {
+    /// The body returned normally.
+    Finished,
+    /// The body returned an error or panicked.
+    Error,
+    /// Stopped by SIGINT/SIGTERM.
+    Stopped,
+    /// Out of time (SIGUSR1).
+    Timeout,
+    /// Out of time under SLURM, requeued.
+    Requeue,
+}
+
+impl RunStatus {
+    /// The record's spelling: `finished`, `error`, `stopped`, `timeout`, `requeue`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Finished => "finished",
+            RunStatus::Error => "error",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Timeout => "timeout",
+            RunStatus::Requeue => "requeue",
+        }
+    }
+    /// The status of a record spelling; `None` for anything else.
+    pub fn from_name(s: &str) -> Option<RunStatus> {
+        [RunStatus::Finished, RunStatus::Error, RunStatus::Stopped, RunStatus::Timeout, RunStatus::Requeue]
+            .into_iter()
+            .find(|x| x.name() == s)
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the host hands a hook for a `Value::State` handle ([`Request::State`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     /// The object's Rust type (`tch::nn::VarStore`), recorded as the checkpoint's `version`.
@@ -204,6 +406,15 @@ pub(crate) enum VarsView<'a> {
 }
 
 impl<'a> Firing<'a> {
+    /// A firing with native variables: what a host (the Monitor, a test harness) hands a hook.
+    pub fn new(
+        trigger: Option<Trigger>,
+        counters: [u64; 5],
+        vars: &'a [(&'a str, ValueRef<'a>)],
+        host: &'a dyn Host,
+    ) -> Firing<'a> {
+        Firing { trigger, counters, vars: VarsView::Native(vars), host }
+    }
     /// The trigger that fired, or `None` for a manual hook fed through `to_hooks`.
     pub fn trigger(&self) -> Option<Trigger> {
         self.trigger
@@ -279,8 +490,9 @@ pub trait Hook: Send {
     /// Run the hook on one firing.
     fn call(&mut self, firing: &Firing<'_>) -> HookResult;
 
-    /// Called once when the run ends (normal exit, error or a stop signal): flush here.
-    fn close(&mut self, _host: &dyn Host) -> HookResult {
+    /// Called once when the run ends (normal exit, error or a stop signal), with how it ended:
+    /// flush here.
+    fn close(&mut self, _end: &RunEnd, _host: &dyn Host) -> HookResult {
         Ok(Outcome::Continue)
     }
 
@@ -295,6 +507,10 @@ pub trait Hook: Send {
         None
     }
 }
+
+/// The options a host fills in for every hook that declares them (in [`NewHook::OPTIONS`]),
+/// unless the hook's configuration sets them: `directory`, the run's folder.
+pub const HOST_OPTIONS: &[&str] = &["directory"];
 
 /// The declared type of a hook option, for `xmen hooks list` and validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -321,20 +537,58 @@ impl OptionInfo {
     }
 }
 
+/// A declared option of a hook, as constant data: `export_hooks!` writes it into the library's
+/// compiled-in manifest, so `xmen hooks list` and `_hooks` validation know a hook's options
+/// without running its code.
+///
+/// ```
+/// use xmen_core::hook::OptionDecl;
+/// const FORMAT: OptionDecl = OptionDecl::new("format", "str", "a Python format spec").default("''");
+/// assert_eq!(FORMAT.default, Some("''"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OptionDecl {
+    /// Option name.
+    pub name: &'static str,
+    /// Type text (`str`, `int`, `float`, `bool`, `list`, `map`, `any`).
+    pub kind: &'static str,
+    /// One-line help.
+    pub help: &'static str,
+    /// The default, rendered, if any.
+    pub default: Option<&'static str>,
+}
+
+impl OptionDecl {
+    /// Declare an option.
+    pub const fn new(name: &'static str, kind: &'static str, help: &'static str) -> OptionDecl {
+        OptionDecl { name, kind, help, default: None }
+    }
+    /// With a default value's text.
+    pub const fn default(mut self, text: &'static str) -> OptionDecl {
+        self.default = Some(text);
+        self
+    }
+}
+
+impl From<&OptionDecl> for OptionInfo {
+    fn from(d: &OptionDecl) -> OptionInfo {
+        OptionInfo { name: d.name.into(), kind: d.kind.into(), help: d.help.into(), default: d.default.map(Into::into) }
+    }
+}
+
 /// A hook a library can construct from a spec and options: what `export_hooks!` exports.
 pub trait NewHook: Hook + Sized + 'static {
     /// The name configuration uses (`logger`).
     const NAME: &'static str;
     /// One line of help.
     const HELP: &'static str;
-    /// The options the constructor reads.
-    fn options() -> Vec<OptionInfo> {
-        Vec::new()
-    }
-    /// Example specs (`loss@10s`), used by `xmen hooks doctor` to construct the hook.
-    fn examples() -> Vec<String> {
-        Vec::new()
-    }
+    /// The options the constructor reads, as data (they go into the library's manifest).
+    /// Declaring an option the host provides ([`HOST_OPTIONS`]) gets it filled in every run.
+    const OPTIONS: &'static [OptionDecl] = &[];
+    /// Example specs (`loss@10s`), as data (they go into the library's manifest): `xmen hooks
+    /// info` shows them as ready-to-paste `_hooks` entries and `xmen hooks doctor` constructs
+    /// and fires the hook on them.
+    const EXAMPLES: &'static [&'static str] = &[];
     /// Build the hook. Report bad options as an error naming the option and the fix.
     fn new(spec: &Spec, options: &Options<'_>) -> Result<Self, HookError>;
 }

@@ -3,6 +3,7 @@ pub mod abi;
 pub mod hook;
 pub mod monitor;
 pub mod pyfmt;
+pub mod redact;
 pub mod spec;
 pub mod value;
 pub mod valueref;

@@ -178,7 +178,7 @@ fn f16_to_f64(h: u16) -> f64 {
 /// An opaque handle to an experiment record owned by the host process.
 ///
 /// Hooks cannot touch the record directly: they message it through the host
-/// (`Host::message`), so the host's experiment stays the only writer of its params.yml.
+/// (the host request `Request::Message`), so the host's experiment stays the only writer of its params.yml.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExperimentHandle(pub u64);
 
@@ -188,7 +188,7 @@ pub struct StateHandle(pub u64);
 
 /// Checkpointable state: named tensors plus text metadata. It is what a
 /// [`Value::State`] handle stands for when a hook asks the host for it
-/// ([`Host::state`](crate::hook::Host::state)), and what a checkpoint file holds.
+/// ([`Request::State`](crate::hook::Request::State)), and what a checkpoint file holds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateDict {
     /// The tensors, by name, in the object's order.

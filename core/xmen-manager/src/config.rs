@@ -32,6 +32,8 @@ pub struct ConfigChanges {
     pub requeue: Option<bool>,
     /// `header` (the text itself).
     pub header: Option<String>,
+    /// `environ`: how much of the environment records keep.
+    pub environ: Option<xmen_core::redact::EnvironMode>,
 }
 
 impl ConfigChanges {
@@ -56,6 +58,9 @@ impl ConfigChanges {
         }
         if let Some(h) = &self.header {
             c.header = h.clone();
+        }
+        if let Some(e) = self.environ {
+            c.environ = e;
         }
     }
 }
@@ -234,6 +239,7 @@ pub fn render(cfg: &GlobalConfig, config_dir: &Path) -> String {
         ("redirect_stdout".into(), Value::Bool(cfg.redirect_stdout)),
         ("requeue".into(), Value::Bool(cfg.requeue)),
         ("header".into(), Value::Str(cfg.header.clone())),
+        ("environ".into(), Value::Str(cfg.environ.as_str().to_owned())),
         (
             "experiments".into(),
             Value::Map(cfg.experiments.iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect()),

@@ -189,6 +189,13 @@ pub enum ManagerError {
         hint: String,
     },
 
+    /// `clean` or `rm` would delete a run that is alive.
+    #[error("refusing to delete {} live run{} (nothing was deleted):\n{}\nstop {} first (Ctrl-C, scancel), wait for {} to end, or give --force if you know {} dead", runs.len(), if runs.len() == 1 { "" } else { "s" }, runs.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"), if runs.len() == 1 { "it" } else { "them" }, if runs.len() == 1 { "it" } else { "them" }, if runs.len() == 1 { "it is" } else { "they are" })]
+    Live {
+        /// Each live run: folder and how we know.
+        runs: Vec<String>,
+    },
+
     /// Several experiments failed independently; every failure is listed.
     #[error("{} of {total} experiments failed:\n{}", errors.len(), list_errors(errors))]
     Partial {

@@ -9,7 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use xmen_record::{RecordFile, Status};
+use xmen_core::Value;
+use xmen_record::runinfo::RunInfo;
+use xmen_record::{Keep, RecordError, RecordFile, Status, WriteOpts};
 
 use crate::error::{ManagerError, Result};
 use crate::select::Pattern;
@@ -73,6 +75,8 @@ pub struct Skipped {
     pub folder: PathBuf,
     /// Why: its status, or why its params.yml could not be read.
     pub reason: String,
+    /// Its params.yml could not be read or is incomplete (not merely in another status).
+    pub unreadable: bool,
 }
 
 /// What `xmen run` will do.
@@ -160,23 +164,89 @@ pub fn find_program(program: &str) -> Result<PathBuf> {
 /// Plan `xmen run PATTERN LAUNCHER...` on the set at `root`.
 pub fn plan_runs(root: &Path, pattern: &Pattern, launcher: &[String], filter: &StatusFilter) -> Result<RunPlan> {
     let program = find_program(launcher.first().map(String::as_str).unwrap_or_default())?;
+    crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let selected = pattern.select_in(&set)?;
+    let declared = set.declared();
     let mut launches = Vec::new();
     let mut skipped = Vec::new();
     for e in selected {
         let params = RecordFile::path_in(&e.path);
-        match RecordFile::load(&params) {
+        match RecordFile::load(&params).and_then(|rec| declared.check(&rec, &params).map(|()| rec)) {
             Ok(rec) if filter.allows(rec.status) => launches.push(Launch {
                 folder: e.path.clone(),
                 name: set.name_of(&e.path),
                 argv: launch_argv(launcher, &e.path),
             }),
-            Ok(rec) => skipped.push(Skipped { folder: e.path.clone(), reason: format!("status {}", rec.status) }),
-            Err(err) => skipped.push(Skipped { folder: e.path.clone(), reason: format!("unreadable: {err}") }),
+            Ok(rec) => skipped.push(Skipped {
+                folder: e.path.clone(),
+                reason: format!("status {}", rec.status),
+                unreadable: false,
+            }),
+            Err(err) => skipped.push(Skipped { folder: e.path.clone(), reason: err.to_string(), unreadable: true }),
         }
     }
     Ok(RunPlan { program, launches, skipped, detached: is_detached(launcher) })
+}
+
+/// The name of a Linux signal number (`SIGSEGV`), `signal N` for others.
+pub fn signal_name(sig: i32) -> String {
+    const NAMES: [&str; 16] = [
+        "", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
+        "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+    ];
+    usize::try_from(sig)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| format!("signal {sig}"), |n| (*n).to_owned())
+}
+
+/// What a death by `sig` means, for the record.
+fn signal_reason(sig: i32) -> String {
+    let why = match sig {
+        9 => "SIGKILL: the out-of-memory killer, a scheduler's hard limit or `kill -9`",
+        11 => "SIGSEGV: an invalid memory access",
+        7 => "SIGBUS: a bad memory access (often a truncated memory-mapped file)",
+        6 => "SIGABRT: an abort (a panic while panicking, a failed assertion in native code)",
+        4 | 8 => "an illegal instruction or arithmetic fault",
+        _ => "",
+    };
+    if why.is_empty() {
+        format!("killed by {} (signal {sig})", signal_name(sig))
+    } else {
+        format!("killed by signal {sig} ({why})")
+    }
+}
+
+/// A run that `xmen run` waited for died by `sig` (issue 12 item 7): what no process can catch
+/// itself (a panic while panicking aborts; SIGBUS, SIGSEGV; an OOM kill) is recorded by whoever
+/// waits for it. When the record in `folder` still says `running`, and no other live process
+/// runs it, it becomes `stopped` for SIGINT/SIGTERM, `timeout` for SIGUSR1, `error` otherwise,
+/// with the signal as its `error` message and a note. Returns whether it was written.
+pub fn record_signal_death(folder: &Path, sig: i32) -> std::result::Result<bool, RecordError> {
+    let path = RecordFile::path_in(folder);
+    if !path.is_file() {
+        return Ok(false);
+    }
+    RecordFile::update(&path, WriteOpts::default(), |r| {
+        if r.status != Status::Running {
+            return Ok(false); // the run recorded its own end
+        }
+        if RunInfo::of(r).is_some_and(|i| i.process_alive_here() == Some(true)) {
+            return Ok(false); // someone else runs it now
+        }
+        let status = match sig {
+            2 | 15 => Status::Stopped,
+            10 => Status::Timeout,
+            _ => Status::Error,
+        };
+        let reason = signal_reason(sig);
+        r.message(&[("error".to_owned(), Value::Str(reason.clone()))], Keep::Latest, None)?;
+        r.note(&format!("xmen run: {reason}"), false);
+        r.end_run(status);
+        Ok(true)
+    })
 }
 
 #[cfg(test)]

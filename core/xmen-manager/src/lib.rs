@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod error;
+pub mod heal;
 pub mod init;
 pub mod launch;
 pub mod list;

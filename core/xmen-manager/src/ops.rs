@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 
 use xmen_record::{GlobalConfig, RecordError, RecordFile, Status, WriteOpts};
 
+use xmen_record::runinfo::{heartbeat_age, RunInfo};
+
 use crate::error::{ManagerError, Result};
+use crate::reconcile::Reconciler;
 use crate::select::Pattern;
 use crate::set::ExperimentSet;
 use crate::setfile::EXPERIMENT_FILE;
@@ -22,13 +25,21 @@ fn for_each_record(
     pattern: &Pattern,
     mut f: impl FnMut(&mut xmen_record::Record) -> Result<(), RecordError>,
 ) -> Result<Vec<PathBuf>> {
+    crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let selected = pattern.select_in(&set)?;
     let total = selected.len();
+    let declared = set.declared();
     let mut done = Vec::with_capacity(total);
     let mut errors = Vec::new();
     for e in selected {
-        match RecordFile::update(&RecordFile::path_in(&e.path), WriteOpts::default(), &mut f) {
+        let path = RecordFile::path_in(&e.path);
+        // Validated under the lock, before the change: an incomplete record is never rewritten.
+        let res = RecordFile::update(&path, WriteOpts::default(), |r| {
+            declared.check(r, &path)?;
+            f(r)
+        });
+        match res {
             Ok(()) => done.push(e.path.clone()),
             Err(err) => errors.push(ManagerError::from(err)),
         }
@@ -62,6 +73,7 @@ pub fn reset(root: &Path, pattern: &Pattern, status: Status) -> Result<Vec<PathB
 /// `xmen unlink`: stop managing the matching experiments (their folders stay; their overrides
 /// leave with them: defect B16). Returns the experiments unlinked.
 pub fn unlink(root: &Path, pattern: &Pattern) -> Result<Vec<PathBuf>> {
+    crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let chosen: HashSet<PathBuf> = pattern.select_in(&set)?.into_iter().map(|e| e.path.clone()).collect();
     set.update(false, |file| {
@@ -97,6 +109,8 @@ fn unmanaged(dir: &Path, managed: &HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> 
 /// What `xmen clean` would delete: experiment folders under the root that are no longer managed
 /// (exact paths, resolved against the root, never the cwd: defects B11, B23).
 pub fn clean_plan(root: &Path) -> Result<Vec<PathBuf>> {
+    // A killed registration's folders are adopted, not offered for deletion.
+    crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let managed: HashSet<PathBuf> = set.entries().iter().map(|e| e.path.clone()).collect();
     let mut out = Vec::new();
@@ -104,10 +118,75 @@ pub fn clean_plan(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Delete the folders of a [`clean_plan`], re-checking that each is still unmanaged, then drop
-/// linked entries that no longer exist. Returns the folders deleted.
-pub fn clean(root: &Path, plan: &[PathBuf], config_dir: &Path) -> Result<Vec<PathBuf>> {
+/// A run that is alive in a folder about to be deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveRun {
+    /// The experiment folder.
+    pub folder: PathBuf,
+    /// How we know (`process 123 on vm is alive`, `heartbeat 4 s ago`).
+    pub why: String,
+}
+
+impl std::fmt::Display for LiveRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.folder.display(), self.why)
+    }
+}
+
+/// Every run alive in `folders` or below them (issue 13 item 6): a record saying `running`
+/// whose process is alive on this host (same pid, start time and boot id), or whose heartbeat
+/// is fresh, or that nothing can tell is gone (see [`crate::reconcile`]).
+pub fn live_runs(folders: &[PathBuf]) -> Vec<LiveRun> {
+    let mut judge = Reconciler::new();
+    let mut out = Vec::new();
+    let mut stack: Vec<PathBuf> = folders.to_vec();
+    while let Some(d) = stack.pop() {
+        let params = RecordFile::path_in(&d);
+        if let Ok(rec) = RecordFile::load(&params) {
+            if rec.status == Status::Running && judge.judge(&rec).status == Status::Running {
+                out.push(LiveRun { folder: d.clone(), why: liveness(&rec) });
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            stack.extend(rd.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()));
+        }
+    }
+    out.sort_by(|a, b| a.folder.cmp(&b.folder));
+    out
+}
+
+fn liveness(rec: &xmen_record::Record) -> String {
+    let info = RunInfo::of(rec);
+    if let Some(i) = &info {
+        if i.process_alive_here() == Some(true) {
+            return format!("process {} on {} is alive", i.pid, i.host);
+        }
+    }
+    match (heartbeat_age(rec), &info) {
+        (Some(age), Some(i)) => format!("heartbeat {} s ago from process {} on {}", age.as_secs(), i.pid, i.host),
+        (Some(age), None) => format!("heartbeat {} s ago", age.as_secs()),
+        _ => "recorded running; its process cannot be checked from here".to_owned(),
+    }
+}
+
+fn refuse_live(folders: &[PathBuf], force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    let live = live_runs(folders);
+    if live.is_empty() {
+        Ok(())
+    } else {
+        Err(ManagerError::Live { runs: live.iter().map(ToString::to_string).collect() })
+    }
+}
+
+/// Delete the folders of a [`clean_plan`], re-checking that each is still unmanaged and that
+/// no run in them is alive (unless `force`), then drop linked entries that no longer exist.
+/// Returns the folders deleted.
+pub fn clean(root: &Path, plan: &[PathBuf], config_dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
     let set = ExperimentSet::open(root)?;
+    refuse_live(plan, force)?;
     let mut deleted = Vec::new();
     for d in plan {
         if set.file().manages(d) || !d.starts_with(set.root()) {
@@ -125,9 +204,11 @@ pub fn rm_plan(root: &Path) -> Result<ExperimentSet> {
     ExperimentSet::open_unchecked(root)
 }
 
-/// Delete a whole set, then drop its experiments from the global `linked` list.
-pub fn rm(set: &ExperimentSet, config_dir: &Path) -> Result<()> {
+/// Delete a whole set, unless a run in it is alive (and not `force`), then drop its
+/// experiments from the global `linked` list.
+pub fn rm(set: &ExperimentSet, config_dir: &Path, force: bool) -> Result<()> {
     let root = set.root();
+    refuse_live(&[root.to_path_buf()], force)?;
     std::fs::remove_dir_all(root).map_err(|e| ManagerError::io("delete", root, e))?;
     let root_text = root.display().to_string();
     GlobalConfig::update(config_dir, |c| {
@@ -178,7 +259,7 @@ mod tests {
         write(&root.join("deep/e/params.yml"), "a: 5\n")?;
         let plan = clean_plan(&root)?;
         assert_eq!(plan, [root.join("a=2"), root.join("deep/e")]);
-        let deleted = clean(&root, &plan, &base.join("cfg"))?;
+        let deleted = clean(&root, &plan, &base.join("cfg"), false)?;
         assert_eq!(deleted, plan);
         assert!(root.join("a=1/params.yml").exists() && root.join("inner/x/params.yml").exists());
         let linked = GlobalConfig::load(&base.join("cfg"))?.linked;

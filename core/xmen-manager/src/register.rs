@@ -20,6 +20,7 @@ use xmen_core::Value;
 use xmen_record::{git_info, meta, GlobalConfig, Layout, Record, RecordError, RecordFile, Status, Timestamps};
 
 use crate::error::{ManagerError, Result};
+use crate::heal;
 use crate::naming::{folder_name, NameAllocator};
 use crate::scripts::{run_sh, DEFAULT_SHELL};
 use crate::set::ExperimentSet;
@@ -167,13 +168,14 @@ fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     f.write_all(bytes).map_err(|e| ManagerError::io("write", path, e))
 }
 
-/// Write one experiment's folder, params.yml and run.sh.
+/// Write one experiment's folder, run.sh and params.yml.
 ///
 /// The folder is made with `mkdir`, which fails if it exists, so the folder and everything in
 /// it are this registration's alone until experiment.yml and `linked` name it at the end.
-/// That is why params.yml (rendered by the record crate) is created directly instead of
-/// through [`RecordFile::write_new`]'s lock file and rename: half the file-system operations
-/// per experiment. A crash half way leaves an unmanaged folder that `xmen clean` removes.
+/// That is why params.yml (rendered by the record crate) is written directly instead of
+/// through [`RecordFile::write_new`]'s lock file. params.yml comes last, by a rename, so a
+/// folder holding one is complete; a crash half way leaves a folder without it, which the
+/// registration's journal lets the next command remove (see [`crate::heal`]).
 fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) -> Result<Entry> {
     let dir = root.join(&p.name);
     std::fs::create_dir(&dir).map_err(|e| ManagerError::io("create the experiment folder", &dir, e))?;
@@ -183,8 +185,10 @@ fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) 
     record.timestamps.created = Some(now.clone());
     record.timestamps.registered = Some(now);
     let params = RecordFile::path_in(&dir);
-    create_new(&params, record.to_yaml()?.as_bytes(), 0o644)?;
     create_new(&dir.join(RUN_FILE), run_sh(header, shell, script, &params).as_bytes(), 0o755)?;
+    let tmp = dir.join(format!(".params.yml.{}.0.tmp", std::process::id()));
+    create_new(&tmp, record.to_yaml()?.as_bytes(), 0o644)?;
+    std::fs::rename(&tmp, &params).map_err(|e| ManagerError::io("rename a temporary file onto", &params, e))?;
     Ok(Entry { path: dir, overrides: p.overrides })
 }
 
@@ -207,9 +211,12 @@ pub fn register(opts: &RegisterOpts) -> Result<RegisterReport> {
     let repeats = opts.repeats.max(1);
     let opts = RegisterOpts { repeats, ..opts.clone() };
 
-    let (folders, failure) = set.update(false, |file| {
+    let (folders, failure, healed, journal, replayed) = set.update(false, |file| {
+        // What a killed registration left is repaired first (see `heal`).
+        let (healed, replayed) = heal::heal(&root, file, Some(&defaults))?;
         let mut names = NameAllocator::new(&root);
         let planned = plan(&opts, &set, &defaults, &base, &mut names)?;
+        let journal = heal::Journal::begin(&root, &planned.iter().map(|p| p.name.clone()).collect::<Vec<_>>())?;
         let mut folders = Vec::with_capacity(planned.len());
         let mut failure = None;
         for p in planned {
@@ -224,9 +231,14 @@ pub fn register(opts: &RegisterOpts) -> Result<RegisterReport> {
                 }
             }
         }
-        Ok((folders, failure))
+        Ok((folders, failure, healed, journal, replayed))
     })?;
-    link_all(&opts.config_dir, &folders)?;
+    let mut to_link = healed.to_link.clone();
+    to_link.extend(folders.iter().cloned());
+    link_all(&opts.config_dir, &to_link)?;
+    journal.done();
+    heal::finish(&replayed);
+    heal::report(&healed);
     match failure {
         Some(e) => Err(e),
         None => Ok(RegisterReport { root, folders }),

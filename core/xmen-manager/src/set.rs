@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use xmen_core::Value;
-use xmen_record::{Record, RecordFile};
+use xmen_record::{Record, RecordError, RecordFile};
 
 use crate::error::{ManagerError, Result};
 use crate::setfile::{Entry, SetFile, DEFAULTS_FILE, EXPERIMENT_FILE, SCRIPT_FILE};
@@ -103,6 +103,15 @@ impl ExperimentSet {
         path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
     }
 
+    /// What the set's defaults.yml declares, to validate its records against (issue 13 item
+    /// 3). An unreadable defaults.yml declares nothing (records are then only checked for
+    /// `_root`); commands that need it report it themselves.
+    pub fn declared(&self) -> Declared {
+        let path = self.defaults_path();
+        let params = Record::load(&path).map(|r| r.params).unwrap_or_default();
+        Declared { params, source: path.display().to_string() }
+    }
+
     /// Locked read-modify-write of this set's experiment.yml.
     pub fn update<T>(&self, durable: bool, f: impl FnOnce(&mut SetFile) -> Result<T>) -> Result<T> {
         SetFile::update(&self.experiment_yml(), durable, f)
@@ -123,4 +132,23 @@ pub fn diff_overrides(defaults: &Record, rec: &Record) -> Vec<(String, Value)> {
         .filter(|p| defaults.get(&p.name) != Some(&p.value))
         .map(|p| (p.name.clone(), p.value.clone()))
         .collect()
+}
+
+/// The parameters a set's defaults.yml declares.
+#[derive(Clone, Debug)]
+pub struct Declared {
+    params: Vec<xmen_record::Param>,
+    source: String,
+}
+
+impl Declared {
+    /// Refuse a record that is empty or lacks declared parameters ([`RecordError::Incomplete`],
+    /// naming the keys and the repair); print a warning for extra keys and changed kinds.
+    pub fn check(&self, rec: &Record, path: &Path) -> std::result::Result<(), RecordError> {
+        let checked = xmen_record::validate::check(rec, path, &self.params, &self.source, true)?;
+        for w in checked.warnings {
+            eprintln!("WARNING: {w}");
+        }
+        Ok(())
+    }
 }

@@ -17,6 +17,7 @@ use std::str::FromStr;
 
 use xmen_core::pyfmt;
 use xmen_core::Value;
+use xmen_record::declared::{self, declared_type};
 use xmen_record::{cast_to_default, yaml, Record, RecordError, HOOKS_KEY};
 
 /// The most combinations one sweep may expand to.
@@ -254,11 +255,18 @@ impl Sweep {
                     .alternatives
                     .iter()
                     .map(|alt| {
-                        let value = cast_to_default(alt, default, &k.key).map_err(|source| SweepError::Cast {
+                        let cast_error = |source| SweepError::Cast {
                             key: k.key.clone(),
                             value: pyfmt::str_of(alt),
                             source: Box::new(source),
-                        })?;
+                        };
+                        let mut value = cast_to_default(alt, default, &k.key).map_err(cast_error)?;
+                        // A Rust experiment declares each parameter's type in its help line:
+                        // refuse now what its run would refuse (issue 13 item 3).
+                        let declared = param.and_then(|i| declared_type(&defaults.params[i].help));
+                        if let Some(ty) = declared {
+                            value = declared::check(&value, ty, &k.key).map_err(cast_error)?;
+                        }
                         let shown = shown_value(alt, &value);
                         Ok(TypedAlt { value, shown })
                     })

@@ -54,6 +54,37 @@ fn bench_message(c: &mut Criterion, name: &str, opts: WriteOpts) {
 fn message_write(c: &mut Criterion) {
     bench_message(c, "message write (keep=latest, 20 params, 10 messages)", WriteOpts::default());
     bench_message(c, "message write, durable (fsync)", WriteOpts::durable());
+    big_record(c);
+}
+
+/// One message into a record of 16,000 parameters (about 400 KB of params.yml): what a
+/// Messenger firing costs when the record is large, since every write rewrites the file.
+fn big_record(c: &mut Criterion) {
+    let Ok(t) = tempfile::tempdir() else { return };
+    let path = RecordFile::path_in(t.path());
+    let mut r = Record::new(
+        (0..16_000)
+            .map(|i| Param::new(format!("param_{i:05}"), Value::Float(i as f64 * 1e-3), format!("p{i}")))
+            .collect(),
+    );
+    r.root = Some(t.path().display().to_string());
+    if let Err(e) = RecordFile::write_new(&path, &r, WriteOpts::default()) {
+        eprintln!("{e}");
+        return;
+    }
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    eprintln!("the 16,000-key record is {} KB", size / 1000);
+    let mut step = 0;
+    let mut g = c.benchmark_group("message write, 16,000-key record");
+    g.sample_size(10);
+    g.bench_function("keep=latest, 10 messages", |b| {
+        b.iter(|| {
+            step += 1;
+            let msgs = messages(step);
+            RecordFile::update(&path, WriteOpts::default(), |r| r.message(&msgs, Keep::Latest, None))
+        })
+    });
+    g.finish();
 }
 
 fn register_one(c: &mut Criterion) {

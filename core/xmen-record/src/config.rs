@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use xmen_core::redact::EnvironMode;
 use xmen_core::Value;
 
 use crate::error::{RecordError, Result};
@@ -32,6 +33,9 @@ pub struct GlobalConfig {
     pub requeue: bool,
     /// Text inserted into every run.sh (SLURM `#SBATCH` lines).
     pub header: String,
+    /// How much of the environment records keep (`_meta.environ`, environment.yml
+    /// `variables:`): `redacted` (default) replaces the values of secret-looking names.
+    pub environ: EnvironMode,
     /// Recorded as `_user`.
     pub local_user: String,
     /// Recorded as `_host`.
@@ -52,6 +56,7 @@ impl Default for GlobalConfig {
             redirect_stdout: true,
             requeue: true,
             header: String::new(),
+            environ: EnvironMode::default(),
             local_user: meta::user_name(),
             local_host: meta::host_name(),
             experiments: Vec::new(),
@@ -96,7 +101,12 @@ impl GlobalConfig {
         let mut c = GlobalConfig::default();
         let mut python_experiments = None;
         let mut has_experiments = false;
-        let entries = yaml::parse_commented_map(text, path)?;
+        // xmen.yml lists every linked experiment: read it quickly when it is in the subset the
+        // emitter writes (see crate::quick); comments are not needed.
+        let entries = match crate::quick::parse_map(text) {
+            Some(e) => e.into_iter().map(|(k, v)| (k, v, String::new())).collect(),
+            None => yaml::parse_commented_map(text, path)?,
+        };
         for (key, value, _) in entries {
             let flag = |v: &Value| match v {
                 Value::Bool(b) => Ok(*b),
@@ -113,6 +123,13 @@ impl GlobalConfig {
                 "redirect_stdout" => c.redirect_stdout = flag(&value)?,
                 "requeue" => c.requeue = flag(&value)?,
                 "header" => c.header = text(value)?,
+                "environ" => {
+                    let word = text(value)?;
+                    c.environ = word.parse().map_err(|e: xmen_core::redact::EnvironModeError| RecordError::Shape {
+                        path: path.to_path_buf(),
+                        message: format!("`environ`: {e} (or `xmen config --environ redacted`)"),
+                    })?;
+                }
                 "local_user" => c.local_user = text(value)?,
                 "local_host" => c.local_host = text(value)?,
                 "experiments" => {
@@ -161,6 +178,7 @@ impl GlobalConfig {
         m.push(("redirect_stdout".into(), Value::Bool(self.redirect_stdout)));
         m.push(("requeue".into(), Value::Bool(self.requeue)));
         m.push(("header".into(), Value::Str(self.header.clone())));
+        m.push(("environ".into(), Value::Str(self.environ.as_str().to_owned())));
         m.push((
             "experiments".into(),
             Value::Map(self.experiments.iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect()),
@@ -247,6 +265,18 @@ mod tests {
         assert!(out.starts_with("server_host: xmen.rob-otics.co.uk\nserver_port: 8000\nuser:\npassword:\n"), "{out}");
         assert!(out.contains("colour: blue") && out.contains("python_experiments:"), "{out}");
         assert_eq!(GlobalConfig::parse(&out, Path::new("xmen.yml"))?, c);
+        Ok(())
+    }
+
+    #[test]
+    fn the_environ_setting_round_trips_and_defaults_to_redacted() -> Result<()> {
+        assert_eq!(GlobalConfig::parse("prompt: true\n", Path::new("x"))?.environ, EnvironMode::Redacted);
+        for mode in [EnvironMode::All, EnvironMode::None, EnvironMode::Redacted] {
+            let c = GlobalConfig { environ: mode, ..GlobalConfig::default() };
+            assert_eq!(GlobalConfig::parse(&c.to_yaml()?, Path::new("x"))?.environ, mode);
+        }
+        let msg = GlobalConfig::parse("environ: some\n", Path::new("/c/xmen.yml")).err().map(|e| e.to_string());
+        assert!(msg.as_deref().is_some_and(|m| m.contains("all, redacted, none")), "{msg:?}");
         Ok(())
     }
 

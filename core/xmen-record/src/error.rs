@@ -76,6 +76,34 @@ pub enum RecordError {
         value: String,
     },
 
+    /// A params.yml that is empty or lacks keys its experiment declares: refused before it is
+    /// run or rewritten, so the loss is not made permanent.
+    #[error("{} {}: it lacks {}, which {declared_by} declares; nothing was run or rewritten. Restore the file from a copy, add the keys back (their defaults: {declared_by}), or remove the folder and register it again", path.display(), if *empty { "is empty" } else { "is incomplete" }, missing.join(", "))]
+    Incomplete {
+        /// The params.yml.
+        path: PathBuf,
+        /// The keys it lacks.
+        missing: Vec<String>,
+        /// Whether it holds nothing at all.
+        empty: bool,
+        /// Where the declaration comes from (defaults.yml, the experiment's name).
+        declared_by: String,
+    },
+
+    /// A value cannot become the type its parameter declares (`None` for an `f64`, `-1` for a
+    /// `u64`, a number beyond the type's range).
+    #[error("parameter `{key}` is declared `{ty}` and cannot take `{value}`: {reason}")]
+    Declared {
+        /// The parameter (dotted path, `[i]` into lists).
+        key: String,
+        /// The declared type (`u64`, `Option<f64>`, `int`).
+        ty: String,
+        /// The value, rendered like Python's `str()`.
+        value: String,
+        /// Why, and what to give instead.
+        reason: String,
+    },
+
     /// A list override does not have the length of its default.
     #[error("parameter `{key}` expects a list of {expected} elements but got {found}; give exactly {expected}")]
     ListLength {

@@ -20,16 +20,22 @@
 //! ```
 
 pub mod config;
+pub mod declared;
 pub mod error;
+pub mod hookscost;
+pub mod locks;
 pub mod meta;
 pub mod ops;
+pub mod quick;
 pub mod record;
+pub mod redact;
 pub mod register;
 pub mod runinfo;
 pub mod shell;
 pub mod status;
 pub mod store;
 pub mod update;
+pub mod validate;
 pub mod version;
 pub mod yaml;
 

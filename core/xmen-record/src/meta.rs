@@ -119,7 +119,8 @@ pub struct MetaOpts {
     pub gpu: bool,
     /// `slurm`: the SLURM job, when there is one.
     pub slurm: bool,
-    /// `environ`: the whole environment.
+    /// `environ`: the environment, as the configuration's `environ:` says (secret values
+    /// redacted by default; see [`crate::redact`]).
     pub environ: bool,
 }
 
@@ -173,11 +174,8 @@ pub fn full(opts: MetaOpts) -> Value {
         push("slurm", slurm());
     }
     if opts.environ {
-        let mut env: Vec<(String, String)> = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
-            .collect();
-        env.sort();
-        push("environ", Some(Value::Map(env.into_iter().map(|(k, v)| (k, s(v))).collect())));
+        // The configuration's `environ:` setting; secret values are redacted by default.
+        push("environ", crate::redact::environ(crate::redact::environ_mode()));
     }
     Value::Map(m)
 }
@@ -368,7 +366,13 @@ fn gpu(gpus: Option<&Gpus>) -> Option<Value> {
 fn slurm() -> Option<Value> {
     let id = std::env::var("SLURM_JOB_ID").or_else(|_| std::env::var("SLURM_JOBID")).ok()?;
     let mut m: Map = vec![("id".into(), s(id.clone()))];
-    let mut env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("SLURM_")).collect();
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("SLURM_"))
+        .map(|(k, v)| {
+            let v = xmen_core::redact::environ_value(&k, &v).to_owned();
+            (k, v)
+        })
+        .collect();
     env.sort();
     m.extend(env.into_iter().map(|(k, v)| (k, s(v))));
     if let Ok(out) =
@@ -459,7 +463,9 @@ pub fn write_conda_env(dir: &Path, save_conda: bool) -> Result<Option<PathBuf>> 
         return Ok(None);
     }
     let path = dir.join("environment.yml");
-    atomic_write(&path, &out.stdout, WriteOpts::default(), None)?;
+    // `variables:` holds environment variables: the same rule as `_meta.environ`.
+    let text = crate::redact::conda_variables(&String::from_utf8_lossy(&out.stdout), crate::redact::environ_mode());
+    atomic_write(&path, text.as_bytes(), WriteOpts::default(), None)?;
     Ok(Some(path))
 }
 

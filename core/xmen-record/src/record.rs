@@ -221,7 +221,23 @@ impl Record {
     /// legacy keys `_name` (joined onto `_root`) and `_created` (moved to
     /// `_timestamps.created`).
     pub fn parse(text: &str, path: &Path) -> Result<Record> {
-        let entries = yaml::parse_commented_map(text, path)?;
+        Record::from_entries(yaml::parse_commented_map(text, path)?, path)
+    }
+
+    /// [`Record::parse`] for readers that need values only (`xmen list`): help comments are
+    /// left empty, and a file in the subset the emitter writes is read without the general YAML
+    /// parser (see [`crate::quick`]); any other file goes through it.
+    pub fn parse_values(text: &str, path: &Path) -> Result<Record> {
+        match crate::quick::parse_map(text) {
+            Some(entries) => {
+                Record::from_entries(entries.into_iter().map(|(k, v)| (k, v, String::new())).collect(), path)
+            }
+            None => Record::parse(text, path),
+        }
+    }
+
+    /// Build a record from top-level `(key, value, comment)` entries read from `path`.
+    fn from_entries(entries: Vec<(String, Value, String)>, path: &Path) -> Result<Record> {
         let mut rec = Record::default();
         if entries.len() >= 2 && entries[0].0 == "_root" && entries[1].0 == "_status" {
             rec.layout = Layout::Manager;

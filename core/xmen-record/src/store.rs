@@ -58,7 +58,13 @@ impl FileLock {
             .write(true)
             .open(&path)
             .map_err(|e| RecordError::io("create the lock file", &path, e))?;
-        file.lock().map_err(|e| RecordError::io("lock", &path, e))?;
+        crate::locks::check_scope(&path);
+        match file.lock() {
+            Ok(()) => {}
+            // A file system without locks (Lustre noflock, some NFS): say so once, write anyway.
+            Err(e) if crate::locks::unsupported(&e) => crate::locks::lock_failed(&path, &e),
+            Err(e) => return Err(RecordError::io("lock", &path, e)),
+        }
         Ok(FileLock { file, path })
     }
 
@@ -87,6 +93,43 @@ fn temp_path(target: &Path) -> PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     target.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+}
+
+/// How old a dead writer's temporary file must be before another writer removes it: a write
+/// takes milliseconds, so an older file is abandoned.
+const ABANDONED_AFTER: Duration = Duration::from_secs(1);
+/// Past this age a temporary file is abandoned whoever wrote it (a writer on another host,
+/// whose pid cannot be checked from here).
+const ABANDONED_ANYWAY: Duration = Duration::from_secs(600);
+
+/// Remove the temporary files of dead writers of `target` (`.params.yml.<pid>.<n>.tmp`), once
+/// per target and process (issue 13 item 4). Called under the target's lock, so no live
+/// writer that locks can be between writing such a file and its rename.
+fn remove_dead_temporaries(target: &Path) {
+    static DONE: std::sync::Mutex<Option<std::collections::HashSet<PathBuf>>> = std::sync::Mutex::new(None);
+    if let Ok(mut done) = DONE.lock() {
+        if !done.get_or_insert_with(Default::default).insert(target.to_path_buf()) {
+            return;
+        }
+    }
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let prefix = format!(".{name}.");
+    let me = std::process::id();
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else { continue };
+        let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let age = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok()).unwrap_or_default();
+        let dead = pid != me && !Path::new(&format!("/proc/{pid}")).exists() && Path::new("/proc/self").exists();
+        if (dead && age >= ABANDONED_AFTER) || age >= ABANDONED_ANYWAY {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 fn pause_before_rename() {
@@ -160,6 +203,7 @@ fn sync_dir(path: &Path) -> Result<()> {
 /// [`atomic_write`] under the lock of `path` (for files written whole, like defaults.yml).
 pub fn locked_write(path: &Path, bytes: &[u8], opts: WriteOpts, mode: Option<u32>) -> Result<()> {
     let _lock = FileLock::exclusive(path)?;
+    remove_dead_temporaries(path);
     atomic_write(path, bytes, opts, mode)
 }
 
@@ -177,6 +221,7 @@ pub fn update_text<T, E: From<RecordError>>(
     f: impl FnOnce(Option<String>) -> std::result::Result<(Option<String>, T), E>,
 ) -> std::result::Result<T, E> {
     let _lock = FileLock::exclusive(path)?;
+    remove_dead_temporaries(path);
     let current = match fs::read_to_string(path) {
         Ok(s) => Some(s),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -260,6 +305,7 @@ impl RecordFile {
         f: impl FnOnce(&mut Record) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let _lock = FileLock::exclusive(path)?;
+        remove_dead_temporaries(path);
         let mut rec = match cached(path) {
             Some(rec) => rec,
             None => Record::load(path)?,

@@ -76,7 +76,7 @@ fn check_writable(v: &Value, key: &str) -> Result<()> {
 /// |---|---|
 /// | null | anything, as given |
 /// | any | null, which is never cast |
-/// | int | int |
+/// | int | int, or a whole-number float (`7.0`, `1e3`: cast to int) |
 /// | float | float, or int (cast to float) |
 /// | bool | bool |
 /// | str | str, or int/float/bool (their Python `str()`) |
@@ -98,6 +98,23 @@ pub fn cast_to_default(new: &Value, default: &Value, key: &str) -> Result<Value>
         | (Value::Bool(_), Value::Bool(_))
         | (Value::Str(_), Value::Str(_)) => new.clone(),
         (Value::Float(_), Value::Int(i)) => Value::Float(*i as f64),
+        // The original casts a whole-number float to an int default (`7.0`, `1e3`).
+        (Value::Int(_), Value::Float(f)) if f.is_finite() && f.fract() == 0.0 => {
+            if *f >= -(2f64.powi(63)) && *f < 2f64.powi(63) {
+                Value::Int(*f as i64)
+            } else {
+                return Err(RecordError::Declared {
+                    key: key.to_owned(),
+                    ty: "int".to_owned(),
+                    value: pyfmt::str_of(new),
+                    reason: format!(
+                        "it is beyond the range of an integer ({} to {}); give a smaller number",
+                        i64::MIN,
+                        i64::MAX
+                    ),
+                });
+            }
+        }
         (Value::Str(_), Value::Int(_) | Value::Float(_) | Value::Bool(_)) => Value::Str(pyfmt::str_of(new)),
         (Value::List(d), Value::List(n)) => {
             if d.is_empty() {
@@ -160,6 +177,8 @@ mod tests {
         let s = |x: &str| Value::Str(x.into());
         let table: Vec<(&str, Value, Value)> = vec![
             ("epochs", Value::Int(5), Value::Int(5)),
+            ("epochs", Value::Float(7.0), Value::Int(7)),
+            ("epochs", Value::Float(1e3), Value::Int(1000)),
             ("lr", Value::Int(1), Value::Float(1.0)),
             ("lr", Value::Float(0.5), Value::Float(0.5)),
             ("lr", Value::None, Value::None),
@@ -196,6 +215,14 @@ mod tests {
             assert!(updated.is_ok(), "{name} = {given:?}: {updated:?}");
             assert_eq!(r.get(name), Some(&want), "{name} = {given:?}");
         }
+    }
+
+    #[test]
+    fn r13_a_number_beyond_an_integer_says_so_not_got_float() {
+        let mut r = record();
+        let msg = r.update(&ov(&[("epochs", Value::Float(1e23))])).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("`epochs`") && msg.contains("beyond the range of an integer"), "{msg}");
+        assert!(!msg.contains("got float"), "{msg}");
     }
 
     #[test]

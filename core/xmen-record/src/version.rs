@@ -21,7 +21,7 @@ pub struct GitInfo {
     pub local: PathBuf,
     /// The checked-out branch; `None` on a detached HEAD.
     pub branch: Option<String>,
-    /// The `origin` remote's URL; `None` without one.
+    /// The `origin` remote's URL without credentials; `None` without one.
     pub remote: Option<String>,
     /// The commit of HEAD; `None` in a repository without commits.
     pub commit: Option<String>,
@@ -155,7 +155,11 @@ fn read_repo(top: &Path, dot_git: &Path) -> Option<GitInfo> {
         None if is_sha(head) => (None, Some(head.to_owned())),
         None => (None, None),
     };
-    let remote = fs::read_to_string(common.join("config")).ok().and_then(|c| origin_url(&c));
+    // A token in the remote URL (`https://user:token@host/...`) is a secret, not provenance.
+    let remote = fs::read_to_string(common.join("config"))
+        .ok()
+        .and_then(|c| origin_url(&c))
+        .map(|u| xmen_core::redact::strip_url_credentials(&u));
     Some(GitInfo { local: top.to_path_buf(), branch, remote, commit, dirty: dirty(top) })
 }
 

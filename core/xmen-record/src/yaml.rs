@@ -218,7 +218,16 @@ fn string_style(s: &str) -> Style {
     if s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}') {
         return Style::Double;
     }
-    if s.is_empty() || resolves_to_non_string().is_match(s) || timestamp_prefix().is_match(s) {
+    // Only a string starting with one of these can read back as something else (every
+    // alternative of the two patterns starts with one); the others skip the regexes.
+    let may_resolve = s.starts_with(|c: char| {
+        c.is_ascii_digit()
+            || matches!(
+                c,
+                '~' | '<' | '=' | '+' | '-' | '.' | 'n' | 'N' | 't' | 'T' | 'f' | 'F' | 'y' | 'Y' | 'o' | 'O'
+            )
+    });
+    if s.is_empty() || (may_resolve && (resolves_to_non_string().is_match(s) || timestamp_prefix().is_match(s))) {
         return Style::Single;
     }
     let first = s.chars().next().unwrap_or(' ');
@@ -238,6 +247,12 @@ fn string_style(s: &str) -> Style {
         return Style::Single;
     }
     Style::Plain
+}
+
+/// Whether the emitter writes `s` as a plain scalar, which then reads back as the same string
+/// (the round-trip rule [`crate::quick`] relies on).
+pub(crate) fn writes_plain(s: &str) -> bool {
+    string_style(s) == Style::Plain
 }
 
 fn write_string(out: &mut String, s: &str) {

@@ -129,7 +129,7 @@ fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_mess
     let path = new_record(t.path())?;
     let started = Instant::now();
     let mut acked: Vec<(String, i64)> = Vec::new();
-    let (mut mid_pause, mut random) = (0, 0);
+    let (mut mid_pause, mut random, mut landed) = (0, 0, 0);
     for round in 0..200 {
         let prefix = format!("r{round}_");
         // Even rounds: the writer pauses 20 ms before each rename and is killed inside that
@@ -156,6 +156,11 @@ fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_mess
         }
         child.kill().map_err(|e| RecordError::io("kill", "child", e))?;
         let _ = child.wait();
+        // A kill between the write of the new file and the rename leaves its temporary file
+        // (until the next writer removes it): evidence that the kill landed there.
+        if temporaries(t.path())? > 0 {
+            landed += 1;
+        }
         // Acks printed before the kill are still in the pipe.
         got.extend(rx.iter());
         acked.extend(got.into_iter().map(|i| (format!("{prefix}{i}"), i)));
@@ -168,18 +173,26 @@ fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_mess
         }
     }
     assert_eq!((mid_pause, random), (100, 100));
-    // Each kill inside the pause leaves its temporary file behind: evidence that the kills
-    // did land between the write of the new file and the rename.
-    let leftovers = std::fs::read_dir(t.path())
-        .map_err(|e| RecordError::io("list", t.path(), e))?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .count();
-    assert!(leftovers >= 40, "seed {seed}: only {leftovers} kills landed before a rename");
+    assert!(landed >= 40, "seed {seed}: only {landed} kills landed before a rename");
+    // The next writer removes what dead writers left (once their files are a second old).
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut last = spawn_writer(&path, "final_", 1, None);
+    let _ = last.wait();
+    let left = temporaries(t.path())?;
+    assert_eq!(left, 0, "seed {seed}: the next writer leaves no dead writer's temporary file");
     eprintln!(
-        "200 kills in {:?}, {leftovers} before a rename, {} acknowledged messages kept",
+        "200 kills in {:?}, {landed} before a rename, {} acknowledged messages kept",
         started.elapsed(),
         acked.len()
     );
     Ok(())
+}
+
+/// How many temporary files sit in `dir`.
+fn temporaries(dir: &std::path::Path) -> Result<usize, RecordError> {
+    Ok(std::fs::read_dir(dir)
+        .map_err(|e| RecordError::io("list", dir, e))?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .count())
 }

@@ -19,7 +19,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use xmen::{Firing, Hook, HookError, HookResult, Host, NewHook, OptionInfo, Options, Outcome, Spec, Trigger, ValueRef};
+use xmen_hook::{
+    Firing, Hook, HookError, HookResult, Host, NewHook, OptionDecl, Options, Outcome, RunEnd, Spec, Trigger, ValueRef,
+};
 
 /// Appends one JSON object per firing.
 pub struct JsonLines {
@@ -136,7 +138,7 @@ impl Hook for JsonLines {
         result.map(|_| Outcome::Continue)
     }
 
-    fn close(&mut self, _host: &dyn Host) -> HookResult {
+    fn close(&mut self, _end: &RunEnd, _host: &dyn Host) -> HookResult {
         if let Some(f) = self.file.as_mut() {
             f.flush().map_err(|e| HookError::new(format!("cannot flush {}: {e}", self.path.display())))?;
         }
@@ -149,17 +151,13 @@ impl NewHook for JsonLines {
     const HELP: &'static str =
         "Append the matched variables and the counters to a JSON-lines file, one object per firing";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("path", "str", "the file to append to; relative paths are taken in `directory`")
-                .default("metrics.jsonl"),
-            OptionInfo::new("directory", "str", "the run's folder (filled in by xmen)"),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("path", "str", "the file to append to; relative paths are taken in `directory`")
+            .default("metrics.jsonl"),
+        OptionDecl::new("directory", "str", "the run's folder (filled in by xmen)"),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["loss|acc@1e".into(), "@10s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["loss|acc@1e", "@10s"];
 
     fn new(_spec: &Spec, options: &Options<'_>) -> Result<JsonLines, HookError> {
         options.expect_only(&["path", "directory"])?;
@@ -172,7 +170,7 @@ impl NewHook for JsonLines {
     }
 }
 
-xmen::export_hooks!(JsonLines);
+xmen_hook::export_hooks!(JsonLines);
 
 #[cfg(test)]
 mod tests {
@@ -180,13 +178,30 @@ mod tests {
 
     #[test]
     fn values_are_written_as_json() {
-        let v = xmen::Value::Map(vec![
-            ("a".into(), xmen::Value::from(1.5)),
-            ("b".into(), xmen::Value::List(vec![xmen::Value::from(1), xmen::Value::from("x\"y")])),
-            ("c".into(), xmen::Value::Float(f64::NAN)),
+        let v = xmen_hook::Value::Map(vec![
+            ("a".into(), xmen_hook::Value::from(1.5)),
+            ("b".into(), xmen_hook::Value::List(vec![xmen_hook::Value::from(1), xmen_hook::Value::from("x\"y")])),
+            ("c".into(), xmen_hook::Value::Float(f64::NAN)),
         ]);
         let mut out = String::new();
         json_value(&mut out, ValueRef::from(&v));
         assert_eq!(out, r#"{"a": 1.5, "b": [1, "x\"y"], "c": null}"#);
+    }
+
+    #[test]
+    fn each_firing_appends_one_json_line_to_the_file_in_the_run_folder() -> Result<(), HookError> {
+        let dir = std::env::temp_dir().join(format!("xmen-hook-jsonl-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| HookError::new(e.to_string()))?;
+        let options = [("directory", xmen_hook::Value::from(dir.display().to_string()))];
+        let mut h = xmen_hook::testing::Harness::<JsonLines>::new("loss@1s", &options)?;
+        h.fire(&[("loss", xmen_hook::Value::from(0.5))])?;
+        h.counters([2, 0, 0, 0, 0]).fire(&[("loss", xmen_hook::Value::from(0.25))])?;
+        h.close(&xmen_hook::RunEnd::finished())?;
+        let text = std::fs::read_to_string(dir.join("metrics.jsonl")).map_err(|e| HookError::new(e.to_string()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let lines: Vec<String> = text?.lines().map(str::to_owned).collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains(r#""loss": 0.5"#) && lines[1].contains(r#""loss": 0.25"#), "{lines:?}");
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@
 //! everything.
 //!
 //! The hook never sees the objects: a `Value::State` handle's tensors come from the host
-//! (`Host::state`), so this library needs no libtorch. The file format, the expansion of map
+//! (the host request `Request::State`), so this library needs no libtorch. The file format, the expansion of map
 //! variables (`{var}_{key}`; a map of tensors is saved as is) and the messages are shared
 //! with `Monitor::checkpoint` through `xmen::checkpoint`.
 
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use policy::{Kept, Mode, Policy};
 use xmen::checkpoint::{format, items, no_directory_warning, no_state_warning, saved_line, Item, TENSOR_MAP_TYPE};
-use xmen::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Snapshot, Spec, ValueRef};
+use xmen::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Snapshot, Spec, ValueRef};
 
 /// Saves and rotates checkpoints. Build it with [`NewHook::new`] (options) or
 /// [`Checkpointer::with_policy`].
@@ -217,23 +217,19 @@ impl NewHook for Checkpointer {
     const HELP: &'static str =
         "Save matched checkpointable state to {directory}/checkpoints/{var}/{step}.safetensors and keep the newest, the best and every Nth";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("directory", "str", "the Monitor's folder; files go to {directory}/checkpoints/{var}"),
-            OptionInfo::new("save_dir", "str", "save to {save_dir}/{var} instead"),
-            OptionInfo::new("keep", "int", "keep the newest N files of each variable").default("all"),
-            OptionInfo::new("top_k", "int", "keep the K best files by `monitor`"),
-            OptionInfo::new("monitor", "str", "the variable top_k ranks by"),
-            OptionInfo::new("mode", "str", "min or max: which values of `monitor` are best").default("min"),
-            OptionInfo::new("keep_every", "int", "never delete files whose step is a multiple of N"),
-            OptionInfo::new("expand", "bool", "save map variables as {var}_{key}").default("true"),
-            OptionInfo::new("protect", "list", "files never to delete (set by a resumed run)"),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("directory", "str", "the Monitor's folder; files go to {directory}/checkpoints/{var}"),
+        OptionDecl::new("save_dir", "str", "save to {save_dir}/{var} instead"),
+        OptionDecl::new("keep", "int", "keep the newest N files of each variable").default("all"),
+        OptionDecl::new("top_k", "int", "keep the K best files by `monitor`"),
+        OptionDecl::new("monitor", "str", "the variable top_k ranks by"),
+        OptionDecl::new("mode", "str", "min or max: which values of `monitor` are best").default("min"),
+        OptionDecl::new("keep_every", "int", "never delete files whose step is a multiple of N"),
+        OptionDecl::new("expand", "bool", "save map variables as {var}_{key}").default("true"),
+        OptionDecl::new("protect", "list", "files never to delete (set by a resumed run)"),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["^model$@5s".into(), "opt@1e".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["^model$@5s", "opt@1e"];
 
     fn new(_spec: &Spec, o: &Options<'_>) -> Result<Checkpointer, HookError> {
         o.expect_only(&[

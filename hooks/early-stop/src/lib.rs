@@ -15,8 +15,8 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use xmen::pyfmt::repr_of;
-use xmen::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec, Trigger, Value};
+use xmen_hook::pyfmt::repr_of;
+use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec, Trigger, Value};
 
 /// Which direction is an improvement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,17 +202,13 @@ impl NewHook for EarlyStopper {
     const NAME: &'static str = "early-stop";
     const HELP: &'static str = "Stop the Monitor when the matched value has not improved for `memory` firings";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("condition", "str", "max (larger is better) or min (smaller is better)").default("max"),
-            OptionInfo::new("memory", "int", "firings without improvement that stop the Monitor").default("5"),
-            OptionInfo::new("variable", "str", "the matched variable that decides, when the spec matches several"),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("condition", "str", "max (larger is better) or min (smaller is better)").default("max"),
+        OptionDecl::new("memory", "int", "firings without improvement that stop the Monitor").default("5"),
+        OptionDecl::new("variable", "str", "the matched variable that decides, when the spec matches several"),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["val_acc@1e".into(), "loss@100s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["val_acc@1e", "loss@100s"];
 
     fn new(spec: &Spec, options: &Options<'_>) -> Result<EarlyStopper, HookError> {
         options.expect_only(&["condition", "memory", "variable"])?;
@@ -233,4 +229,40 @@ impl NewHook for EarlyStopper {
     }
 }
 
-xmen::export_hooks!(EarlyStopper);
+xmen_hook::export_hooks!(EarlyStopper);
+
+#[cfg(test)]
+mod harness_tests {
+    use super::*;
+    use xmen_hook::testing::Harness;
+
+    #[test]
+    fn a_value_that_stops_improving_stops_the_run_after_memory_firings() -> Result<(), HookError> {
+        let options = [("condition", Value::from("min")), ("memory", Value::Int(2))];
+        let mut h = Harness::<EarlyStopper>::new("loss@1e", &options)?;
+        let mut outcomes = Vec::new();
+        for (epoch, loss) in [(1, 0.5), (2, 0.4), (3, 0.45), (4, 0.41)] {
+            h.counters([epoch * 10, epoch, 0, 0, 0]);
+            outcomes.push(h.fire(&[("loss", Value::Float(loss))])?);
+        }
+        assert_eq!(&outcomes[..3], [Outcome::Continue, Outcome::Continue, Outcome::Continue]);
+        assert!(matches!(&outcomes[3], Outcome::Stop(m) if m.starts_with("----- ")), "{outcomes:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn misconfigurations_are_refused_with_the_fix() {
+        let err = |spec: &str, options: &[(&str, Value)]| {
+            Harness::<EarlyStopper>::new(spec, options)
+                .err()
+                .map(|e| format!("{} | {}", e.message, e.help.unwrap_or_default()))
+        };
+        let manual = err("loss", &[]).unwrap_or_default();
+        assert!(manual.contains("early-stop needs a modulo spec | write e.g. `val_acc@1e`"), "{manual}");
+        let memory = err("loss@1e", &[("memory", Value::Int(0))]).unwrap_or_default();
+        assert!(memory.starts_with("option \"memory\" must be a positive integer, not 0"), "{memory}");
+        let mut h = Harness::<EarlyStopper>::new("l@1e", &[]).expect("defaults are valid");
+        let two = h.fire(&[("loss", Value::Float(1.0)), ("lr", Value::Float(0.1))]).err().map(|e| e.message);
+        assert_eq!(two.as_deref(), Some("the spec matched several variables (loss, lr, ...); which one decides?"));
+    }
+}

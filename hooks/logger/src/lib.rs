@@ -6,8 +6,8 @@
 //! such as `.4f`) and `join` (a separator for list values, the usual `log_fn`).
 
 use std::fmt::Write as _;
-use xmen::pyfmt::FormatSpec;
-use xmen::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
+use xmen_hook::pyfmt::FormatSpec;
+use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef};
 
 /// Prints matched variables.
 pub struct Logger {
@@ -26,7 +26,7 @@ impl Logger {
     }
 
     fn write_value(&self, out: &mut String, name: &str, v: ValueRef<'_>) -> Result<(), HookError> {
-        let fail = |e: xmen::pyfmt::FormatValueError| HookError::new(format!("variable {name:?}: {e}"));
+        let fail = |e: xmen_hook::pyfmt::FormatValueError| HookError::new(format!("variable {name:?}: {e}"));
         match (v, &self.join) {
             (ValueRef::List(items), Some(sep)) => {
                 let mut joined = String::new();
@@ -75,16 +75,12 @@ impl NewHook for Logger {
     const NAME: &'static str = "logger";
     const HELP: &'static str = "Print matched variables: [time levels]: name = value";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("format", "str", "Python format spec applied to each value, e.g. \".4f\"").default("''"),
-            OptionInfo::new("join", "str", "join list values with this separator, e.g. \"|\""),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("format", "str", "Python format spec applied to each value, e.g. \".4f\"").default("''"),
+        OptionDecl::new("join", "str", "join list values with this separator, e.g. \"|\""),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["loss|acc@100s".into(), "x@2s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["loss|acc@100s", "x@2s"];
 
     fn new(_spec: &Spec, options: &Options<'_>) -> Result<Logger, HookError> {
         options.expect_only(&["format", "join"])?;
@@ -92,4 +88,45 @@ impl NewHook for Logger {
     }
 }
 
-xmen::export_hooks!(Logger);
+xmen_hook::export_hooks!(Logger);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xmen_hook::testing::Harness;
+
+    /// Options, variables, and the line logged.
+    type Case<'a> = (&'a [(&'a str, Value)], &'a [(&'a str, Value)], &'a str);
+
+    #[test]
+    fn values_are_formatted_and_lists_joined_as_configured() -> Result<(), HookError> {
+        let table: [Case<'_>; 4] = [
+            (&[], &[("loss", Value::Float(0.25)), ("n", Value::Int(3))], "loss = 0.25 n = 3"),
+            (&[("format", Value::from(".3f"))], &[("loss", Value::Float(0.25))], "loss = 0.250"),
+            (
+                &[("join", Value::from("|"))],
+                &[("tags", Value::List(vec![Value::from("cat"), Value::from("dog")]))],
+                "tags = cat|dog",
+            ),
+            (&[("format", Value::from(">6"))], &[("s", Value::from("ab"))], "s =     ab"),
+        ];
+        for (options, vars, want) in table {
+            let mut h = Harness::<Logger>::new("x@1s", options)?;
+            assert_eq!(h.fire_ok(vars)?, [want], "{options:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn bad_options_and_unformattable_values_are_errors_that_say_which() {
+        let e = Harness::<Logger>::new("x@1s", &[("fromat", Value::from(".3f"))]).err();
+        assert_eq!(e.map(|e| e.message), Some("unknown option \"fromat\"".to_owned()));
+        let e = Harness::<Logger>::new("x@1s", &[("format", Value::from(".3q"))]).err();
+        assert!(e.is_some_and(|e| e.message.starts_with("option \"format\": ")));
+        let mut h = Harness::<Logger>::new("x@1s", &[("format", Value::from(".2f"))]).expect("a valid format");
+        let e = h.fire(&[("s", Value::from("text"))]).err();
+        assert!(e.is_some_and(|e| e.message.starts_with("variable \"s\": ")));
+        // The line is still logged, with `?` for the value that failed.
+        assert_eq!(h.logged(), ["s = ?"]);
+    }
+}

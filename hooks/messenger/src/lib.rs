@@ -9,9 +9,9 @@
 //! messages through the host, which stays the only writer of each params.yml.
 
 use regex::Regex;
-use xmen::pyfmt;
-use xmen::{
-    Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef,
+use xmen_hook::pyfmt;
+use xmen_hook::{
+    Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef,
 };
 
 /// Leaves messages with experiments.
@@ -116,18 +116,14 @@ impl NewHook for Messenger {
     const NAME: &'static str = "messenger";
     const HELP: &'static str = "Leave matched variables as messages in experiment records (LOG->EXP@N)";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("keep", "str", "latest, min or max: which value a message keeps").default("latest"),
-            OptionInfo::new("leader", "str", "a regex naming the payload variable that decides for the batch"),
-            OptionInfo::new("expand", "bool", "send each entry of a map variable as its own message").default("false"),
-            OptionInfo::new("prepend", "bool", "with expand: name entries {var}_{key}").default("false"),
-        ]
-    }
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("keep", "str", "latest, min or max: which value a message keeps").default("latest"),
+        OptionDecl::new("leader", "str", "a regex naming the payload variable that decides for the batch"),
+        OptionDecl::new("expand", "bool", "send each entry of a map variable as its own message").default("false"),
+        OptionDecl::new("prepend", "bool", "with expand: name entries {var}_{key}").default("false"),
+    ];
 
-    fn examples() -> Vec<String> {
-        vec!["loss|acc->ex@10s".into(), "ex@1e".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["loss|acc->ex@10s", "ex@1e"];
 
     fn new(spec: &Spec, o: &Options<'_>) -> Result<Messenger, HookError> {
         o.expect_only(&["keep", "leader", "expand", "prepend"])?;
@@ -145,4 +141,57 @@ impl NewHook for Messenger {
     }
 }
 
-xmen::export_hooks!(Messenger);
+xmen_hook::export_hooks!(Messenger);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xmen_hook::testing::Harness;
+    use xmen_hook::{ExperimentHandle, Reply};
+
+    fn summary() -> Reply {
+        Reply::Summary(vec![("last".into(), "noon".into()), ("step".into(), "3".into())])
+    }
+
+    #[test]
+    fn the_payload_and_the_summary_go_to_each_target_in_one_request() -> Result<(), HookError> {
+        let mut h = Harness::<Messenger>::new("loss|acc->ex@1s", &[("keep", Value::from("min"))])?;
+        h.reply("summary", summary())
+            .reply("experiment_info", Reply::ExperimentInfo(Some(("ex".into(), "/runs/a".into()))));
+        let ex = Value::Experiment(ExperimentHandle(4));
+        let out = h.fire_ok(&[("loss", Value::Float(0.5)), ("other", Value::Int(1)), ("ex", ex)])?;
+        assert_eq!(out, ["Left messages ['loss'] with ex at /runs/a"]);
+        assert_eq!(
+            h.requests(),
+            [
+                "summary true",
+                "message_with_summary 4 [last=noon, step=3] [loss=0.5] min None",
+                "experiment_info 4",
+                "log \"Left messages ['loss'] with ex at /runs/a\"",
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_host_error_names_the_target_and_no_target_means_no_request() -> Result<(), HookError> {
+        let mut h = Harness::<Messenger>::new("loss->ex@1s", &[])?;
+        h.fire_ok(&[("loss", Value::Float(0.5))])?;
+        assert!(h.requests().is_empty(), "no experiment handle matched: nothing to do");
+        h.reply("message_with_summary", Reply::Error("the record is locked".into()));
+        let e = h.fire(&[("loss", Value::Float(0.5)), ("ex", Value::Experiment(ExperimentHandle(1)))]).err();
+        assert_eq!(e.map(|e| e.message), Some("messaging ex: the record is locked".to_owned()));
+        Ok(())
+    }
+
+    #[test]
+    fn an_older_host_gets_two_messages_instead() -> Result<(), HookError> {
+        let mut h = Harness::<Messenger>::new("loss->ex@1s", &[])?;
+        h.reply("summary", summary()).reply("message_with_summary", Reply::Unsupported);
+        h.fire_ok(&[("loss", Value::Float(0.5)), ("ex", Value::Experiment(ExperimentHandle(2)))])?;
+        let requests = h.requests();
+        assert_eq!(requests[2], "message 2 [last=noon, step=3] latest None");
+        assert_eq!(requests[3], "message 2 [loss=0.5] latest None");
+        Ok(())
+    }
+}

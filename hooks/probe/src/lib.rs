@@ -3,11 +3,14 @@
 //!
 //! The snapshot comes from the record crate's one meta collector (the same that fills
 //! `_meta` at registration and run start), so every place reports the same fields. It
-//! fixes the original's crash (B42): CPU usage is measured between firings by a probe
-//! kept alive for the whole run, and the GPU fields are the ones the collector stores.
+//! fixes the original's crash (B42): CPU usage is measured between firings (see [`cpu`]: since
+//! the previous firing, or since the Monitor started), per core and as a mean, and the GPU
+//! fields are the ones the collector stores.
 
-use xmen::pyfmt;
-use xmen::{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec, Value, ValueRef};
+pub mod cpu;
+
+use xmen_hook::pyfmt;
+use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef};
 use xmen_record::meta::{self, MetaOpts};
 
 /// The groups a probe collects unless told otherwise.
@@ -17,6 +20,7 @@ pub const DEFAULT_GROUPS: [&str; 7] = ["cpu", "memory", "disks", "network", "gpu
 pub struct Probe {
     opts: MetaOpts,
     live: meta::Probe,
+    cpu: cpu::CpuUsage,
 }
 
 impl Probe {
@@ -40,7 +44,7 @@ impl Probe {
                 }
             }
         }
-        Ok(Probe { opts, live: meta::Probe::new() })
+        Ok(Probe { opts, live: meta::Probe::new(), cpu: cpu::CpuUsage::start() })
     }
 
     /// One snapshot: the selected groups, with live CPU usage and GPU load merged in.
@@ -63,14 +67,48 @@ impl Probe {
                 }
             }
         }
+        self.put_cpu_usage(&mut snap);
         snap
+    }
+
+    /// `cpu.usage` (per core) and `cpu.mean` since the previous firing; `?` when the window
+    /// was too short to measure anything yet.
+    fn put_cpu_usage(&mut self, snap: &mut Value) {
+        let Value::Map(m) = snap else { return };
+        let (usage, mean) = match self.cpu.sample() {
+            Some(u) => (
+                Some(Value::Map(
+                    u.iter().enumerate().map(|(i, v)| (i.to_string(), Value::from(cpu::percent(*v)))).collect(),
+                )),
+                cpu::percent(cpu::mean(&u)),
+            ),
+            None => (None, "?".to_owned()),
+        };
+        let group = match m.iter_mut().find(|(k, _)| k == "cpu") {
+            Some((_, Value::Map(g))) => g,
+            _ => {
+                m.push(("cpu".into(), Value::Map(Vec::new())));
+                match m.last_mut() {
+                    Some((_, Value::Map(g))) => g,
+                    _ => return,
+                }
+            }
+        };
+        group.retain(|(k, _)| k != "usage" && k != "mean");
+        if let Some(u) = usage {
+            group.push(("usage".into(), u));
+        }
+        group.push(("mean".into(), Value::from(mean)));
     }
 }
 
 /// The log line of spec §5.10 from a snapshot.
 pub fn line(snap: &Value) -> String {
     let mut out = String::new();
-    if let Some(Value::Map(usage)) = snap.get("cpu").and_then(|c| c.get("usage")) {
+    if let Some(mean) = snap.get("cpu").and_then(|c| c.get("mean")).and_then(Value::as_str) {
+        let shown = mean.trim_end_matches('%').parse::<f64>().map_or_else(|_| "?".to_owned(), pyfmt::float_repr);
+        out.push_str(&format!("cpu={shown}%"));
+    } else if let Some(Value::Map(usage)) = snap.get("cpu").and_then(|c| c.get("usage")) {
         let vals: Vec<f64> =
             usage.iter().filter_map(|(_, v)| v.as_str().and_then(|s| s.trim_end_matches('%').parse().ok())).collect();
         if !vals.is_empty() {
@@ -120,14 +158,11 @@ impl NewHook for Probe {
     const NAME: &'static str = "probe";
     const HELP: &'static str = "Record cpu, memory, disk, network, gpu and slurm use in matched experiments' _meta";
 
-    fn options() -> Vec<OptionInfo> {
-        vec![OptionInfo::new("groups", "list", "groups to collect: system cpu memory disks network gpu slurm environ")
-            .default("[cpu, memory, disks, network, gpu, slurm, system]")]
-    }
+    const OPTIONS: &'static [OptionDecl] =
+        &[OptionDecl::new("groups", "list", "groups to collect: system cpu memory disks network gpu slurm environ")
+            .default("[cpu, memory, disks, network, gpu, slurm, system]")];
 
-    fn examples() -> Vec<String> {
-        vec!["ex@100s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["ex@100s"];
 
     fn new(_spec: &Spec, o: &Options<'_>) -> Result<Probe, HookError> {
         o.expect_only(&["groups"])?;
@@ -145,4 +180,4 @@ impl NewHook for Probe {
     }
 }
 
-xmen::export_hooks!(Probe);
+xmen_hook::export_hooks!(Probe);

@@ -98,3 +98,44 @@ fn unknown_groups_are_refused_with_the_list_of_known_ones() {
     assert!(e.to_string().contains("\"gpus\"") && e.to_string().contains("network"), "{e}");
     let _ = Spec::parse("ex@1s").unwrap();
 }
+
+/// The mean of a snapshot's per-core usage, in percent.
+fn mean_usage(snap: &Value) -> f64 {
+    let Some(Value::Map(usage)) = snap.get("cpu").and_then(|c| c.get("usage")) else {
+        panic!("no cpu.usage: {snap:?}")
+    };
+    let vals: Vec<f64> =
+        usage.iter().filter_map(|(_, v)| v.as_str().and_then(|s| s.trim_end_matches('%').parse().ok())).collect();
+    assert_eq!(vals.len(), usage.len(), "every core has a percentage: {usage:?}");
+    vals.iter().sum::<f64>() / vals.len() as f64
+}
+
+#[test]
+fn r13_cpu_usage_is_measured_since_the_previous_firing() {
+    // A training loop that keeps one core busy: the loop itself spins between firings.
+    let metas = Metas::default();
+    let out = Capture::new();
+    let probe = Probe::new(&["cpu"]).unwrap();
+    let m = Monitor::builder().hook_at("ex@1s", probe).experiments(metas.clone()).output(out.clone()).build().unwrap();
+    m.set("ex", ExperimentHandle(0));
+    for _ in m.iter(0..3) {
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(400);
+        let mut x = 0u64;
+        while std::time::Instant::now() < until {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+    }
+    let snaps = metas.0.borrow();
+    assert_eq!(snaps.len(), 3, "one snapshot per firing");
+    let floor = 100.0 / nproc() as f64 * 0.5;
+    for (i, snap) in snaps.iter().enumerate() {
+        let mean = mean_usage(snap);
+        assert!(mean >= floor, "firing {i}: mean cpu {mean:.1}% < {floor:.1}% with one core busy: {snap:?}");
+        let recorded = snap.get("cpu").and_then(|c| c.get("mean")).and_then(Value::as_str).unwrap_or_default();
+        assert!(recorded.ends_with('%'), "the mean is recorded too: {snap:?}");
+    }
+    for l in out.text().lines() {
+        let pct: f64 = l.split("cpu=").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).unwrap();
+        assert!(pct >= floor, "{l}");
+    }
+}

@@ -9,7 +9,7 @@ use crate::proto::{
 };
 use std::collections::BTreeMap;
 use std::path::Path;
-use xmen::Value;
+use xmen_hook::{RunStatus, Value};
 use xmen_record::{Record, RecordError};
 
 /// The parameters of `{directory}/params.yml` (read by the record crate, legacy layouts
@@ -30,7 +30,7 @@ fn proto_value(v: &Value) -> Option<ProtoValue> {
         Value::Int(i) => ProtoKind::Number(*i as f64),
         Value::Float(f) => ProtoKind::Number(*f),
         Value::Str(s) => ProtoKind::String(s.clone()),
-        other => ProtoKind::String(xmen::pyfmt::str_of(other)),
+        other => ProtoKind::String(xmen_hook::pyfmt::str_of(other)),
     };
     Some(ProtoValue { kind: Some(kind) })
 }
@@ -67,9 +67,23 @@ pub fn session_start(params: &[(String, Value)], now: f64) -> Vec<SummaryValue> 
     vec![plugins::hparams("_hparams_/session_start_info", HParamsData::SessionStartInfo(ssi))]
 }
 
-/// The session-end summary (status success: the run reached `close`).
-pub fn session_end(now: f64) -> Vec<SummaryValue> {
-    let sei = SessionEndInfo { status: 1, end_time_secs: now };
+/// TensorBoard's `hparams.Status` for how a run ended: `finished` is success, `error` and
+/// `stopped` (ended before its end, by a person) failure, and `timeout`/`requeue` running, since
+/// such a run resumes and continues the session.
+pub fn session_status(status: RunStatus) -> i32 {
+    const SUCCESS: i32 = 1;
+    const FAILURE: i32 = 2;
+    const RUNNING: i32 = 3;
+    match status {
+        RunStatus::Finished => SUCCESS,
+        RunStatus::Timeout | RunStatus::Requeue => RUNNING,
+        _ => FAILURE,
+    }
+}
+
+/// The session-end summary, with the run's status ([`session_status`]).
+pub fn session_end(status: RunStatus, now: f64) -> Vec<SummaryValue> {
+    let sei = SessionEndInfo { status: session_status(status), end_time_secs: now };
     vec![plugins::hparams("_hparams_/session_end_info", HParamsData::SessionEndInfo(sei))]
 }
 
@@ -77,6 +91,20 @@ pub fn session_end(now: f64) -> Vec<SummaryValue> {
 #[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_run_status_maps_to_the_closest_session_status() {
+        let table = [
+            (RunStatus::Finished, 1),
+            (RunStatus::Error, 2),
+            (RunStatus::Stopped, 2),
+            (RunStatus::Timeout, 3),
+            (RunStatus::Requeue, 3),
+        ];
+        for (status, want) in table {
+            assert_eq!(session_status(status), want, "{status}");
+        }
+    }
 
     #[test]
     fn params_are_the_keys_without_underscore() {

@@ -15,7 +15,7 @@
 //! framing ([`events`]), checked against the real TensorBoard's readers in the tests.
 //!
 //! ```
-//! use xmen::{NewHook, Options, Spec, Value};
+//! use xmen_hook::{NewHook, Options, Spec, Value};
 //! use xmen_hook_tensorboard::TensorBoard;
 //! let dir = tempfile::tempdir()?;
 //! let options = vec![
@@ -41,9 +41,9 @@ use std::path::Path;
 use std::sync::Arc;
 use tags::{Sub, TagCache};
 use writer::{Job, SendError, Writer};
-use xmen::{
-    DType, Firing, Hook, HookError, HookResult, Host, NewHook, OptionInfo, Options, Outcome, Spec, Tensor, Value,
-    ValueRef,
+use xmen_hook::{
+    DType, Firing, Hook, HookError, HookResult, Host, NewHook, OptionDecl, Options, Outcome, RunEnd, Spec, Tensor,
+    Value, ValueRef,
 };
 
 /// Counts of one hook's work.
@@ -133,7 +133,7 @@ impl TensorBoard {
         if !same {
             self.names = firing.vars().map(|(n, _)| n.to_owned()).collect();
             let list = Value::List(self.names.iter().map(|n| Value::from(n.as_str())).collect());
-            self.names_line = xmen::pyfmt::repr_of(&list);
+            self.names_line = xmen_hook::pyfmt::repr_of(&list);
         }
         &self.names_line
     }
@@ -361,7 +361,7 @@ impl Hook for TensorBoard {
         Ok(Outcome::Continue)
     }
 
-    fn close(&mut self, _host: &dyn Host) -> HookResult {
+    fn close(&mut self, end: &RunEnd, _host: &dyn Host) -> HookResult {
         let Some(writer) = self.writer.take() else { return Ok(Outcome::Continue) };
         if self.session_owner {
             let now = events::now_secs();
@@ -369,7 +369,7 @@ impl Hook for TensorBoard {
                 step: 0,
                 wall: now,
                 tag: "_hparams_".into(),
-                payload: Payload::Ready(hparams::session_end(now)),
+                payload: Payload::Ready(hparams::session_end(end.status, now)),
             };
             writer.send(job).map_err(|_| closed_error(writer.dir()))?;
         }
@@ -399,17 +399,13 @@ impl NewHook for TensorBoard {
     const NAME: &'static str = "tensorboard";
     const HELP: &'static str = "Write TensorBoard summaries (scalar, image, histogram, figure, text, video, pr_curve, mesh) of matched variables to {directory}/summaries";
 
-    fn options() -> Vec<OptionInfo> {
-        Config::infos()
-    }
+    const OPTIONS: &'static [OptionDecl] = Config::OPTIONS;
 
-    fn examples() -> Vec<String> {
-        vec!["loss|acc@10s".into(), "x@1e".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["loss|acc@10s", "x@1e"];
 
     fn new(_spec: &Spec, options: &Options<'_>) -> Result<TensorBoard, HookError> {
         TensorBoard::with_config(Config::from_options(options)?)
     }
 }
 
-xmen::export_hooks!(TensorBoard);
+xmen_hook::export_hooks!(TensorBoard);

@@ -2,7 +2,7 @@
 
 use crate::encode::grid::GridOptions;
 use std::path::PathBuf;
-use xmen::{HookError, OptionInfo, Options, Value, ValueRef};
+use xmen_hook::{HookError, OptionDecl, Options, Value, ValueRef};
 
 /// The summary kind a hook writes (the original's `type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,44 +238,42 @@ impl Config {
         })
     }
 
-    /// The options, documented for `xmen hooks list`.
-    pub fn infos() -> Vec<OptionInfo> {
-        vec![
-            OptionInfo::new("kind", "str", "image, scalar, histogram, figure, video, text, pr_curve or mesh")
-                .default("'scalar'"),
-            OptionInfo::new("prefix", "str", "prepended to every tag").default("''"),
-            OptionInfo::new("prepend", "bool", "map entries are tagged {tag}_{key} (true) or {key} (false)")
-                .default("true"),
-            OptionInfo::new(
-                "directory",
-                "str",
-                "the Monitor's folder (set by the builder); summaries go to {directory}/summaries",
-            ),
-            OptionInfo::new("nrow", "int", "image: images per grid row").default("8"),
-            OptionInfo::new("padding", "int", "image: pixels between grid cells").default("2"),
-            OptionInfo::new("normalize", "bool", "image: scale values to [0, 1] by range or min/max").default("true"),
-            OptionInfo::new("range", "list", "image: [low, high] to normalise by"),
-            OptionInfo::new("scale_each", "bool", "image: normalise each image separately").default("true"),
-            OptionInfo::new("pad_value", "float", "image: value of padding pixels").default("0"),
-            OptionInfo::new("fps", "float", "video: frames per second").default("4"),
-            OptionInfo::new("num_thresholds", "int", "pr_curve: points on the curve").default("127"),
-            OptionInfo::new("queue", "int", "firings the writer's queue holds").default("1024"),
-            OptionInfo::new("on_full", "str", "block (back-pressure) or drop (and count) when the queue is full")
-                .default("'block'"),
-            OptionInfo::new("quiet", "bool", "do not log `saved tb ...` at each firing").default("false"),
-            OptionInfo::new(
-                "hparams",
-                "any",
-                "true: the session's hparams from {directory}/params.yml; a map: these; false: none",
-            )
+    /// The options, as data (they go into the library's manifest).
+    pub const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("kind", "str", "image, scalar, histogram, figure, video, text, pr_curve or mesh")
+            .default("'scalar'"),
+        OptionDecl::new("prefix", "str", "prepended to every tag").default("''"),
+        OptionDecl::new("prepend", "bool", "map entries are tagged {tag}_{key} (true) or {key} (false)")
             .default("true"),
-            OptionInfo::new(
-                "metrics",
-                "list",
-                "scalar tags the HParams dashboard shows as metrics (default: every scalar)",
-            ),
-        ]
-    }
+        OptionDecl::new(
+            "directory",
+            "str",
+            "the Monitor's folder (set by the builder); summaries go to {directory}/summaries",
+        ),
+        OptionDecl::new("nrow", "int", "image: images per grid row").default("8"),
+        OptionDecl::new("padding", "int", "image: pixels between grid cells").default("2"),
+        OptionDecl::new("normalize", "bool", "image: scale values to [0, 1] by range or min/max").default("true"),
+        OptionDecl::new("range", "list", "image: [low, high] to normalise by"),
+        OptionDecl::new("scale_each", "bool", "image: normalise each image separately").default("true"),
+        OptionDecl::new("pad_value", "float", "image: value of padding pixels").default("0"),
+        OptionDecl::new("fps", "float", "video: frames per second").default("4"),
+        OptionDecl::new("num_thresholds", "int", "pr_curve: points on the curve").default("127"),
+        OptionDecl::new("queue", "int", "firings the writer's queue holds").default("1024"),
+        OptionDecl::new("on_full", "str", "block (back-pressure) or drop (and count) when the queue is full")
+            .default("'block'"),
+        OptionDecl::new("quiet", "bool", "do not log `saved tb ...` at each firing").default("false"),
+        OptionDecl::new(
+            "hparams",
+            "any",
+            "true: the session's hparams from {directory}/params.yml; a map: these; false: none",
+        )
+        .default("true"),
+        OptionDecl::new(
+            "metrics",
+            "list",
+            "scalar tags the HParams dashboard shows as metrics (default: every scalar)",
+        ),
+    ];
 }
 
 #[cfg(test)]

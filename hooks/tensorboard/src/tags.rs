@@ -3,7 +3,7 @@
 
 use crate::options::Config;
 use std::sync::Arc;
-use xmen::ValueRef;
+use xmen_hook::ValueRef;
 
 /// Which part of a variable a summary comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,7 +120,7 @@ impl TagCache {
 #[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
-    use xmen::{Options, Value};
+    use xmen_hook::{Options, Value};
 
     fn cfg(prefix: &str, prepend: bool) -> Config {
         let o = vec![("prefix".to_string(), Value::from(prefix)), ("prepend".to_string(), Value::from(prepend))];

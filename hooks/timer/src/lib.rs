@@ -1,7 +1,9 @@
 //! The Timer hook (spec §5.9): logs the Monitor's timing statistics,
 //! `wall=... end=... next=... step=... m_step=... load=... m_load=...`.
 
-use xmen::{Firing, Hook, HookError, HookResult, Needs, NewHook, Options, Outcome, Spec, Trigger};
+#[cfg(test)]
+use xmen_hook::Value;
+use xmen_hook::{Firing, Hook, HookError, HookResult, Needs, NewHook, Options, Outcome, Spec, Trigger};
 
 /// Logs timings.
 pub struct Timer;
@@ -34,9 +36,7 @@ impl NewHook for Timer {
     const NAME: &'static str = "timer";
     const HELP: &'static str = "Log timing statistics: wall end next step m_step load m_load";
 
-    fn examples() -> Vec<String> {
-        vec!["@1e".into(), "@100s".into()]
-    }
+    const EXAMPLES: &'static [&'static str] = &["@1e", "@100s"];
 
     fn new(_spec: &Spec, options: &Options<'_>) -> Result<Timer, HookError> {
         options.expect_only(&[])?;
@@ -44,4 +44,24 @@ impl NewHook for Timer {
     }
 }
 
-xmen::export_hooks!(Timer);
+xmen_hook::export_hooks!(Timer);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xmen_hook::testing::Harness;
+    use xmen_hook::Reply;
+
+    #[test]
+    fn the_timing_entries_of_the_summary_are_logged_without_last_and_levels() -> Result<(), HookError> {
+        let mut h = Harness::<Timer>::new("@1e", &[])?;
+        let summary = [("last", "noon"), ("s", "2/4"), ("e", "1/2"), ("wall", "0:00:01"), ("step", "0:00:00.1")];
+        h.reply("summary", Reply::Summary(summary.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()));
+        assert_eq!(h.fire_ok(&[])?, ["wall=0:00:01 step=0:00:00.1"]);
+        assert_eq!(h.requests()[0], "summary true", "the timings are asked for");
+        assert!(h.hook().needs().timing);
+        let e = Harness::<Timer>::new("@1e", &[("x", Value::Int(1))]).err().map(|e| e.message);
+        assert_eq!(e.as_deref(), Some("unknown option \"x\""));
+        Ok(())
+    }
+}

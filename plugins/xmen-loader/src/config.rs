@@ -3,10 +3,11 @@
 use crate::error::LoadError;
 use std::path::PathBuf;
 
+use xmen_core::monitor::OnError;
 use xmen_core::Value;
 
 /// The keys of a `_hooks` entry.
-pub(crate) const ENTRY_KEYS: [&str; 4] = ["hook", "spec", "options", "path"];
+pub(crate) const ENTRY_KEYS: [&str; 6] = ["hook", "spec", "options", "path", "on_error", "lenient"];
 
 /// An entry as an example, for messages.
 pub(crate) const EXAMPLE_ENTRY: &str = "{hook: logger, spec: \"loss@10s\", options: {format: \".3f\"}}";
@@ -22,17 +23,40 @@ pub struct HookConfig {
     pub options: Vec<(String, Value)>,
     /// The library file, when the entry names it (`path:`); else the hook is resolved by name.
     pub path: Option<PathBuf>,
+    /// What the Monitor does when the hook returns an error (`on_error: warn | disable | stop`).
+    pub on_error: OnError,
+    /// Start the run without this hook, with a warning, when it fails to load (`lenient: true`).
+    pub lenient: bool,
 }
 
 impl HookConfig {
     /// A configuration entry without options.
     pub fn new(hook: &str, spec: &str) -> HookConfig {
-        HookConfig { hook: hook.into(), spec: spec.into(), options: Vec::new(), path: None }
+        HookConfig {
+            hook: hook.into(),
+            spec: spec.into(),
+            options: Vec::new(),
+            path: None,
+            on_error: OnError::default(),
+            lenient: false,
+        }
     }
 
     /// Add an option.
     pub fn option(mut self, name: &str, value: impl Into<Value>) -> HookConfig {
         self.options.push((name.into(), value.into()));
+        self
+    }
+
+    /// With an error policy.
+    pub fn on_error(mut self, on_error: OnError) -> HookConfig {
+        self.on_error = on_error;
+        self
+    }
+
+    /// Whether a failure to load this hook only warns.
+    pub fn lenient(mut self, lenient: bool) -> HookConfig {
+        self.lenient = lenient;
         self
     }
 
@@ -45,6 +69,8 @@ impl HookConfig {
         let mut spec = None;
         let mut options = Vec::new();
         let mut path = None;
+        let mut on_error = OnError::default();
+        let mut lenient = false;
         for (k, v) in m {
             match (k.as_str(), v) {
                 ("hook", Value::Str(s)) => hook = Some(s.clone()),
@@ -52,7 +78,11 @@ impl HookConfig {
                 ("options", Value::Map(o)) => options = o.clone(),
                 ("options", Value::None) => {}
                 ("path", Value::Str(p)) => path = Some(PathBuf::from(p)),
-                ("hook" | "spec" | "options" | "path", v) => {
+                ("on_error", Value::Str(s)) => {
+                    on_error = s.parse().map_err(|e: String| bad(format!("\"on_error\": {e}")))?
+                }
+                ("lenient", Value::Bool(b)) => lenient = *b,
+                ("hook" | "spec" | "options" | "path" | "on_error" | "lenient", v) => {
                     return Err(bad(format!("{k:?} has the wrong type ({})", v.kind())))
                 }
                 (other, _) => return Err(bad(format!("unknown key {other:?} (known: {})", ENTRY_KEYS.join(", ")))),
@@ -63,6 +93,8 @@ impl HookConfig {
             spec: spec.ok_or_else(|| bad("missing \"spec\"".into()))?,
             options,
             path,
+            on_error,
+            lenient,
         })
     }
 
@@ -72,6 +104,41 @@ impl HookConfig {
             Value::List(items) => items.iter().enumerate().map(|(i, v)| HookConfig::from_value(v, i)).collect(),
             Value::None => Ok(Vec::new()),
             other => Err(LoadError::Config(format!("_hooks must be a list of hook entries, found a {}", other.kind()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
+    }
+
+    #[test]
+    fn on_error_and_lenient_are_read_per_entry() {
+        let base = [("hook", Value::from("logger")), ("spec", Value::from("x@1s"))];
+        let plain = HookConfig::from_value(&entry(&base), 0).map_err(|e| e.to_string());
+        assert_eq!(plain.map(|c| (c.on_error, c.lenient)), Ok((OnError::Warn, false)));
+        let mut both = base.to_vec();
+        both.extend([("on_error", Value::from("stop")), ("lenient", Value::Bool(true))]);
+        let c = HookConfig::from_value(&entry(&both), 0).map_err(|e| e.to_string());
+        assert_eq!(c.map(|c| (c.on_error, c.lenient)), Ok((OnError::Stop, true)));
+        let table: [(&str, Value, &str); 3] = [
+            (
+                "on_error",
+                Value::from("halt"),
+                "_hooks entry 2: \"on_error\": on_error `halt` is not a policy; use warn, disable or stop",
+            ),
+            ("on_error", Value::Int(1), "_hooks entry 2: \"on_error\" has the wrong type (int)"),
+            ("lenient", Value::from("yes"), "_hooks entry 2: \"lenient\" has the wrong type (str)"),
+        ];
+        for (key, value, want) in table {
+            let mut e = base.to_vec();
+            e.push((key, value));
+            let err = HookConfig::from_value(&entry(&e), 2).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.starts_with(want), "{err}");
         }
     }
 }

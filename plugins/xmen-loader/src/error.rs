@@ -1,8 +1,9 @@
 //! Load failures, each saying what, where and how to fix it.
 
+use crate::library::LibraryLoadError;
 use std::fmt;
 use std::path::PathBuf;
-use xmen_core::abi::{LibraryLoadError, SDK_VERSION};
+use xmen_core::abi::{CRATE_VERSION, SDK_VERSION};
 use xmen_core::spec::SpecError;
 
 use crate::manifest::ManifestError;
@@ -37,10 +38,10 @@ pub enum LoadError {
     #[error("hook library {path}: not an xmen hook library ({reason}); a hook crate must call `xmen::export_hooks!(...)` and be built with crate-type [\"cdylib\"]")]
     NotAHook { path: PathBuf, reason: String },
     /// Built against an incompatible SDK.
-    #[error("hook library {path}: built against xmen-core {found}, but this program uses xmen-core {expected}; rebuild the hook against the xmen SDK at version {fix} (abi_stable checks the version of xmen-core, the crate that declares the root module)", fix = major_minor(.expected))]
+    #[error("hook library {path}: {}", rebuild_message(.found, .expected))]
     Version { path: PathBuf, expected: String, found: String },
     /// abi_stable's layout check failed.
-    #[error("hook library {path}: its types do not match this program's (abi_stable layout check); rebuild it against xmen-core {SDK_VERSION}. abi_stable reports:\n{details}")]
+    #[error("hook library {path}: its types do not match this program's (abi_stable layout check); rebuild it against xmen-hook {CRATE_VERSION} (hook ABI {SDK_VERSION}). abi_stable reports:\n{details}")]
     Layout { path: PathBuf, details: String },
     /// Any other abi_stable error.
     #[error("hook library {path}: {details}")]
@@ -78,12 +79,12 @@ fn display_dirs(d: &[PathBuf]) -> String {
     d.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
-fn major_minor(v: &str) -> String {
-    let parts: Vec<&str> = v.split('.').collect();
-    match parts.as_slice() {
-        [a, b, ..] => format!("{a}.{b}"),
-        _ => v.to_owned(),
-    }
+/// What to say about a library built for hook ABI `found` in a program on ABI `expected`:
+/// both versions and the commands that rebuild it.
+pub(crate) fn rebuild_message(found: &str, expected: &str) -> String {
+    format!(
+        "built for hook ABI {found}, but this program uses hook ABI {expected}; rebuild the hook against xmen-hook {CRATE_VERSION}: `cargo build --release` in its crate (or `xmen hooks install <its crate folder>`)"
+    )
 }
 
 /// Keep the lines of abi_stable's layout report that say what differs (the full

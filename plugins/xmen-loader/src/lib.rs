@@ -8,6 +8,7 @@
 mod check;
 mod config;
 mod error;
+mod library;
 pub mod manifest;
 pub mod resolve;
 pub mod search;
@@ -15,6 +16,7 @@ pub mod validate;
 
 pub use config::HookConfig;
 pub use error::{LoadError, LoadErrors};
+pub use library::{HookInfo, Library, LibraryInfo};
 pub use manifest::{Compatibility, Manifest, ManifestError};
 pub use resolve::{Catalog, Resolved};
 pub use search::{library_file_name, xmen_home, SearchPath};
@@ -22,11 +24,12 @@ pub use search::{library_file_name, xmen_home, SearchPath};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use xmen_core::abi::{self, HookLibRef, LibraryHook, LibraryInfo};
+use xmen_core::abi;
 use xmen_core::monitor::HookSlot;
 use xmen_core::spec::Spec;
+use xmen_core::Value;
 
-static LOADED: Mutex<Option<HashMap<PathBuf, HookLibRef>>> = Mutex::new(None);
+static LOADED: Mutex<Option<HashMap<PathBuf, Library>>> = Mutex::new(None);
 
 /// Load (once per process) and check the library at `path`.
 ///
@@ -34,7 +37,7 @@ static LOADED: Mutex<Option<HashMap<PathBuf, HookLibRef>>> = Mutex::new(None);
 /// foreign file, or one whose manifest names an SDK this program cannot load, is refused with
 /// a message instead of crashing the process. A library without a manifest (built before
 /// manifests) goes on to abi_stable's own checks.
-pub fn load_path(path: &Path) -> Result<HookLibRef, LoadError> {
+pub fn load_path(path: &Path) -> Result<Library, LoadError> {
     let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     let mut guard = LOADED.lock().unwrap_or_else(|p| p.into_inner());
     let map = guard.get_or_insert_with(HashMap::new);
@@ -53,14 +56,14 @@ pub fn load_path(path: &Path) -> Result<HookLibRef, LoadError> {
         Err(ManifestError::Missing { .. } | ManifestError::Malformed { .. }) => {}
         Err(e) => return Err(LoadError::from_manifest(path, e)),
     }
-    let lib = abi::load_library(path).map_err(|e| LoadError::from_library(path, e))?;
+    let lib = Library::new(library::load_library(path).map_err(|e| LoadError::from_library(path, e))?);
     map.insert(key, lib);
     Ok(lib)
 }
 
 /// Describe a loaded library and its hooks.
 pub fn describe(path: &Path) -> Result<LibraryInfo, LoadError> {
-    Ok(abi::library_info(load_path(path)?))
+    Ok(load_path(path)?.info())
 }
 
 /// Resolves hook names and builds hook slots.
@@ -70,6 +73,8 @@ pub fn describe(path: &Path) -> Result<LibraryInfo, LoadError> {
 pub struct Loader {
     search: SearchPath,
     catalog: Arc<OnceLock<Catalog>>,
+    /// Options the host provides to every hook that declares them (see [`Loader::provide`]).
+    provided: Vec<(String, Value)>,
 }
 
 impl Default for Loader {
@@ -81,7 +86,33 @@ impl Default for Loader {
 impl Loader {
     /// A loader over a search path.
     pub fn new(search: SearchPath) -> Loader {
-        Loader { search, catalog: Arc::new(OnceLock::new()) }
+        Loader { search, catalog: Arc::new(OnceLock::new()), provided: Vec::new() }
+    }
+
+    /// Provide option `name` to every hook that declares it (in its `NewHook::OPTIONS`) and
+    /// whose configuration does not set it, whatever the hook is called: how a run's folder
+    /// reaches hooks that write files (`directory`, see `xmen_hook::HOST_OPTIONS`).
+    pub fn provide(mut self, name: &str, value: impl Into<Value>) -> Loader {
+        self.provided.retain(|(k, _)| k != name);
+        self.provided.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The options of `cfg` with the provided ones its hook declares added.
+    fn options_with_provided(&self, lib: Library, name: &str, cfg: &HookConfig) -> Vec<(String, Value)> {
+        let mut options = cfg.options.clone();
+        if self.provided.is_empty() {
+            return options;
+        }
+        let info = lib.info();
+        let Some(hook) = info.hooks.iter().find(|h| h.name == name) else { return options };
+        for (k, v) in &self.provided {
+            let declared = hook.options.iter().any(|o| &o.name == k);
+            if declared && !options.iter().any(|(set, _)| set == k) {
+                options.push((k.clone(), v.clone()));
+            }
+        }
+        options
     }
 
     /// The search path.
@@ -122,7 +153,8 @@ impl Loader {
         let path = found.path;
         let lib = load_path(&path)?;
         let name = found.hook;
-        let hook = LibraryHook::new(lib, &name, &cfg.spec, &cfg.options).map_err(|f| LoadError::Constructor {
+        let options = self.options_with_provided(lib, &name, cfg);
+        let hook = lib.construct(&name, &cfg.spec, &options).map_err(|f| LoadError::Constructor {
             hook: name.clone(),
             spec: cfg.spec.clone(),
             path: path.clone(),
@@ -136,7 +168,7 @@ impl Loader {
                 ),
             },
         })?;
-        Ok(HookSlot::library(name, spec, hook))
+        Ok(HookSlot::library(name, spec, hook).with_on_error(cfg.on_error))
     }
 
     /// Load every configured hook, collecting every failure.

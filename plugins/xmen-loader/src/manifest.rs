@@ -13,9 +13,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::library::LibraryInfo;
 use object::{Object, ObjectSection, ObjectSymbol};
 use serde::{Deserialize, Serialize};
-use xmen_core::abi::{manifest as embedded, LibraryInfo, SDK_VERSION};
+use xmen_core::abi::{manifest as embedded, CRATE_VERSION, SDK_VERSION};
 use xmen_core::hook::OptionInfo;
 
 /// One hook as a manifest describes it.
@@ -25,7 +26,8 @@ pub struct ManifestHook {
     pub name: String,
     /// One line of help.
     pub help: String,
-    /// Its options, when a sidecar recorded them (`None`: not known without loading it).
+    /// Its declared options: from the compiled-in manifest (format 2), else from a sidecar
+    /// (`None`: a library of format 1 without a sidecar, not known without loading it).
     pub options: Option<Vec<OptionInfo>>,
     /// Its example specs, when a sidecar recorded them.
     pub examples: Option<Vec<String>>,
@@ -37,6 +39,16 @@ impl ManifestHook {
     /// through this accessor, whichever source fills it.
     pub fn declared_options(&self) -> Option<&[OptionInfo]> {
         self.options.as_deref()
+    }
+
+    /// The declared option called `name`, when the options are known.
+    pub fn option(&self, name: &str) -> Option<&OptionInfo> {
+        self.options.as_ref()?.iter().find(|o| o.name == name)
+    }
+
+    /// Whether the hook declares option `name` (false when its options are not known).
+    pub fn declares(&self, name: &str) -> bool {
+        self.option(name).is_some()
     }
 }
 
@@ -154,22 +166,18 @@ impl Manifest {
         let (host_abi, lib_abi) = (embedded::ABI, self.abi);
         if host_abi.0 != lib_abi.0 || (host_abi.0 == 0 && host_abi.1 != lib_abi.1) {
             return Compatibility::Incompatible(format!(
-                "built with abi_stable ABI {}.{}, but this program uses {}.{}; rebuild it against xmen-core {SDK_VERSION}",
+                "built with abi_stable ABI {}.{}, but this program uses {}.{}; rebuild it against xmen-hook {CRATE_VERSION}",
                 lib_abi.0, lib_abi.1, host_abi.0, host_abi.1
             ));
         }
         let (Some(host), Some(lib)) = (parse_version(SDK_VERSION), parse_version(&self.sdk_version)) else {
             return Compatibility::Incompatible(format!(
-                "its SDK version {:?} is not a version number; rebuild it against xmen-core {SDK_VERSION}",
+                "its hook ABI version {:?} is not a version number; rebuild it against xmen-hook {CRATE_VERSION}",
                 self.sdk_version
             ));
         };
         if host.0 != lib.0 || (host.0 == 0 && host.1 > lib.1) {
-            let fix = format!("{}.{}", host.0, host.1);
-            return Compatibility::Incompatible(format!(
-                "built against xmen-core {}, but this program uses xmen-core {SDK_VERSION}; rebuild it against the xmen SDK at version {fix}",
-                self.sdk_version
-            ));
+            return Compatibility::Incompatible(crate::error::rebuild_message(&self.sdk_version, SDK_VERSION));
         }
         Compatibility::Compatible
     }
@@ -209,8 +217,12 @@ impl Manifest {
     fn merge(&mut self, side: &Sidecar) {
         for h in &mut self.hooks {
             if let Some(s) = side.hooks.iter().find(|s| s.name == h.name) {
-                h.options = Some(s.options.iter().map(SidecarOption::to_info).collect());
-                h.examples = Some(s.examples.clone());
+                if h.options.is_none() {
+                    h.options = Some(s.options.iter().map(SidecarOption::to_info).collect());
+                }
+                if h.examples.is_none() {
+                    h.examples = Some(s.examples.clone());
+                }
             }
         }
         self.has_sidecar = true;
@@ -235,27 +247,69 @@ fn manifest_bytes<'d, R: object::ReadRef<'d>>(file: &object::File<'d, R>) -> Opt
     data.get(offset..)
 }
 
+/// Reads the integers and strings of an embedded manifest, saying where it ran out.
+struct Reader<'d> {
+    data: &'d [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn u32(&mut self) -> Result<u32, String> {
+        let b = self.data.get(self.at..self.at + 4).ok_or("truncated")?;
+        self.at += 4;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn len(&mut self) -> Result<usize, String> {
+        usize::try_from(self.u32()?).map_err(|e| e.to_string())
+    }
+    fn string(&mut self) -> Result<String, String> {
+        let len = self.len()?;
+        let bytes = self.data.get(self.at..self.at + len).ok_or("truncated string")?;
+        self.at += len;
+        String::from_utf8(bytes.to_vec()).map_err(|_| "a string is not UTF-8".to_owned())
+    }
+}
+
 fn decode(data: &[u8]) -> Result<Manifest, String> {
-    let mut at = embedded::MAGIC.len();
+    if data.starts_with(embedded::MAGIC_V1) {
+        return decode_v1(data);
+    }
     if !data.starts_with(embedded::MAGIC) {
         return Err("unknown manifest format".into());
     }
-    let u32_at = |at: &mut usize| -> Result<u32, String> {
-        let b = data.get(*at..*at + 4).ok_or("truncated")?;
-        *at += 4;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let abi = (u32_at(&mut at)?, u32_at(&mut at)?);
-    let count = u32_at(&mut at)? as usize;
+    let mut r = Reader { data, at: embedded::MAGIC.len() };
+    let abi = (r.u32()?, r.u32()?);
+    let (library, version, sdk_version) = (r.string()?, r.string()?, r.string()?);
+    let count = r.len()?;
+    let mut hooks = Vec::new();
+    for _ in 0..count {
+        let (name, help) = (r.string()?, r.string()?);
+        let n = r.len()?;
+        let mut options = Vec::new();
+        for _ in 0..n {
+            let (name, kind, help) = (r.string()?, r.string()?, r.string()?);
+            let has_default = r.u32()? == 1;
+            let default = r.string()?;
+            options.push(OptionInfo { name, kind, help, default: has_default.then_some(default) });
+        }
+        let n = r.len()?;
+        let examples = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
+        hooks.push(ManifestHook { name, help, options: Some(options), examples: Some(examples) });
+    }
+    Ok(Manifest { library, version, sdk_version, abi, hooks, has_sidecar: false })
+}
+
+/// Format 1 (hook ABI 0.1): strings only, no options.
+fn decode_v1(data: &[u8]) -> Result<Manifest, String> {
+    let mut r = Reader { data, at: embedded::MAGIC_V1.len() };
+    let abi = (r.u32()?, r.u32()?);
+    let count = r.len()?;
     if count < 3 || (count - 3) % 2 != 0 {
         return Err(format!("{count} strings, expected 3 plus 2 per hook"));
     }
     let mut parts = Vec::with_capacity(count);
     for _ in 0..count {
-        let len = u32_at(&mut at)? as usize;
-        let bytes = data.get(at..at + len).ok_or("truncated string")?;
-        at += len;
-        parts.push(String::from_utf8(bytes.to_vec()).map_err(|_| "a string is not UTF-8")?);
+        parts.push(r.string()?);
     }
     let mut it = parts.into_iter();
     let mut next = || it.next().unwrap_or_default();
@@ -387,8 +441,8 @@ impl fmt::Display for Manifest {
 mod tests {
     use super::*;
 
-    fn encoded(parts: &[&str]) -> Vec<u8> {
-        let mut out = embedded::MAGIC.to_vec();
+    fn encoded_v1(parts: &[&str]) -> Vec<u8> {
+        let mut out = embedded::MAGIC_V1.to_vec();
         out.extend(embedded::ABI.0.to_le_bytes());
         out.extend(embedded::ABI.1.to_le_bytes());
         out.extend((parts.len() as u32).to_le_bytes());
@@ -399,22 +453,57 @@ mod tests {
         out
     }
 
+    const OPTS: &[xmen_core::hook::OptionDecl] = &[
+        xmen_core::hook::OptionDecl::new("format", "str", "a format").default("''"),
+        xmen_core::hook::OptionDecl::new("join", "str", "a separator"),
+    ];
+    const LIB: embedded::LibraryManifest = embedded::LibraryManifest {
+        library: "xmen-hook-x",
+        version: "1.2.3",
+        sdk_version: "0.2.0",
+        hooks: &[
+            embedded::HookManifest { name: "x", help: "does x", options: OPTS, examples: &["a@1s", "b@1e"] },
+            embedded::HookManifest { name: "y", help: "does y", options: &[], examples: &[] },
+        ],
+    };
+
     #[test]
-    fn the_const_encoder_and_the_decoder_agree() {
-        const PARTS: &[&str] = &["xmen-hook-x", "1.2.3", "0.1.0", "x", "does x", "y", "does y"];
-        const BYTES: [u8; embedded::encoded_len(PARTS)] = embedded::encode(PARTS);
-        assert_eq!(BYTES.to_vec(), encoded(PARTS));
-        let m = decode(&BYTES).map_err(|e| e.to_string());
-        let m = m.as_ref().map(|m| (m.library.as_str(), m.hooks.len(), m.hooks[1].help.as_str()));
-        assert_eq!(m, Ok(("xmen-hook-x", 2, "does y")));
+    fn the_const_encoder_and_the_decoder_agree_options_included() {
+        const BYTES: [u8; embedded::encoded_len(&LIB)] = embedded::encode(&LIB);
+        let m = decode(&BYTES).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((m.library.as_str(), m.version.as_str(), m.sdk_version.as_str()), ("xmen-hook-x", "1.2.3", "0.2.0"));
+        assert_eq!(
+            m.hooks.iter().map(|h| (h.name.as_str(), h.help.as_str())).collect::<Vec<_>>(),
+            [("x", "does x"), ("y", "does y")]
+        );
+        let x = &m.hooks[0];
+        assert_eq!(x.option("format").map(|o| (o.kind.as_str(), o.default.as_deref())), Some(("str", Some("''"))));
+        assert_eq!(x.option("join").map(|o| (o.help.as_str(), o.default.as_deref())), Some(("a separator", None)));
+        assert!(x.declares("join") && !x.declares("directory") && m.hooks[1].options == Some(Vec::new()));
+        assert_eq!(
+            (x.examples.clone(), m.hooks[1].examples.clone()),
+            (Some(vec!["a@1s".into(), "b@1e".into()]), Some(vec![]))
+        );
+    }
+
+    #[test]
+    fn a_format_1_manifest_still_decodes_without_options() {
+        let m =
+            decode(&encoded_v1(&["xmen-hook-x", "1.2.3", "0.1.0", "x", "does x"])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (m.sdk_version.as_str(), m.hooks[0].name.as_str(), m.hooks[0].options.clone()),
+            ("0.1.0", "x", None)
+        );
     }
 
     #[test]
     fn malformed_manifests_are_refused_with_a_reason() {
-        let table: [(&[u8], &str); 3] = [
+        const BYTES: [u8; embedded::encoded_len(&LIB)] = embedded::encode(&LIB);
+        let table: [(&[u8], &str); 4] = [
             (b"nope", "unknown manifest format"),
-            (&encoded(&["a", "b"]), "2 strings"),
-            (&encoded(&["a", "b", "c", "d", "e"])[..40], "truncated"),
+            (&encoded_v1(&["a", "b"]), "2 strings"),
+            (&encoded_v1(&["a", "b", "c", "d", "e"])[..40], "truncated"),
+            (&BYTES[..BYTES.len() - 3], "truncated"),
         ];
         for (bytes, want) in table {
             let e = decode(bytes).err().unwrap_or_default();
@@ -433,10 +522,14 @@ mod tests {
             has_sidecar: false,
         };
         assert_eq!(m(SDK_VERSION).compatibility(), Compatibility::Compatible);
-        for bad in ["0.0.1", "7.0.0", "x"] {
+        // 0.1.0 is the hook ABI before host services became one request.
+        for bad in ["0.0.1", "0.1.0", "7.0.0", "x"] {
             assert!(matches!(m(bad).compatibility(), Compatibility::Incompatible(_)), "{bad}");
         }
-        assert!(matches!(m("0.1.0").compatibility(), Compatibility::Compatible));
+        // A library built for a newer minor version loads (the root module only grows).
+        assert!(matches!(m("0.3.0").compatibility(), Compatibility::Compatible));
+        let Compatibility::Incompatible(why) = m("0.1.0").compatibility() else { unreachable!() };
+        assert!(why.starts_with("built for hook ABI 0.1.0, but this program uses hook ABI 0.2.0; rebuild"), "{why}");
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! run in progress (its record; see [`MonitorBuilder::record_hooks`]). The checkpoint methods
 //! (`ckpt`, `ckpt_keep`, `state`, `resume`, ...) live in [`crate::checkpoint`].
 //!
-//! The Monitor's directory reaches library hooks as an option: the builder sets option
-//! `directory` on its TensorBoard hooks, and on `_hooks` entries for `tensorboard`
-//! that do not set it themselves.
+//! The Monitor's directory reaches library hooks as an option: every hook that declares option
+//! `directory` gets it unless its configuration sets it (the record's `_hooks` get the run's
+//! folder when the Monitor has none), whatever the hook is called.
 
 use std::fmt;
 use std::io::Write;
@@ -26,9 +26,6 @@ use xmen_loader::{HookConfig, LoadErrors, Loader};
 use crate::Monitor;
 
 type SharedTransform = Arc<dyn Fn(&str, ValueRef<'_>) -> Value + Send + Sync>;
-
-/// Library hooks that read the Monitor's folder from option `directory`.
-const DIRECTORY_HOOKS: [&str; 2] = ["tensorboard", "checkpointer"];
 
 /// The TorchMonitor's TensorBoard kinds, in firing order: (builder name, hook `kind`).
 const TB_KINDS: [(&str, &str); 6] =
@@ -371,16 +368,19 @@ impl MonitorBuilder {
                 if let Some(p) = preps.get(j) {
                     cfg = cfg.option("prepend", *p);
                 }
-                if let Some(d) = &self.directory {
-                    cfg = cfg.option("directory", d.to_string_lossy().into_owned());
-                }
                 for (k, v) in img_options.get(j).into_iter().flatten() {
                     cfg = cfg.option(k, v.clone());
                 }
                 tb_planned.push((cfg, fns.get(j).cloned()));
             }
         }
+        // Every hook that declares option `directory` gets the Monitor's folder (the host-provided
+        // options: `xmen_hook::HOST_OPTIONS`), whatever its name.
         let loader = self.loader.unwrap_or_default();
+        let loader = match &self.directory {
+            Some(d) => loader.provide("directory", d.to_string_lossy().into_owned()),
+            None => loader,
+        };
         let mut slots = Vec::new();
         let mut errors = Vec::new();
         for (cfg, f) in planned {
@@ -415,35 +415,46 @@ impl MonitorBuilder {
             }
         }
         let mut configs = self.configs;
-        // Then the `_hooks` of the run's record, in list order.
-        let dir = self.directory.as_deref();
-        match crate::experiment::current::record_hooks(&loader, &self.record_hooks, dir, &DIRECTORY_HOOKS) {
-            Ok(more) => configs.extend(more),
-            Err(e) => errors.push(e),
-        }
-        if let Some(dir) = &self.directory {
-            for cfg in configs.iter_mut() {
-                let reads_dir = DIRECTORY_HOOKS.contains(&xmen_loader::hook_name(&cfg.hook).as_str());
-                if reads_dir && !cfg.options.iter().any(|(k, _)| k == "directory") {
-                    cfg.options.push(("directory".into(), Value::from(dir.to_string_lossy().into_owned())));
+        ckpt.patch(&mut configs);
+        // Then the `_hooks` of the run's record, in list order; their hooks get the run's folder
+        // when the Monitor has none.
+        let (mut from_record, record_dir) =
+            match crate::experiment::current::record_hooks(&self.record_hooks, self.directory.as_deref()) {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(e);
+                    (Vec::new(), None)
                 }
+            };
+        ckpt.patch(&mut from_record);
+        let record_loader = match record_dir {
+            Some(d) => loader.clone().provide("directory", d.to_string_lossy().into_owned()),
+            None => loader.clone(),
+        };
+        let configs =
+            configs.into_iter().map(|c| (c, &loader)).chain(from_record.into_iter().map(|c| (c, &record_loader)));
+        // An entry with `lenient: true` only warns when it fails to load.
+        let mut skipped = Vec::new();
+        for (cfg, loader) in configs {
+            match loader.load(&cfg) {
+                Ok(slot) => slots.push(slot),
+                Err(e) if cfg.lenient => skipped.push(e),
+                Err(e) => errors.push(e),
             }
         }
-        ckpt.patch(&mut configs);
-        let (more, errs) = loader.load_all(&configs);
-        slots.extend(more);
-        errors.extend(errs);
-        let mut warning = None;
         if !errors.is_empty() {
             if !self.lenient {
                 return Err(BuildError::Load(LoadErrors(errors)));
             }
-            warning = Some(format!(
-                "WARNING: starting without {} hook(s) (lenient):\n{}",
-                errors.len(),
-                errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
-            ));
+            skipped.extend(errors);
         }
+        let warning = (!skipped.is_empty()).then(|| {
+            format!(
+                "WARNING: starting without {} hook(s) (lenient):\n{}",
+                skipped.len(),
+                skipped.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
+            )
+        });
         let monitor = Monitor::from_core(xmen_core::monitor::Monitor::new(MonitorConfig {
             hooks: slots,
             limit,

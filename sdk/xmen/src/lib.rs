@@ -7,6 +7,7 @@
 //!   [`Monitor::set`](xmen_core::monitor::Monitor::set) or [`vars!`], and configure hooks with [`Monitor::builder`];
 //! - hook authors implement [`Hook`] (one required method) and [`NewHook`], and export
 //!   them from a `cdylib` with [`export_hooks!`]. They write no `unsafe` and see no FFI type.
+//!   A hook crate depends on `xmen-hook` alone, which this crate re-exports.
 //!
 //! Semver: the names re-exported here are the stable surface. Everything under
 //! `__private` exists for the macros and may change in any release.
@@ -30,7 +31,8 @@
 //! ```
 
 pub use xmen_core::hook::{
-    Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionInfo, Options, Outcome, Snapshot,
+    Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionDecl, OptionInfo, Options, Outcome, Reply,
+    Request, RunEnd, RunStatus, Snapshot,
 };
 pub use xmen_core::spec::{Spec, SpecError, Trigger};
 pub use xmen_core::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor, Value};
@@ -58,6 +60,16 @@ impl Monitor {
     /// A Monitor without hooks.
     pub fn plain() -> Monitor {
         Monitor(xmen_core::monitor::Monitor::new(Default::default()))
+    }
+}
+
+/// Closing a Monitor inside an experiment's run leaves what its hooks cost for the run's
+/// `_hooks_cost` (see `xmen_core::monitor::cost`).
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.0.close();
+        #[cfg(feature = "experiment")]
+        experiment::cost::deposit(self.0.hooks_cost());
     }
 }
 

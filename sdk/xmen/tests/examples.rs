@@ -175,7 +175,7 @@ fn to_root_writes_defaults_and_an_executable_script_that_runs_a_params_file() ->
     assert!(defaults.version.is_some() && defaults.user.is_some());
     let script = std::fs::read_to_string(sb.path("set/script.sh"))?;
     let exe = examples_dir().join("hello_world");
-    assert_eq!(script, format!("#!/bin/bash\nexec {} --execute ${{1}}", exe.display()));
+    assert_eq!(script, format!("#!/bin/bash\nexec {} --execute \"$1\"\n", exe.display()));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

@@ -5,7 +5,11 @@
 //! - `library-panic`: the `panicky` fixture library and the real logger library, both at
 //!   `x@1s`, from a `_hooks` list;
 //! - `in-process-panic`: the same with an in-process hook given with `.hook_at(...)`
-//!   in place of the library.
+//!   in place of the library;
+//! - `library-drop-panic`: the `drop-panic` fixture (its `Drop` panics with an integer
+//!   payload) and the real logger, so the panic happens when the Monitor closes it;
+//! - `library-call-and-drop-panic`: the same, with the fixture's first call panicking too, so
+//!   the disabled hook is dropped without being closed.
 //!
 //! After the loop it prints `steps <n>` and one `calls <name> <calls> <disabled>` line per hook.
 
@@ -34,7 +38,14 @@ fn run(scenario: &str, dirs: Vec<PathBuf>) -> Result<(), Box<dyn std::error::Err
     let builder = match scenario {
         "library-panic" => builder.hooks([HookConfig::new("panicky", "x@1s"), HookConfig::new("logger", "x@1s")]),
         "in-process-panic" => builder.hook_at("x@1s", Panicky { calls: 0 }).hooks([HookConfig::new("logger", "x@1s")]),
-        other => return Err(format!("unknown scenario {other:?}; use library-panic or in-process-panic").into()),
+        "library-drop-panic" => {
+            builder.hooks([HookConfig::new("drop-panic", "x@1s"), HookConfig::new("logger", "x@1s")])
+        }
+        "library-call-and-drop-panic" => builder.hooks([
+            HookConfig::new("drop-panic", "x@1s").option("call_panics", true),
+            HookConfig::new("logger", "x@1s"),
+        ]),
+        other => return Err(format!("unknown scenario {other:?}; use library-panic, in-process-panic, library-drop-panic or library-call-and-drop-panic").into()),
     };
     let m = builder.build()?;
     for _ in m.iter(0..2) {
@@ -46,6 +57,8 @@ fn run(scenario: &str, dirs: Vec<PathBuf>) -> Result<(), Box<dyn std::error::Err
     for (name, _spec, calls, disabled) in m.hook_calls() {
         println!("calls {name} {calls} {disabled}");
     }
+    drop(m);
+    println!("after the Monitor");
     Ok(())
 }
 

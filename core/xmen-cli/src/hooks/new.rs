@@ -7,17 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The SDK dependency of a scaffolded hook crate; `{sdk}` becomes `path = "..."` or
-/// `version = "..."`. The hook-author surface only: no loader, no experiment runner.
-/// (When the author crate `xmen-hook` is published this line becomes `xmen-hook = { {sdk} }`.)
-const SDK_DEPENDENCY: &str = "xmen = { {sdk}, default-features = false }";
-/// The dev-dependency the crate's own test uses: the SDK with its Monitor, to fire the hook
-/// in-process.
-const SDK_DEV_DEPENDENCY: &str = "xmen = { {sdk} }";
+/// `version = "..."`: the hook author's crate alone (no loader, no experiment runner); its
+/// test harness fires the hook in-process in the crate's own tests.
+const SDK_DEPENDENCY: &str = "xmen-hook = { {sdk} }";
 
 /// Where the scaffold takes the SDK from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sdk {
-    /// A checkout: the folder holding `sdk/xmen`.
+    /// A checkout: the folder holding `sdk/xmen-hook`.
     Checkout(PathBuf),
     /// A published version.
     Version(String),
@@ -76,7 +73,7 @@ impl Plan {
 fn own_checkout() -> Option<PathBuf> {
     let cli = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = cli.parent()?.parent()?;
-    root.join("sdk/xmen/Cargo.toml").is_file().then(|| root.to_path_buf())
+    root.join("sdk/xmen-hook/Cargo.toml").is_file().then(|| root.to_path_buf())
 }
 
 /// `CamelCase` of `val-metrics`: `ValMetrics`.
@@ -97,11 +94,10 @@ fn toml_str(s: &str) -> String {
 fn files(plan: &Plan, sdk: &Sdk) -> Vec<(&'static str, String)> {
     let (name, hook, ty) = (&plan.name, &plan.hook, type_name(&plan.hook));
     let sdk_spec = match sdk {
-        Sdk::Checkout(root) => format!("path = {}", toml_str(&root.join("sdk/xmen").display().to_string())),
+        Sdk::Checkout(root) => format!("path = {}", toml_str(&root.join("sdk/xmen-hook").display().to_string())),
         Sdk::Version(v) => format!("version = {}", toml_str(v)),
     };
     let dep = SDK_DEPENDENCY.replace("{sdk}", &sdk_spec);
-    let dev_dep = SDK_DEV_DEPENDENCY.replace("{sdk}", &sdk_spec);
     let cargo = format!(
         r#"[package]
 name = "xmen-hook-{name}"
@@ -119,10 +115,6 @@ crate-type = ["cdylib", "rlib"]
 
 [dependencies]
 {dep}
-
-[dev-dependencies]
-# The SDK with its Monitor, to fire the hook in-process in the tests.
-{dev_dep}
 "#
     );
     let lib = format!(
@@ -140,7 +132,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::PathBuf;
 
-use xmen::{{Firing, Hook, HookError, HookResult, NewHook, OptionInfo, Options, Outcome, Spec, Trigger}};
+use xmen_hook::{{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec, Trigger}};
 
 /// Appends one line per firing to `path`.
 pub struct {ty} {{
@@ -180,17 +172,12 @@ impl NewHook for {ty} {{
     const NAME: &'static str = "{hook}";
     const HELP: &'static str = "Append the counters and the matched variables to {hook}.log in the run's folder";
 
-    fn options() -> Vec<OptionInfo> {{
-        vec![
-            OptionInfo::new("file", "str", "the file to append to; a relative path is taken in `directory`")
-                .default("{hook}.log"),
-            OptionInfo::new("directory", "str", "the run's folder (xmen fills it in)"),
-        ]
-    }}
-
-    fn examples() -> Vec<String> {{
-        vec!["loss@1e".into(), "@10s".into()]
-    }}
+    const OPTIONS: &'static [OptionDecl] = &[
+        OptionDecl::new("file", "str", "the file to append to; a relative path is taken in `directory`")
+            .default("{hook}.log"),
+        OptionDecl::new("directory", "str", "the run's folder (xmen fills it in)"),
+    ];
+    const EXAMPLES: &'static [&'static str] = &["loss@1e", "@10s"];
 
     fn new(_spec: &Spec, options: &Options<'_>) -> Result<{ty}, HookError> {{
         options.expect_only(&["file", "directory"])?;
@@ -203,14 +190,16 @@ impl NewHook for {ty} {{
     }}
 }}
 
-xmen::export_hooks!({ty});
+xmen_hook::export_hooks!({ty});
 "#
     );
     let snake = name.replace('-', "_");
     let test = format!(
-        r#"//! The hook fired in-process by a real Monitor, as a run would fire it from its library.
+        r#"//! The hook fired in-process through xmen-hook's test harness, as a run fires it from its
+//! library.
 
-use xmen::{{Capture, Monitor}};
+use xmen_hook::testing::Harness;
+use xmen_hook::Value;
 use xmen_hook_{snake}::{ty};
 
 #[test]
@@ -219,16 +208,10 @@ fn each_firing_appends_the_counters_and_the_matched_variables() {{
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     let path = dir.join("{hook}.log");
     let _ = std::fs::remove_file(&path);
-    let m = Monitor::builder()
-        .hook_at("x@2s", {ty}::to_file(&path))
-        .output(Capture::new())
-        .build()
-        .expect("the Monitor builds");
-    for i in m.iter(0..4_i64) {{
-        m.set("x", i);
-        m.set("ignored", 0.5);
-    }}
-    drop(m);
+    let directory = Value::from(dir.display().to_string());
+    let mut h = Harness::<{ty}>::new("x@2s", &[("directory", directory)]).expect("the hook builds");
+    h.counters([2, 0, 0, 0, 0]).fire(&[("x", Value::from(1_i64))]).expect("the first firing");
+    h.counters([4, 0, 0, 0, 0]).fire(&[("x", Value::from(3_i64))]).expect("the second firing");
     let text = std::fs::read_to_string(&path).expect("the hook wrote its file");
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(text, "step=2 x=1\nstep=4 x=3\n");
@@ -282,8 +265,8 @@ pub fn run(plan: &Plan) -> anyhow::Result<ExitCode> {
     };
     if let Sdk::Checkout(root) = &sdk {
         anyhow::ensure!(
-            root.join("sdk/xmen/Cargo.toml").is_file(),
-            "--xmen-path {}: no sdk/xmen/Cargo.toml there; give the folder of an xmen checkout",
+            root.join("sdk/xmen-hook/Cargo.toml").is_file(),
+            "--xmen-path {}: no sdk/xmen-hook/Cargo.toml there; give the folder of an xmen checkout",
             root.display()
         );
     }
@@ -338,8 +321,8 @@ mod tests {
     fn the_sdk_dependency_is_one_line_in_either_form() {
         let plan = Plan { name: "x".into(), hook: "x".into(), dir: PathBuf::from("d"), sdk: None };
         let by_path = files(&plan, &Sdk::Checkout(PathBuf::from("/src/xmen")));
-        assert!(by_path[0].1.contains("xmen = { path = \"/src/xmen/sdk/xmen\", default-features = false }"));
+        assert!(by_path[0].1.contains("xmen-hook = { path = \"/src/xmen/sdk/xmen-hook\" }"));
         let by_version = files(&plan, &Sdk::Version("0.1".into()));
-        assert!(by_version[0].1.contains("xmen = { version = \"0.1\", default-features = false }"));
+        assert!(by_version[0].1.contains("xmen-hook = { version = \"0.1\" }"));
     }
 }

@@ -11,11 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use xmen_core::abi::{library_info, CallFailure, HookInfo, LibraryHook, LibraryInfo};
+use xmen_core::abi::CallFailure;
 use xmen_core::hook::OptionInfo;
 use xmen_core::monitor::{HookSlot, Monitor, MonitorConfig, Output};
 use xmen_core::spec::Spec;
 use xmen_core::Value;
+use xmen_loader::{HookInfo, LibraryInfo};
 
 /// The prefix of the report line (the library may print to stdout too).
 const REPORT: &str = "XMEN-PROBE ";
@@ -143,7 +144,7 @@ fn probe(path: &Path, describe_only: bool) -> Report {
         Ok(lib) => lib,
         Err(e) => return Report { load_error: Some(e.to_string()), ..Report::default() },
     };
-    let info = library_info(lib);
+    let info = lib.info();
     let mut checks = Vec::new();
     if !describe_only {
         let scratch = std::env::current_dir().unwrap_or_else(|_| std::env::temp_dir());
@@ -180,12 +181,7 @@ impl Captured {
 }
 
 /// Construct hook `h` on `spec` and fire it [`FIRINGS`] times.
-fn check(
-    lib: xmen_core::abi::HookLibRef,
-    h: &HookInfo,
-    spec_text: &str,
-    scratch: &Path,
-) -> (Option<String>, Vec<String>) {
+fn check(lib: xmen_loader::Library, h: &HookInfo, spec_text: &str, scratch: &Path) -> (Option<String>, Vec<String>) {
     let spec = match Spec::parse(spec_text) {
         Ok(s) => s,
         Err(e) => return (Some(format!("its example spec {spec_text:?} does not parse: {e}")), Vec::new()),
@@ -195,7 +191,7 @@ fn check(
     if h.options.iter().any(|o| o.name == "directory") {
         options.push(("directory".into(), Value::from(scratch.to_string_lossy().into_owned())));
     }
-    let hook = match LibraryHook::new(lib, &h.name, spec_text, &options) {
+    let hook = match lib.construct(&h.name, spec_text, &options) {
         Ok(hook) => hook,
         Err(CallFailure::Error(e)) => {
             let help = e.help.map(|h| format!("; {h}")).unwrap_or_default();

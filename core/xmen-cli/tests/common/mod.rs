@@ -150,28 +150,61 @@ pub fn top_value(p: &Path, key: &str) -> String {
         .unwrap_or_else(|| panic!("{key} not in {}", p.display()))
 }
 
-/// Build the `hello_world` example with the cargo running this test; its path comes from
+/// Build an example of `xmen-examples` with the cargo running this test; its path comes from
 /// cargo's own report, so any target folder works. `None` (the test is skipped, saying why)
 /// when the example does not build.
-pub fn hello_world() -> Option<PathBuf> {
+pub fn example(name: &str) -> Option<PathBuf> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
     let out = Command::new(env!("CARGO"))
-        .args(["build", "-p", "xmen-examples", "--example", "hello_world", "--message-format=json", "--manifest-path"])
+        .args(["build", "-p", "xmen-examples", "--example", name, "--message-format=json", "--manifest-path"])
         .arg(&manifest)
         .output()
         .ok()?;
     if !out.status.success() {
-        eprintln!("skipping: the hello_world example does not build:\n{}", String::from_utf8_lossy(&out.stderr));
+        eprintln!("skipping: the {name} example does not build:\n{}", String::from_utf8_lossy(&out.stderr));
         return None;
     }
     let json = String::from_utf8_lossy(&out.stdout);
     let exe = json
         .lines()
-        .filter(|l| l.contains("\"name\":\"hello_world\""))
+        .filter(|l| l.contains(&format!("\"name\":\"{name}\"")))
         .find_map(|l| l.split("\"executable\":\"").nth(1).and_then(|r| r.split('"').next()))
         .map(PathBuf::from);
     if exe.is_none() {
-        eprintln!("skipping: cargo did not report the hello_world executable");
+        eprintln!("skipping: cargo did not report the {name} executable");
     }
     exe
+}
+
+/// `xmen args...` in `cwd` with extra environment variables; returns the output.
+pub fn xmen_with_env(env: &Env, cwd: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xmen"));
+    cmd.args(args).current_dir(cwd).env("XMEN", env.cfg()).stdin(Stdio::null());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap_or_else(|e| panic!("cannot run xmen: {e}"))
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(t) if t.is_file() => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The `hello_world` example (see [`example`]).
+pub fn hello_world() -> Option<PathBuf> {
+    example("hello_world")
 }

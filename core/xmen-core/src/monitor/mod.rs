@@ -11,16 +11,21 @@
 //!   reads no clock.
 //! - A loop's level is popped when its iterator is dropped, so `break` never leaves a
 //!   level behind (B37).
+//! - Every hook entry's firings are timed with one clock read per firing boundary, shared by
+//!   consecutive hooks ([`Monitor::hooks_cost`], see [`cost`]); steps where nothing fires
+//!   read no clock.
 
+pub mod cost;
 mod iter;
 mod slot;
 mod state;
 
+pub use cost::HookCost;
 pub use iter::MonitorIter;
-pub use slot::{HookSlot, Transform};
+pub use slot::{HookSlot, OnError, Transform};
 
 use crate::abi::CallFailure;
-use crate::hook::{Firing, Host, Keep, Outcome, Snapshot, VarsView};
+use crate::hook::{Firing, Host, Keep, Outcome, Reply, Request, RunEnd, RunStatus, Snapshot, VarsView};
 use crate::pyfmt;
 use crate::spec::{SpecError, Trigger};
 use crate::value::{ExperimentHandle, StateHandle, Value};
@@ -150,6 +155,9 @@ pub struct Monitor {
     experiments: Option<Box<dyn Experiments>>,
     states: Option<Box<dyn States>>,
     closed: Cell<bool>,
+    created: std::time::Instant,
+    /// The TSC clock of the cost accounting, calibrated at the first firing.
+    tsc: std::cell::OnceCell<quanta::Clock>,
 }
 
 impl Monitor {
@@ -174,6 +182,8 @@ impl Monitor {
             experiments: config.experiments,
             states: config.states,
             closed: Cell::new(false),
+            created: std::time::Instant::now(),
+            tsc: std::cell::OnceCell::new(),
         };
         for t in Trigger::ALL {
             m.recompute_next_check(t);
@@ -235,32 +245,34 @@ impl Monitor {
 
     /// The body of loop `id`'s current item finished: count it and fire hooks.
     pub(crate) fn end_item(&self, id: u64) {
-        let (fire, slot, timing) = {
+        let (fire, slot, now) = {
             let mut st = self.state.borrow_mut();
             let Some(slot) = st.slot_of(id) else { return };
             let timing = st.timing;
+            let mut now = None;
             if let Some(l) = st.levels[slot].as_mut() {
                 l.completed += 1;
                 if timing {
-                    // One clock read ends the body and starts the next load.
-                    let now = quanta::Instant::now();
-                    l.step.stop(now);
-                    l.load.start(now);
+                    // One clock read ends the body, starts the next load and the first hook.
+                    let raw = self.ticks();
+                    let t = self.tsc().scaled(raw);
+                    l.step.stop(t);
+                    l.load.start(t);
+                    now = Some(raw);
                 }
             }
             st.counters[slot] += 1;
-            (st.counters[slot] >= st.next_check[slot], slot, timing)
+            (st.counters[slot] >= st.next_check[slot], slot, now)
         };
         if fire {
-            if let Some(t) = Trigger::from_index(slot) {
-                self.fire(t);
-            }
-            if timing {
-                // Hook time counts in neither stopwatch: restart the load watch.
+            let ended = Trigger::from_index(slot).and_then(|t| self.fire(t, now));
+            if let Some(ended) = ended.filter(|_| now.is_some()) {
+                // Hook time counts in neither stopwatch: the read that ended the last hook
+                // restarts the load watch.
                 let mut st = self.state.borrow_mut();
                 if let Some(s) = st.slot_of(id) {
                     if let Some(l) = st.levels[s].as_mut() {
-                        l.load.start(quanta::Instant::now());
+                        l.load.start(self.tsc().scaled(ended));
                     }
                 }
             }
@@ -389,7 +401,7 @@ impl Monitor {
             st.counters[t.index()] >= st.next_check[t.index()]
         };
         if fire {
-            self.fire(t);
+            self.fire(t, None);
         }
     }
 
@@ -418,13 +430,18 @@ impl Monitor {
         let mut hooks = self.hooks.borrow_mut();
         let mut evals = 0;
         let mut fails = Vec::new();
+        let mut mark = None;
         for slot in hooks.iter_mut().filter(|s| s.spec.is_manual() && !s.disabled) {
+            let start = *mark.get_or_insert_with(|| self.ticks());
             let matched: Vec<(&str, ValueRef<'_>)> = vars
                 .iter()
                 .filter(|(k, _)| slot.manual_match(k, &mut evals))
                 .map(|(k, v)| (*k, ValueRef::from(v)))
                 .collect();
             let r = self.call_slot(slot, None, &matched);
+            let end = self.ticks();
+            slot.cost.record(end.wrapping_sub(start));
+            mark = Some(end);
             fails.extend(r);
         }
         drop(hooks);
@@ -485,8 +502,66 @@ impl Monitor {
         self.hooks.borrow().iter().map(|h| (h.name.clone(), h.spec.to_string(), h.calls, h.disabled)).collect()
     }
 
+    /// What each hook entry's firings have cost the training thread so far, in firing order
+    /// (see [`cost`]).
+    ///
+    /// ```
+    /// use xmen_core::hook::{Firing, Hook, HookResult, Outcome};
+    /// use xmen_core::monitor::{HookSlot, Monitor, MonitorConfig};
+    /// use xmen_core::spec::Spec;
+    ///
+    /// struct Nap;
+    /// impl Hook for Nap {
+    ///     fn call(&mut self, _: &Firing<'_>) -> HookResult {
+    ///         std::thread::sleep(std::time::Duration::from_millis(1));
+    ///         Ok(Outcome::Continue)
+    ///     }
+    /// }
+    /// let nap = HookSlot::native("nap", Spec::parse("@5s")?, Box::new(Nap));
+    /// let m = Monitor::new(MonitorConfig { hooks: vec![nap], ..Default::default() });
+    /// for _ in m.iter(0..20) {}
+    /// let cost = &m.hooks_cost()[0];
+    /// assert_eq!((cost.hook.as_str(), cost.spec.as_str(), cost.firings), ("nap", "@5s", 4));
+    /// assert!(cost.total >= std::time::Duration::from_millis(4) && cost.max >= cost.p50);
+    /// # Ok::<(), xmen_core::spec::SpecError>(())
+    /// ```
+    pub fn hooks_cost(&self) -> Vec<HookCost> {
+        let to_ns = |ticks: u64| self.tsc.get().map_or(0, |c| c.delta_as_nanos(0, ticks));
+        self.hooks.borrow().iter().map(|h| HookCost::of(&h.name, h.spec.to_string(), &h.cost, to_ns)).collect()
+    }
+
+    /// The accounting clock, calibrated on first use (the calibration is process-wide and
+    /// shared with `quanta::Instant::now`, so scaled readings compare with the stopwatches').
+    fn tsc(&self) -> &quanta::Clock {
+        self.tsc.get_or_init(quanta::Clock::new)
+    }
+
+    /// A raw clock reading, in ticks.
+    #[inline]
+    fn ticks(&self) -> u64 {
+        self.tsc().raw()
+    }
+
+    /// How long this Monitor has existed (the denominator of a hook's share when it runs
+    /// outside an experiment).
+    pub fn age(&self) -> std::time::Duration {
+        self.created.elapsed()
+    }
+
     /// Close every hook (flush files, join writers). Called on drop; safe to call twice.
+    /// Hooks learn that the run finished, or, while a panic unwinds, that it ended in error;
+    /// [`Monitor::close_with`] tells them otherwise.
     pub fn close(&self) {
+        let end = if std::thread::panicking() {
+            RunEnd { status: RunStatus::Error, reason: Some("the run panicked".into()) }
+        } else {
+            RunEnd::finished()
+        };
+        self.close_with(&end);
+    }
+
+    /// Close every hook, telling them how the run ended. Only the first close counts.
+    pub fn close_with(&self, end: &RunEnd) {
         if self.closed.replace(true) {
             return;
         }
@@ -494,10 +569,15 @@ impl Monitor {
         {
             let mut hooks = self.hooks.borrow_mut();
             let host = HostImpl { m: self };
+            let mut mark = self.ticks();
             for slot in hooks.iter_mut().filter(|s| !s.disabled && !s.closed) {
-                match slot.close(&host) {
+                let r = slot.close(end, &host);
+                let now = self.ticks();
+                slot.cost.close = now.wrapping_sub(mark);
+                mark = now;
+                match r {
                     Ok(o) => fails.extend(outcome_notice(slot, o)),
-                    Err(f) => fails.push(failure_notice(slot, f)),
+                    Err(f) => fails.extend(failure_notice(slot, f)),
                 }
             }
         }
@@ -520,10 +600,13 @@ impl Monitor {
         st.next_check[t.index()] = next;
     }
 
-    fn fire(&self, t: Trigger) {
+    /// Fire the hooks of trigger `t` that are due. `mark` is a raw clock reading taken just
+    /// before (when the stopwatches run); returns the reading that ended the last hook fired.
+    fn fire(&self, t: Trigger, mut mark: Option<u64>) -> Option<u64> {
         let counter = self.counter(t);
         let mut fails = Vec::new();
         let mut evals = 0;
+        let mut fired = false;
         {
             let mut hooks = self.hooks.borrow_mut();
             let st = self.state.borrow();
@@ -532,6 +615,9 @@ impl Monitor {
                 if slot.disabled || !slot.spec.fires_at(t, counter) {
                     continue;
                 }
+                // One reading per boundary: the end of the previous hook starts this one.
+                let start = *mark.get_or_insert_with(|| self.ticks());
+                fired = true;
                 evals += slot.update_matches(&st.vars.names);
                 let mut owned: Vec<Value> = Vec::new();
                 if let Some(f) = &slot.transform {
@@ -554,12 +640,16 @@ impl Monitor {
                         .collect()
                 };
                 let r = self.call_slot_borrowed(slot, Some(t), &vars, &st);
+                let end = self.ticks();
+                slot.cost.record(end.wrapping_sub(start));
+                mark = Some(end);
                 fails.extend(r);
             }
         }
         self.bump(evals, 0);
         self.recompute_next_check(t);
         self.after_firing(fails);
+        mark.filter(|_| fired)
     }
 
     fn call_slot(&self, slot: &mut HookSlot, t: Option<Trigger>, vars: &[(&str, ValueRef<'_>)]) -> Option<Notice> {
@@ -579,7 +669,7 @@ impl Monitor {
         self.bump(0, 1);
         match slot.call(&firing) {
             Ok(o) => outcome_notice(slot, o),
-            Err(f) => Some(failure_notice(slot, f)),
+            Err(f) => failure_notice(slot, f),
         }
     }
 
@@ -599,6 +689,11 @@ impl Monitor {
                 Notice::Disabled(text) => {
                     disabled_any = true;
                     self.print(&text)
+                }
+                Notice::DisabledStop(text, stop) => {
+                    disabled_any = true;
+                    self.print(&text);
+                    self.stop(&stop)
                 }
             }
         }
@@ -624,6 +719,8 @@ enum Notice {
     Warn(String),
     Stop(String),
     Disabled(String),
+    /// Disabled, then stop the loops with the second message (`on_error: stop`).
+    DisabledStop(String, String),
 }
 
 fn outcome_notice(slot: &HookSlot, o: Outcome) -> Option<Notice> {
@@ -634,19 +731,53 @@ fn outcome_notice(slot: &HookSlot, o: Outcome) -> Option<Notice> {
     }
 }
 
-fn failure_notice(slot: &mut HookSlot, f: CallFailure) -> Notice {
-    match f {
-        CallFailure::Error(e) => {
-            Notice::Warn(format!("WARNING: hook {} failed: {}", slot.describe(), slot::error_text(&e)))
+fn failure_notice(slot: &mut HookSlot, f: CallFailure) -> Option<Notice> {
+    let policy = slot.on_error;
+    let text = match f {
+        CallFailure::Error(e) if policy == OnError::Warn => {
+            let now = std::time::Instant::now();
+            let reports = &mut slot.errors;
+            return match reports.last {
+                None => {
+                    reports.last = Some(now);
+                    Some(Notice::Warn(format!(
+                        "WARNING: hook {} failed: {} (on_error: warn; further failures: at most one line a minute)",
+                        slot.describe(),
+                        slot::error_text(&e)
+                    )))
+                }
+                Some(at) if now.duration_since(at) < slot::ERROR_REPORT_PERIOD => {
+                    reports.pending += 1;
+                    None
+                }
+                Some(_) => {
+                    let n = std::mem::take(&mut reports.pending) + 1;
+                    reports.last = Some(now);
+                    Some(Notice::Warn(format!(
+                        "WARNING: hook {} failed {n} more time(s) since the last report; latest: {}",
+                        slot.describe(),
+                        slot::error_text(&e)
+                    )))
+                }
+            };
         }
+        CallFailure::Error(e) => format!(
+            "WARNING: hook {} failed and is disabled for the rest of the run (on_error: {}): {}",
+            slot.describe(),
+            policy.name(),
+            slot::error_text(&e)
+        ),
         CallFailure::Panic(p) => {
-            slot.disabled = true;
-            Notice::Disabled(format!(
-                "WARNING: hook {} panicked and is disabled for the rest of the run: {p}",
-                slot.describe()
-            ))
+            format!("WARNING: hook {} panicked and is disabled for the rest of the run: {p}", slot.describe())
         }
-    }
+    };
+    slot.disabled = true;
+    Some(match policy {
+        OnError::Stop => {
+            Notice::DisabledStop(text, format!("---- hook {} failed: stopping (on_error: stop) ----", slot.name))
+        }
+        OnError::Warn | OnError::Disable => Notice::Disabled(text),
+    })
 }
 
 /// The host services a firing hook sees.
@@ -655,57 +786,46 @@ struct HostImpl<'m> {
 }
 
 impl Host for HostImpl<'_> {
-    fn print(&self, line: &str) {
-        self.m.print(line)
-    }
-    fn log(&self, text: &str) {
-        self.m.log(text)
-    }
-    fn summary(&self, verbose: bool) -> Vec<(String, String)> {
-        self.m.summary(verbose)
-    }
-    fn stop(&self, msg: &str) {
-        self.log(msg);
-        *self.m.pending_stop.borrow_mut() = Some(msg.to_owned());
-    }
-    fn message(
-        &self,
-        experiment: ExperimentHandle,
-        messages: &[(&str, ValueRef<'_>)],
-        keep: Keep,
-        leader: Option<&str>,
-    ) -> Result<(), String> {
-        match &self.m.experiments {
-            Some(e) => e.message(experiment, messages, keep, leader),
-            None => Err("this Monitor has no experiment records to message; build it from an experiment run".into()),
-        }
-    }
-    fn experiment_info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {
-        self.m.experiments.as_ref().and_then(|e| e.info(experiment))
-    }
-    fn message_with_summary(
-        &self,
-        experiment: ExperimentHandle,
-        summary: &[(&str, ValueRef<'_>)],
-        messages: &[(&str, ValueRef<'_>)],
-        keep: Keep,
-        leader: Option<&str>,
-    ) -> Result<(), String> {
-        match &self.m.experiments {
-            Some(e) => e.message_with_summary(experiment, summary, messages, keep, leader),
-            None => Err("this Monitor has no experiment records to message; build it from an experiment run".into()),
-        }
-    }
-    fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
-        match &self.m.experiments {
-            Some(e) => e.update_meta(experiment, meta),
-            None => Err("this Monitor has no experiment records; build it from an experiment run".into()),
-        }
-    }
-    fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
-        match &self.m.states {
-            Some(s) => s.state(state),
-            None => Err("this Monitor has no checkpointable objects; build it with `Monitor::builder()`".into()),
+    fn request(&self, request: Request<'_>) -> Reply {
+        const NO_RECORDS: &str = "this Monitor has no experiment records; build it from an experiment run";
+        let m = self.m;
+        let done = |r: Result<(), String>| r.map_or_else(Reply::Error, |()| Reply::Done);
+        match request {
+            Request::Print(line) => {
+                m.print(line);
+                Reply::Done
+            }
+            Request::Log(text) => {
+                m.log(text);
+                Reply::Done
+            }
+            Request::Summary { verbose } => Reply::Summary(m.summary(verbose)),
+            Request::Stop(msg) => {
+                m.log(msg);
+                *m.pending_stop.borrow_mut() = Some(msg.to_owned());
+                Reply::Done
+            }
+            Request::Message { experiment, messages, keep, leader } => match &m.experiments {
+                Some(e) => done(e.message(experiment, messages, keep, leader)),
+                None => Reply::Error(NO_RECORDS.into()),
+            },
+            Request::ExperimentInfo(experiment) => {
+                Reply::ExperimentInfo(m.experiments.as_ref().and_then(|e| e.info(experiment)))
+            }
+            Request::UpdateMeta { experiment, meta } => match &m.experiments {
+                Some(e) => done(e.update_meta(experiment, meta)),
+                None => Reply::Error(NO_RECORDS.into()),
+            },
+            Request::State(state) => match &m.states {
+                Some(s) => s.state(state).map_or_else(Reply::Error, Reply::State),
+                None => Reply::Error(
+                    "this Monitor has no checkpointable objects; build it with `Monitor::builder()`".into(),
+                ),
+            },
+            Request::MessageWithSummary { experiment, summary, messages, keep, leader } => match &m.experiments {
+                Some(e) => done(e.message_with_summary(experiment, summary, messages, keep, leader)),
+                None => Reply::Error(NO_RECORDS.into()),
+            },
         }
     }
 }

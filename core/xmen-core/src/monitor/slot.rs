@@ -1,7 +1,8 @@
 //! A configured hook inside the Monitor: its spec, its cached variable matches and its state.
 
+use super::cost::CostStats;
 use crate::abi::{guard, CallFailure, LibraryHook};
-use crate::hook::{Firing, Hook, HookError, Host, Outcome};
+use crate::hook::{Firing, Hook, HookError, Host, Outcome, RunEnd};
 use crate::spec::Spec;
 use crate::value::Value;
 use crate::valueref::ValueRef;
@@ -10,6 +11,54 @@ use std::collections::HashMap;
 /// A value transform applied by the host before a value reaches a hook (the
 /// original's `log_fn=`, `sca_fn=`, ...).
 pub type Transform = Box<dyn Fn(&str, ValueRef<'_>) -> Value + Send>;
+
+/// What the Monitor does after a hook returns an error (`on_error` in a `_hooks` entry).
+/// A panic always disables the hook; `stop` also stops the loops after one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Report the first error in full, then at most one line a minute with a count; keep calling.
+    #[default]
+    Warn,
+    /// Report the error and disable the hook for the rest of the run.
+    Disable,
+    /// Report the error, disable the hook and stop the Monitor's loops (like a hook's `Stop`).
+    Stop,
+}
+
+impl OnError {
+    /// `warn`, `disable` or `stop`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnError::Warn => "warn",
+            OnError::Disable => "disable",
+            OnError::Stop => "stop",
+        }
+    }
+}
+
+impl std::str::FromStr for OnError {
+    type Err = String;
+    fn from_str(s: &str) -> Result<OnError, String> {
+        match s {
+            "warn" => Ok(OnError::Warn),
+            "disable" => Ok(OnError::Disable),
+            "stop" => Ok(OnError::Stop),
+            other => Err(format!("on_error `{other}` is not a policy; use warn, disable or stop")),
+        }
+    }
+}
+
+/// How often a hook's repeated errors are reported under [`OnError::Warn`].
+pub(crate) const ERROR_REPORT_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The error reports of one hook: the first in full, then at most one line per period.
+#[derive(Default)]
+pub(crate) struct ErrorReports {
+    /// Errors not reported yet.
+    pub(crate) pending: u64,
+    /// When the last line was printed (`None`: never).
+    pub(crate) last: Option<std::time::Instant>,
+}
 
 pub(crate) enum SlotHook {
     Native(Box<dyn Hook>),
@@ -32,6 +81,10 @@ pub struct HookSlot {
     pub(crate) calls: u64,
     pub(crate) needs_timing: bool,
     pub(crate) closed: bool,
+    pub(crate) on_error: OnError,
+    pub(crate) errors: ErrorReports,
+    /// What its firings cost the training thread.
+    pub(crate) cost: CostStats,
 }
 
 impl HookSlot {
@@ -60,7 +113,16 @@ impl HookSlot {
             calls: 0,
             needs_timing,
             closed: false,
+            on_error: OnError::default(),
+            errors: ErrorReports::default(),
+            cost: CostStats::default(),
         }
+    }
+
+    /// What to do when the hook returns an error (default [`OnError::Warn`]).
+    pub fn with_on_error(mut self, on_error: OnError) -> HookSlot {
+        self.on_error = on_error;
+        self
     }
 
     /// Apply `f` to each matched value before it reaches the hook.
@@ -116,15 +178,15 @@ impl HookSlot {
         }
     }
 
-    pub(crate) fn close(&mut self, host: &dyn Host) -> Result<Outcome, CallFailure> {
+    pub(crate) fn close(&mut self, end: &RunEnd, host: &dyn Host) -> Result<Outcome, CallFailure> {
         self.closed = true;
         match &mut self.hook {
-            SlotHook::Native(h) => match guard(|| h.close(host)) {
+            SlotHook::Native(h) => match guard(|| h.close(end, host)) {
                 Ok(Ok(o)) => Ok(o),
                 Ok(Err(e)) => Err(CallFailure::Error(e)),
                 Err(p) => Err(CallFailure::Panic(p)),
             },
-            SlotHook::Library(h) => h.close_ffi(host),
+            SlotHook::Library(h) => h.close_ffi(end, host),
         }
     }
 

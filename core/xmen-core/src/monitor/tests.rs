@@ -270,3 +270,105 @@ fn log_formats_the_raw_value() {
     m.log("outside loop");
     assert_eq!(buf.lines(), ["[TIME]: 3.14", "[TIME]: outside loop"]);
 }
+
+/// Fails on every call with its call number.
+struct Failing(u64);
+impl Hook for Failing {
+    fn call(&mut self, _: &Firing<'_>) -> HookResult {
+        self.0 += 1;
+        Err(crate::hook::HookError::new(format!("failure {}", self.0)).with_help("fix it"))
+    }
+}
+
+/// Sleeps a fixed time per firing and per close.
+struct Sleeper(std::time::Duration);
+impl Hook for Sleeper {
+    fn call(&mut self, _: &Firing<'_>) -> HookResult {
+        std::thread::sleep(self.0);
+        Ok(Outcome::Continue)
+    }
+    fn close(&mut self, _: &RunEnd, _: &dyn crate::hook::Host) -> HookResult {
+        std::thread::sleep(self.0);
+        Ok(Outcome::Continue)
+    }
+}
+
+#[test]
+fn a_failing_hook_is_reported_in_full_once_then_once_a_minute_with_a_count() {
+    let (m, buf) = monitor(vec![slot("@1s", Failing(0))], None);
+    for _ in m.iter(0..5) {}
+    assert_eq!(
+        buf.lines(),
+        ["WARNING: hook test (@1s) failed: failure 1; fix it (on_error: warn; further failures: at most one line a minute)"]
+    );
+    // A minute later, the next failure reports how many were not shown.
+    m.hooks.borrow_mut()[0].errors.last = std::time::Instant::now().checked_sub(slot::ERROR_REPORT_PERIOD);
+    for _ in m.iter(0..1) {}
+    assert_eq!(
+        buf.lines()[1],
+        "WARNING: hook test (@1s) failed 5 more time(s) since the last report; latest: failure 6; fix it"
+    );
+    for _ in m.iter(0..3) {}
+    assert_eq!(buf.lines().len(), 2, "quiet again for a minute");
+    assert_eq!(m.hook_calls()[0].2, 9, "warn keeps calling the hook");
+}
+
+#[test]
+fn on_error_disable_and_stop_disable_the_hook_and_stop_ends_the_loops() {
+    let (m, buf) = monitor(vec![slot("@1s", Failing(0)).with_on_error(OnError::Disable)], None);
+    assert_eq!(m.iter(0..5).count(), 5);
+    assert_eq!(
+        buf.lines(),
+        ["WARNING: hook test (@1s) failed and is disabled for the rest of the run (on_error: disable): failure 1; fix it"]
+    );
+    assert_eq!(m.hook_calls()[0].2, 1);
+
+    let (m, buf) = monitor(vec![slot("@2s", Failing(0)).with_on_error(OnError::Stop)], None);
+    assert_eq!(m.iter(0..100).count(), 2);
+    assert_eq!(
+        buf.lines(),
+        [
+            "WARNING: hook test (@2s) failed and is disabled for the rest of the run (on_error: stop): failure 1; fix it",
+            "[TIME 2/100]: ---- hook test failed: stopping (on_error: stop) ----"
+        ]
+    );
+    for (text, want) in [("warn", Ok(OnError::Warn)), ("disable", Ok(OnError::Disable)), ("stop", Ok(OnError::Stop))] {
+        assert_eq!(text.parse::<OnError>(), want);
+    }
+    assert_eq!("halt".parse::<OnError>(), Err("on_error `halt` is not a policy; use warn, disable or stop".into()));
+}
+
+#[test]
+fn each_hook_is_charged_its_own_firings_and_steps_without_firings_count_nothing() {
+    use std::time::Duration;
+    let ms = Duration::from_millis;
+    let (m, _) = monitor(
+        vec![
+            HookSlot::native("slow", Spec::parse("@5s").unwrap(), Box::new(Sleeper(ms(4)))),
+            HookSlot::native("fast", Spec::parse("@5s").unwrap(), Box::new(Sleeper(ms(1)))),
+            HookSlot::native("never", Spec::parse("@1000s").unwrap(), Box::new(Sleeper(ms(50)))),
+            HookSlot::native("manual", Spec::parse("x").unwrap(), Box::new(Sleeper(ms(2)))),
+        ],
+        None,
+    );
+    for _ in m.iter(0..20) {}
+    m.to_hooks(&[("x", Value::Int(1))]);
+    m.close();
+    let cost = m.hooks_cost();
+    let names: Vec<(&str, &str, u64)> = cost.iter().map(|c| (c.hook.as_str(), c.spec.as_str(), c.firings)).collect();
+    assert_eq!(names, [("slow", "@5s", 4), ("fast", "@5s", 4), ("never", "@1000s", 0), ("manual", "x", 1)]);
+    let (slow, fast, never, manual) = (&cost[0], &cost[1], &cost[2], &cost[3]);
+    // each firing's boundaries bracket exactly its own sleep (plus scheduling noise)
+    assert!(slow.total >= ms(16) && slow.total < ms(16 + 40), "{slow:?}");
+    assert!(fast.total >= ms(4) && fast.total < ms(4 + 40), "{fast:?}");
+    assert!(slow.p50 >= ms(3) && slow.p50 <= slow.max && slow.p99 <= slow.max && slow.max >= ms(4), "{slow:?}");
+    assert!(fast.max < slow.p50, "{fast:?} {slow:?}");
+    assert_eq!(
+        (never.total, never.max, never.p50, never.p99),
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO)
+    );
+    assert!(manual.total >= ms(2), "{manual:?}");
+    // close is measured apart from the firings
+    assert!(slow.close >= ms(4) && never.close >= ms(50), "{slow:?} {never:?}");
+    assert!(m.age() >= slow.total + fast.total);
+}

@@ -213,7 +213,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Encode a row whose keys are already interned as ids.
+/// Encode a row whose keys are already interned as ids (the index encodes as it interns).
+#[cfg(test)]
 pub fn encode_row(cells: &[(u32, Value)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(cells.len() * 16);
     put_varint(&mut out, cells.len() as u64);

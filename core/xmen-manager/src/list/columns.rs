@@ -26,7 +26,7 @@ const SLURM_KEPT: [&str; 13] = [
 ];
 
 /// The renaming table, applied in order with the last match winning (spec §4.10.2 step 6).
-const RENAMES: [(&str, &str); 11] = [
+const RENAMES: [(&str, &str); 12] = [
     ("_root", "root"),
     ("_name", "name"),
     ("_status", "status"),
@@ -38,6 +38,7 @@ const RENAMES: [(&str, &str); 11] = [
     ("_version_", ""),
     ("_meta_", ""),
     ("_timestamps_", ""),
+    ("_hooks_cost_", "cost_"),
 ];
 
 /// A record as flattened `(key, value)` cells: nested maps are joined with `_`
@@ -82,7 +83,8 @@ fn flatten_into(key: String, value: Value, out: &mut Vec<(String, Value)>) {
 /// The displayed name of a flattened key, or `None` for a slurm field the table leaves out.
 ///
 /// `_root` becomes `root` (likewise `_name _status _purpose _host _user _created`); the
-/// prefixes `_messages_ _version_ _meta_ _timestamps_` are removed; `_meta_slurm_X` becomes `sX`.
+/// prefixes `_messages_ _version_ _meta_ _timestamps_` are removed, `_hooks_cost_` becomes
+/// `cost_`; `_meta_slurm_X` becomes `sX`.
 pub fn display_name(key: &str) -> Option<String> {
     if key == super::ERROR_KEY {
         return Some("error".to_owned());

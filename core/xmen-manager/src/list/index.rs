@@ -24,6 +24,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use xmen_core::Value;
@@ -353,11 +354,6 @@ fn par_chunks<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&[T]) ->
     })
 }
 
-/// [`par_chunks`] item by item.
-fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    par_chunks(items, threads, |part| part.iter().map(&f).collect())
-}
-
 /// The params.yml of an experiment folder.
 pub fn params_path(folder: &str) -> PathBuf {
     Path::new(folder).join("params.yml")
@@ -366,7 +362,8 @@ pub fn params_path(folder: &str) -> PathBuf {
 /// A fresh parse: the stamp taken before reading, and the row or why it is unreadable.
 type Parsed = (Option<Stamp>, Result<Vec<(String, Value)>, String>);
 
-fn parse_folder(folder: &str) -> Parsed {
+/// Parse one folder's params.yml, reading it into `text` (a buffer reused by the thread).
+fn parse_folder(folder: &str, text: &mut String) -> Parsed {
     let path = params_path(folder);
     let mut file = match fs::File::open(&path) {
         Ok(f) => f,
@@ -376,11 +373,13 @@ fn parse_folder(folder: &str) -> Parsed {
         Ok(s) => s,
         Err(e) => return (None, Err(format!("{}: cannot read its metadata: {e}", path.display()))),
     };
-    let mut text = String::new();
-    if let Err(e) = file.read_to_string(&mut text) {
+    text.clear();
+    text.reserve(usize::try_from(stamp.size).unwrap_or(0).saturating_add(1));
+    if let Err(e) = file.read_to_string(text) {
         return (Some(stamp), Err(format!("{}: cannot read: {e}", path.display())));
     }
-    match Record::parse(&text, &path) {
+    // Values only: a listing shows no help comments.
+    match Record::parse_values(text, &path) {
         Ok(rec) => (Some(stamp), Ok(flatten_record(&rec, folder))),
         Err(e) => (Some(stamp), Err(e.to_string())),
     }
@@ -403,26 +402,49 @@ fn unreadable_cells(folder: &str, reason: &str) -> Vec<(String, Value)> {
     ]
 }
 
-/// The key table being extended by fresh rows.
+/// The key table being extended by fresh rows, shared by the parsing threads.
 struct KeyTable {
     names: Vec<String>,
-    ids: HashMap<String, u32>,
+    ids: FastMap<String, u32>,
 }
 
 impl KeyTable {
-    fn id(&mut self, key: String) -> u32 {
-        if let Some(id) = self.ids.get(&key) {
+    fn id(&mut self, key: &str) -> u32 {
+        if let Some(id) = self.ids.get(key) {
             return *id;
         }
         let id = self.names.len() as u32;
-        self.names.push(key.clone());
-        self.ids.insert(key, id);
+        self.names.push(key.to_owned());
+        self.ids.insert(key.to_owned(), id);
+        id
+    }
+}
+
+/// One parsing thread's view of the shared [`KeyTable`]: the ids it has used, so that it locks
+/// the table only for a key it has not seen (rows of one experiment set share their keys).
+struct LocalKeys<'a> {
+    shared: &'a Mutex<KeyTable>,
+    ids: FastMap<String, u32>,
+}
+
+impl LocalKeys<'_> {
+    fn id(&mut self, key: &str) -> u32 {
+        if let Some(id) = self.ids.get(key) {
+            return *id;
+        }
+        let id = self.shared.lock().unwrap_or_else(PoisonError::into_inner).id(key);
+        self.ids.insert(key.to_owned(), id);
         id
     }
 
-    fn encode(&mut self, cells: Vec<(String, Value)>) -> Vec<u8> {
-        let cells: Vec<(u32, Value)> = cells.into_iter().map(|(k, v)| (self.id(k), v)).collect();
-        codec::encode_row(&cells)
+    fn encode(&mut self, cells: &[(String, Value)]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(cells.len() * 16);
+        codec::put_varint(&mut out, cells.len() as u64);
+        for (k, v) in cells {
+            codec::put_varint(&mut out, u64::from(self.id(k)));
+            codec::put_value(&mut out, v);
+        }
+        out
     }
 }
 
@@ -455,19 +477,25 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
             }
         }
     };
-    let by_folder: FastMap<&str, usize> = parsed_index
-        .as_ref()
-        .map(|f| f.entries.iter().enumerate().map(|(i, e)| (e.folder, i)).collect())
-        .unwrap_or_default();
+    // The index holds the last listing's folders first and in order, so the entry of folder
+    // `i` is usually entry `i`; the map by folder is built only when one is not.
+    let mut by_folder: Option<FastMap<&str, usize>> = None;
 
     // Stat every requested params.yml; keep the cached row when the stamp is unchanged and
-    // the entry is not racy.
-    let stamps = stamps(folders, opts.threads);
+    // the entry is not racy. Without an index every file is parsed, and stamped as it is read.
+    let stamps = if parsed_index.is_some() { stamps(folders, opts.threads) } else { Vec::new() };
     let mut rows: Vec<Option<RawRow>> = Vec::with_capacity(folders.len());
     let mut to_parse: Vec<usize> = Vec::new();
-    for (i, (folder, stamp)) in folders.iter().zip(&stamps).enumerate() {
-        let cached = match (stamp, &parsed_index, by_folder.get(folder.as_str())) {
-            (Ok(stamp), Some(file), Some(&at)) => {
+    for (i, folder) in folders.iter().enumerate() {
+        let at = parsed_index.as_ref().and_then(|f| match f.entries.get(i) {
+            Some(e) if e.folder == folder.as_str() => Some(i),
+            _ => by_folder
+                .get_or_insert_with(|| f.entries.iter().enumerate().map(|(i, e)| (e.folder, i)).collect())
+                .get(folder.as_str())
+                .copied(),
+        });
+        let cached = match (stamps.get(i), &parsed_index, at) {
+            (Some(Ok(stamp)), Some(file), Some(at)) => {
                 let e = &file.entries[at];
                 let racy = e.stamp.newest_ns().saturating_add(opts.racy_window_ns) >= e.read_at;
                 (e.stamp == *stamp && !racy).then(|| RawRow {
@@ -489,28 +517,37 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
 
     let mut keys = KeyTable {
         names: parsed_index.as_ref().map(|f| f.keys.iter().map(|k| (*k).to_owned()).collect()).unwrap_or_default(),
-        ids: HashMap::new(),
+        ids: FastMap::default(),
     };
     if !to_parse.is_empty() {
         keys.ids = keys.names.iter().enumerate().map(|(i, k)| (k.clone(), i as u32)).collect();
-        // In batches, so that a cold run over 100,000 files holds a few thousand parsed
-        // records at a time, not all of them.
-        for batch in to_parse.chunks(4096) {
-            let parsed = par_map(batch, opts.threads, |&i| parse_folder(&folders[i]));
-            for (&i, (stamp, result)) in batch.iter().zip(parsed) {
-                let folder = &folders[i];
-                let (cells, unreadable) = match result {
-                    Ok(cells) => (cells, None),
-                    Err(reason) => (unreadable_cells(folder, &reason), Some(reason)),
-                };
-                rows[i] = Some(RawRow {
-                    folder: folder.clone(),
-                    unreadable,
-                    blob: Blob::New(keys.encode(cells)),
-                    stamp: stamp.map(|s| (s, scan_start)),
-                });
-            }
+        // Each thread parses, flattens and encodes its share, so a cold run holds encoded rows,
+        // never all the parsed records, and nothing but the key table is shared.
+        let shared = Mutex::new(keys);
+        let fresh = par_chunks(&to_parse, opts.threads, |part| {
+            let mut local = LocalKeys { shared: &shared, ids: FastMap::default() };
+            let mut text = String::new();
+            part.iter()
+                .map(|&i| {
+                    let folder = &folders[i];
+                    let (stamp, result) = parse_folder(folder, &mut text);
+                    let (blob, unreadable) = match result {
+                        Ok(cells) => (local.encode(&cells), None),
+                        Err(reason) => (local.encode(&unreadable_cells(folder, &reason)), Some(reason)),
+                    };
+                    RawRow {
+                        folder: folder.clone(),
+                        unreadable,
+                        blob: Blob::New(blob),
+                        stamp: stamp.map(|s| (s, scan_start)),
+                    }
+                })
+                .collect()
+        });
+        for (&i, row) in to_parse.iter().zip(fresh) {
+            rows[i] = Some(row);
         }
+        keys = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
     }
     let rows: Vec<RawRow> = rows.into_iter().flatten().collect();
 

@@ -44,6 +44,9 @@ pub const DISPLAY_VERSION: &str = "_version";
 pub const DISPLAY_MESSAGES: &str = "_messages_(last$|e$|s$|wall$|end$|next$|.*step$|.*load$)";
 /// `-M`: the basic meta columns.
 pub const DISPLAY_META: &str = "_meta_(root$|name$|mac$|host$|user$|home$)";
+/// `-C`: what each hook cost the training thread (total seconds and share of the run's wall
+/// time per entry; every field with `-f "_hooks_cost_.*"`).
+pub const DISPLAY_HOOKS_COST: &str = "_hooks_cost_.*_(total|share)$";
 /// The filters `-N` adds.
 pub const NOTEBOOK_FILTERS: [&str; 4] = ["_notes", "_created|_timestamps", "_purpose", "_version"];
 

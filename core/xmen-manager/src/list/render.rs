@@ -43,7 +43,7 @@ pub fn cell_text(v: Option<&Value>) -> String {
 
 /// Cut `text` to `max` characters, the last three being `...`.
 pub fn truncate(text: String, max: usize) -> String {
-    if text.chars().count() <= max {
+    if width(&text) <= max {
         return text;
     }
     let keep = max.saturating_sub(3);
@@ -53,7 +53,12 @@ pub fn truncate(text: String, max: usize) -> String {
 }
 
 fn width(s: &str) -> usize {
-    s.chars().count()
+    // Most cells are ASCII: their width is their length.
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 fn status_colour(status: &str) -> Option<&'static str> {

@@ -1,7 +1,7 @@
 //! Images: torchvision's `make_grid` (tile `[B,C,H,W]` into one `[C,H',W']` image)
 //! followed by torch's `add_image` conversion to 8-bit pixels, then PNG.
 
-use xmen::{DType, Tensor};
+use xmen_hook::{DType, Tensor};
 
 /// `make_grid`'s options (spec §5.12 defaults: `normalize` and `scale_each` on).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -8,7 +8,7 @@ pub mod video;
 
 use crate::proto::{Image, SummaryValue, ValueKind};
 use grid::GridOptions;
-use xmen::Tensor;
+use xmen_hook::Tensor;
 
 /// What the training thread hands the writer for one tag: an owned copy, not yet encoded.
 pub enum Payload {

@@ -6,7 +6,7 @@ use crate::proto::{
     self, dtype, plugin_metadata, HParamsData, HParamsPluginData, MeshPluginData, PrCurvePluginData, SummaryValue,
     TensorProto, TensorShape, TextPluginData, ValueKind,
 };
-use xmen::Tensor;
+use xmen_hook::Tensor;
 
 /// A text summary: a scalar string tensor for the text plugin (rendered as Markdown).
 pub fn text(tag: &str, text: &str) -> SummaryValue {

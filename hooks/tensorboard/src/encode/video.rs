@@ -2,7 +2,7 @@
 //! power of two and laid out in a near-square grid) and encoded as an animated GIF,
 //! which TensorBoard shows as an image summary.
 
-use xmen::{DType, Tensor};
+use xmen_hook::{DType, Tensor};
 
 /// Check a video tensor's shape; returns `[B, T, C, H, W]`.
 pub fn video_dims(shape: &[u64]) -> Result<[usize; 5], String> {

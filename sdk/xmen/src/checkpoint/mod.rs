@@ -6,7 +6,7 @@
 //! through `track_var_store` with feature `tch`, any serde value through [`Json`], a map of
 //! tensors as is) and published into the Monitor's scope as a `Value::State` handle. Nothing
 //! is copied per step. When a Checkpointer hook fires, it asks the host for the handle's state
-//! (the append-only host service `Host::state`), which copies the object's named tensors
+//! (the host request `Request::State`), which copies the object's named tensors
 //! (dtype, shape, bytes) and metadata out once, across the stable ABI, so the hook library
 //! needs no libtorch. Passing state as a `Value::Map` of tensors instead would copy every
 //! weight into the scope at every step, whether or not a checkpoint fires; a map of tensors

@@ -208,6 +208,9 @@ impl Plan {
                 Some(p) if p.as_os_str().is_empty() => Execute::Detached,
                 // Absolute, so errors and the root name the file unambiguously.
                 Some(p) if p.is_file() => Execute::File(std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+                // `-x newdir/params.yml` names a file: a missing one is an error, never a folder
+                // called params.yml (a missing folder stays a valid place to register).
+                Some(p) if names_a_file(p) => return Err(ExperimentError::MissingFile { path: p.clone() }),
                 Some(p) => Execute::Folder(p.clone()),
             })
         } else {
@@ -344,6 +347,14 @@ fn apply_update<E: Parameters>(
     text: &str,
 ) -> Result<(), ExperimentError> {
     let path = Path::new(text);
+    if path.is_dir() {
+        let file = ["params.yml", "defaults.yml"].iter().map(|f| path.join(f)).find(|f| f.is_file());
+        let reason = match file {
+            Some(f) => format!("it is a folder; give the parameter file inside it: `-u {}`", f.display()),
+            None => "it is a folder holding no params.yml or defaults.yml; give a parameter file or a mapping such as \"{a: 1}\"".to_owned(),
+        };
+        return Err(ExperimentError::Update { index, value: text.to_owned(), reason });
+    }
     let (origin, overrides) = if path.is_file() {
         let rec = Record::load(path)?;
         if let Some(h) = rec.hooks {
@@ -394,6 +405,11 @@ fn apply_update<E: Parameters>(
     Ok(())
 }
 
+/// Whether `-x PATH` names a record file rather than a folder (`.yml`, `.yaml`).
+fn names_a_file(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "yml" || e == "yaml") && !p.is_dir()
+}
+
 fn looks_like_path(text: &str) -> bool {
     let t = text.trim();
     !t.starts_with('{') && (t.ends_with(".yml") || t.ends_with(".yaml") || t.contains(std::path::MAIN_SEPARATOR))
@@ -402,20 +418,23 @@ fn looks_like_path(text: &str) -> bool {
 /// `-x params.yml`: check that it may run and load its parameters into `exp`.
 fn load_params<E: Parameters>(exp: &mut E, path: &Path, restart: bool) -> Result<Root, ExperimentError> {
     let rec = RecordFile::load(path)?;
+    // An empty or cut params.yml is refused before anything runs or rewrites it (issue 13
+    // item 3); extra keys and changed kinds are only reported.
+    let declared: Vec<Param> =
+        E::parameters().into_iter().map(|i| Param::new(i.name, i.default.clone(), i.help_line())).collect();
+    let by = format!("{} (see its --help)", E::NAME);
+    let checked = xmen_record::validate::check(&rec, path, &declared, &by, true)?;
+    for w in checked.warnings {
+        eprintln!("WARNING: {w}");
+    }
     if !rec.status.can_run(restart) && !super::slurm::restart_may_run(&rec) {
         return Err(ExperimentError::not_runnable(path.to_path_buf(), rec.status));
     }
     for p in &rec.params {
         match exp.set(&p.name, &p.value) {
             Ok(true) => {}
-            Ok(false) => {
-                return Err(ExperimentError::UnknownInFile {
-                    path: path.to_path_buf(),
-                    name: p.name.clone(),
-                    experiment: E::NAME.to_owned(),
-                    known: E::parameters().iter().map(|i| i.name.to_owned()).collect(),
-                })
-            }
+            // Not declared: reported above, and kept in the file.
+            Ok(false) => {}
             Err(source) => {
                 return Err(ExperimentError::Param { origin: path.display().to_string(), source: Box::new(source) });
             }

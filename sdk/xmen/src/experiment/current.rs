@@ -8,10 +8,9 @@
 //! ([`MonitorBuilder::record_hooks`](crate::MonitorBuilder::record_hooks)), e.g. a second,
 //! validation-only Monitor, or name another record ([`MonitorBuilder::root`](crate::MonitorBuilder::root)).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use xmen_core::Value;
 use xmen_loader::{HookConfig, LoadError};
 
 use super::Root;
@@ -51,46 +50,23 @@ pub fn current_run() -> Option<Root> {
 }
 
 /// The `_hooks` entries a Monitor adds: those of the record chosen by `which`, read as the
-/// record is now. Entries that set no option `directory` get the Monitor's folder, else the
-/// run's, as that option if their hook is in `directory_hooks` or its installed manifest
-/// declares the option (third-party hooks that write files).
+/// record is now, and the folder their hooks get as option `directory` when they declare it:
+/// the Monitor's, else the run's.
 pub(crate) fn record_hooks(
-    loader: &xmen_loader::Loader,
     which: &RecordHooks,
     monitor_dir: Option<&Path>,
-    directory_hooks: &[&str],
-) -> Result<Vec<HookConfig>, LoadError> {
+) -> Result<(Vec<HookConfig>, Option<PathBuf>), LoadError> {
     let root = match which {
-        RecordHooks::Off => return Ok(Vec::new()),
+        RecordHooks::Off => return Ok((Vec::new(), None)),
         RecordHooks::Current => match current_run() {
             Some(r) => r,
-            None => return Ok(Vec::new()),
+            None => return Ok((Vec::new(), None)),
         },
         RecordHooks::Of(r) => r.clone(),
     };
     let record = root.record().map_err(|e| LoadError::Config(format!("reading the run's `_hooks`: {e}")))?;
-    let Some(list) = record.hooks else { return Ok(Vec::new()) };
+    let Some(list) = record.hooks else { return Ok((Vec::new(), None)) };
     let origin = root.params_path().map_or_else(|| "the run's record".to_owned(), |p| p.display().to_string());
-    let mut configs = HookConfig::list_from_value(&list).map_err(|e| LoadError::Config(format!("{origin}: {e}")))?;
-    fill(loader, &mut configs, monitor_dir.unwrap_or(root.directory()), directory_hooks);
-    Ok(configs)
-}
-
-fn fill(loader: &xmen_loader::Loader, configs: &mut [HookConfig], dir: &Path, directory_hooks: &[&str]) {
-    for cfg in configs {
-        if cfg.options.iter().any(|(k, _)| k == "directory") {
-            continue;
-        }
-        let name = xmen_loader::hook_name(&cfg.hook);
-        if directory_hooks.contains(&name.as_str()) || declares_directory(loader, cfg) {
-            cfg.options.push(("directory".into(), Value::from(dir.to_string_lossy().into_owned())));
-        }
-    }
-}
-
-/// Whether the library a third-party hook resolves to (by the one resolution runs use)
-/// declares option `directory`, read from the file without loading it.
-fn declares_directory(loader: &xmen_loader::Loader, cfg: &HookConfig) -> bool {
-    let Ok(found) = loader.find_config(cfg) else { return false };
-    found.manifest.declared_options(&found.hook).is_some_and(|o| o.iter().any(|o| o.name == "directory"))
+    let configs = HookConfig::list_from_value(&list).map_err(|e| LoadError::Config(format!("{origin}: {e}")))?;
+    Ok((configs, Some(monitor_dir.unwrap_or(root.directory()).to_path_buf())))
 }

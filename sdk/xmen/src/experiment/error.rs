@@ -80,6 +80,13 @@ pub enum ExperimentError {
         hint: String,
     },
 
+    /// `-x PATH.yml` where no such file exists.
+    #[error("-x {}: there is no such file, so nothing was run or created; give an existing params.yml, or a folder to register a new run in (`-x {}`)", path.display(), path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| "NEW_FOLDER".to_owned(), |p| p.display().to_string()))]
+    MissingFile {
+        /// The path as given.
+        path: PathBuf,
+    },
+
     /// `-u` together with `-x params.yml`: a registered experiment's parameters are fixed.
     #[error("-u cannot be combined with `-x {}`: the parameters of a registered experiment are fixed; register a new run with `-u ... -x NEW_FOLDER` instead", path.display())]
     UpdateRegistered {

@@ -39,6 +39,7 @@
 //! ```
 
 mod cli;
+pub(crate) mod cost;
 pub mod current;
 #[doc(hidden)]
 pub mod decl;

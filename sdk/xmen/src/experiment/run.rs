@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
 use xmen_core::Value;
+use xmen_record::hookscost::HookCostEntry;
 use xmen_record::meta::{self, MetaOpts};
 use xmen_record::{Keep, RecordError, Status};
 
@@ -196,6 +197,8 @@ pub(crate) fn start(root: &Root, restart: bool, save_conda: bool) -> Result<(), 
             r.set_status(Status::Requeue);
         }
         r.start_run(restart)?;
+        // What an earlier run's hooks cost is no longer this run's.
+        xmen_record::hookscost::store(r, &[]);
         slurm::record_run_info(r);
         r.meta = Some(full);
         Ok(Ok(resuming))
@@ -244,7 +247,10 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
     let heartbeat = slurm::Heartbeat::start(root, xmen_record::runinfo::heartbeat_period());
     // Monitors built by the body use the record's `_hooks` (see `current`).
     let entered = super::current::enter(root);
+    super::cost::begin();
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| exp.run(root)));
+    // Every Monitor of the body is dropped by now and left its hooks' cost.
+    let costs = super::cost::take();
     drop(entered);
     drop(heartbeat);
     let _ = std::io::stdout().flush();
@@ -265,10 +271,8 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
         // The watcher recorded `stopped`/`timeout`; an error after a stop request stays a stop
         // (spec §1.10.2: error "unless it is already timeout or stopped").
         Phase::Signalled(signalled, sig) => {
-            if let Some(f) = &failure {
-                // Already reported on stderr by record_failure.
-                let _ = record_failure(root, f, None);
-            }
+            // Already reported on stderr by record_end.
+            let _ = record_end(root, failure.as_deref().unwrap_or_default(), None, &costs);
             if signalled == Status::Requeue {
                 // After the body (and its Monitors' checkpoints) ended, as the original does.
                 slurm::requeue_job(root);
@@ -280,7 +284,7 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
                 banner("An error occurred encountered");
                 eprintln!("ERROR: {f}");
             }
-            match record_failure(root, failure.as_deref().unwrap_or_default(), Some(status)) {
+            match record_end(root, failure.as_deref().unwrap_or_default(), Some(status), &costs) {
                 Ok(()) => Ok(code),
                 Err(e) => Err(e.into()),
             }
@@ -292,11 +296,18 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
     result
 }
 
-/// Record the end of the run (`status`, when given) and the failure text, if any.
-fn record_failure(root: &Root, failure: &str, status: Option<Status>) -> Result<(), RecordError> {
+/// Record the end of the run (`status`, when given), the failure text, if any, and what the
+/// hooks cost (`_hooks_cost`), in one write.
+fn record_end(root: &Root, failure: &str, status: Option<Status>, costs: &[HookCostEntry]) -> Result<(), RecordError> {
+    if failure.is_empty() && status.is_none() && costs.is_empty() {
+        return Ok(());
+    }
     let res = root.update(|r| {
         if !failure.is_empty() {
             r.message(&[(ERROR_KEY.to_owned(), Value::Str(failure.to_owned()))], Keep::Latest, None)?;
+        }
+        if !costs.is_empty() {
+            xmen_record::hookscost::store(r, costs);
         }
         if let Some(s) = status {
             r.end_run(s);
