@@ -11,6 +11,8 @@ cargo build --release --workspace --quiet
 cargo build --release -p xmen-examples --examples --quiet
 ls "$bin"/libxmen_hook_*.so | sed 's/^/   /'
 xmen="$bin/xmen"
+echo "== xmen hooks install --first-party: xmen's own hooks for experiments built anywhere"
+"$xmen" hooks install --first-party | tail -1
 set_dir="${1:-$(mktemp -d -t xmen-quickstart-XXXXXX)/toy-sweep}"
 echo "== xmen init: a set from the train_toy experiment in $set_dir"
 "$xmen" init -n "$bin/examples/train_toy" -r "$set_dir" --purpose "quickstart sweep"

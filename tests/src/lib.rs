@@ -87,6 +87,7 @@ const FIXTURE_GROUPS: [&[&str]; 3] = [
         "fixture-not-hook",
         "fixture-marker",
         "fixture-liar",
+        "xmen-hook-mylog",
         "fixture-drop-panic",
         "fixture-where",
     ],

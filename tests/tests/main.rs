@@ -12,3 +12,5 @@ mod hooks_cli;
 mod load_failures;
 mod parsers;
 mod real_hooks;
+mod resolution;
+mod stranger;

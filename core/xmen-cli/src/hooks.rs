@@ -9,6 +9,8 @@
 mod cost;
 mod doctor;
 mod install;
+mod list;
+mod new;
 mod probe;
 
 use std::path::{Path, PathBuf};
@@ -16,14 +18,17 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Subcommand;
-use xmen_loader::{Compatibility, Manifest, SearchPath};
+use xmen_loader::{Compatibility, Loader, Manifest, SearchPath};
 
 /// Arguments of `xmen hooks`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "The search path: each folder of XMEN_HOOK_PATH, the folder of the xmen executable (and its \
-parent and hooks/), then $XMEN/hooks (default ~/.xmen/hooks), where `xmen hooks install` puts libraries.\n\n\
-Examples:\n  xmen hooks list\n  xmen hooks info early-stop\n  xmen hooks doctor\n  xmen hooks doctor -c defaults.yml\n  \
-xmen hooks install examples/custom-hook\n  xmen hooks cost sweep/lr=0.1")]
+#[command(after_help = "Hooks are found by the names in the libraries' manifests, never by file names, over one \
+search path, highest precedence first: an entry's `path:`; each folder of XMEN_HOOK_PATH; $XMEN/hooks/<abi> and \
+$XMEN/hooks (default ~/.xmen; `xmen hooks install` puts libraries there); the first-party hook folders of the xmen \
+installations that registered themselves, newest first; the experiment binary's folder and the one above it.\n\n\
+Examples:\n  xmen hooks list --all\n  xmen hooks info early-stop\n  xmen hooks doctor\n  xmen hooks doctor -c defaults.yml\n  \
+xmen hooks doctor --for ./sweep\n  xmen hooks install examples/custom-hook\n  xmen hooks install --first-party\n  \
+xmen hooks new mylog ./xmen-hook-mylog\n  xmen hooks cost sweep/lr=0.1")]
 pub struct Args {
     #[command(subcommand)]
     command: Sub,
@@ -31,37 +36,80 @@ pub struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Sub {
-    /// List every hook library on the search path, from its manifest (no library code runs).
-    List,
+    /// List the hook libraries a run would use, from their manifests (no library code runs).
+    #[command(
+        after_help = "Examples:\n  xmen hooks list\n  xmen hooks list --all   # every copy, which one wins, what is skipped"
+    )]
+    List {
+        /// Show every copy on the search path: which one wins, which are shadowed or identical,
+        /// and the files skipped (another platform, damaged, another SDK).
+        #[arg(long)]
+        all: bool,
+    },
     /// Show one hook's help, options and examples (NAME is a hook name or a library path).
+    #[command(after_help = "Example:\n  xmen hooks info early-stop")]
     Info {
         /// The hook (`early-stop`) or a library file.
         name: String,
     },
     /// Check hook libraries in child processes: load each, construct each hook on its own
     /// examples, fire it; report incompatible, crashing or missing libraries. Exits 1 if any.
+    #[command(after_help = "Examples:\n  xmen hooks doctor\n  xmen hooks doctor logger jsonl\n  \
+xmen hooks doctor -c defaults.yml\n  xmen hooks doctor --for ./sweep          # what the runs of a set load\n  \
+xmen hooks doctor --for ./target/release/my_exp")]
     Doctor {
         /// Hook names or library paths to check (default: every library on the search path).
         targets: Vec<String>,
-        /// Also check the `_hooks` of these files (defaults.yml, params.yml): every hook they
-        /// name must be found, and construct on its own spec and options.
+        /// Also check the `_hooks` of these files (defaults.yml, params.yml): each entry must
+        /// resolve, parse, name known options of the declared types, and construct.
         #[arg(short, long = "config", value_name = "YML")]
         configs: Vec<PathBuf>,
+        /// Answer what a run would load: PATH is an experiment binary, a set or a run folder;
+        /// its `_hooks` are resolved over the search path that experiment sees.
+        #[arg(long = "for", value_name = "PATH")]
+        for_path: Option<PathBuf>,
         /// Seconds each library may take.
         #[arg(long, default_value_t = 60, value_name = "SECS")]
         timeout: u64,
     },
-    /// Install a hook library with its manifest into $XMEN/hooks: a crate folder is built with
-    /// `cargo build --release` first; a library file is copied.
+    /// Install a hook library with its manifest into `$XMEN/hooks/<abi>`: a crate folder is built
+    /// with `cargo build --release` first; a library file is copied.
+    #[command(after_help = "Examples:\n  xmen hooks install ./xmen-hook-mylog\n  \
+xmen hooks install target/release/libxmen_hook_mylog.so\n  \
+xmen hooks install --first-party   # xmen's own hooks, from beside this xmen binary")]
     Install {
-        /// A hook crate's folder (holding Cargo.toml) or a built `libxmen_hook_*.so`.
-        source: PathBuf,
-        /// Install here instead of $XMEN/hooks.
+        /// A hook crate's folder (holding Cargo.toml) or a built library.
+        #[arg(required_unless_present = "first_party", conflicts_with = "first_party")]
+        source: Option<PathBuf>,
+        /// Install xmen's own hook libraries (logger, timer, ...) from the folder beside this
+        /// `xmen` binary, so experiments built anywhere find them.
+        #[arg(long)]
+        first_party: bool,
+        /// Install here instead of `$XMEN/hooks/<abi>`.
         #[arg(long, value_name = "DIR")]
         dest: Option<PathBuf>,
         /// Install even if the check in a child process fails.
         #[arg(long)]
         force: bool,
+    },
+    /// Create a hook crate: Cargo.toml on the xmen SDK, a working hook, a test, a README.
+    #[command(after_help = "Examples:\n  xmen hooks new mylog                 # ./xmen-hook-mylog, hook `mylog`\n  \
+xmen hooks new mylog ~/src/mylog --hook jsonl\n  \
+xmen hooks new mylog --xmen-version 0.1   # depend on the published SDK, not this checkout")]
+    New {
+        /// The package suffix: the crate is `xmen-hook-NAME`.
+        name: String,
+        /// The folder to create (default `./xmen-hook-NAME`); it must not exist or be empty.
+        dir: Option<PathBuf>,
+        /// The hook's name in configuration (default: NAME).
+        #[arg(long, value_name = "HOOK")]
+        hook: Option<String>,
+        /// Depend on the SDK checkout at this path (default: the checkout this xmen was built from).
+        #[arg(long, value_name = "DIR", conflicts_with = "xmen_version")]
+        xmen_path: Option<PathBuf>,
+        /// Depend on the published SDK at this version instead of a checkout.
+        #[arg(long, value_name = "VERSION")]
+        xmen_version: Option<String>,
     },
     /// Show what each hook entry cost a run's training thread (its params.yml's `_hooks_cost`).
     Cost(cost::CostArgs),
@@ -80,13 +128,18 @@ enum Sub {
 #[derive(Debug)]
 pub enum Cmd {
     /// `list`.
-    List,
+    List {
+        /// `--all`.
+        all: bool,
+    },
     /// `info NAME`.
     Info(String),
     /// `doctor`.
     Doctor(doctor::Plan),
     /// `install`.
     Install(install::Plan),
+    /// `new`.
+    New(new::Plan),
     /// `probe-one`.
     Probe(PathBuf, bool),
     /// `cost RUN...`.
@@ -97,13 +150,23 @@ impl Args {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> anyhow::Result<Cmd> {
         Ok(match self.command {
-            Sub::List => Cmd::List,
+            Sub::List { all } => Cmd::List { all },
             Sub::Info { name } => Cmd::Info(name),
-            Sub::Doctor { targets, configs, timeout } => {
+            Sub::Doctor { targets, configs, for_path, timeout } => {
                 anyhow::ensure!(timeout > 0, "--timeout must be at least 1 second");
-                Cmd::Doctor(doctor::Plan { targets, configs, timeout: Duration::from_secs(timeout) })
+                Cmd::Doctor(doctor::Plan { targets, configs, for_path, timeout: Duration::from_secs(timeout) })
             }
-            Sub::Install { source, dest, force } => Cmd::Install(install::Plan { source, dest, force }),
+            Sub::Install { source, first_party, dest, force } => {
+                let source = match (source, first_party) {
+                    (_, true) => install::Source::FirstParty,
+                    (Some(s), false) => install::Source::Path(s),
+                    (None, false) => anyhow::bail!("give a hook crate's folder or a library, or --first-party"),
+                };
+                Cmd::Install(install::Plan { source, dest, force })
+            }
+            Sub::New { name, dir, hook, xmen_path, xmen_version } => {
+                Cmd::New(new::Plan::validate(name, dir, hook, xmen_path, xmen_version)?)
+            }
             Sub::ProbeOne { path, describe_only } => Cmd::Probe(path, describe_only),
             Sub::Cost(args) => Cmd::Cost(args),
         })
@@ -112,18 +175,31 @@ impl Args {
 
 /// Run a validated `xmen hooks` command.
 pub fn execute(cmd: Cmd, ctx: &crate::Ctx) -> anyhow::Result<ExitCode> {
-    let search = SearchPath::from_env();
+    let loader = Loader::new(SearchPath::from_env());
     match cmd {
-        Cmd::List => list(&search),
-        Cmd::Info(name) => info(&search, &name),
-        Cmd::Doctor(plan) => doctor::run(&search, &plan),
+        Cmd::List { all } => list::run(&loader, all),
+        Cmd::Info(name) => list::info(&loader, &name),
+        Cmd::Doctor(plan) => doctor::run(&loader, &plan),
         Cmd::Install(plan) => install::run(&plan, &ctx.config_dir.join("hooks")),
+        Cmd::New(plan) => new::run(&plan),
         Cmd::Probe(path, describe_only) => {
             probe::run_child(&path, describe_only);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Cost(args) => cost::run(&args),
     }
+}
+
+/// Make the first-party hooks beside this `xmen` binary resolvable for every experiment on the
+/// machine: record their folder as an installation of this ABI generation in `$XMEN` (see
+/// `xmen_loader::search`). Called by every command; silent, and harmless when `$XMEN` is not
+/// writable (experiments then need `xmen hooks install --first-party` or XMEN_HOOK_PATH).
+pub fn register_installation(config_dir: &Path) {
+    let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) else { return };
+    if install::first_party_files(&dir).is_empty() {
+        return;
+    }
+    let _ = xmen_loader::search::register_installation(config_dir, &dir);
 }
 
 /// The one-line title of a library: `xmen-hook-logger 0.1.0 (SDK 0.1.0, ABI 0.11)`, or why not.
@@ -139,106 +215,4 @@ fn write_options(out: &mut String, options: &[xmen_core::hook::OptionInfo], inde
         let default = o.default.as_deref().map(|d| format!(", default {d}")).unwrap_or_default();
         out.push_str(&format!("{indent}{} ({}{default}): {}\n", o.name, o.kind, o.help));
     }
-}
-
-fn list(search: &SearchPath) -> anyhow::Result<ExitCode> {
-    let libraries = search.libraries();
-    if libraries.is_empty() {
-        println!("No hook libraries in the search path:");
-        for d in search.dirs() {
-            println!("  {}", d.display());
-        }
-        println!("Install one with `xmen hooks install CRATE_DIR|LIBRARY`.");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut out = String::new();
-    for path in libraries {
-        out.push_str(&format!("{}\n", path.display()));
-        match Manifest::read(&path) {
-            Ok(m) => {
-                out.push_str(&format!("  {}\n", title(&m)));
-                for h in &m.hooks {
-                    out.push_str(&format!("  - {}: {}\n", h.name, h.help));
-                    match &h.options {
-                        Some(options) if options.is_empty() => out.push_str("      options: none\n"),
-                        Some(options) => {
-                            out.push_str("      options:\n");
-                            write_options(&mut out, options, "        ");
-                        }
-                        None => out.push_str(&format!(
-                            "      options: not recorded (`xmen hooks info {}` reads them in a child process)\n",
-                            h.name
-                        )),
-                    }
-                }
-            }
-            Err(e) => {
-                out.push_str(&format!("  cannot describe it: {e} (`xmen hooks doctor` checks whether it loads)\n"))
-            }
-        }
-    }
-    print!("{out}");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The library providing hook `name` (first in search order), or the library at a path.
-fn find(search: &SearchPath, name: &str) -> anyhow::Result<(PathBuf, Manifest, String)> {
-    let as_path = Path::new(name);
-    if name.contains('/') || as_path.is_file() {
-        let m = Manifest::read(as_path)?;
-        let hook = m.hooks.first().map(|h| h.name.clone()).unwrap_or_default();
-        return Ok((as_path.to_path_buf(), m, hook));
-    }
-    let mut unreadable = Vec::new();
-    for path in search.libraries() {
-        match Manifest::read(&path) {
-            Ok(m) if m.hook(name).is_some() => return Ok((path, m, name.to_owned())),
-            Ok(_) => {}
-            Err(e) => unreadable.push(e.to_string()),
-        }
-    }
-    let mut msg = format!(
-        "no hook library on the search path provides hook {name:?}; `xmen hooks list` shows what is installed, \
-         `xmen hooks install CRATE_DIR` installs a hook crate"
-    );
-    if !unreadable.is_empty() {
-        msg.push_str(&format!(" ({} libraries could not be read: {})", unreadable.len(), unreadable.join("; ")));
-    }
-    anyhow::bail!(msg)
-}
-
-fn info(search: &SearchPath, name: &str) -> anyhow::Result<ExitCode> {
-    let (path, manifest, hook) = find(search, name)?;
-    let mut options = manifest.hook(&hook).and_then(|h| h.options.clone());
-    let mut examples = manifest.hook(&hook).and_then(|h| h.examples.clone());
-    let mut note = "";
-    if options.is_none() {
-        // Not recorded beside the library: ask the library itself, in a child process.
-        if let probe::Outcome::Report(r) = probe::spawn(&path, true, Duration::from_secs(60))? {
-            if let Some(h) = r.library.as_ref().and_then(|l| l.to_info().hooks.into_iter().find(|h| h.name == hook)) {
-                options = Some(h.options);
-                examples = Some(h.examples);
-                note = " (read by loading the library in a child process)";
-            }
-        }
-    }
-    let mut out = format!("{hook}: {}\n", manifest.hook(&hook).map(|h| h.help.as_str()).unwrap_or_default());
-    out.push_str(&format!("library: {}\npath: {}\n", title(&manifest), path.display()));
-    match options {
-        Some(o) if o.is_empty() => out.push_str(&format!("options{note}: none\n")),
-        Some(o) => {
-            out.push_str(&format!("options{note}:\n"));
-            write_options(&mut out, &o, "  ");
-        }
-        None => out.push_str("options: unknown (the library could not be loaded; run `xmen hooks doctor` on it)\n"),
-    }
-    let examples = examples.unwrap_or_default();
-    if !examples.is_empty() {
-        out.push_str("examples (in defaults.yml or `xmen register -u \"{_hooks: [...]}\"`):\n  _hooks:\n");
-        for e in examples {
-            out.push_str(&format!("    - {{hook: {hook}, spec: {e:?}}}\n"));
-        }
-    }
-    print!("{out}");
-    Ok(ExitCode::SUCCESS)
 }

@@ -137,6 +137,8 @@ fn validate(cli: Cli, ctx: &Ctx) -> anyhow::Result<Validated> {
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let ctx = Ctx { config_dir: xmen_record::config_dir() };
+    // Every command makes the first-party hooks beside this binary visible to experiments.
+    hooks::register_installation(&ctx.config_dir);
     match validate(cli, &ctx)? {
         Validated::Setup => {
             println!("{}", ui::BANNER);

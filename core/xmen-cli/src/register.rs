@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use xmen_core::Value;
 use xmen_manager::naming::check_name;
 use xmen_manager::scripts::DEFAULT_SHELL;
 use xmen_manager::{RegisterOpts, Sweep};
@@ -73,8 +74,47 @@ impl Args {
     }
 }
 
+/// Resolve and check every `_hooks` list the registration would write, before any folder is
+/// created: the sweep's alternatives, else the set's defaults.yml. Every problem is reported.
+fn validate_hooks(opts: &RegisterOpts) -> anyhow::Result<()> {
+    let swept: Vec<&Value> = opts
+        .sweep
+        .iter()
+        .flat_map(|s| s.keys())
+        .filter(|k| k.key == xmen_record::HOOKS_KEY)
+        .flat_map(|k| k.alternatives.iter())
+        .collect();
+    let mut lists: Vec<(String, Value)> = Vec::new();
+    if swept.is_empty() {
+        let Ok(set) = xmen_manager::ExperimentSet::open(&opts.root) else { return Ok(()) };
+        let path = set.defaults_path();
+        let Ok(defaults) = xmen_record::Record::load(&path) else { return Ok(()) };
+        if let Some(h) = defaults.hooks {
+            lists.push((path.display().to_string(), h));
+        }
+    } else {
+        let n = swept.len();
+        for (i, v) in swept.into_iter().enumerate() {
+            let origin = if n == 1 { "-u".to_owned() } else { format!("-u (_hooks alternative {})", i + 1) };
+            lists.push((origin, v.clone()));
+        }
+    }
+    if lists.is_empty() {
+        return Ok(());
+    }
+    let loader = xmen_loader::Loader::default();
+    let problems: Vec<String> = lists
+        .iter()
+        .filter_map(|(origin, v)| xmen_loader::validate::validate_hooks(&loader, v, origin).err())
+        .map(|p| p.to_string())
+        .collect();
+    anyhow::ensure!(problems.is_empty(), "nothing registered: {}", problems.join("\n"));
+    Ok(())
+}
+
 /// Run a validated `xmen register` command.
 pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
+    validate_hooks(&cmd.opts)?;
     let report = xmen_manager::register(&cmd.opts)?;
     let n = report.folders.len();
     println!("Registered {n} experiment{} in {}", if n == 1 { "" } else { "s" }, report.root.display());

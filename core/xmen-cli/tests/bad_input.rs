@@ -161,7 +161,7 @@ fn names_follow_python_rendering_casting_and_suffix_rules() {
     std::fs::write(set.join("script.sh"), "#!/bin/bash\necho \"ran $1\"\n").unwrap_or_else(|e| panic!("{e}"));
     env.ok(&["init", "-r", "set"]);
     env.ok(&["register", "-r", "set", "-u", "{lr: 1 | 1e-5, name: 3, maybe: 2 | }"]);
-    env.ok(&["register", "-r", "set", "-u", "{opt: {beta: 0.5}, sizes: [3, 4], _hooks: [{hook: timer}]}"]);
+    env.ok(&["register", "-r", "set", "-u", "{opt: {beta: 0.5}, sizes: [3, 4], _hooks: []}"]);
     env.ok(&["register", "-r", "set", "-u", "{opt: {beta: 0.5}, sizes: [3, 4]}"]);
     assert_eq!(
         folders(&set),

@@ -1,8 +1,16 @@
 //! The `_hooks` configuration list.
 
 use crate::error::LoadError;
+use std::path::PathBuf;
+
 use xmen_core::monitor::OnError;
 use xmen_core::Value;
+
+/// The keys of a `_hooks` entry.
+pub(crate) const ENTRY_KEYS: [&str; 6] = ["hook", "spec", "options", "path", "on_error", "lenient"];
+
+/// An entry as an example, for messages.
+pub(crate) const EXAMPLE_ENTRY: &str = "{hook: logger, spec: \"loss@10s\", options: {format: \".3f\"}}";
 
 /// One configured hook: `{hook: logger, spec: "x@2s", options: {join: "|"}}`.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +21,8 @@ pub struct HookConfig {
     pub spec: String,
     /// Its options, in order.
     pub options: Vec<(String, Value)>,
+    /// The library file, when the entry names it (`path:`); else the hook is resolved by name.
+    pub path: Option<PathBuf>,
     /// What the Monitor does when the hook returns an error (`on_error: warn | disable | stop`).
     pub on_error: OnError,
     /// Start the run without this hook, with a warning, when it fails to load (`lenient: true`).
@@ -26,6 +36,7 @@ impl HookConfig {
             hook: hook.into(),
             spec: spec.into(),
             options: Vec::new(),
+            path: None,
             on_error: OnError::default(),
             lenient: false,
         }
@@ -51,15 +62,13 @@ impl HookConfig {
 
     /// Read one entry of a `_hooks` list.
     pub fn from_value(v: &Value, index: usize) -> Result<HookConfig, LoadError> {
-        let bad = |what: String| {
-            LoadError::Config(format!(
-                "_hooks entry {index}: {what}; write entries as {{hook: logger, spec: \"loss@10s\", options: {{format: \".3f\"}}}}"
-            ))
-        };
+        let bad =
+            |what: String| LoadError::Config(format!("_hooks entry {index}: {what}; write entries as {EXAMPLE_ENTRY}"));
         let Value::Map(m) = v else { return Err(bad(format!("expected a map, found a {}", v.kind()))) };
         let mut hook = None;
         let mut spec = None;
         let mut options = Vec::new();
+        let mut path = None;
         let mut on_error = OnError::default();
         let mut lenient = false;
         for (k, v) in m {
@@ -68,22 +77,22 @@ impl HookConfig {
                 ("spec", Value::Str(s)) => spec = Some(s.clone()),
                 ("options", Value::Map(o)) => options = o.clone(),
                 ("options", Value::None) => {}
+                ("path", Value::Str(p)) => path = Some(PathBuf::from(p)),
                 ("on_error", Value::Str(s)) => {
                     on_error = s.parse().map_err(|e: String| bad(format!("\"on_error\": {e}")))?
                 }
                 ("lenient", Value::Bool(b)) => lenient = *b,
-                ("hook" | "spec" | "options" | "on_error" | "lenient", v) => {
+                ("hook" | "spec" | "options" | "path" | "on_error" | "lenient", v) => {
                     return Err(bad(format!("{k:?} has the wrong type ({})", v.kind())))
                 }
-                (other, _) => {
-                    return Err(bad(format!("unknown key {other:?} (known: hook, spec, options, on_error, lenient)")))
-                }
+                (other, _) => return Err(bad(format!("unknown key {other:?} (known: {})", ENTRY_KEYS.join(", ")))),
             }
         }
         Ok(HookConfig {
             hook: hook.ok_or_else(|| bad("missing \"hook\"".into()))?,
             spec: spec.ok_or_else(|| bad("missing \"spec\"".into()))?,
             options,
+            path,
             on_error,
             lenient,
         })

@@ -6,13 +6,28 @@ use std::path::PathBuf;
 use xmen_core::abi::{CRATE_VERSION, SDK_VERSION};
 use xmen_core::spec::SpecError;
 
+use crate::manifest::ManifestError;
+
 /// Why one configured hook could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[allow(missing_docs)] // the fields are named for what they hold: the hook, the file, the reason
 pub enum LoadError {
-    /// No library file for a hook name in the search path.
-    #[error("hook {hook:?}: no library {file} in the search path ({searched}); build it with `cargo build --release -p xmen-hook-{hook}`, install it with `xmen hooks install`, or add its folder to XMEN_HOOK_PATH", searched = display_dirs(.searched))]
-    NotFound { hook: String, file: String, searched: Vec<PathBuf> },
+    /// No usable library on the search path provides the hook.
+    #[error("hook {hook:?}: no library on the search path provides it{mean}{skip}; searched {searched}. Install a hook crate with `xmen hooks install CRATE_DIR`, xmen's own hooks with `xmen hooks install --first-party`, or add the library's folder to XMEN_HOOK_PATH; `xmen hooks list --all` shows what is found",
+        mean = suggest(.suggestions), skip = skipped_text(.skipped), searched = display_dirs(.searched))]
+    NotFound { hook: String, searched: Vec<PathBuf>, suggestions: Vec<String>, skipped: Vec<String> },
+    /// Two different libraries provide the hook in one folder of the search path.
+    #[error("hook {hook:?}: two different libraries in one folder provide it: {first} ({first_library}) and {second} ({second_library}); remove or rename one of them, or name one with `path:` in the hook entry")]
+    Ambiguous { hook: String, first: PathBuf, second: PathBuf, first_library: String, second_library: String },
+    /// A library named explicitly does not provide the hook.
+    #[error("hook {hook:?}: the library {path} does not provide it{mean} (it provides: {list})", mean = suggest(.suggestions), list = .provides.join(", "))]
+    NotProvided { hook: String, path: PathBuf, provides: Vec<String>, suggestions: Vec<String> },
+    /// The file failed the check before loading (damaged, another platform, no manifest).
+    #[error("{0}")]
+    File(ManifestError),
+    /// Built against an SDK or ABI this program cannot load (known from its manifest).
+    #[error("hook library {path}: {reason}")]
+    Incompatible { path: PathBuf, reason: String },
     /// An explicit path that does not exist.
     #[error("hook library {path}: no such file; check the path in the hook configuration")]
     Missing { path: PathBuf },
@@ -40,6 +55,24 @@ pub enum LoadError {
     /// The configuration itself is malformed.
     #[error("{0}")]
     Config(String),
+}
+
+fn suggest(s: &[String]) -> String {
+    match s {
+        [] => String::new(),
+        [one] => format!("; did you mean {one:?}?"),
+        many => {
+            format!("; did you mean one of {}?", many.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
+fn skipped_text(s: &[String]) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(" (skipped: {})", s.join("; "))
+    }
 }
 
 fn display_dirs(d: &[PathBuf]) -> String {
@@ -99,6 +132,16 @@ fn layout_type(lines: &[&str]) -> Option<String> {
 }
 
 impl LoadError {
+    /// A library file that failed the check before loading.
+    pub(crate) fn from_manifest(path: &std::path::Path, e: ManifestError) -> LoadError {
+        match e {
+            ManifestError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                LoadError::Missing { path: path.to_path_buf() }
+            }
+            e => LoadError::File(e),
+        }
+    }
+
     pub(crate) fn from_library(path: &std::path::Path, e: LibraryLoadError) -> LoadError {
         let path = path.to_path_buf();
         match e {

@@ -5,21 +5,25 @@
 //! collected, so a run that asks for five hooks reports all five problems at once.
 //! Libraries are never unloaded.
 
+mod check;
 mod config;
 mod error;
 mod library;
 pub mod manifest;
-mod search;
+pub mod resolve;
+pub mod search;
+pub mod validate;
 
 pub use config::HookConfig;
 pub use error::{LoadError, LoadErrors};
 pub use library::{HookInfo, Library, LibraryInfo};
 pub use manifest::{Compatibility, Manifest, ManifestError};
+pub use resolve::{Catalog, Resolved};
 pub use search::{library_file_name, xmen_home, SearchPath};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use xmen_core::abi;
 use xmen_core::monitor::HookSlot;
 use xmen_core::spec::Spec;
@@ -28,6 +32,11 @@ use xmen_core::Value;
 static LOADED: Mutex<Option<HashMap<PathBuf, Library>>> = Mutex::new(None);
 
 /// Load (once per process) and check the library at `path`.
+///
+/// The file is checked before `dlopen` (see [`Manifest::read`]): a truncated, damaged or
+/// foreign file, or one whose manifest names an SDK this program cannot load, is refused with
+/// a message instead of crashing the process. A library without a manifest (built before
+/// manifests) goes on to abi_stable's own checks.
 pub fn load_path(path: &Path) -> Result<Library, LoadError> {
     let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     let mut guard = LOADED.lock().unwrap_or_else(|p| p.into_inner());
@@ -37,6 +46,15 @@ pub fn load_path(path: &Path) -> Result<Library, LoadError> {
     }
     if !path.exists() {
         return Err(LoadError::Missing { path: path.to_path_buf() });
+    }
+    match Manifest::read(path) {
+        Ok(m) => {
+            if let Compatibility::Incompatible(reason) = m.compatibility() {
+                return Err(LoadError::Incompatible { path: path.to_path_buf(), reason });
+            }
+        }
+        Err(ManifestError::Missing { .. } | ManifestError::Malformed { .. }) => {}
+        Err(e) => return Err(LoadError::from_manifest(path, e)),
     }
     let lib = Library::new(library::load_library(path).map_err(|e| LoadError::from_library(path, e))?);
     map.insert(key, lib);
@@ -49,9 +67,12 @@ pub fn describe(path: &Path) -> Result<LibraryInfo, LoadError> {
 }
 
 /// Resolves hook names and builds hook slots.
+///
+/// The search path is scanned once per loader (and its clones), on first use.
 #[derive(Clone, Debug)]
 pub struct Loader {
     search: SearchPath,
+    catalog: Arc<OnceLock<Catalog>>,
     /// Options the host provides to every hook that declares them (see [`Loader::provide`]).
     provided: Vec<(String, Value)>,
 }
@@ -65,7 +86,7 @@ impl Default for Loader {
 impl Loader {
     /// A loader over a search path.
     pub fn new(search: SearchPath) -> Loader {
-        Loader { search, provided: Vec::new() }
+        Loader { search, catalog: Arc::new(OnceLock::new()), provided: Vec::new() }
     }
 
     /// Provide option `name` to every hook that declares it (in its `NewHook::OPTIONS`) and
@@ -99,17 +120,39 @@ impl Loader {
         &self.search
     }
 
+    /// Every library on the search path, read from the files (scanned once).
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog.get_or_init(|| Catalog::scan(&self.search))
+    }
+
+    /// The one resolution (see [`resolve`]): the library that provides hook `hook` (a name as
+    /// in `_hooks` or the builder, or a library path), or, with `path`, the library at `path`,
+    /// which must provide it.
+    pub fn find(&self, hook: &str, path: Option<&Path>) -> Result<Resolved, LoadError> {
+        match path {
+            Some(p) => resolve::resolve_path(p, Some(hook)),
+            None if resolve::is_path(hook) => resolve::resolve_path(Path::new(hook), None),
+            None => self.catalog().resolve(hook),
+        }
+    }
+
+    /// [`Loader::find`] for one configured hook.
+    pub fn find_config(&self, cfg: &HookConfig) -> Result<Resolved, LoadError> {
+        self.find(&cfg.hook, cfg.path.as_deref())
+    }
+
     /// The library file for a hook name (`logger`) or an explicit path.
     pub fn resolve(&self, hook: &str) -> Result<PathBuf, LoadError> {
-        self.search.resolve(hook)
+        self.find(hook, None).map(|r| r.path)
     }
 
     /// Load one configured hook.
     pub fn load(&self, cfg: &HookConfig) -> Result<HookSlot, LoadError> {
         let spec = Spec::parse(&cfg.spec).map_err(|e| LoadError::Spec { hook: cfg.hook.clone(), error: e })?;
-        let path = self.resolve(&cfg.hook)?;
+        let found = self.find_config(cfg)?;
+        let path = found.path;
         let lib = load_path(&path)?;
-        let name = hook_name(&cfg.hook);
+        let name = found.hook;
         let options = self.options_with_provided(lib, &name, cfg);
         let hook = lib.construct(&name, &cfg.spec, &options).map_err(|f| LoadError::Constructor {
             hook: name.clone(),

@@ -34,6 +34,13 @@ pub struct ManifestHook {
 }
 
 impl ManifestHook {
+    /// Its declared options, when known without running the library: from the compiled-in
+    /// manifest, or from a sidecar recorded at install. Validation of `_hooks` entries goes
+    /// through this accessor, whichever source fills it.
+    pub fn declared_options(&self) -> Option<&[OptionInfo]> {
+        self.options.as_deref()
+    }
+
     /// The declared option called `name`, when the options are known.
     pub fn option(&self, name: &str) -> Option<&OptionInfo> {
         self.options.as_ref()?.iter().find(|o| o.name == name)
@@ -75,6 +82,13 @@ pub enum ManifestError {
     /// A shared library without the embedded manifest.
     #[error("hook library {path}: no xmen manifest (symbol `{symbol}`): it is not an xmen hook library, or was built with an SDK older than manifests; a hook crate must call `xmen::export_hooks!(...)`, so rebuild it against the current xmen SDK", symbol = embedded::SYMBOL)]
     Missing { path: PathBuf },
+    /// A library for another platform (ELF class, byte order or machine): skipped by the search,
+    /// refused by the loader.
+    #[error("hook library {path}: built for another platform ({reason}); rebuild it on this machine (or for its target) with `cargo build --release`")]
+    Foreign { path: PathBuf, reason: String },
+    /// A truncated or damaged file: loading it would crash the process (SIGBUS), so it is refused.
+    #[error("hook library {path}: the file is damaged or truncated ({reason}); rebuild it, or reinstall it with `xmen hooks install`")]
+    Damaged { path: PathBuf, reason: String },
     /// The manifest is there but cannot be decoded.
     #[error("hook library {path}: its xmen manifest is malformed ({reason}); rebuild it against the current xmen SDK")]
     Malformed { path: PathBuf, reason: String },
@@ -102,12 +116,19 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
 impl Manifest {
     /// Read the manifest of the library at `path`: the embedded one, completed with the options
     /// and examples of a sidecar that matches the file.
+    ///
+    /// The file is checked first, reading only its headers and the manifest's section (see
+    /// the loader's `check` module): one built for another platform is [`ManifestError::Foreign`], a
+    /// truncated or damaged one [`ManifestError::Damaged`]. This is the check that runs before
+    /// any `dlopen`, so a file that would crash the loader never reaches it.
     pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
-        let bytes = std::fs::read(path).map_err(|source| ManifestError::Io { path: path.to_path_buf(), source })?;
-        let mut m = Manifest::from_library_bytes(path, &bytes)?;
-        if let Some(side) = Sidecar::read(&sidecar_path(path)) {
-            if side.library_hash == hash_hex(&bytes) {
-                m.merge(&side);
+        let (mut m, stamp) = crate::check::read_checked(path)?;
+        let side = sidecar_path(path);
+        if side.is_file() {
+            if let Some(side) = Sidecar::read(&side) {
+                if side.describes(path, &stamp)? {
+                    m.merge(&side);
+                }
             }
         }
         Ok(m)
@@ -117,8 +138,27 @@ impl Manifest {
     pub fn from_library_bytes(path: &Path, bytes: &[u8]) -> Result<Manifest, ManifestError> {
         let file = object::File::parse(bytes)
             .map_err(|e| ManifestError::NotALibrary { path: path.to_path_buf(), reason: e.to_string() })?;
-        let data = manifest_bytes(&file).ok_or_else(|| ManifestError::Missing { path: path.to_path_buf() })?;
+        Manifest::from_object(path, &file)
+    }
+
+    /// Decode the manifest embedded in a parsed object file.
+    pub(crate) fn from_object<'d, R: object::ReadRef<'d>>(
+        path: &Path,
+        file: &object::File<'d, R>,
+    ) -> Result<Manifest, ManifestError> {
+        let data = manifest_bytes(file).ok_or_else(|| ManifestError::Missing { path: path.to_path_buf() })?;
         decode(data).map_err(|reason| ManifestError::Malformed { path: path.to_path_buf(), reason })
+    }
+
+    /// The options the hook called `name` declares, when they are known without running the
+    /// library (`None`: not known; validation then checks names and types of nothing).
+    pub fn declared_options(&self, name: &str) -> Option<&[OptionInfo]> {
+        self.hook(name).and_then(ManifestHook::declared_options)
+    }
+
+    /// The names of its hooks, in declaration order.
+    pub fn hook_names(&self) -> Vec<&str> {
+        self.hooks.iter().map(|h| h.name.as_str()).collect()
     }
 
     /// Whether this program can load the library (see [`Compatibility`]).
@@ -190,7 +230,7 @@ impl Manifest {
 }
 
 /// The embedded manifest's bytes: its own section on ELF, else the exported symbol.
-fn manifest_bytes<'d>(file: &object::File<'d>) -> Option<&'d [u8]> {
+fn manifest_bytes<'d, R: object::ReadRef<'d>>(file: &object::File<'d, R>) -> Option<&'d [u8]> {
     if let Some(data) = file.section_by_name(embedded::SECTION).and_then(|s| s.data().ok()) {
         if data.starts_with(embedded::MAGIC) {
             return Some(data);
@@ -291,9 +331,12 @@ pub fn sidecar_path(library: &Path) -> PathBuf {
 /// examples included), stamped with the library's hash.
 pub fn write_sidecar(library: &Path, info: &LibraryInfo) -> Result<PathBuf, ManifestError> {
     let bytes = std::fs::read(library).map_err(|source| ManifestError::Io { path: library.to_path_buf(), source })?;
+    let stamp = crate::check::read_checked(library)?.1;
     let side = Sidecar {
         format: 1,
         library_hash: hash_hex(&bytes),
+        library_len: Some(stamp.len),
+        build_id: stamp.build_id,
         library: info.library.clone(),
         version: info.version.clone(),
         sdk_version: info.sdk_version.clone(),
@@ -328,6 +371,12 @@ fn hash_hex(bytes: &[u8]) -> String {
 struct Sidecar {
     format: u32,
     library_hash: String,
+    /// The library's length and GNU build id: when both are recorded and the file has a build
+    /// id, they identify the build without hashing the whole file (debug builds are ~60 MB).
+    #[serde(default)]
+    library_len: Option<u64>,
+    #[serde(default)]
+    build_id: Option<String>,
     library: String,
     version: String,
     sdk_version: String,
@@ -335,6 +384,16 @@ struct Sidecar {
 }
 
 impl Sidecar {
+    /// Whether this sidecar describes the very file at `library` (stamped `stamp`).
+    fn describes(&self, library: &Path, stamp: &crate::check::Stamp) -> Result<bool, ManifestError> {
+        if let (Some(len), Some(id), Some(file_id)) = (self.library_len, &self.build_id, &stamp.build_id) {
+            return Ok(len == stamp.len && id == file_id);
+        }
+        let bytes =
+            std::fs::read(library).map_err(|source| ManifestError::Io { path: library.to_path_buf(), source })?;
+        Ok(self.library_hash == hash_hex(&bytes))
+    }
+
     fn read(path: &Path) -> Option<Sidecar> {
         let text = std::fs::read_to_string(path).ok()?;
         serde_json::from_str::<Sidecar>(&text).ok().filter(|s| s.format == 1)

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use xmen_loader::{Compatibility, HookConfig, Manifest, ManifestError, SearchPath};
+use xmen_core::Value;
+use xmen_loader::validate::validate_hooks;
+use xmen_loader::{Compatibility, Loader, Manifest, ManifestError, SearchPath};
 
 use super::probe::{self, Outcome};
 
@@ -15,6 +17,8 @@ pub struct Plan {
     pub targets: Vec<String>,
     /// YAML files whose `_hooks` must resolve and construct.
     pub configs: Vec<PathBuf>,
+    /// `--for`: an experiment binary, a set or a run folder whose loads to answer for.
+    pub for_path: Option<PathBuf>,
     /// Per-library time limit.
     pub timeout: Duration,
 }
@@ -101,62 +105,136 @@ pub fn check(path: &Path, timeout: Duration) -> anyhow::Result<Verdict> {
     Ok(v)
 }
 
-/// The `_hooks` entries of a defaults.yml or params.yml.
-fn hooks_of(file: &Path) -> anyhow::Result<Vec<HookConfig>> {
+/// The `_hooks` value of a defaults.yml or params.yml (`None` when it has none).
+fn hooks_value(file: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let value = xmen_record::yaml::parse(&text, file)?;
     let list = match &value {
-        xmen_core::Value::Map(m) => m.iter().find(|(k, _)| k == xmen_record::HOOKS_KEY).map(|(_, v)| v.clone()),
+        Value::Map(m) => m.iter().find(|(k, _)| k == xmen_record::HOOKS_KEY).map(|(_, v)| v.clone()),
         _ => None,
     };
-    HookConfig::list_from_value(&list.unwrap_or(xmen_core::Value::None))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+    Ok(list.unwrap_or(Value::None))
 }
 
-/// A `_hooks` entry: its spec must parse and its library must be found.
-fn check_entry(loader: &xmen_loader::Loader, origin: &Path, cfg: &HookConfig) -> Result<PathBuf, String> {
-    if let Err(e) = xmen_core::spec::Spec::parse(&cfg.spec) {
-        return Err(format!("{}: hook {:?}: {e}", origin.display(), cfg.hook));
+/// The experiment binary a record names (`_version.path`), if it exists.
+fn program_of(file: &Path) -> Option<PathBuf> {
+    let rec = xmen_record::Record::load(file).ok()?;
+    let Some(Value::Map(m)) = rec.version else { return None };
+    let path = m.iter().find(|(k, _)| k == "path").and_then(|(_, v)| v.as_str()).map(PathBuf::from)?;
+    path.is_file().then_some(path)
+}
+
+/// What `--for PATH` names: the program whose search path applies, and the record whose
+/// `_hooks` the run loads.
+fn target_of(path: &Path) -> anyhow::Result<(Option<PathBuf>, Option<PathBuf>)> {
+    if path.is_file() {
+        return Ok((Some(path.to_path_buf()), None));
     }
-    match loader.resolve(&cfg.hook) {
-        Err(e) => Err(format!("{}: {e}", origin.display())),
-        Ok(path) if !path.is_file() => {
-            Err(format!("{}: hook {:?}: no such library file {}", origin.display(), cfg.hook, path.display()))
-        }
-        Ok(path) => Ok(path),
-    }
+    anyhow::ensure!(
+        path.is_dir(),
+        "--for {}: no such file or folder; give an experiment binary, a set's folder or a run's folder",
+        path.display()
+    );
+    let record = [xmen_record::RecordFile::path_in(path), path.join("defaults.yml")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--for {}: neither a run folder (params.yml) nor a set (defaults.yml); give an experiment binary, \
+                 a set's folder or a run's folder",
+                path.display()
+            )
+        })?;
+    Ok((program_of(&record), Some(record)))
 }
 
 /// Run the doctor: print one block per library, exit 1 when any has a problem.
-pub fn run(search: &SearchPath, plan: &Plan) -> anyhow::Result<ExitCode> {
+pub fn run(loader: &Loader, plan: &Plan) -> anyhow::Result<ExitCode> {
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
-    let loader = xmen_loader::Loader::new(search.clone());
+    let mut invalid: Vec<String> = Vec::new();
+    let mut out = String::new();
+    let for_loader;
+    let mut configs: Vec<PathBuf> = plan.configs.clone();
+    let loader = match &plan.for_path {
+        Some(p) => {
+            let (program, record) = target_of(p)?;
+            for_loader = Loader::new(SearchPath::for_program(program.as_deref()));
+            match &program {
+                Some(prog) => out.push_str(&format!("For {} (program {}):\n", p.display(), prog.display())),
+                None => out.push_str(&format!(
+                    "For {} (its program is unknown: its record names no existing `_version.path`; the search path \
+                     leaves out the program's own folder):\n",
+                    p.display()
+                )),
+            }
+            configs.extend(record);
+            // What each hook name would load for that program, builder names included.
+            let catalog = for_loader.catalog();
+            for name in catalog.names() {
+                match catalog.resolve(&name) {
+                    Ok(r) => {
+                        let source = r.source.map(|s| s.label()).unwrap_or("path");
+                        out.push_str(&format!("  {name} -> {}  [{source}]\n", r.path.display()));
+                        for s in &r.shadowed {
+                            out.push_str(&format!("      shadows {}\n", s.display()));
+                        }
+                    }
+                    Err(e) => missing.push(e.to_string()),
+                }
+            }
+            &for_loader
+        }
+        None => loader,
+    };
     for t in &plan.targets {
-        match loader.resolve(t) {
-            Ok(p) if p.is_file() => paths.push(p),
-            Ok(p) => missing.push(format!("{t}: no such library file {}", p.display())),
+        // A file is checked as it is (the doctor says why it is unusable); a name is resolved.
+        if xmen_loader::resolve::is_path(t) && Path::new(t).is_file() {
+            paths.push(PathBuf::from(t));
+            continue;
+        }
+        match loader.find(t, None) {
+            Ok(r) => paths.push(r.path),
             Err(e) => missing.push(e.to_string()),
         }
     }
-    for file in &plan.configs {
-        for cfg in hooks_of(file)? {
-            match check_entry(&loader, file, &cfg) {
-                Ok(p) => paths.push(p),
-                Err(m) => missing.push(m),
+    for file in &configs {
+        let value = hooks_value(file)?;
+        match validate_hooks(loader, &value, &file.display().to_string()) {
+            Ok(entries) => {
+                for (i, cfg) in entries.iter().enumerate() {
+                    if let Ok(r) = loader.find_config(cfg) {
+                        out.push_str(&format!(
+                            "{}: _hooks[{i}] {} -> {}\n",
+                            file.display(),
+                            cfg.hook,
+                            r.path.display()
+                        ));
+                        paths.push(r.path);
+                    }
+                }
+            }
+            Err(problems) => {
+                for p in problems.problems {
+                    invalid.push(format!("{}: {p}", file.display()));
+                }
             }
         }
     }
-    if plan.targets.is_empty() && plan.configs.is_empty() {
-        paths = search.libraries();
+    if plan.targets.is_empty() && configs.is_empty() && plan.for_path.is_none() {
+        paths = loader.catalog().libraries.iter().map(|l| l.path.clone()).collect();
+        // Files the search skips (damaged, another platform, no manifest) are checked too.
+        paths.extend(loader.catalog().skipped.iter().map(|s| s.path.clone()));
     }
     let mut seen = std::collections::HashSet::new();
     paths.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
 
-    let mut bad = missing.len();
-    let mut out = String::new();
+    let mut bad = missing.len() + invalid.len();
     for m in &missing {
         out.push_str(&format!("MISSING {m}\n"));
+    }
+    for m in &invalid {
+        out.push_str(&format!("INVALID {m}\n"));
     }
     for path in &paths {
         let v = check(path, plan.timeout)?;
@@ -181,10 +259,10 @@ pub fn run(search: &SearchPath, plan: &Plan) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if paths.is_empty() && missing.is_empty() {
+    if paths.is_empty() && missing.is_empty() && invalid.is_empty() {
         out.push_str("No hook libraries to check.\n");
     }
-    let total = paths.len() + missing.len();
+    let total = paths.len() + missing.len() + invalid.len();
     if bad == 0 {
         out.push_str(&format!("{total} checked, all usable.\n"));
     } else {

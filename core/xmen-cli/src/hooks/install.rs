@@ -1,20 +1,43 @@
-//! `xmen hooks install PATH|CRATE_DIR`: build (a crate) or take (a library), check it in a
-//! child process, then install it with its manifest sidecar, atomically.
+//! `xmen hooks install PATH|CRATE_DIR|--first-party`: build (a crate) or take (a library),
+//! check it in a child process, then install it with its manifest sidecar, atomically, into
+//! `$XMEN/hooks/<abi>`, the folder of the ABI generation the library was built for (so an
+//! experiment built against an older SDK keeps finding libraries it can load).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use xmen_loader::{library_file_name, Manifest};
+use xmen_loader::search::abi_folder;
+use xmen_loader::{library_file_name, Catalog, Compatibility, Manifest, SearchPath};
 
-use super::doctor;
+use super::{doctor, probe};
+
+/// xmen's own hook packages (`xmen-hook-<name>`), which `--first-party` installs and whose
+/// folder every `xmen` command registers.
+pub const FIRST_PARTY: [&str; 7] =
+    ["logger", "timer", "messenger", "probe", "tensorboard", "checkpointer", "early-stop"];
+
+/// The first-party hook libraries in `dir`, by cargo's file names (a few `stat`s: every command
+/// calls this to decide whether to register its folder).
+pub fn first_party_files(dir: &Path) -> Vec<PathBuf> {
+    FIRST_PARTY.iter().map(|n| dir.join(library_file_name(n))).filter(|p| p.is_file()).collect()
+}
+
+/// What to install.
+#[derive(Debug)]
+pub enum Source {
+    /// A crate folder or a library file.
+    Path(PathBuf),
+    /// The first-party libraries beside this `xmen` binary.
+    FirstParty,
+}
 
 /// What to install, and where.
 #[derive(Debug)]
 pub struct Plan {
-    /// A crate folder or a library file.
-    pub source: PathBuf,
-    /// The destination folder (default `$XMEN/hooks`).
+    /// What.
+    pub source: Source,
+    /// The destination folder (default `$XMEN/hooks/<abi>`).
     pub dest: Option<PathBuf>,
     /// Install even when the check fails.
     pub force: bool,
@@ -93,28 +116,33 @@ fn installed_name(library: &Path, manifest: &Manifest) -> String {
     library_file_name(&name)
 }
 
-/// Install as planned into `default_dest` unless the plan names another folder.
-pub fn run(plan: &Plan, default_dest: &Path) -> anyhow::Result<ExitCode> {
-    let library = if plan.source.is_dir() {
+/// Install as planned into `hooks_root`/`<abi>` unless the plan names another folder.
+pub fn run(plan: &Plan, hooks_root: &Path) -> anyhow::Result<ExitCode> {
+    let source = match &plan.source {
+        Source::FirstParty => return first_party(plan, hooks_root),
+        Source::Path(p) => p,
+    };
+    let library = if source.is_dir() {
         anyhow::ensure!(
-            plan.source.join("Cargo.toml").is_file(),
+            source.join("Cargo.toml").is_file(),
             "{} is a folder without Cargo.toml; give a hook crate's folder or a built library file",
-            plan.source.display()
+            source.display()
         );
-        build_crate(&plan.source)?
-    } else if plan.source.is_file() {
-        plan.source.clone()
+        build_crate(source)?
+    } else if source.is_file() {
+        source.clone()
     } else {
         anyhow::bail!(
             "{}: no such file or folder; give a hook crate's folder or a built library file",
-            plan.source.display()
+            source.display()
         );
     };
     let manifest = Manifest::read(&library)?;
-    let dest = plan.dest.clone().unwrap_or_else(|| default_dest.to_path_buf());
+    let dest = plan.dest.clone().unwrap_or_else(|| hooks_root.join(abi_folder(&manifest.sdk_version, manifest.abi)));
     std::fs::create_dir_all(&dest).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dest.display()))?;
     let name = installed_name(&library, &manifest);
     let target = dest.join(&name);
+    refuse_conflicts(&dest, &target, &manifest, plan.force)?;
     // Copy beside the target, check the copy, then rename over the target: a process that has
     // the old library mapped keeps it intact.
     let staged = dest.join(format!(".{name}.installing-{}", std::process::id()));
@@ -149,6 +177,9 @@ pub fn run(plan: &Plan, default_dest: &Path) -> anyhow::Result<ExitCode> {
     for h in &manifest.hooks {
         println!("  hook {}: {}", h.name, h.help);
     }
+    if let Some(w) = name_mismatch(&manifest) {
+        println!("  WARNING: {w}");
+    }
     for p in &verdict.problems {
         println!("  WARNING (--force): {p}");
     }
@@ -158,4 +189,90 @@ pub fn run(plan: &Plan, default_dest: &Path) -> anyhow::Result<ExitCode> {
         manifest.hooks.first().map_or("NAME", |h| h.name.as_str())
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A warning when the package's name suggests a hook name its library does not provide:
+/// `xmen-hook-mylog` providing only `jsonl` is configured as `jsonl`, not `mylog`.
+pub fn name_mismatch(m: &Manifest) -> Option<String> {
+    let suffix = m.library.strip_prefix("xmen-hook-")?;
+    if m.hook(suffix).is_some() {
+        return None;
+    }
+    let names = m.hook_names();
+    Some(format!(
+        "package {} provides hook{} {}, not {suffix:?}: configuration names {} ({}), never the package",
+        m.library,
+        if names.len() == 1 { "" } else { "s" },
+        names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+        if names.len() == 1 { "it" } else { "them" },
+        names.iter().map(|n| format!("{{hook: {n}, spec: ...}}")).collect::<Vec<_>>().join(", ")
+    ))
+}
+
+/// Refuse to put a library into `dest` where another, different file already provides one of
+/// its hooks: the search would then find two libraries for one name at one level.
+fn refuse_conflicts(dest: &Path, target: &Path, manifest: &Manifest, force: bool) -> anyhow::Result<()> {
+    let here = Catalog::scan(&SearchPath::new(vec![dest.to_path_buf()]));
+    for other in here.libraries.iter().filter(|l| l.path != target) {
+        let shared: Vec<&str> =
+            manifest.hook_names().into_iter().filter(|n| other.manifest.hook(n).is_some()).collect();
+        if !shared.is_empty() && !force {
+            anyhow::bail!(
+                "{} already holds {} ({}), which provides {}; two libraries providing one hook in one folder make it \
+                 ambiguous. Remove that file first (or install anyway with --force)",
+                dest.display(),
+                other.path.display(),
+                other.manifest,
+                shared.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `--first-party`: copy xmen's own libraries from beside this binary into `$XMEN/hooks/<abi>`,
+/// each with its recorded options (read by loading it in a child process).
+fn first_party(plan: &Plan, hooks_root: &Path) -> anyhow::Result<ExitCode> {
+    let exe = std::env::current_exe().map_err(|e| anyhow::anyhow!("cannot find this xmen binary: {e}"))?;
+    let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    let files = first_party_files(&dir);
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no first-party hook libraries beside {} (looked for {}); build them with `cargo build --release --workspace` \
+         in the xmen checkout, then run its xmen",
+        exe.display(),
+        FIRST_PARTY.map(library_file_name).join(", ")
+    );
+    let mut installed = 0;
+    for file in files {
+        let manifest = Manifest::read(&file)?;
+        if let Compatibility::Incompatible(why) = manifest.compatibility() {
+            println!("Skipped {}: {why}", file.display());
+            continue;
+        }
+        let dest =
+            plan.dest.clone().unwrap_or_else(|| hooks_root.join(abi_folder(&manifest.sdk_version, manifest.abi)));
+        std::fs::create_dir_all(&dest).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dest.display()))?;
+        let name = installed_name(&file, &manifest);
+        let target = dest.join(&name);
+        let staged = dest.join(format!(".{name}.installing-{}", std::process::id()));
+        std::fs::copy(&file, &staged)
+            .map_err(|e| anyhow::anyhow!("cannot copy {} to {}: {e}", file.display(), staged.display()))?;
+        let described = match probe::spawn(&staged, true, Duration::from_secs(60)) {
+            Ok(probe::Outcome::Report(r)) => r.library,
+            _ => None,
+        };
+        std::fs::rename(&staged, &target)
+            .map_err(|e| anyhow::anyhow!("cannot move {} to {}: {e}", staged.display(), target.display()))?;
+        if let Some(lib) = described {
+            xmen_loader::manifest::write_sidecar(&target, &lib.to_info())?;
+        }
+        println!("Installed {} as {}", manifest, target.display());
+        installed += 1;
+    }
+    println!(
+        "{installed} first-party hook librar{} installed; experiments built anywhere now find them.",
+        if installed == 1 { "y" } else { "ies" }
+    );
+    Ok(if installed == 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

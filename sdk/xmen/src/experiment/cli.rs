@@ -249,6 +249,12 @@ impl Plan {
         for (i, text) in self.updates.iter().enumerate() {
             apply_update(&mut exp, &mut hooks, i + 1, text)?;
         }
+        // `_hooks` from `-u` are resolved and checked before anything is written.
+        #[cfg(feature = "run")]
+        if let Some(h) = &hooks {
+            xmen_loader::validate::validate_hooks(&xmen_loader::Loader::default(), h, "-u")
+                .map_err(|p| ExperimentError::Hooks { message: p.to_string() })?;
+        }
         if !self.debug && self.execute.is_none() && self.to_root.is_none() && self.updates.is_empty() {
             println!("{}\n\nFor more help use --help.", help_block::<E>());
             return Ok(0);

@@ -36,6 +36,14 @@ pub enum ExperimentError {
         source: Box<ParamError>,
     },
 
+    /// The `_hooks` given with `-u` do not resolve or do not fit their hooks' declarations
+    /// (every problem, each naming the entry's index and field).
+    #[error("{message}")]
+    Hooks {
+        /// The problems, one per line.
+        message: String,
+    },
+
     /// An `-u` value is neither a YAML mapping nor a parameter file.
     #[error("-u argument {index} `{value}` is neither a YAML mapping of parameters nor a path to a params.yml or defaults.yml file: {reason}")]
     Update {
