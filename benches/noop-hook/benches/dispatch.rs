@@ -33,7 +33,7 @@ fn dispatch(c: &mut Criterion) {
     let dir = so_dir().expect("cargo bench builds libxmen_hook_bench_noop.so beside the bench");
     let m = Monitor::builder()
         .loader(Loader::new(SearchPath::new(vec![dir])))
-        .hooks([HookConfig::new("bench_noop", "v@1s")])
+        .hooks([HookConfig::new("bench-noop", "v@1s")])
         .output(std::io::sink())
         .build()
         .unwrap();

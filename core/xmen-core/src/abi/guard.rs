@@ -10,6 +10,13 @@ thread_local! {
 
 pub(crate) fn install_panic_capture() {
     static ONCE: std::sync::Once = std::sync::Once::new();
+    // The panic hook cannot be changed while this thread unwinds (`take_hook` would panic, and a
+    // panic during unwinding aborts): a first guard inside a destructor runs without the capture
+    // (the panic is still caught; its message is printed by the current hook) and a later guard
+    // installs it.
+    if std::thread::panicking() {
+        return;
+    }
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
