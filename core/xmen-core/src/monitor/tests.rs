@@ -362,7 +362,8 @@ fn each_hook_is_charged_its_own_firings_and_steps_without_firings_count_nothing(
     assert!(slow.total >= ms(16) && slow.total < ms(16 + 40), "{slow:?}");
     assert!(fast.total >= ms(4) && fast.total < ms(4 + 40), "{fast:?}");
     assert!(slow.p50 >= ms(3) && slow.p50 <= slow.max && slow.p99 <= slow.max && slow.max >= ms(4), "{slow:?}");
-    assert!(fast.max < slow.p50, "{fast:?} {slow:?}");
+    // medians, not the maximum: one 1 ms sleep can take several ms on a loaded machine
+    assert!(fast.p50 < slow.p50, "{fast:?} {slow:?}");
     assert_eq!(
         (never.total, never.max, never.p50, never.p99),
         (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO)
