@@ -359,13 +359,16 @@ fn a_job_killed_with_scancel_shows_stopped_and_a_killed_process_shows_lost_never
     assert!(set.ok(&["reconcile"]).contains("0 running, 0 lost"));
 }
 
-/// Wait until a requeued job is pending, then make it eligible at once (SLURM holds a
+/// Wait until a requeued job is pending, then make it eligible two seconds on (SLURM holds a
 /// requeued job for about two minutes).
 fn release_requeued(job: &str, dir: &Path) {
     wait_for(&format!("job {job} to be pending again"), Duration::from_secs(60), &[dir.to_path_buf()], || {
         (job_state(job) == "PENDING").then_some(())
     });
-    let out = Command::new("scontrol").args(["update", &format!("JobId={job}"), "StartTime=now"]).output().unwrap();
+    // Not `now`: slurmd refuses a credential made in the same second as the revocation of the
+    // previous incarnation's ("Killing non-startable batch job: Job credential revoked"), and
+    // the job then ends for good. SLURM's own requeue delay avoids that; two seconds do here.
+    let out = Command::new("scontrol").args(["update", &format!("JobId={job}"), "StartTime=now+2"]).output().unwrap();
     assert!(out.status.success(), "{}", describe(&out));
 }
 
