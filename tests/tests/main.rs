@@ -14,3 +14,4 @@ mod parsers;
 mod real_hooks;
 mod resolution;
 mod stranger;
+mod walkthrough;

@@ -12,7 +12,7 @@ use xmen_tests::{scratch, workspace_root};
 
 use crate::hooks_cli::{bins, cargo, text, xmen};
 
-fn outoftree_target(which: &str) -> PathBuf {
+pub(crate) fn outoftree_target(which: &str) -> PathBuf {
     let base = std::env::var_os("XMEN_TEST_OUTOFTREE_TARGET").map(PathBuf::from).unwrap_or_else(|| {
         std::env::var_os("HOME")
             .map(PathBuf::from)
