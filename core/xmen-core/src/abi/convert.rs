@@ -61,6 +61,12 @@ pub fn ffi_value<'a>(v: ValueRef<'a>) -> FfiValueNE<'a> {
     })
 }
 
+/// Whether [`ffi_value`] of `v` owns nothing (no list or map, the only kinds it allocates for):
+/// its destructor may be skipped.
+pub(crate) fn ffi_value_owns_nothing(v: &ValueRef<'_>) -> bool {
+    !matches!(v, ValueRef::List(_) | ValueRef::Map(_))
+}
+
 /// A named value in ABI form.
 pub fn ffi_var<'a>(name: &'a str, v: ValueRef<'a>) -> FfiVar<'a> {
     FfiVar { name: RStr::from_str(name), value: ffi_value(v) }
@@ -143,6 +149,10 @@ pub(crate) fn outcome_to_ffi(r: Result<Outcome, HookError>) -> FfiOutcome {
 
 /// The host's view of what a library hook returned.
 pub(crate) fn outcome_from_ffi(o: FfiOutcome) -> Result<Outcome, CallFailure> {
+    if o.kind == outcome::CONTINUE {
+        // The common case: its two empty strings are dropped, not converted.
+        return Ok(Outcome::Continue);
+    }
     let message = o.message.into_string();
     let help = Some(o.help.into_string()).filter(|h| !h.is_empty());
     match o.kind {

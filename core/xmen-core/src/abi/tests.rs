@@ -1,7 +1,7 @@
 //! The whole boundary in one process: a root module built by the same glue `export_hooks!`
 //! uses, loaded through its library header, a hook constructed, fired, asked for every host
 //! service and closed. This runs every `unsafe` block of the module (the header, the lifetime
-//! casts and the scratch buffer).
+//! casts).
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use super::*;
@@ -144,11 +144,17 @@ fn every_host_service_crosses_the_boundary_and_back() {
     let mut hook = LibraryHook::new(library(), "probe", "x@1s", &[]).unwrap();
     let host = Recorder::default();
     let list = Value::List(vec![Value::Int(1), Value::Str("a".into())]);
-    // Twice with scalars (the scratch buffer's fast path, reused), then with a list.
+    let map = Value::Map(vec![("k".into(), Value::Float(0.5))]);
+    let names: Vec<String> = (0..9).map(|i| format!("v{i}")).collect();
+    let mut many: Vec<(&str, ValueRef<'_>)> = names.iter().map(|n| (n.as_str(), ValueRef::Int(1))).collect();
+    many.push(("m", ValueRef::from(&map)));
+    // Twice with scalars (inline, destructors skipped), with a list (destructors run), and with
+    // ten variables ending in a map (past the inline buffer, on the heap).
     for vars in [
         vec![("x", ValueRef::Int(1)), ("y", ValueRef::Str("s"))],
         vec![("x", ValueRef::Int(2))],
         vec![("x", ValueRef::from(&list))],
+        many,
     ] {
         let outcome = fire(&mut hook, &host, &vars).map_err(|e| format!("{e:?}")).unwrap();
         assert_eq!(outcome, Outcome::Warn(format!("{} vars", vars.len())));
@@ -173,6 +179,10 @@ fn every_host_service_crosses_the_boundary_and_back() {
     );
     assert_eq!(seen[11], "log [\"x=2\"] at Some(Step) step 3");
     assert_eq!(seen[22], "log [\"x=[1, 'a']\"] at Some(Step) step 3");
+    assert!(
+        seen[33].starts_with("log [\"v0=1\", ")
+            && seen[33].ends_with("\"v8=1\", \"m={'k': 0.5}\"] at Some(Step) step 3")
+    );
     hook.close_ffi(&RunEnd { status: RunStatus::Timeout, reason: Some("SIGUSR1".into()) }, &host).unwrap();
     assert_eq!(host.seen.take(), ["print closed timeout Some(\"SIGUSR1\")"]);
 }

@@ -627,19 +627,25 @@ impl Monitor {
                         .map(|&j| f(&st.vars.names[j], ValueRef::from(&st.vars.values[j])))
                         .collect();
                 }
-                let vars: Vec<(&str, ValueRef<'_>)> = if slot.transform.is_some() {
-                    slot.matched
-                        .iter()
-                        .zip(&owned)
-                        .map(|(&j, v)| (st.vars.names[j].as_str(), ValueRef::from(v)))
-                        .collect()
+                let transformed = slot.transform.is_some();
+                let named = slot.matched.iter().enumerate().map(|(k, &j)| {
+                    let value = if transformed { &owned[k] } else { &st.vars.values[j] };
+                    (st.vars.names[j].as_str(), ValueRef::from(value))
+                });
+                // Up to 8 variables in an array on the stack: no allocation per firing (a
+                // `SmallVec` cost more instructions than the allocation it saved).
+                let mut inline = [("", ValueRef::None); 8];
+                let heap: Vec<(&str, ValueRef<'_>)>;
+                let vars: &[(&str, ValueRef<'_>)] = if slot.matched.len() <= inline.len() {
+                    for (dst, var) in inline.iter_mut().zip(named) {
+                        *dst = var;
+                    }
+                    &inline[..slot.matched.len()]
                 } else {
-                    slot.matched
-                        .iter()
-                        .map(|&j| (st.vars.names[j].as_str(), ValueRef::from(&st.vars.values[j])))
-                        .collect()
+                    heap = named.collect();
+                    &heap
                 };
-                let r = self.call_slot_borrowed(slot, Some(t), &vars, &st);
+                let r = self.call_slot_borrowed(slot, Some(t), vars, &st);
                 let end = self.ticks();
                 slot.cost.record(end.wrapping_sub(start));
                 mark = Some(end);
