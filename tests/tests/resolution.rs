@@ -149,6 +149,37 @@ fn r12_a_truncated_or_foreign_library_ends_the_run_as_error_with_its_reason() {
 }
 
 #[test]
+fn r12_lenient_hooks_in_xmen_yml_starts_runs_without_a_broken_hook_unless_the_entry_says_otherwise() {
+    let tmp = scratch();
+    let dir = tmp.path();
+    let set = set_of_record_hooks(dir);
+    let real = bins().join(library_file_name("logger"));
+    let cut = dir.join("libs/cut.so");
+    copy(&real, &cut);
+    let set_s = set.display().to_string();
+    for (name, extra) in [("global", ""), ("strict", ", lenient: false")] {
+        let u = format!("{{_hooks: [{{hook: logger, spec: 'loss@1e', path: {}{extra}}}]}}", cut.display());
+        xmen_ok(dir, &["register", "-r", &set_s, "-n", name, "-u", &u]);
+    }
+    truncated(&real, &cut);
+    let config = dir.join(".xmen/xmen.yml");
+    let mut yml = std::fs::read_to_string(&config).unwrap();
+    yml.push_str("lenient_hooks: true\n");
+    std::fs::write(&config, yml).unwrap();
+    let out = xmen(dir, &["run", "-r", &set_s, "*", "bash"], None, &[]);
+    let shown = text(&out);
+    let params = |name: &str| std::fs::read_to_string(set.join(name).join("params.yml")).unwrap();
+    assert!(params("global").contains("_status: finished"), "{}\n{shown}", params("global"));
+    let out_txt = std::fs::read_to_string(set.join("global/out.txt")).unwrap_or_default();
+    assert!(
+        format!("{shown}{out_txt}").contains("WARNING: starting without 1 hook(s) (lenient)"),
+        "{shown}\n{out_txt}"
+    );
+    let strict = params("strict");
+    assert!(strict.contains("_status: error") && strict.contains("damaged or truncated"), "{strict}\n{shown}");
+}
+
+#[test]
 fn r12_register_refuses_malformed_hooks_before_writing_anything() {
     let tmp = scratch();
     let dir = tmp.path();
@@ -167,6 +198,8 @@ fn r12_register_refuses_malformed_hooks_before_writing_anything() {
         ("[{hook: timer, spec: '@1e'}, {hook: logger}]".into(), "_hooks[1].spec", "missing"),
         ("[{hook: logger, spec: 'x@1s', opts: {}}]".into(), "_hooks[0].opts", "did you mean \"options\""),
         ("[{hook: logger, spec: 'x@1s', options: [format]}]".into(), "_hooks[0].options", "a list where a map is expected"),
+        ("[{hook: logger, spec: 'x@1s', lenient: yes}]".into(), "_hooks[0].lenient", "a str where a bool is expected"),
+        ("[{hook: logger, spec: 'x@1s', on_error: halt}]".into(), "_hooks[0].on_error", "use warn, disable or stop"),
         (format!("[{{hook: timer, spec: '@1e', path: {logger}}}]"), "_hooks[0].path", "does not provide it"),
         (format!("[{{hook: timer, spec: '@1e', path: {timer}}}, {{hook: early-stop, spec: 'x@1e', options: {{memory: two}}}}]"),
          "_hooks[1].options.memory", "a str where hook \"early-stop\" expects an int"),
@@ -183,6 +216,17 @@ fn r12_register_refuses_malformed_hooks_before_writing_anything() {
         assert!(stderr.contains("nothing registered"), "{shown}");
         assert_eq!(folders(&set), Vec::<String>::new(), "{hooks}: a folder was written");
     }
+    // Without -r, in the set's folder (`XMEN` stays the one with the installed hooks).
+    let out = std::process::Command::new(bins().join("xmen"))
+        .current_dir(&set)
+        .args(["register", "-u", "{_hooks: [{hook: logger, spec: 'x@1s', options: {formt: '.3f'}}], plateau: 7}"])
+        .env("XMEN", dir.join(".xmen"))
+        .env_remove("XMEN_HOOK_PATH")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success() && stderr.contains("_hooks[0].options.formt: "), "{}", text(&out));
+    assert_eq!(folders(&set), Vec::<String>::new());
     // The same from defaults.yml, and `hooks doctor -c` says the same.
     let defaults = set.join("defaults.yml");
     let mut yml = std::fs::read_to_string(&defaults).unwrap();

@@ -37,16 +37,35 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 static INTERRUPT: AtomicBool = AtomicBool::new(false);
-static INTERRUPT_REASON: Mutex<String> = Mutex::new(String::new());
+static INTERRUPT_REASON: Mutex<(RunStatus, String)> = Mutex::new((RunStatus::Stopped, String::new()));
 
-/// Ask every Monitor in the process to stop at its next loop step (used by the
-/// experiment runner's SIGTERM/SIGINT/SIGUSR1 handling). Loops end normally, so hooks
-/// are closed and flushed on the way out.
+/// Ask every Monitor in the process to stop at its next loop step, the run ending as
+/// `stopped`. See [`request_interrupt_as`].
 pub fn request_interrupt(reason: &str) {
+    request_interrupt_as(RunStatus::Stopped, reason);
+}
+
+/// Ask every Monitor in the process to stop at its next loop step (used by the experiment
+/// runner's SIGTERM/SIGINT/SIGUSR1 handling). Loops end normally, so hooks are closed and
+/// flushed on the way out, and learn that the run ended with `status` because of `reason`.
+pub fn request_interrupt_as(status: RunStatus, reason: &str) {
     if let Ok(mut r) = INTERRUPT_REASON.lock() {
-        *r = reason.to_owned();
+        *r = (status, reason.to_owned());
     }
     INTERRUPT.store(true, Ordering::SeqCst);
+}
+
+/// How a run ended, as [`Monitor::close`] tells its hooks: unwinding from a panic is `error`;
+/// an interrupt is the status it was requested with; otherwise `finished`, with the message
+/// of the hook that stopped the loops as the reason when one did.
+fn run_end(panicking: bool, interrupt: Option<(RunStatus, String)>, stopped_by_hook: Option<String>) -> RunEnd {
+    if panicking {
+        return RunEnd { status: RunStatus::Error, reason: Some("the run panicked".into()) };
+    }
+    if let Some((status, reason)) = interrupt {
+        return RunEnd { status, reason: Some(reason).filter(|r| !r.is_empty()) };
+    }
+    RunEnd { status: RunStatus::Finished, reason: stopped_by_hook }
 }
 
 /// Whether [`request_interrupt`] was called.
@@ -329,7 +348,7 @@ impl Monitor {
     /// True once a limit, a `stop` or an interrupt ended the run.
     pub fn is_stopped(&self) -> bool {
         if interrupted() && !self.state.borrow().stopped {
-            let reason = INTERRUPT_REASON.lock().map(|r| r.clone()).unwrap_or_default();
+            let reason = INTERRUPT_REASON.lock().map(|r| r.1.clone()).unwrap_or_default();
             self.stop(&format!("---- Interrupted ({reason}) ----"));
         }
         self.state.borrow().stopped
@@ -549,15 +568,15 @@ impl Monitor {
     }
 
     /// Close every hook (flush files, join writers). Called on drop; safe to call twice.
-    /// Hooks learn that the run finished, or, while a panic unwinds, that it ended in error;
-    /// [`Monitor::close_with`] tells them otherwise.
+    /// Hooks learn how the run ended: `error` while a panic unwinds, the interrupt's status
+    /// (`stopped`, `timeout`, `requeue`) after [`request_interrupt_as`], else `finished` (with
+    /// the stopping hook's message when a hook stopped the loops); [`Monitor::close_with`]
+    /// tells them otherwise.
     pub fn close(&self) {
-        let end = if std::thread::panicking() {
-            RunEnd { status: RunStatus::Error, reason: Some("the run panicked".into()) }
-        } else {
-            RunEnd::finished()
-        };
-        self.close_with(&end);
+        let interrupt =
+            interrupted().then(|| INTERRUPT_REASON.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone());
+        let by_hook = self.state.borrow().stopped_by_hook.clone();
+        self.close_with(&run_end(std::thread::panicking(), interrupt, by_hook));
     }
 
     /// Close every hook, telling them how the run ended. Only the first close counts.
@@ -691,7 +710,10 @@ impl Monitor {
         for n in notices {
             match n {
                 Notice::Warn(text) => self.print(&text),
-                Notice::Stop(msg) => self.stop(&msg),
+                Notice::Stop(msg) => {
+                    self.state.borrow_mut().stopped_by_hook.get_or_insert_with(|| msg.clone());
+                    self.stop(&msg)
+                }
                 Notice::Disabled(text) => {
                     disabled_any = true;
                     self.print(&text)
