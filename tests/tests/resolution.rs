@@ -16,11 +16,82 @@ fn copy(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap_or_else(|e| panic!("{} -> {}: {e}", from.display(), to.display()));
 }
 
-/// A copy of `from` at `to` with its ELF class byte flipped (64-bit <-> 32-bit).
-fn wrong_class(from: &Path, to: &Path) {
-    let mut bytes = std::fs::read(from).unwrap();
-    bytes[4] = 3 - bytes[4];
-    std::fs::write(to, bytes).unwrap();
+/// A well-formed 32-bit x86 ELF shared object (the wrong class for this 64-bit program): the
+/// ELF header, a `PT_LOAD` and a `PT_DYNAMIC` program header, a `.dynamic` section (`DT_STRTAB`,
+/// `DT_STRSZ`, `DT_NULL`) over its `.dynstr`, and the section headers with their string table.
+/// `readelf -h -l -S -d` reads it without a warning.
+fn elf32_shared_object() -> Vec<u8> {
+    const EHSIZE: u32 = 52;
+    const PHENTSIZE: u32 = 32;
+    const SHENTSIZE: u32 = 40;
+    let shstrtab: &[u8] = b"\0.dynamic\0.dynstr\0.shstrtab\0";
+    let dyn_off = EHSIZE + 2 * PHENTSIZE; // 116, 4-aligned
+    let dyn_size = 3 * 8; // three Elf32_Dyn
+    let dynstr_off = dyn_off + dyn_size;
+    let load_end = dynstr_off + 1; // .dynstr holds the empty string
+    let str_off = load_end;
+    let sh_off = (str_off + shstrtab.len() as u32).next_multiple_of(4);
+    let mut out = Vec::new();
+    let u16 = |out: &mut Vec<u8>, v: u16| out.extend_from_slice(&v.to_le_bytes());
+    let u32 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+    // e_ident: magic, ELFCLASS32, little-endian, version 1, System V ABI, padding.
+    out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    u16(&mut out, 3); // e_type: ET_DYN
+    u16(&mut out, 3); // e_machine: EM_386
+    u32(&mut out, 1); // e_version
+    u32(&mut out, 0); // e_entry
+    u32(&mut out, EHSIZE); // e_phoff
+    u32(&mut out, sh_off); // e_shoff
+    u32(&mut out, 0); // e_flags
+    for v in [EHSIZE, PHENTSIZE, 2, SHENTSIZE, 4, 3] {
+        u16(&mut out, v as u16); // e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx
+    }
+    // Program headers: p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align.
+    for v in [1, 0, 0, 0, load_end, load_end, 6, 0x1000] {
+        u32(&mut out, v); // PT_LOAD, read-write: the headers, .dynamic and .dynstr
+    }
+    for v in [2, dyn_off, dyn_off, dyn_off, dyn_size, dyn_size, 6, 4] {
+        u32(&mut out, v); // PT_DYNAMIC
+    }
+    for v in [5, dynstr_off, 10, 1, 0, 0] {
+        u32(&mut out, v); // .dynamic: DT_STRTAB, DT_STRSZ, DT_NULL
+    }
+    out.push(0); // .dynstr
+    out.extend_from_slice(shstrtab);
+    out.resize(sh_off as usize, 0);
+    // Section headers: name, type, flags, addr, offset, size, link, info, addralign, entsize.
+    out.extend_from_slice(&[0; SHENTSIZE as usize]); // SHN_UNDEF
+    for v in [1, 6, 3, dyn_off, dyn_off, dyn_size, 2, 0, 4, 8] {
+        u32(&mut out, v); // .dynamic: SHT_DYNAMIC, SHF_WRITE | SHF_ALLOC, linked to .dynstr
+    }
+    for v in [10, 3, 2, dynstr_off, dynstr_off, 1, 0, 0, 1, 0] {
+        u32(&mut out, v); // .dynstr: SHT_STRTAB, SHF_ALLOC
+    }
+    for v in [18, 3, 0, 0, str_off, shstrtab.len() as u32, 0, 0, 1, 0] {
+        u32(&mut out, v); // .shstrtab: SHT_STRTAB
+    }
+    out
+}
+
+/// The well-formed 32-bit library of [`elf32_shared_object`] at `to`.
+fn wrong_class(to: &Path) {
+    std::fs::write(to, elf32_shared_object()).unwrap();
+}
+
+#[test]
+fn r12_the_32_bit_library_is_a_well_formed_elf_file() {
+    let tmp = scratch();
+    let file = tmp.path().join("lib32.so");
+    wrong_class(&file);
+    // readelf (binutils) is the judge when it is installed.
+    let Ok(out) = std::process::Command::new("readelf").args(["-W", "-h", "-l", "-S", "-d"]).arg(&file).output() else {
+        return;
+    };
+    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && !shown.contains("Warning") && !shown.contains("Error"), "{shown}");
+    for want in ["ELF32", "DYN (Shared object file)", "Intel 80386", "LOAD", "DYNAMIC", ".dynstr", "(STRSZ)"] {
+        assert!(shown.contains(want), "readelf lacks {want:?}:\n{shown}");
+    }
 }
 
 /// A copy of `from` at `to` cut to half its length.
@@ -78,7 +149,7 @@ fn r12_a_library_for_another_platform_or_damaged_is_skipped_with_a_note() {
     let real = built().hooks.join(library_file_name("logger"));
     let odd = tmp.path().join("odd");
     std::fs::create_dir_all(&odd).unwrap();
-    wrong_class(&real, &odd.join(library_file_name("logger")));
+    wrong_class(&odd.join(library_file_name("logger")));
     truncated(&real, &odd.join("libxmen_hook_cut.so"));
     let l = loader(&[&odd, &built().hooks]);
     let found = l.find("logger", None).unwrap();
@@ -137,7 +208,7 @@ fn r12_a_truncated_or_foreign_library_ends_the_run_as_error_with_its_reason() {
     }
     // Valid when registered; damaged before the runs start.
     truncated(&real, &cut);
-    wrong_class(&real, &foreign);
+    wrong_class(&foreign);
     let out = xmen(dir, &["run", "-r", &set_s, "*", "bash"], None, &[]);
     let shown = text(&out);
     for (name, why) in [("cut", "the file is damaged or truncated"), ("foreign", "built for another platform")] {
@@ -146,6 +217,27 @@ fn r12_a_truncated_or_foreign_library_ends_the_run_as_error_with_its_reason() {
         assert!(params.contains(why), "{name} lacks {why:?}:\n{params}");
         assert!(shown.contains(why), "{name}: the run's output says why:\n{shown}");
     }
+    let params = std::fs::read_to_string(set.join("foreign/params.yml")).unwrap();
+    assert!(params.contains("ELFCLASS32"), "the reason names the class:\n{params}");
+}
+
+#[test]
+fn r12_a_panic_while_panicking_aborts_the_run_and_xmen_run_records_the_signal() {
+    let tmp = scratch();
+    let dir = tmp.path();
+    let set = set_of_record_hooks(dir);
+    let set_s = set.display().to_string();
+    let lib = fixture("drop-panic").display().to_string();
+    let u =
+        format!("{{_hooks: [{{hook: drop-panic, spec: 'loss@1e', path: {lib}, options: {{double_panic: true}}}}]}}");
+    xmen_ok(dir, &["register", "-r", &set_s, "-n", "abort", "-u", &u]);
+    let out = xmen(dir, &["run", "-r", &set_s, "abort", "bash"], None, &[]);
+    let shown = text(&out);
+    assert!(!out.status.success(), "xmen run says the run failed:\n{shown}");
+    let params = std::fs::read_to_string(set.join("abort/params.yml")).unwrap();
+    assert!(params.contains("_status: error") && !params.contains("_status: running"), "{params}\n{shown}");
+    assert!(params.contains("SIGABRT") && params.contains("a panic while panicking"), "{params}\n{shown}");
+    assert!(shown.contains("SIGABRT"), "xmen run names the signal:\n{shown}");
 }
 
 #[test]
