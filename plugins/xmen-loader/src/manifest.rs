@@ -378,14 +378,15 @@ mod tests {
             hooks: Vec::new(),
         };
         assert_eq!(m(SDK_VERSION).compatibility(), Compatibility::Compatible);
-        // 0.1.0 is the hook ABI before host services became one request.
-        for bad in ["0.0.1", "0.1.0", "7.0.0", "x"] {
+        // 0.1.0 is the hook ABI before host services became one request, 0.2.0 before the
+        // run_params and system_meta requests.
+        for bad in ["0.0.1", "0.1.0", "0.2.0", "7.0.0", "x"] {
             assert!(matches!(m(bad).compatibility(), Compatibility::Incompatible(_)), "{bad}");
         }
         // A library built for a newer minor version loads (the root module only grows).
-        assert!(matches!(m("0.3.0").compatibility(), Compatibility::Compatible));
+        assert!(matches!(m("0.4.0").compatibility(), Compatibility::Compatible));
         let Compatibility::Incompatible(why) = m("0.1.0").compatibility() else { unreachable!() };
-        assert!(why.starts_with("built for hook ABI 0.1.0, but this program uses hook ABI 0.2.0; rebuild"), "{why}");
+        assert!(why.starts_with("built for hook ABI 0.1.0, but this program uses hook ABI 0.3.0; rebuild"), "{why}");
     }
 
     #[test]

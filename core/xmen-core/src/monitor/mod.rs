@@ -110,6 +110,18 @@ pub trait Experiments {
         let _ = (experiment, meta);
         Err("these experiment records do not accept meta updates".into())
     }
+    /// The parameters recorded in the run folder `directory` (a map), `Value::None` when it
+    /// holds no record ([`Request::RunParams`]); `None`: not offered.
+    fn run_params(&self, directory: &str) -> Option<Result<Value, String>> {
+        let _ = directory;
+        None
+    }
+    /// A snapshot of the machine as `_meta` records it, of `groups` ([`Request::SystemMeta`]);
+    /// `None`: not offered.
+    fn system_meta(&self, groups: &[&str]) -> Option<Result<Value, String>> {
+        let _ = groups;
+        None
+    }
 }
 
 /// Checkpointable objects the Monitor's hooks may read (implemented by the SDK's registry
@@ -726,8 +738,9 @@ impl Monitor {
             }
         }
         if let Some(msg) = self.pending_stop.borrow_mut().take() {
-            let _ = msg;
-            self.state.borrow_mut().stopped = true;
+            let mut st = self.state.borrow_mut();
+            st.stopped = true;
+            st.stopped_by_hook.get_or_insert(msg);
         }
         if disabled_any {
             for t in Trigger::ALL {
@@ -854,7 +867,20 @@ impl Host for HostImpl<'_> {
                 Some(e) => done(e.message_with_summary(experiment, summary, messages, keep, leader)),
                 None => Reply::Error(NO_RECORDS.into()),
             },
+            Request::RunParams { directory } => {
+                value_reply(m.experiments.as_ref().and_then(|e| e.run_params(directory)))
+            }
+            Request::SystemMeta { groups } => value_reply(m.experiments.as_ref().and_then(|e| e.system_meta(groups))),
         }
+    }
+}
+
+/// The reply of a service answered with a value: `Unsupported` when nobody offers it.
+fn value_reply(r: Option<Result<Value, String>>) -> Reply {
+    match r {
+        Some(Ok(v)) => Reply::Value(v),
+        Some(Err(e)) => Reply::Error(e),
+        None => Reply::Unsupported,
     }
 }
 
