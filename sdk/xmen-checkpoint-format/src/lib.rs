@@ -1,6 +1,6 @@
 //! The xmen checkpoint format, shared by the host and the Checkpointer hook: the safetensors
-//! file (`{folder}/{step}.safetensors`, see [`format`]), which variables a checkpoint saves and
-//! under what names ([`items`]), and the errors of both.
+//! file (`{folder}/{step}.safetensors`, see [`format`](mod@format)), which variables a checkpoint saves and
+//! under what names ([`items()`]), and the errors of both.
 //!
 //! Key design choice: a format crate, not part of the SDK, so that the Checkpointer hook links
 //! `xmen-hook` and this alone (no loader, record, clap or signal handling in a hook library)
