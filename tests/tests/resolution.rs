@@ -7,6 +7,8 @@ use xmen::hooks::{library_file_name, HookConfig, LoadError};
 use xmen::Monitor;
 use xmen_tests::{built, loader, scratch, Capture};
 
+const SDK_VERSION: &str = xmen::__private::xmen_core::abi::SDK_VERSION;
+
 use crate::hooks_cli::{bins, fixture, text, xmen};
 
 fn copy(from: &Path, to: &Path) {
@@ -381,4 +383,58 @@ fn r12_install_warns_when_package_and_hook_names_differ_and_tools_use_the_hook_n
     let shown = text(&out);
     let log = std::fs::read_to_string(set.join("plateau=2/jsonl.log")).unwrap_or_else(|e| panic!("{e}:\n{shown}"));
     assert_eq!(log.lines().count(), 10, "{log}");
+}
+
+#[test]
+fn r12_every_fixture_under_xmen_run_ends_with_a_status_and_a_reason_never_running() {
+    let tmp = scratch();
+    let dir = tmp.path();
+    let set = set_of_record_hooks(dir);
+    let set_s = set.display().to_string();
+    let real = bins().join(library_file_name("logger"));
+    let (old, hp) = (dir.join("libs/old.so"), dir.join("hp"));
+    copy(&real, &old);
+    copy(&real, &hp.join(library_file_name("logger")));
+    let entry = |hook: &str, path: Option<&Path>| match path {
+        Some(p) => format!("{{_hooks: [{{hook: {hook}, spec: 'loss@1e', path: {}}}]}}", p.display()),
+        None => format!("{{_hooks: [{{hook: {hook}, spec: 'loss@1e'}}]}}"),
+    };
+    let runs = [
+        ("drop", entry("drop-panic", Some(&fixture("drop-panic")))),
+        ("renamed", entry("jsonl", Some(&fixture("mylog")))),
+        ("old", entry("logger", Some(&old))),
+        ("two", entry("logger", None)),
+    ];
+    for (name, u) in &runs {
+        let out = xmen(dir, &["register", "-r", &set_s, "-n", name, "-u", u], Some(&hp), &[]);
+        assert!(out.status.success(), "{name}: {}", text(&out));
+    }
+    // Valid when registered; then an old-ABI library replaces one, and a second, different
+    // library claiming `logger` joins the hook path's folder.
+    copy(&fixture("version"), &old);
+    let mut other = std::fs::read(&real).unwrap();
+    other.extend_from_slice(b"another build");
+    std::fs::write(hp.join("libxmen_hook_zzz.so"), other).unwrap();
+    let out = xmen(dir, &["run", "-r", &set_s, "*", "bash"], Some(&hp), &[]);
+    let shown = text(&out);
+    let params = |name: &str| std::fs::read_to_string(set.join(name).join("params.yml")).unwrap();
+    let out_txt = |name: &str| std::fs::read_to_string(set.join(name).join("out.txt")).unwrap_or_default();
+    for (name, _) in &runs {
+        assert!(!params(name).contains("_status: running"), "{name}:\n{}\n{shown}", params(name));
+    }
+    // A Drop that panics: reported once, the run finishes.
+    assert!(params("drop").contains("_status: finished"), "{}\n{shown}", params("drop"));
+    let said = format!("{shown}{}", out_txt("drop"));
+    assert!(said.contains("dropping the hook panicked"), "{said}");
+    // NAME differs from the package name: found by its hook name, runs, writes in its folder.
+    assert!(params("renamed").contains("_status: finished"), "{}\n{shown}", params("renamed"));
+    assert!(set.join("renamed/jsonl.log").is_file(), "{shown}");
+    // An old ABI: refused naming both versions.
+    let old_params = params("old");
+    assert!(old_params.contains("_status: error"), "{old_params}\n{shown}");
+    assert!(old_params.contains("hook ABI 0.0.1") && old_params.contains(SDK_VERSION), "{old_params}");
+    // Two different libraries claiming one name in one folder: refused naming both files.
+    let two = params("two");
+    assert!(two.contains("_status: error") && two.contains("two different libraries"), "{two}\n{shown}");
+    assert!(two.contains("libxmen_hook_zzz.so") && two.contains("libxmen_hook_logger.so"), "{two}");
 }
