@@ -195,7 +195,10 @@ fn a_third_party_hook_builds_installs_lists_and_runs_from_the_record() {
     // Into the folder of the ABI generation it was built for.
     let abi_dir = dir.join(".xmen/hooks").join(xmen_loader::search::host_abi_folder());
     let installed = abi_dir.join("libxmen_hook_jsonl.so");
-    assert!(installed.is_file() && abi_dir.join("libxmen_hook_jsonl.so.manifest.json").is_file(), "{shown}");
+    // The library alone: its compiled-in manifest describes it (no file beside it).
+    let beside: Vec<_> = std::fs::read_dir(&abi_dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(installed.is_file(), "{shown}");
+    assert!(!beside.iter().any(|f| f.to_string_lossy().ends_with(".json")), "{beside:?}");
     // ... and from a built library, elsewhere.
     let built_lib = target.join("release/libxmen_hook_jsonl.so").display().to_string();
     let out = xmen(dir, &["hooks", "install", &built_lib, "--dest", "elsewhere"], None, &[]);

@@ -7,6 +7,7 @@ mod builder_errors;
 mod checkpointer;
 mod examples;
 mod harness;
+mod hook_deps;
 mod hook_panics;
 mod hooks_cli;
 mod load_failures;

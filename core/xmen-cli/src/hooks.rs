@@ -1,7 +1,7 @@
 //! `xmen hooks`: see, check and install hook libraries.
 //!
 //! Key design choice: the `xmen` process never loads a hook library. `list` and `info` read
-//! the manifest each library embeds (and the sidecar `install` writes beside it) as bytes;
+//! the manifest each library embeds, as bytes;
 //! `doctor` and `install` re-run `xmen hooks probe-one PATH` in a child process, which loads the
 //! library, constructs its hooks and fires them, so a library that crashes, aborts or hangs
 //! costs a child process and one line of the report.

@@ -188,6 +188,20 @@ pub enum Request<'a> {
         /// A regex naming the payload variable that decides for the batch.
         leader: Option<&'a str>,
     },
+    /// The parameters of the run recorded in `directory` (its `params.yml`, read by the host,
+    /// which owns the record format): [`Reply::Value`] with a map, or `None` when the folder
+    /// holds no record (TensorBoard's HParams session).
+    RunParams {
+        /// The run's folder.
+        directory: &'a str,
+    },
+    /// A snapshot of the machine as the host records it in `_meta` (the Probe hook), limited
+    /// to `groups` (`system cpu memory disks network gpu slurm environ`): [`Reply::Value`]
+    /// with a map. CPU usage in it is measured since the host's previous snapshot.
+    SystemMeta {
+        /// The groups to collect.
+        groups: &'a [&'a str],
+    },
 }
 
 impl Request<'_> {
@@ -203,6 +217,8 @@ impl Request<'_> {
             Request::UpdateMeta { .. } => "update_meta",
             Request::State(_) => "state",
             Request::MessageWithSummary { .. } => "message_with_summary",
+            Request::RunParams { .. } => "run_params",
+            Request::SystemMeta { .. } => "system_meta",
         }
     }
 }
@@ -223,6 +239,8 @@ pub enum Reply {
     ExperimentInfo(Option<(String, String)>),
     /// A checkpointable object's state.
     State(Snapshot),
+    /// A value the host owns and hands over (run parameters, a system snapshot).
+    Value(Value),
 }
 
 impl Reply {
@@ -315,6 +333,22 @@ impl dyn Host + '_ {
     /// Merge `meta` (a map) into the experiment record's `_meta`.
     pub fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
         self.request(Request::UpdateMeta { experiment, meta }).done("update_meta")
+    }
+    /// The parameters recorded in the run folder `directory`, in order; `None` when it holds
+    /// no record.
+    pub fn run_params(&self, directory: &str) -> Result<Option<Vec<(String, Value)>>, String> {
+        match self.request(Request::RunParams { directory }) {
+            Reply::Value(Value::Map(m)) => Ok(Some(m)),
+            Reply::Value(Value::None) => Ok(None),
+            other => Err(other.failure("run_params")),
+        }
+    }
+    /// A snapshot of the machine, as the host records it in `_meta`, of the given groups.
+    pub fn system_meta(&self, groups: &[&str]) -> Result<Value, String> {
+        match self.request(Request::SystemMeta { groups }) {
+            Reply::Value(v) => Ok(v),
+            other => Err(other.failure("system_meta")),
+        }
     }
     /// The current state of a checkpointable object the host owns (a `Value::State` handle).
     pub fn state(&self, state: StateHandle) -> Result<Snapshot, String> {

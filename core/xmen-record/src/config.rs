@@ -33,6 +33,9 @@ pub struct GlobalConfig {
     pub requeue: bool,
     /// Text inserted into every run.sh (SLURM `#SBATCH` lines).
     pub header: String,
+    /// The default of `lenient` for `_hooks` entries that do not set it (`lenient_hooks`):
+    /// a run starts without a hook that fails to load, with a warning.
+    pub lenient_hooks: bool,
     /// How much of the environment records keep (`_meta.environ`, environment.yml
     /// `variables:`): `redacted` (default) replaces the values of secret-looking names.
     pub environ: EnvironMode,
@@ -56,6 +59,7 @@ impl Default for GlobalConfig {
             redirect_stdout: true,
             requeue: true,
             header: String::new(),
+            lenient_hooks: false,
             environ: EnvironMode::default(),
             local_user: meta::user_name(),
             local_host: meta::host_name(),
@@ -123,6 +127,7 @@ impl GlobalConfig {
                 "redirect_stdout" => c.redirect_stdout = flag(&value)?,
                 "requeue" => c.requeue = flag(&value)?,
                 "header" => c.header = text(value)?,
+                "lenient_hooks" => c.lenient_hooks = flag(&value)?,
                 "environ" => {
                     let word = text(value)?;
                     c.environ = word.parse().map_err(|e: xmen_core::redact::EnvironModeError| RecordError::Shape {
@@ -178,6 +183,10 @@ impl GlobalConfig {
         m.push(("redirect_stdout".into(), Value::Bool(self.redirect_stdout)));
         m.push(("requeue".into(), Value::Bool(self.requeue)));
         m.push(("header".into(), Value::Str(self.header.clone())));
+        if self.lenient_hooks {
+            // Written only when set: files of the original, and of xmen before it, stay as they were.
+            m.push(("lenient_hooks".into(), Value::Bool(true)));
+        }
         m.push(("environ".into(), Value::Str(self.environ.as_str().to_owned())));
         m.push((
             "experiments".into(),
@@ -277,6 +286,19 @@ mod tests {
         }
         let msg = GlobalConfig::parse("environ: some\n", Path::new("/c/xmen.yml")).err().map(|e| e.to_string());
         assert!(msg.as_deref().is_some_and(|m| m.contains("all, redacted, none")), "{msg:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn lenient_hooks_round_trips_and_is_written_only_when_set() -> Result<()> {
+        let c = GlobalConfig::parse("lenient_hooks: true\n", Path::new("x"))?;
+        assert!(c.lenient_hooks);
+        let out = c.to_yaml()?;
+        assert!(out.contains("lenient_hooks: true"), "{out}");
+        assert!(GlobalConfig::parse(&out, Path::new("x"))?.lenient_hooks);
+        assert!(!GlobalConfig::default().to_yaml()?.contains("lenient_hooks"));
+        let msg = GlobalConfig::parse("lenient_hooks: sometimes\n", Path::new("/c/xmen.yml")).err();
+        assert!(msg.map(|e| e.to_string()).is_some_and(|m| m.contains("`lenient_hooks`")));
         Ok(())
     }
 

@@ -22,8 +22,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use policy::{Kept, Mode, Policy};
-use xmen::checkpoint::{format, items, no_directory_warning, no_state_warning, saved_line, Item, TENSOR_MAP_TYPE};
-use xmen::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Snapshot, Spec, ValueRef};
+use xmen_checkpoint_format::{
+    format, items, no_directory_warning, no_state_warning, saved_line, Item, TENSOR_MAP_TYPE,
+};
+use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Snapshot, Spec, ValueRef};
 
 /// Saves and rotates checkpoints. Build it with [`NewHook::new`] (options) or
 /// [`Checkpointer::with_policy`].
@@ -279,4 +281,61 @@ impl NewHook for Checkpointer {
     }
 }
 
-xmen::export_hooks!(Checkpointer);
+xmen_hook::export_hooks!(Checkpointer);
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use xmen_hook::testing::Harness;
+    use xmen_hook::{DType, Reply, StateDict, StateHandle, Tensor, Value};
+
+    fn weights(x: f32) -> Tensor {
+        Tensor::from_f32(&[2], &[x, x + 1.0])
+    }
+
+    #[test]
+    fn a_tracked_object_is_asked_of_the_host_saved_and_rotated() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = [("directory", Value::from(dir.path().display().to_string().as_str())), ("keep", Value::Int(2))];
+        let mut h = Harness::<Checkpointer>::new("model@1s", &options).unwrap();
+        let snapshot = Snapshot {
+            type_name: "Model".into(),
+            state: StateDict { tensors: vec![("w".into(), weights(1.0))], metadata: vec![("lr".into(), "0.1".into())] },
+        };
+        h.reply("state", Reply::State(snapshot.clone()));
+        for step in 1..=3 {
+            h.counters([step, 0, 0, 0, 0]);
+            h.fire(&[("model", Value::State(StateHandle(7)))]).unwrap();
+        }
+        assert!(h.requests().iter().any(|r| r == "state 7"), "{:?}", h.requests());
+        let folder = dir.path().join("checkpoints/model");
+        let kept: Vec<u64> = format::steps(&folder).unwrap().into_iter().map(|(s, _)| s).collect();
+        assert_eq!(kept, [2, 3], "keep 2: the newest two");
+        let read = format::read(&format::file_path(&folder, 3)).unwrap();
+        assert_eq!(read.state.tensor("w"), Some(&weights(1.0)));
+        assert_eq!(read.counters[0], 3);
+        assert!(h.lines().iter().any(|l| l.contains("model")), "{:?}", h.lines());
+    }
+
+    #[test]
+    fn a_map_of_tensors_is_saved_as_is_and_a_host_without_state_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = [("directory", Value::from(dir.path().display().to_string().as_str()))];
+        let mut h = Harness::<Checkpointer>::new("opt|model@1s", &options).unwrap();
+        let map = Value::Map(vec![("m".into(), Value::Tensor(weights(5.0)))]);
+        h.fire(&[("opt", map)]).unwrap();
+        let saved = format::steps(&dir.path().join("checkpoints/opt")).unwrap();
+        assert_eq!(saved.len(), 1, "{saved:?}");
+        assert_eq!(format::read(&saved[0].1).unwrap().state.tensor("m").map(|t| t.dtype), Some(DType::F32));
+        // The harness's host has no checkpointable objects.
+        let e = h.fire(&[("model", Value::State(StateHandle(1)))]).unwrap_err();
+        assert!(e.to_string().contains("state"), "{e}");
+    }
+
+    #[test]
+    fn top_k_without_monitor_is_refused_with_the_fix() {
+        let e = Harness::<Checkpointer>::new("model@1s", &[("top_k", Value::Int(3))]).err().unwrap();
+        assert!(e.message.contains("needs option \"monitor\"") && e.help.is_some_and(|h| h.contains("val_loss")));
+    }
+}

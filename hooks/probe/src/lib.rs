@@ -1,74 +1,52 @@
 //! The Probe hook (spec §5.10-§5.11): for each matched experiment, refresh its `_meta`
 //! with a system snapshot and log `cpu={mean usage}%   {gpu} = {name} {load}% {used}MB {temp}°C   ...`.
 //!
-//! The snapshot comes from the record crate's one meta collector (the same that fills
-//! `_meta` at registration and run start), so every place reports the same fields. It
-//! fixes the original's crash (B42): CPU usage is measured between firings (see [`cpu`]: since
-//! the previous firing, or since the Monitor started), per core and as a mean, and the GPU
-//! fields are the ones the collector stores.
+//! The snapshot comes from the host ([`xmen_hook::Request::SystemMeta`]), which owns the one
+//! meta collector (the same that fills `_meta` at registration and run start), so every place
+//! reports the same fields and this library links nothing but `xmen-hook`. It fixes the
+//! original's crash (B42): CPU usage is measured between firings (see [`cpu`]: since the previous
+//! firing, or since the Monitor started), per core and as a mean, and the GPU fields are the
+//! ones the collector stores.
 
 pub mod cpu;
 
 use xmen_hook::pyfmt;
-use xmen_hook::{Firing, Hook, HookError, HookResult, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef};
-use xmen_record::meta::{self, MetaOpts};
+use xmen_hook::{
+    Firing, Hook, HookError, HookResult, Host, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef,
+};
 
 /// The groups a probe collects unless told otherwise.
 pub const DEFAULT_GROUPS: [&str; 7] = ["cpu", "memory", "disks", "network", "gpu", "slurm", "system"];
 
+/// Every group the host's collector knows.
+pub const GROUPS: [&str; 10] =
+    ["system", "cpu", "memory", "virtual", "swap", "disks", "network", "gpu", "slurm", "environ"];
+
 /// Records resource use.
 pub struct Probe {
-    opts: MetaOpts,
-    live: meta::Probe,
+    groups: Vec<String>,
     cpu: cpu::CpuUsage,
 }
 
 impl Probe {
-    /// A probe collecting `groups` (names of [`MetaOpts`] fields: `system cpu memory disks
-    /// network gpu slurm environ`).
+    /// A probe collecting `groups` (of [`GROUPS`]: `system cpu memory disks network gpu slurm
+    /// environ`).
     pub fn new(groups: &[&str]) -> Result<Probe, HookError> {
-        let mut opts = MetaOpts::default();
-        for g in groups {
-            match *g {
-                "system" => opts.system = true,
-                "cpu" => opts.cpu = true,
-                "memory" | "virtual" | "swap" => opts.memory = true,
-                "disks" => opts.disks = true,
-                "network" => opts.network = true,
-                "gpu" => opts.gpu = true,
-                "slurm" => opts.slurm = true,
-                "environ" => opts.environ = true,
-                other => {
-                    return Err(HookError::new(format!("option \"groups\": unknown group {other:?}"))
-                        .with_help("use any of system, cpu, memory, disks, network, gpu, slurm, environ"))
-                }
-            }
+        if let Some(other) = groups.iter().find(|g| !GROUPS.contains(g)) {
+            return Err(HookError::new(format!("option \"groups\": unknown group {other:?}"))
+                .with_help("use any of system, cpu, memory, disks, network, gpu, slurm, environ"));
         }
-        Ok(Probe { opts, live: meta::Probe::new(), cpu: cpu::CpuUsage::start() })
+        Ok(Probe { groups: groups.iter().map(|g| (*g).to_owned()).collect(), cpu: cpu::CpuUsage::start() })
     }
 
-    /// One snapshot: the selected groups, with live CPU usage and GPU load merged in.
-    pub fn snapshot(&mut self) -> Value {
-        let mut snap = meta::full(self.opts);
-        let live = self.live.sample();
-        if let (Value::Map(m), Value::Map(live)) = (&mut snap, live) {
-            for (k, v) in live {
-                match (m.iter_mut().find(|(mk, _)| *mk == k), v) {
-                    (Some((_, Value::Map(existing))), Value::Map(extra)) => {
-                        for (ek, ev) in extra {
-                            match existing.iter_mut().find(|(x, _)| *x == ek) {
-                                Some((_, slot)) => *slot = ev,
-                                None => existing.push((ek, ev)),
-                            }
-                        }
-                    }
-                    (Some((_, slot)), v) => *slot = v,
-                    (None, v) => m.push((k, v)),
-                }
-            }
-        }
+    /// One snapshot from `host`: the selected groups, with this probe's CPU usage since its
+    /// previous firing.
+    pub fn snapshot(&mut self, host: &dyn Host) -> Result<Value, HookError> {
+        let groups: Vec<&str> = self.groups.iter().map(String::as_str).collect();
+        let mut snap =
+            host.system_meta(&groups).map_err(|e| HookError::new(format!("could not take a system snapshot: {e}")))?;
         self.put_cpu_usage(&mut snap);
-        snap
+        Ok(snap)
     }
 
     /// `cpu.usage` (per core) and `cpu.mean` since the previous firing; `?` when the window
@@ -143,7 +121,7 @@ impl Hook for Probe {
         if targets.is_empty() {
             return Ok(Outcome::Continue);
         }
-        let snap = self.snapshot();
+        let snap = self.snapshot(f.host())?;
         for h in targets {
             f.host()
                 .update_meta(h, ValueRef::from(&snap))
@@ -181,3 +159,54 @@ impl NewHook for Probe {
 }
 
 xmen_hook::export_hooks!(Probe);
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use xmen_hook::testing::Harness;
+    use xmen_hook::{ExperimentHandle, Reply};
+
+    fn snapshot() -> Value {
+        let cpu = Value::Map(vec![("total".into(), Value::Int(2))]);
+        let gpu = Value::Map(vec![(
+            "0".into(),
+            Value::Map(vec![("name".into(), "T4".into()), ("stats".into(), "40°C, 7%, 100/15000MB".into())]),
+        )]);
+        Value::Map(vec![("cpu".into(), cpu), ("gpu".into(), gpu)])
+    }
+
+    #[test]
+    fn a_firing_asks_the_host_for_a_snapshot_and_records_it_in_each_experiment() {
+        let mut h =
+            Harness::<Probe>::new("ex|other@1s", &[("groups", Value::List(vec!["cpu".into(), "gpu".into()]))]).unwrap();
+        h.reply("system_meta", Reply::Value(snapshot()));
+        let vars = [("ex", Value::Experiment(ExperimentHandle(3))), ("other", Value::Experiment(ExperimentHandle(4)))];
+        h.fire(&vars).unwrap();
+        let requests = h.requests();
+        assert_eq!(requests[0], "system_meta [\"cpu\", \"gpu\"]", "{requests:?}");
+        let metas: Vec<&String> = requests.iter().filter(|r| r.starts_with("update_meta")).collect();
+        assert_eq!(metas.len(), 2, "{requests:?}");
+        assert!(metas[0].starts_with("update_meta 3 {'cpu': {'total': 2, ") && metas[1].starts_with("update_meta 4 "));
+        assert!(metas[0].contains("'mean': "), "this probe's own cpu mean: {}", metas[0]);
+        let logged = h.logged();
+        assert_eq!(logged.len(), 2, "{logged:?}");
+        assert!(logged[0].starts_with("cpu=") && logged[0].ends_with("0 = T4 7% 100MB 40°C   "), "{logged:?}");
+    }
+
+    #[test]
+    fn nothing_is_asked_without_an_experiment_and_a_host_without_the_service_is_an_error() {
+        let mut h = Harness::<Probe>::new("ex@1s", &[]).unwrap();
+        h.fire(&[("ex", Value::Float(1.0))]).unwrap();
+        assert!(h.requests().is_empty(), "{:?}", h.requests());
+        h.reply("system_meta", Reply::Unsupported);
+        let e = h.fire(&[("ex", Value::Experiment(ExperimentHandle(1)))]).unwrap_err();
+        assert!(e.message.contains("could not take a system snapshot") && e.message.contains("system_meta"), "{e}");
+    }
+
+    #[test]
+    fn unknown_groups_are_refused_when_the_hook_is_built() {
+        let e = Harness::<Probe>::new("ex@1s", &[("groups", Value::List(vec!["cpus".into()]))]).err().unwrap();
+        assert!(e.message.contains("unknown group \"cpus\""), "{e}");
+    }
+}

@@ -22,6 +22,10 @@ impl Experiments for Metas {
         self.0.borrow_mut().push(meta.to_value());
         Ok(())
     }
+    // The snapshot itself comes from the SDK's host service, as in a run.
+    fn system_meta(&self, groups: &[&str]) -> Option<Result<Value, String>> {
+        xmen::LiveRoots.system_meta(groups)
+    }
 }
 
 fn meminfo_total_bytes() -> u64 {

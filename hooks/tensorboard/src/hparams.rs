@@ -9,18 +9,12 @@ use crate::proto::{
 };
 use std::collections::BTreeMap;
 use std::path::Path;
-use xmen_hook::{RunStatus, Value};
-use xmen_record::{Record, RecordError};
+use xmen_hook::{Host, RunStatus, Value};
 
-/// The parameters of `{directory}/params.yml` (read by the record crate, legacy layouts
-/// included). `Ok(None)` when there is no such file.
-pub fn read_params(directory: &Path) -> Result<Option<Vec<(String, Value)>>, String> {
-    let path = directory.join("params.yml");
-    match Record::load(&path) {
-        Ok(rec) => Ok(Some(rec.params.into_iter().map(|p| (p.name, p.value)).collect())),
-        Err(RecordError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.to_string()),
-    }
+/// The parameters recorded in `directory` (its `params.yml`), read by the host, which owns the
+/// record format ([`xmen_hook::Request::RunParams`]). `Ok(None)` when there is no record.
+pub fn read_params(host: &dyn Host, directory: &Path) -> Result<Option<Vec<(String, Value)>>, String> {
+    host.run_params(&directory.to_string_lossy())
 }
 
 fn proto_value(v: &Value) -> Option<ProtoValue> {
@@ -107,18 +101,30 @@ mod tests {
     }
 
     #[test]
-    fn params_are_the_keys_without_underscore() {
+    fn params_come_from_the_host_and_the_session_ends_with_the_runs_status() {
+        use xmen_hook::testing::Harness;
+        use xmen_hook::{Reply, RunEnd};
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("params.yml"),
-            "_root: /x  # The root\n_meta:\n  host: h\na: Hello # a: str='Hello'\nlr: 0.001\nn: 3\nflag: true\nl: [1, 2]\n",
-        )
-        .unwrap();
-        let p = read_params(dir.path()).unwrap().unwrap();
-        let names: Vec<&str> = p.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["a", "lr", "n", "flag", "l"], "file order");
-        assert_eq!(p[1].1, Value::Float(0.001));
-        assert_eq!(p[2].1, Value::Int(3));
-        assert!(read_params(&dir.path().join("missing")).unwrap().is_none());
+        let d = dir.path().display().to_string();
+        let options = [("directory", Value::from(d.as_str())), ("metrics", Value::List(vec!["loss".into()]))];
+        let mut h = Harness::<crate::TensorBoard>::new("loss@1s", &options).unwrap();
+        let params = vec![("lr".to_owned(), Value::Float(0.1)), ("opt".to_owned(), Value::from("adam"))];
+        h.reply("run_params", Reply::Value(Value::Map(params)));
+        h.fire(&[("loss", Value::Float(0.5))]).unwrap();
+        h.close(&RunEnd { status: RunStatus::Stopped, reason: Some("SIGTERM".into()) }).unwrap();
+        assert_eq!(h.requests().first().map(String::as_str), Some(format!("run_params {d:?}").as_str()));
+        let events = std::fs::read_dir(dir.path().join("summaries")).unwrap().flatten().next().unwrap().path();
+        let bytes = std::fs::read(events).unwrap();
+        let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        assert!(has(b"_hparams_/session_start_info") && has(b"adam") && has(b"_hparams_/session_end_info"));
+
+        // No record in the folder: no session at all.
+        let dir = tempfile::tempdir().unwrap();
+        let options = [("directory", Value::from(dir.path().display().to_string().as_str()))];
+        let mut h = Harness::<crate::TensorBoard>::new("loss@1s", &options).unwrap();
+        h.fire(&[("loss", Value::Float(0.5))]).unwrap();
+        h.close(&RunEnd::finished()).unwrap();
+        let events = std::fs::read_dir(dir.path().join("summaries")).unwrap().flatten().next().unwrap().path();
+        assert!(!std::fs::read(events).unwrap().windows(9).any(|w| w == b"_hparams_"));
     }
 }

@@ -69,6 +69,9 @@ pub struct TensorBoard {
     values_capacity: usize,
     stats: Stats,
     session_owner: bool,
+    /// The HParams session is still to be started (at the first firing, or at close): the
+    /// parameters come from the host, which a constructor cannot reach.
+    session_pending: bool,
 }
 
 impl TensorBoard {
@@ -83,6 +86,7 @@ impl TensorBoard {
             values_capacity: 0,
             stats: Stats::default(),
             session_owner: false,
+            session_pending: false,
         };
         let Some(dir) = hook.cfg.directory.clone() else { return Ok(hook) };
         let summaries = dir.join("summaries");
@@ -90,31 +94,43 @@ impl TensorBoard {
             HookError::new(format!("cannot open a TensorBoard event file in {}: {e}", summaries.display()))
                 .with_help("check that the Monitor's directory is writable")
         })?;
-        let params = match &hook.cfg.hparams {
-            HParams::Off => None,
-            HParams::Given(p) => Some(p.clone()),
-            HParams::FromParams => hparams::read_params(&dir).map_err(|e| {
-                HookError::new(format!("option \"hparams\": {e}"))
-                    .with_help("fix params.yml, give the parameters as `hparams: {...}`, or set `hparams: false`")
-            })?,
-        };
-        if let Some(params) = params {
-            let now = events::now_secs();
-            let mut summaries = Vec::new();
-            if !hook.cfg.metrics.is_empty() && writer.claim_experiment() {
-                summaries.extend(hparams::experiment(&params, &hook.cfg.metrics, now));
-            }
-            if writer.claim_hparams() {
-                summaries.extend(hparams::session_start(&params, now));
-                hook.session_owner = true;
-            }
-            if !summaries.is_empty() {
-                let job = Job::Item { step: 0, wall: now, tag: "_hparams_".into(), payload: Payload::Ready(summaries) };
-                writer.send(job).map_err(|_| closed_error(writer.dir()))?;
-            }
-        }
+        hook.session_pending = !matches!(hook.cfg.hparams, HParams::Off);
         hook.writer = Some(writer);
         Ok(hook)
+    }
+
+    /// Start the HParams session once: the run's parameters (from `hparams`, or the record in
+    /// the directory, read by the host), the experiment's metrics, written at step 0.
+    fn start_session(&mut self, host: &dyn Host, writer: &Writer) -> Result<(), HookError> {
+        if !std::mem::take(&mut self.session_pending) {
+            return Ok(());
+        }
+        let params = match &self.cfg.hparams {
+            HParams::Off => None,
+            HParams::Given(p) => Some(p.clone()),
+            HParams::FromParams => {
+                let dir = self.cfg.directory.clone().unwrap_or_default();
+                hparams::read_params(host, &dir).map_err(|e| {
+                    HookError::new(format!("option \"hparams\": {e}"))
+                        .with_help("fix params.yml, give the parameters as `hparams: {...}`, or set `hparams: false`")
+                })?
+            }
+        };
+        let Some(params) = params else { return Ok(()) };
+        let now = events::now_secs();
+        let mut summaries = Vec::new();
+        if !self.cfg.metrics.is_empty() && writer.claim_experiment() {
+            summaries.extend(hparams::experiment(&params, &self.cfg.metrics, now));
+        }
+        if writer.claim_hparams() {
+            summaries.extend(hparams::session_start(&params, now));
+            self.session_owner = true;
+        }
+        if !summaries.is_empty() {
+            let job = Job::Item { step: 0, wall: now, tag: "_hparams_".into(), payload: Payload::Ready(summaries) };
+            writer.send(job).map_err(|_| closed_error(writer.dir()))?;
+        }
+        Ok(())
     }
 
     /// The event file this hook writes to (`None` without a directory or after close).
@@ -337,6 +353,11 @@ fn payload_of(cfg: &Config, v: ValueRef<'_>) -> Result<(Payload, u64), String> {
 
 impl Hook for TensorBoard {
     fn call(&mut self, firing: &Firing<'_>) -> HookResult {
+        if self.session_pending {
+            if let Some(writer) = self.writer.clone() {
+                self.start_session(firing.host(), &writer)?;
+            }
+        }
         if firing.is_empty() {
             return Ok(Outcome::Continue);
         }
@@ -361,8 +382,10 @@ impl Hook for TensorBoard {
         Ok(Outcome::Continue)
     }
 
-    fn close(&mut self, end: &RunEnd, _host: &dyn Host) -> HookResult {
+    fn close(&mut self, end: &RunEnd, host: &dyn Host) -> HookResult {
         let Some(writer) = self.writer.take() else { return Ok(Outcome::Continue) };
+        // A run that never fired still has its session (and its end).
+        self.start_session(host, &writer)?;
         if self.session_owner {
             let now = events::now_secs();
             let job = Job::Item {

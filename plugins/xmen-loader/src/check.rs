@@ -60,15 +60,8 @@ pub(crate) fn foreign_ident(ident: &[u8]) -> Option<String> {
     None
 }
 
-/// What identifies one build of a library file cheaply: its length and its GNU build id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Stamp {
-    pub len: u64,
-    pub build_id: Option<String>,
-}
-
-/// Read and check the library at `path` (see the module docs): its manifest and stamp.
-pub(crate) fn read_checked(path: &Path) -> Result<(Manifest, Stamp), ManifestError> {
+/// Read and check the library at `path` (see the module docs): its manifest.
+pub(crate) fn read_checked(path: &Path) -> Result<Manifest, ManifestError> {
     let io = |source| ManifestError::Io { path: path.to_path_buf(), source };
     let file = File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
@@ -125,8 +118,7 @@ pub(crate) fn read_checked(path: &Path) -> Result<(Manifest, Stamp), ManifestErr
             }
         }
     }
-    let build_id = obj.build_id().ok().flatten().map(|id| id.iter().map(|b| format!("{b:02x}")).collect());
-    Ok((Manifest::from_object(path, &obj)?, Stamp { len, build_id }))
+    Manifest::from_object(path, &obj)
 }
 
 #[cfg(test)]

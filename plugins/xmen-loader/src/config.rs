@@ -62,6 +62,12 @@ impl HookConfig {
 
     /// Read one entry of a `_hooks` list.
     pub fn from_value(v: &Value, index: usize) -> Result<HookConfig, LoadError> {
+        HookConfig::from_value_with(v, index, false)
+    }
+
+    /// Read one entry of a `_hooks` list; an entry without a `lenient` key takes
+    /// `default_lenient` (`lenient_hooks` in xmen.yml).
+    pub fn from_value_with(v: &Value, index: usize, default_lenient: bool) -> Result<HookConfig, LoadError> {
         let bad =
             |what: String| LoadError::Config(format!("_hooks entry {index}: {what}; write entries as {EXAMPLE_ENTRY}"));
         let Value::Map(m) = v else { return Err(bad(format!("expected a map, found a {}", v.kind()))) };
@@ -70,7 +76,7 @@ impl HookConfig {
         let mut options = Vec::new();
         let mut path = None;
         let mut on_error = OnError::default();
-        let mut lenient = false;
+        let mut lenient = default_lenient;
         for (k, v) in m {
             match (k.as_str(), v) {
                 ("hook", Value::Str(s)) => hook = Some(s.clone()),
@@ -100,8 +106,15 @@ impl HookConfig {
 
     /// Read a whole `_hooks` list.
     pub fn list_from_value(v: &Value) -> Result<Vec<HookConfig>, LoadError> {
+        HookConfig::list_from_value_with(v, false)
+    }
+
+    /// Read a whole `_hooks` list; entries without a `lenient` key take `default_lenient`.
+    pub fn list_from_value_with(v: &Value, default_lenient: bool) -> Result<Vec<HookConfig>, LoadError> {
         match v {
-            Value::List(items) => items.iter().enumerate().map(|(i, v)| HookConfig::from_value(v, i)).collect(),
+            Value::List(items) => {
+                items.iter().enumerate().map(|(i, v)| HookConfig::from_value_with(v, i, default_lenient)).collect()
+            }
             Value::None => Ok(Vec::new()),
             other => Err(LoadError::Config(format!("_hooks must be a list of hook entries, found a {}", other.kind()))),
         }
@@ -140,5 +153,20 @@ mod tests {
             let err = HookConfig::from_value(&entry(&e), 2).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.starts_with(want), "{err}");
         }
+    }
+
+    #[test]
+    fn the_global_lenient_default_applies_to_entries_that_do_not_say() {
+        let base = [("hook", Value::from("logger")), ("spec", Value::from("x@1s"))];
+        let mut strict = base.to_vec();
+        strict.push(("lenient", Value::Bool(false)));
+        let list = Value::List(vec![entry(&base), entry(&strict)]);
+        let lenient = |default| {
+            HookConfig::list_from_value_with(&list, default)
+                .map(|l| l.iter().map(|c| c.lenient).collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(lenient(true), Ok(vec![true, false]));
+        assert_eq!(lenient(false), Ok(vec![false, false]));
     }
 }

@@ -4,18 +4,15 @@
 //! Key design choice: describing a library must never run its code, because loading a shared
 //! library runs its constructors. So `export_hooks!` embeds a manifest built at compile time
 //! (see `xmen_core::abi::manifest`) and this module reads it with the `object` crate, as bytes.
-//! That manifest holds what is constant at compile time: the library's name and versions and
-//! each hook's name and one-line help. A hook's options and examples come from functions, so
-//! `xmen hooks install` (which checks the library in a child process anyway) records them in a
-//! *sidecar* file beside the installed library, `{library file}.manifest.json`, stamped with a
-//! hash of the library so that a rebuilt library never shows stale options.
+//! That manifest holds the library's name and versions and each hook's name, one-line help,
+//! declared options and example specs: everything `hooks list`, `hooks info` and the validation
+//! of `_hooks` entries need, so nothing is written beside an installed library.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::library::LibraryInfo;
 use object::{Object, ObjectSection, ObjectSymbol};
-use serde::{Deserialize, Serialize};
 use xmen_core::abi::{manifest as embedded, CRATE_VERSION, SDK_VERSION};
 use xmen_core::hook::OptionInfo;
 
@@ -26,17 +23,16 @@ pub struct ManifestHook {
     pub name: String,
     /// One line of help.
     pub help: String,
-    /// Its declared options: from the compiled-in manifest (format 2), else from a sidecar
-    /// (`None`: a library of format 1 without a sidecar, not known without loading it).
+    /// Its declared options, from the compiled-in manifest (`None`: a library of manifest
+    /// format 1, hook ABI 0.1, which declared none).
     pub options: Option<Vec<OptionInfo>>,
-    /// Its example specs, when a sidecar recorded them.
+    /// Its example specs (`None` for manifest format 1).
     pub examples: Option<Vec<String>>,
 }
 
 impl ManifestHook {
-    /// Its declared options, when known without running the library: from the compiled-in
-    /// manifest, or from a sidecar recorded at install. Validation of `_hooks` entries goes
-    /// through this accessor, whichever source fills it.
+    /// Its declared options, when known without running the library (from the compiled-in
+    /// manifest). Validation of `_hooks` entries goes through this accessor.
     pub fn declared_options(&self) -> Option<&[OptionInfo]> {
         self.options.as_deref()
     }
@@ -65,8 +61,6 @@ pub struct Manifest {
     pub abi: (u32, u32),
     /// Its hooks, in declaration order.
     pub hooks: Vec<ManifestHook>,
-    /// Whether options and examples come from a sidecar that matches this very file.
-    pub has_sidecar: bool,
 }
 
 /// Why a manifest could not be read.
@@ -92,9 +86,6 @@ pub enum ManifestError {
     /// The manifest is there but cannot be decoded.
     #[error("hook library {path}: its xmen manifest is malformed ({reason}); rebuild it against the current xmen SDK")]
     Malformed { path: PathBuf, reason: String },
-    /// The sidecar could not be written.
-    #[error("cannot write the manifest {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
 }
 
 /// Whether a library's SDK version can be loaded by this program, by abi_stable's rule
@@ -114,24 +105,14 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
 }
 
 impl Manifest {
-    /// Read the manifest of the library at `path`: the embedded one, completed with the options
-    /// and examples of a sidecar that matches the file.
+    /// Read the manifest embedded in the library at `path`.
     ///
     /// The file is checked first, reading only its headers and the manifest's section (see
     /// the loader's `check` module): one built for another platform is [`ManifestError::Foreign`], a
     /// truncated or damaged one [`ManifestError::Damaged`]. This is the check that runs before
     /// any `dlopen`, so a file that would crash the loader never reaches it.
     pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
-        let (mut m, stamp) = crate::check::read_checked(path)?;
-        let side = sidecar_path(path);
-        if side.is_file() {
-            if let Some(side) = Sidecar::read(&side) {
-                if side.describes(path, &stamp)? {
-                    m.merge(&side);
-                }
-            }
-        }
-        Ok(m)
+        crate::check::read_checked(path)
     }
 
     /// Decode the manifest embedded in a library's bytes.
@@ -213,20 +194,6 @@ impl Manifest {
         }
         out
     }
-
-    fn merge(&mut self, side: &Sidecar) {
-        for h in &mut self.hooks {
-            if let Some(s) = side.hooks.iter().find(|s| s.name == h.name) {
-                if h.options.is_none() {
-                    h.options = Some(s.options.iter().map(SidecarOption::to_info).collect());
-                }
-                if h.examples.is_none() {
-                    h.examples = Some(s.examples.clone());
-                }
-            }
-        }
-        self.has_sidecar = true;
-    }
 }
 
 /// The embedded manifest's bytes: its own section on ELF, else the exported symbol.
@@ -296,7 +263,7 @@ fn decode(data: &[u8]) -> Result<Manifest, String> {
         let examples = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
         hooks.push(ManifestHook { name, help, options: Some(options), examples: Some(examples) });
     }
-    Ok(Manifest { library, version, sdk_version, abi, hooks, has_sidecar: false })
+    Ok(Manifest { library, version, sdk_version, abi, hooks })
 }
 
 /// Format 1 (hook ABI 0.1): strings only, no options.
@@ -317,117 +284,7 @@ fn decode_v1(data: &[u8]) -> Result<Manifest, String> {
     let hooks = (0..(count - 3) / 2)
         .map(|_| ManifestHook { name: next(), help: next(), options: None, examples: None })
         .collect();
-    Ok(Manifest { library, version, sdk_version, abi, hooks, has_sidecar: false })
-}
-
-/// The sidecar manifest of a library: `{file}.manifest.json` beside it.
-pub fn sidecar_path(library: &Path) -> PathBuf {
-    let mut name = library.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".manifest.json");
-    library.with_file_name(name)
-}
-
-/// Write the sidecar of the library at `library` from its loaded description (options and
-/// examples included), stamped with the library's hash.
-pub fn write_sidecar(library: &Path, info: &LibraryInfo) -> Result<PathBuf, ManifestError> {
-    let bytes = std::fs::read(library).map_err(|source| ManifestError::Io { path: library.to_path_buf(), source })?;
-    let stamp = crate::check::read_checked(library)?.1;
-    let side = Sidecar {
-        format: 1,
-        library_hash: hash_hex(&bytes),
-        library_len: Some(stamp.len),
-        build_id: stamp.build_id,
-        library: info.library.clone(),
-        version: info.version.clone(),
-        sdk_version: info.sdk_version.clone(),
-        hooks: info
-            .hooks
-            .iter()
-            .map(|h| SidecarHook {
-                name: h.name.clone(),
-                help: h.help.clone(),
-                options: h.options.iter().map(SidecarOption::from_info).collect(),
-                examples: h.examples.clone(),
-            })
-            .collect(),
-    };
-    let path = sidecar_path(library);
-    let text = serde_json::to_string_pretty(&side).unwrap_or_default();
-    std::fs::write(&path, text + "\n").map_err(|source| ManifestError::Write { path: path.clone(), source })?;
-    Ok(path)
-}
-
-/// A 64-bit FNV-1a hash of a library's bytes, in hex: identifies the build a sidecar describes.
-fn hash_hex(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
-
-#[derive(Serialize, Deserialize)]
-struct Sidecar {
-    format: u32,
-    library_hash: String,
-    /// The library's length and GNU build id: when both are recorded and the file has a build
-    /// id, they identify the build without hashing the whole file (debug builds are ~60 MB).
-    #[serde(default)]
-    library_len: Option<u64>,
-    #[serde(default)]
-    build_id: Option<String>,
-    library: String,
-    version: String,
-    sdk_version: String,
-    hooks: Vec<SidecarHook>,
-}
-
-impl Sidecar {
-    /// Whether this sidecar describes the very file at `library` (stamped `stamp`).
-    fn describes(&self, library: &Path, stamp: &crate::check::Stamp) -> Result<bool, ManifestError> {
-        if let (Some(len), Some(id), Some(file_id)) = (self.library_len, &self.build_id, &stamp.build_id) {
-            return Ok(len == stamp.len && id == file_id);
-        }
-        let bytes =
-            std::fs::read(library).map_err(|source| ManifestError::Io { path: library.to_path_buf(), source })?;
-        Ok(self.library_hash == hash_hex(&bytes))
-    }
-
-    fn read(path: &Path) -> Option<Sidecar> {
-        let text = std::fs::read_to_string(path).ok()?;
-        serde_json::from_str::<Sidecar>(&text).ok().filter(|s| s.format == 1)
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct SidecarHook {
-    name: String,
-    help: String,
-    options: Vec<SidecarOption>,
-    examples: Vec<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SidecarOption {
-    name: String,
-    kind: String,
-    help: String,
-    default: Option<String>,
-}
-
-impl SidecarOption {
-    fn from_info(o: &OptionInfo) -> SidecarOption {
-        SidecarOption { name: o.name.clone(), kind: o.kind.clone(), help: o.help.clone(), default: o.default.clone() }
-    }
-    fn to_info(&self) -> OptionInfo {
-        OptionInfo {
-            name: self.name.clone(),
-            kind: self.kind.clone(),
-            help: self.help.clone(),
-            default: self.default.clone(),
-        }
-    }
+    Ok(Manifest { library, version, sdk_version, abi, hooks })
 }
 
 impl fmt::Display for Manifest {
@@ -519,17 +376,17 @@ mod tests {
             sdk_version: v.into(),
             abi: embedded::ABI,
             hooks: Vec::new(),
-            has_sidecar: false,
         };
         assert_eq!(m(SDK_VERSION).compatibility(), Compatibility::Compatible);
-        // 0.1.0 is the hook ABI before host services became one request.
-        for bad in ["0.0.1", "0.1.0", "7.0.0", "x"] {
+        // 0.1.0 is the hook ABI before host services became one request, 0.2.0 before the
+        // run_params and system_meta requests.
+        for bad in ["0.0.1", "0.1.0", "0.2.0", "7.0.0", "x"] {
             assert!(matches!(m(bad).compatibility(), Compatibility::Incompatible(_)), "{bad}");
         }
         // A library built for a newer minor version loads (the root module only grows).
-        assert!(matches!(m("0.3.0").compatibility(), Compatibility::Compatible));
+        assert!(matches!(m("0.4.0").compatibility(), Compatibility::Compatible));
         let Compatibility::Incompatible(why) = m("0.1.0").compatibility() else { unreachable!() };
-        assert!(why.starts_with("built for hook ABI 0.1.0, but this program uses hook ABI 0.2.0; rebuild"), "{why}");
+        assert!(why.starts_with("built for hook ABI 0.1.0, but this program uses hook ABI 0.3.0; rebuild"), "{why}");
     }
 
     #[test]

@@ -126,7 +126,11 @@ pub fn validate_hooks(loader: &Loader, value: &Value, origin: &str) -> Result<Ve
                 ok = false;
                 continue;
             }
-            let want = if k == "options" { "map" } else { "str" };
+            let want = match k.as_str() {
+                "options" => "map",
+                "lenient" => "bool",
+                _ => "str",
+            };
             if !value_fits(want, v) || (want == "str" && matches!(v, Value::None)) {
                 let named = if matches!(v, Value::List(_)) && want == "map" {
                     "a list where a map is expected".to_owned()
@@ -135,6 +139,11 @@ pub fn validate_hooks(loader: &Loader, value: &Value, origin: &str) -> Result<Ve
                 };
                 problem(at(k), format!("{named}; write {EXAMPLE_ENTRY}"));
                 ok = false;
+            } else if let ("on_error", Value::Str(policy)) = (k.as_str(), v) {
+                if let Err(e) = policy.parse::<xmen_core::monitor::OnError>() {
+                    problem(at(k), e);
+                    ok = false;
+                }
             }
         }
         for required in ["hook", "spec"] {

@@ -78,6 +78,8 @@ fn render(request: &Request<'_>) -> String {
         Request::MessageWithSummary { experiment, summary, messages, keep, leader } => {
             format!("message_with_summary {} {} {} {keep} {leader:?}", experiment.0, vars(summary), vars(messages))
         }
+        Request::RunParams { directory } => format!("run_params {directory:?}"),
+        Request::SystemMeta { groups } => format!("system_meta {groups:?}"),
         other => format!("{} (not rendered)", other.name()),
     }
 }
@@ -109,7 +111,9 @@ impl Host for TestHost {
         match request {
             Request::Summary { .. } => Reply::Summary(Vec::new()),
             Request::ExperimentInfo(_) => Reply::ExperimentInfo(None),
-            Request::State(_) => Reply::Unsupported,
+            Request::State(_) | Request::SystemMeta { .. } => Reply::Unsupported,
+            // No record in the folder unless a test says otherwise.
+            Request::RunParams { .. } => Reply::Value(xmen_core::value::Value::None),
             _ => Reply::Done,
         }
     }

@@ -1,5 +1,5 @@
 //! `xmen hooks install PATH|CRATE_DIR|--first-party`: build (a crate) or take (a library),
-//! check it in a child process, then install it with its manifest sidecar, atomically, into
+//! check it in a child process, then install it atomically into
 //! `$XMEN/hooks/<abi>`, the folder of the ABI generation the library was built for (so an
 //! experiment built against an older SDK keeps finding libraries it can load).
 
@@ -10,7 +10,7 @@ use std::time::Duration;
 use xmen_loader::search::abi_folder;
 use xmen_loader::{library_file_name, Catalog, Compatibility, Manifest, SearchPath};
 
-use super::{doctor, probe};
+use super::doctor;
 
 /// xmen's own hook packages (`xmen-hook-<name>`), which `--first-party` installs and whose
 /// folder every `xmen` command registers.
@@ -166,14 +166,7 @@ pub fn run(plan: &Plan, hooks_root: &Path) -> anyhow::Result<ExitCode> {
     }
     std::fs::rename(&staged, &target)
         .map_err(|e| anyhow::anyhow!("cannot move {} to {}: {e}", staged.display(), target.display()))?;
-    let sidecar = match &verdict.library {
-        Some(lib) => Some(xmen_loader::manifest::write_sidecar(&target, &lib.to_info())?),
-        None => None,
-    };
     println!("Installed {} as {}", manifest, target.display());
-    if let Some(s) = sidecar {
-        println!("  with its manifest {}", s.display());
-    }
     for h in &manifest.hooks {
         println!("  hook {}: {}", h.name, h.help);
     }
@@ -258,15 +251,8 @@ fn first_party(plan: &Plan, hooks_root: &Path) -> anyhow::Result<ExitCode> {
         let staged = dest.join(format!(".{name}.installing-{}", std::process::id()));
         std::fs::copy(&file, &staged)
             .map_err(|e| anyhow::anyhow!("cannot copy {} to {}: {e}", file.display(), staged.display()))?;
-        let described = match probe::spawn(&staged, true, Duration::from_secs(60)) {
-            Ok(probe::Outcome::Report(r)) => r.library,
-            _ => None,
-        };
         std::fs::rename(&staged, &target)
             .map_err(|e| anyhow::anyhow!("cannot move {} to {}: {e}", staged.display(), target.display()))?;
-        if let Some(lib) = described {
-            xmen_loader::manifest::write_sidecar(&target, &lib.to_info())?;
-        }
         println!("Installed {} as {}", manifest, target.display());
         installed += 1;
     }

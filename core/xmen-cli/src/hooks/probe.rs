@@ -101,7 +101,7 @@ impl Library {
         }
     }
 
-    /// Back to the core's form (to compare with a manifest or write a sidecar).
+    /// Back to the core's form (to compare with a manifest).
     pub fn to_info(&self) -> LibraryInfo {
         LibraryInfo {
             library: self.library.clone(),

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::hook::{HookError, Keep, Outcome, Reply, Request, RunEnd, RunStatus, Snapshot};
-use crate::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor};
+use crate::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor, Value};
 use crate::valueref::{ListInner, ListRef, MapInner, MapRef, TensorRef, ValueRef};
 use abi_stable::nonexhaustive_enum::NonExhaustive;
 use abi_stable::std_types::{ROption, RSlice, RStr, RString, RVec, Tuple2};
@@ -59,6 +59,12 @@ pub fn ffi_value<'a>(v: ValueRef<'a>) -> FfiValueNE<'a> {
         ValueRef::Experiment(h) => FfiValue::Experiment(h.0),
         ValueRef::State(h) => FfiValue::State(h.0),
     })
+}
+
+/// Whether [`ffi_value`] of `v` owns nothing (no list or map, the only kinds it allocates for):
+/// its destructor may be skipped.
+pub(crate) fn ffi_value_owns_nothing(v: &ValueRef<'_>) -> bool {
+    !matches!(v, ValueRef::List(_) | ValueRef::Map(_))
 }
 
 /// A named value in ABI form.
@@ -143,6 +149,10 @@ pub(crate) fn outcome_to_ffi(r: Result<Outcome, HookError>) -> FfiOutcome {
 
 /// The host's view of what a library hook returned.
 pub(crate) fn outcome_from_ffi(o: FfiOutcome) -> Result<Outcome, CallFailure> {
+    if o.kind == outcome::CONTINUE {
+        // The common case: its two empty strings are dropped, not converted.
+        return Ok(Outcome::Continue);
+    }
     let message = o.message.into_string();
     let help = Some(o.help.into_string()).filter(|h| !h.is_empty());
     match o.kind {
@@ -181,7 +191,7 @@ fn vars_from_ffi<'s>(vars: &'s RSlice<'_, FfiVar<'_>>) -> Vec<(&'s str, ValueRef
 /// Send `request` through `send` in its FFI form (the library side of a host request); the
 /// buffers of its variable lists live for the call.
 pub(crate) fn send_request(request: Request<'_>, send: impl FnOnce(&FfiRequestNE<'_>) -> FfiReplyNE) -> Reply {
-    let (a, b);
+    let (a, b, strs);
     let ffi = match request {
         Request::Print(line) => FfiRequest::Print(RStr::from_str(line)),
         Request::Log(text) => FfiRequest::Log(RStr::from_str(text)),
@@ -215,6 +225,11 @@ pub(crate) fn send_request(request: Request<'_>, send: impl FnOnce(&FfiRequestNE
                 keep: keep_code(keep),
                 leader: leader_to_ffi(leader),
             }
+        }
+        Request::RunParams { directory } => FfiRequest::RunParams { directory: RStr::from_str(directory) },
+        Request::SystemMeta { groups } => {
+            strs = groups.iter().map(|g| RStr::from_str(g)).collect::<Vec<_>>();
+            FfiRequest::SystemMeta { groups: RSlice::from_slice(&strs) }
         }
     };
     let ffi = NonExhaustive::new(ffi);
@@ -258,6 +273,11 @@ pub(crate) fn serve_request(request: &FfiRequestNE<'_>, serve: impl FnOnce(Reque
                 leader: leader.as_ref().into_option().map(|l| l.as_str()),
             })
         }
+        FfiRequest::RunParams { directory } => serve(Request::RunParams { directory: directory.as_str() }),
+        FfiRequest::SystemMeta { groups } => {
+            let groups: Vec<&str> = groups.iter().map(|g| g.as_str()).collect();
+            serve(Request::SystemMeta { groups: &groups })
+        }
     };
     NonExhaustive::new(reply_to_ffi(reply))
 }
@@ -278,6 +298,11 @@ pub(crate) fn reply_to_ffi(r: Reply) -> FfiReply {
         Reply::Summary(s) => FfiReply::Summary(pairs_to_ffi(s)),
         Reply::ExperimentInfo(i) => FfiReply::ExperimentInfo(i.map(|(a, b)| Tuple2(a.into(), b.into())).into()),
         Reply::State(s) => FfiReply::State(snapshot_to_ffi(s)),
+        Reply::Value(v) => {
+            let mut bytes = Vec::new();
+            encode_value(&v, &mut bytes);
+            FfiReply::Value(bytes.into())
+        }
     }
 }
 
@@ -294,6 +319,10 @@ pub(crate) fn reply_from_ffi(r: FfiReplyNE) -> Reply {
             Ok(s) => Reply::State(s),
             Err(e) => Reply::Error(e),
         },
+        Ok(FfiReply::Value(bytes)) => match decode_value(&bytes, &mut 0) {
+            Ok(v) => Reply::Value(v),
+            Err(e) => Reply::Error(format!("the host's value cannot be read: {e}")),
+        },
         Err(_) => Reply::Error("the host answered with a reply this library does not know; rebuild the hook".into()),
     }
 }
@@ -308,4 +337,122 @@ pub(crate) fn run_end_from_ffi(end: &FfiRunEnd<'_>) -> RunEnd {
         status: RunStatus::from_name(end.status.as_str()).unwrap_or(RunStatus::Error),
         reason: Some(end.reason.as_str().to_owned()).filter(|r| !r.is_empty()),
     }
+}
+
+/// An owned value as bytes, for replies that hand a value over (the library reads it back with
+/// [`decode_value`]; both sides are this module, so the format is private): a kind byte, then
+/// little-endian numbers, length-prefixed bytes and nested values.
+pub(crate) fn encode_value(v: &Value, out: &mut Vec<u8>) {
+    let bytes = |out: &mut Vec<u8>, b: &[u8]| {
+        out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        out.extend_from_slice(b);
+    };
+    match v {
+        Value::Bool(b) => out.extend([1, u8::from(*b)]),
+        Value::Int(i) => {
+            out.push(2);
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        Value::Float(f) => {
+            out.push(3);
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        Value::Str(s) => {
+            out.push(4);
+            bytes(out, s.as_bytes());
+        }
+        Value::List(l) => {
+            out.push(5);
+            out.extend_from_slice(&(l.len() as u64).to_le_bytes());
+            l.iter().for_each(|v| encode_value(v, out));
+        }
+        Value::Map(m) => {
+            out.push(6);
+            out.extend_from_slice(&(m.len() as u64).to_le_bytes());
+            for (k, v) in m {
+                bytes(out, k.as_bytes());
+                encode_value(v, out);
+            }
+        }
+        Value::Tensor(t) => {
+            out.extend([7, t.dtype.code()]);
+            out.extend_from_slice(&(t.shape.len() as u64).to_le_bytes());
+            t.shape.iter().for_each(|d| out.extend_from_slice(&d.to_le_bytes()));
+            bytes(out, &t.data);
+        }
+        Value::Image(b) => {
+            out.push(8);
+            bytes(out, b);
+        }
+        Value::Experiment(h) => {
+            out.push(9);
+            out.extend_from_slice(&h.0.to_le_bytes());
+        }
+        Value::State(h) => {
+            out.push(10);
+            out.extend_from_slice(&h.0.to_le_bytes());
+        }
+        // `None`, and (should a newer kind appear) what this format cannot carry.
+        _ => out.push(0),
+    }
+}
+
+/// Read back a value [`encode_value`] wrote, from `data[*at..]`.
+pub(crate) fn decode_value(data: &[u8], at: &mut usize) -> Result<Value, String> {
+    fn take<'d>(data: &'d [u8], at: &mut usize, n: usize) -> Result<&'d [u8], String> {
+        let end = at.checked_add(n).filter(|&e| e <= data.len()).ok_or("truncated")?;
+        let b = &data[*at..end];
+        *at = end;
+        Ok(b)
+    }
+    fn u64_at(data: &[u8], at: &mut usize) -> Result<u64, String> {
+        let b = take(data, at, 8)?;
+        Ok(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    }
+    fn len_at(data: &[u8], at: &mut usize) -> Result<usize, String> {
+        usize::try_from(u64_at(data, at)?).map_err(|e| e.to_string())
+    }
+    fn bytes_at(data: &[u8], at: &mut usize) -> Result<Vec<u8>, String> {
+        let n = len_at(data, at)?;
+        Ok(take(data, at, n)?.to_vec())
+    }
+    fn text_at(data: &[u8], at: &mut usize) -> Result<String, String> {
+        String::from_utf8(bytes_at(data, at)?).map_err(|_| "text that is not UTF-8".to_owned())
+    }
+    let kind = take(data, at, 1)?[0];
+    Ok(match kind {
+        0 => Value::None,
+        1 => Value::Bool(take(data, at, 1)?[0] != 0),
+        2 => Value::Int(u64_at(data, at)? as i64),
+        3 => Value::Float(f64::from_bits(u64_at(data, at)?)),
+        4 => Value::Str(text_at(data, at)?),
+        5 => {
+            let n = len_at(data, at)?;
+            // Every value takes at least one byte: a length beyond the data is a damaged reply.
+            let mut l = Vec::with_capacity(n.min(data.len()));
+            for _ in 0..n {
+                l.push(decode_value(data, at)?);
+            }
+            Value::List(l)
+        }
+        6 => {
+            let n = len_at(data, at)?;
+            let mut m = Vec::with_capacity(n.min(data.len()));
+            for _ in 0..n {
+                let k = text_at(data, at)?;
+                m.push((k, decode_value(data, at)?));
+            }
+            Value::Map(m)
+        }
+        7 => {
+            let dtype = DType::from_code(take(data, at, 1)?[0]).ok_or("an unknown tensor dtype")?;
+            let n = len_at(data, at)?;
+            let shape = (0..n.min(data.len())).map(|_| u64_at(data, at)).collect::<Result<Vec<_>, _>>()?;
+            Value::Tensor(Tensor { dtype, shape, data: bytes_at(data, at)? })
+        }
+        8 => Value::Image(bytes_at(data, at)?),
+        9 => Value::Experiment(ExperimentHandle(u64_at(data, at)?)),
+        10 => Value::State(StateHandle(u64_at(data, at)?)),
+        other => return Err(format!("an unknown kind {other}")),
+    })
 }

@@ -14,7 +14,9 @@ pub(crate) fn install_panic_capture() {
     // panic during unwinding aborts): a first guard inside a destructor runs without the capture
     // (the panic is still caught; its message is printed by the current hook) and a later guard
     // installs it.
-    if std::thread::panicking() {
+    // Installed once: the common path is this one load (before `panicking`, which reads a
+    // thread local).
+    if ONCE.is_completed() || std::thread::panicking() {
         return;
     }
     ONCE.call_once(|| {

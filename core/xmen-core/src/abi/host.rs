@@ -53,11 +53,15 @@ impl LibraryHook {
     /// Call the hook; panics inside it come back as `CallFailure::Panic`.
     pub fn call_ffi(&mut self, firing: &Firing<'_>) -> Result<Outcome, CallFailure> {
         let host = HostToFfi { host: firing.host };
-        // On the stack for up to 8 variables, no `unsafe`. A heap buffer reused across calls (a
-        // lifetime transmute, and skipped destructors) saved only 7% of a firing's instructions
-        // over a fresh allocation per call (callgrind, fire_5_vars/cdylib: 2194 against 2349 per
-        // step), under the 20% that would have paid for two unsafe blocks; this buffer costs 2298.
-        let vars: SmallVec<[FfiVar<'_>; 8]> = firing.vars().map(|(k, v)| ffi_var(k, v)).collect();
+        // On the stack for up to 8 variables, no `unsafe`, filled in place (a `collect` would
+        // move the whole inline buffer). A heap buffer reused across calls (a lifetime transmute)
+        // saved too little to pay for two more unsafe blocks (see the README's ABI section).
+        let mut vars: SmallVec<[FfiVar<'_>; 8]> = SmallVec::new();
+        let mut plain = true;
+        for (k, v) in firing.vars() {
+            plain &= ffi_value_owns_nothing(&v);
+            vars.push(ffi_var(k, v));
+        }
         let ffi = FfiFiring {
             trigger: firing.trigger.map_or(255, |t| t.index() as u8),
             counters: firing.counters,
@@ -66,7 +70,15 @@ impl LibraryHook {
             #[cfg(feature = "__fixture_layout_change")]
             fixture_extra: 0,
         };
-        outcome_from_ffi(self.inner.call(&ffi))
+        let outcome = outcome_from_ffi(self.inner.call(&ffi));
+        drop(ffi);
+        if plain && !vars.spilled() {
+            // Scalars, strings and borrowed slices own nothing, and an inline buffer has no heap
+            // allocation: forgetting it leaks nothing and skips one call through the value
+            // enum's vtable per variable.
+            std::mem::forget(vars);
+        }
+        outcome
     }
 
     /// Close the hook and drop it inside its library (a panic in either comes back as

@@ -1,7 +1,7 @@
 //! The whole boundary in one process: a root module built by the same glue `export_hooks!`
 //! uses, loaded through its library header, a hook constructed, fired, asked for every host
 //! service and closed. This runs every `unsafe` block of the module (the header, the lifetime
-//! casts and the scratch buffer).
+//! casts).
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use super::*;
@@ -45,6 +45,13 @@ impl Hook for Probe {
 
     fn close(&mut self, end: &RunEnd, host: &dyn Host) -> HookResult {
         host.print(&format!("closed {} {:?}", end.status, end.reason));
+        if !self.closes_with_panic {
+            // Replies that hand a value over, decoded on this side.
+            let params = host.run_params("/runs/ex").map_err(HookError::new)?;
+            host.print(&format!("params {params:?}"));
+            let meta = host.system_meta(&["cpu", "gpu"]).map_err(HookError::new)?;
+            host.print(&format!("meta {meta}"));
+        }
         if self.closes_with_panic {
             std::panic::panic_any(7_u8);
         }
@@ -107,6 +114,22 @@ impl Host for Recorder {
                 (format!("info {}", e.0), Reply::ExperimentInfo(Some(("ex".into(), "/runs/ex".into()))))
             }
             Request::UpdateMeta { experiment, meta } => (format!("meta {} {meta}", experiment.0), Reply::Done),
+            Request::RunParams { directory } => {
+                let t = Tensor { dtype: DType::F32, shape: vec![1], data: vec![0, 0, 128, 63] };
+                let params = Value::Map(vec![
+                    ("lr".into(), Value::Float(0.5)),
+                    ("n".into(), Value::Int(-3)),
+                    ("tags".into(), Value::List(vec![Value::Bool(true), Value::None, Value::from("x")])),
+                    ("w".into(), Value::Tensor(t)),
+                    ("img".into(), Value::Image(vec![1, 2])),
+                    ("e".into(), Value::Experiment(ExperimentHandle(9))),
+                ]);
+                (format!("run_params {directory}"), Reply::Value(params))
+            }
+            Request::SystemMeta { groups } => {
+                let meta = Value::Map(groups.iter().map(|g| ((*g).to_owned(), Value::Map(Vec::new()))).collect());
+                (format!("system_meta {groups:?}"), Reply::Value(meta))
+            }
             Request::State(s) => {
                 let t = Tensor { dtype: DType::F32, shape: vec![2], data: vec![0; 8] };
                 let snap = Snapshot {
@@ -144,11 +167,17 @@ fn every_host_service_crosses_the_boundary_and_back() {
     let mut hook = LibraryHook::new(library(), "probe", "x@1s", &[]).unwrap();
     let host = Recorder::default();
     let list = Value::List(vec![Value::Int(1), Value::Str("a".into())]);
-    // Twice with scalars (the scratch buffer's fast path, reused), then with a list.
+    let map = Value::Map(vec![("k".into(), Value::Float(0.5))]);
+    let names: Vec<String> = (0..9).map(|i| format!("v{i}")).collect();
+    let mut many: Vec<(&str, ValueRef<'_>)> = names.iter().map(|n| (n.as_str(), ValueRef::Int(1))).collect();
+    many.push(("m", ValueRef::from(&map)));
+    // Twice with scalars (inline, destructors skipped), with a list (destructors run), and with
+    // ten variables ending in a map (past the inline buffer, on the heap).
     for vars in [
         vec![("x", ValueRef::Int(1)), ("y", ValueRef::Str("s"))],
         vec![("x", ValueRef::Int(2))],
         vec![("x", ValueRef::from(&list))],
+        many,
     ] {
         let outcome = fire(&mut hook, &host, &vars).map_err(|e| format!("{e:?}")).unwrap();
         assert_eq!(outcome, Outcome::Warn(format!("{} vars", vars.len())));
@@ -173,8 +202,37 @@ fn every_host_service_crosses_the_boundary_and_back() {
     );
     assert_eq!(seen[11], "log [\"x=2\"] at Some(Step) step 3");
     assert_eq!(seen[22], "log [\"x=[1, 'a']\"] at Some(Step) step 3");
+    assert!(
+        seen[33].starts_with("log [\"v0=1\", ")
+            && seen[33].ends_with("\"v8=1\", \"m={'k': 0.5}\"] at Some(Step) step 3")
+    );
     hook.close_ffi(&RunEnd { status: RunStatus::Timeout, reason: Some("SIGUSR1".into()) }, &host).unwrap();
-    assert_eq!(host.seen.take(), ["print closed timeout Some(\"SIGUSR1\")"]);
+    assert_eq!(
+        host.seen.take(),
+        [
+            "print closed timeout Some(\"SIGUSR1\")",
+            "run_params /runs/ex",
+            "print params Some([(\"lr\", Float(0.5)), (\"n\", Int(-3)), (\"tags\", List([Bool(true), None, Str(\"x\")])), \
+             (\"w\", Tensor(Tensor { dtype: F32, shape: [1], data: [0, 0, 128, 63] })), (\"img\", Image([1, 2])), \
+             (\"e\", Experiment(ExperimentHandle(9)))])",
+            "system_meta [\"cpu\", \"gpu\"]",
+            "print meta {'cpu': {}, 'gpu': {}}",
+        ]
+    );
+}
+
+#[test]
+fn a_damaged_value_reply_is_an_error_not_a_crash() {
+    let mut bytes = Vec::new();
+    encode_value(&Value::Map(vec![("k".into(), Value::from("text"))]), &mut bytes);
+    assert!(decode_value(&bytes, &mut 0).is_ok());
+    for cut in 0..bytes.len() {
+        assert!(decode_value(&bytes[..cut], &mut 0).is_err(), "cut at {cut}");
+    }
+    // A list claiming more items than there are bytes.
+    let mut huge = vec![5];
+    huge.extend_from_slice(&u64::MAX.to_le_bytes());
+    assert!(decode_value(&huge, &mut 0).is_err());
 }
 
 #[test]

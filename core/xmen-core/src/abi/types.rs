@@ -124,6 +124,12 @@ pub enum FfiRequest<'a> {
         keep: u8,
         leader: ROption<RStr<'a>>,
     },
+    RunParams {
+        directory: RStr<'a>,
+    },
+    SystemMeta {
+        groups: RSlice<'a, RStr<'a>>,
+    },
 }
 
 /// The non-exhaustive (append-only) form of [`FfiRequest`] that crosses the ABI.
@@ -142,6 +148,7 @@ pub enum FfiReply {
     Summary(RVec<Tuple2<RString, RString>>),
     ExperimentInfo(ROption<Tuple2<RString, RString>>),
     State(FfiSnapshot),
+    Value(RVec<u8>),
 }
 
 /// The non-exhaustive (append-only) form of [`FfiReply`] that crosses the ABI.
@@ -244,9 +251,11 @@ pub struct HookLib {
 /// version, or a newer library minor). Independent of the crate's version: it changes only
 /// when the types of this module break, and every hook library must then be rebuilt.
 /// 0.2.0: host services became one request ([`FfiRequest`]) and `close` learns how the run
-/// ended; libraries built for 0.1.0 are refused.
+/// ended; libraries built for 0.1.0 are refused. 0.3.0: the `RunParams` and `SystemMeta`
+/// requests and the `Value` reply (abi_stable's layout check refuses a library whose
+/// non-exhaustive enums have fewer variants than the host's, so new variants are a new minor).
 #[cfg(not(feature = "__fixture_version_bump"))]
-pub const SDK_VERSION: &str = "0.2.0";
+pub const SDK_VERSION: &str = "0.3.0";
 /// The version of the xmen crates this ABI comes with, for messages that say what to rebuild against.
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A deliberately incompatible version, used only to build a test fixture. It is

@@ -37,16 +37,35 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 static INTERRUPT: AtomicBool = AtomicBool::new(false);
-static INTERRUPT_REASON: Mutex<String> = Mutex::new(String::new());
+static INTERRUPT_REASON: Mutex<(RunStatus, String)> = Mutex::new((RunStatus::Stopped, String::new()));
 
-/// Ask every Monitor in the process to stop at its next loop step (used by the
-/// experiment runner's SIGTERM/SIGINT/SIGUSR1 handling). Loops end normally, so hooks
-/// are closed and flushed on the way out.
+/// Ask every Monitor in the process to stop at its next loop step, the run ending as
+/// `stopped`. See [`request_interrupt_as`].
 pub fn request_interrupt(reason: &str) {
+    request_interrupt_as(RunStatus::Stopped, reason);
+}
+
+/// Ask every Monitor in the process to stop at its next loop step (used by the experiment
+/// runner's SIGTERM/SIGINT/SIGUSR1 handling). Loops end normally, so hooks are closed and
+/// flushed on the way out, and learn that the run ended with `status` because of `reason`.
+pub fn request_interrupt_as(status: RunStatus, reason: &str) {
     if let Ok(mut r) = INTERRUPT_REASON.lock() {
-        *r = reason.to_owned();
+        *r = (status, reason.to_owned());
     }
     INTERRUPT.store(true, Ordering::SeqCst);
+}
+
+/// How a run ended, as [`Monitor::close`] tells its hooks: unwinding from a panic is `error`;
+/// an interrupt is the status it was requested with; otherwise `finished`, with the message
+/// of the hook that stopped the loops as the reason when one did.
+fn run_end(panicking: bool, interrupt: Option<(RunStatus, String)>, stopped_by_hook: Option<String>) -> RunEnd {
+    if panicking {
+        return RunEnd { status: RunStatus::Error, reason: Some("the run panicked".into()) };
+    }
+    if let Some((status, reason)) = interrupt {
+        return RunEnd { status, reason: Some(reason).filter(|r| !r.is_empty()) };
+    }
+    RunEnd { status: RunStatus::Finished, reason: stopped_by_hook }
 }
 
 /// Whether [`request_interrupt`] was called.
@@ -90,6 +109,18 @@ pub trait Experiments {
     fn update_meta(&self, experiment: ExperimentHandle, meta: ValueRef<'_>) -> Result<(), String> {
         let _ = (experiment, meta);
         Err("these experiment records do not accept meta updates".into())
+    }
+    /// The parameters recorded in the run folder `directory` (a map), `Value::None` when it
+    /// holds no record ([`Request::RunParams`]); `None`: not offered.
+    fn run_params(&self, directory: &str) -> Option<Result<Value, String>> {
+        let _ = directory;
+        None
+    }
+    /// A snapshot of the machine as `_meta` records it, of `groups` ([`Request::SystemMeta`]);
+    /// `None`: not offered.
+    fn system_meta(&self, groups: &[&str]) -> Option<Result<Value, String>> {
+        let _ = groups;
+        None
     }
 }
 
@@ -329,7 +360,7 @@ impl Monitor {
     /// True once a limit, a `stop` or an interrupt ended the run.
     pub fn is_stopped(&self) -> bool {
         if interrupted() && !self.state.borrow().stopped {
-            let reason = INTERRUPT_REASON.lock().map(|r| r.clone()).unwrap_or_default();
+            let reason = INTERRUPT_REASON.lock().map(|r| r.1.clone()).unwrap_or_default();
             self.stop(&format!("---- Interrupted ({reason}) ----"));
         }
         self.state.borrow().stopped
@@ -549,15 +580,15 @@ impl Monitor {
     }
 
     /// Close every hook (flush files, join writers). Called on drop; safe to call twice.
-    /// Hooks learn that the run finished, or, while a panic unwinds, that it ended in error;
-    /// [`Monitor::close_with`] tells them otherwise.
+    /// Hooks learn how the run ended: `error` while a panic unwinds, the interrupt's status
+    /// (`stopped`, `timeout`, `requeue`) after [`request_interrupt_as`], else `finished` (with
+    /// the stopping hook's message when a hook stopped the loops); [`Monitor::close_with`]
+    /// tells them otherwise.
     pub fn close(&self) {
-        let end = if std::thread::panicking() {
-            RunEnd { status: RunStatus::Error, reason: Some("the run panicked".into()) }
-        } else {
-            RunEnd::finished()
-        };
-        self.close_with(&end);
+        let interrupt =
+            interrupted().then(|| INTERRUPT_REASON.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone());
+        let by_hook = self.state.borrow().stopped_by_hook.clone();
+        self.close_with(&run_end(std::thread::panicking(), interrupt, by_hook));
     }
 
     /// Close every hook, telling them how the run ended. Only the first close counts.
@@ -627,19 +658,25 @@ impl Monitor {
                         .map(|&j| f(&st.vars.names[j], ValueRef::from(&st.vars.values[j])))
                         .collect();
                 }
-                let vars: Vec<(&str, ValueRef<'_>)> = if slot.transform.is_some() {
-                    slot.matched
-                        .iter()
-                        .zip(&owned)
-                        .map(|(&j, v)| (st.vars.names[j].as_str(), ValueRef::from(v)))
-                        .collect()
+                let transformed = slot.transform.is_some();
+                let named = slot.matched.iter().enumerate().map(|(k, &j)| {
+                    let value = if transformed { &owned[k] } else { &st.vars.values[j] };
+                    (st.vars.names[j].as_str(), ValueRef::from(value))
+                });
+                // Up to 8 variables in an array on the stack: no allocation per firing (a
+                // `SmallVec` cost more instructions than the allocation it saved).
+                let mut inline = [("", ValueRef::None); 8];
+                let heap: Vec<(&str, ValueRef<'_>)>;
+                let vars: &[(&str, ValueRef<'_>)] = if slot.matched.len() <= inline.len() {
+                    for (dst, var) in inline.iter_mut().zip(named) {
+                        *dst = var;
+                    }
+                    &inline[..slot.matched.len()]
                 } else {
-                    slot.matched
-                        .iter()
-                        .map(|&j| (st.vars.names[j].as_str(), ValueRef::from(&st.vars.values[j])))
-                        .collect()
+                    heap = named.collect();
+                    &heap
                 };
-                let r = self.call_slot_borrowed(slot, Some(t), &vars, &st);
+                let r = self.call_slot_borrowed(slot, Some(t), vars, &st);
                 let end = self.ticks();
                 slot.cost.record(end.wrapping_sub(start));
                 mark = Some(end);
@@ -685,7 +722,10 @@ impl Monitor {
         for n in notices {
             match n {
                 Notice::Warn(text) => self.print(&text),
-                Notice::Stop(msg) => self.stop(&msg),
+                Notice::Stop(msg) => {
+                    self.state.borrow_mut().stopped_by_hook.get_or_insert_with(|| msg.clone());
+                    self.stop(&msg)
+                }
                 Notice::Disabled(text) => {
                     disabled_any = true;
                     self.print(&text)
@@ -698,8 +738,9 @@ impl Monitor {
             }
         }
         if let Some(msg) = self.pending_stop.borrow_mut().take() {
-            let _ = msg;
-            self.state.borrow_mut().stopped = true;
+            let mut st = self.state.borrow_mut();
+            st.stopped = true;
+            st.stopped_by_hook.get_or_insert(msg);
         }
         if disabled_any {
             for t in Trigger::ALL {
@@ -826,7 +867,20 @@ impl Host for HostImpl<'_> {
                 Some(e) => done(e.message_with_summary(experiment, summary, messages, keep, leader)),
                 None => Reply::Error(NO_RECORDS.into()),
             },
+            Request::RunParams { directory } => {
+                value_reply(m.experiments.as_ref().and_then(|e| e.run_params(directory)))
+            }
+            Request::SystemMeta { groups } => value_reply(m.experiments.as_ref().and_then(|e| e.system_meta(groups))),
         }
+    }
+}
+
+/// The reply of a service answered with a value: `Unsupported` when nobody offers it.
+fn value_reply(r: Option<Result<Value, String>>) -> Reply {
+    match r {
+        Some(Ok(v)) => Reply::Value(v),
+        Some(Err(e)) => Reply::Error(e),
+        None => Reply::Unsupported,
     }
 }
 

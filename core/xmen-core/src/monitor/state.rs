@@ -74,6 +74,8 @@ pub(crate) struct State {
     pub levels: [Option<Level>; 5],
     pub next_id: u64,
     pub stopped: bool,
+    /// The message of the first hook that asked to stop (what `close` tells the hooks).
+    pub stopped_by_hook: Option<String>,
     pub limit: Option<(u64, Trigger)>,
     pub timing: bool,
     pub vars: Vars,
@@ -88,6 +90,7 @@ impl State {
             levels: Default::default(),
             next_id: 1,
             stopped: false,
+            stopped_by_hook: None,
             limit,
             timing,
             vars: Vars::default(),

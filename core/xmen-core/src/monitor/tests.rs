@@ -373,3 +373,49 @@ fn each_hook_is_charged_its_own_firings_and_steps_without_firings_count_nothing(
     assert!(slow.close >= ms(4) && never.close >= ms(50), "{slow:?} {never:?}");
     assert!(m.age() >= slow.total + fast.total);
 }
+
+#[test]
+fn close_tells_hooks_how_the_run_ended() {
+    let end = |status, reason: Option<&str>| RunEnd { status, reason: reason.map(str::to_owned) };
+    let interrupt = |s, r: &str| Some((s, r.to_owned()));
+    let table = [
+        (run_end(false, None, None), end(RunStatus::Finished, None)),
+        (run_end(false, None, Some("plateau".into())), end(RunStatus::Finished, Some("plateau"))),
+        (run_end(true, interrupt(RunStatus::Stopped, "SIGINT"), None), end(RunStatus::Error, Some("the run panicked"))),
+        (run_end(false, interrupt(RunStatus::Stopped, "SIGTERM"), None), end(RunStatus::Stopped, Some("SIGTERM"))),
+        (
+            run_end(false, interrupt(RunStatus::Timeout, "SIGUSR1 (timeout)"), Some("x".into())),
+            end(RunStatus::Timeout, Some("SIGUSR1 (timeout)")),
+        ),
+        (run_end(false, interrupt(RunStatus::Requeue, ""), None), end(RunStatus::Requeue, None)),
+    ];
+    for (got, want) in table {
+        assert_eq!(got, want);
+    }
+}
+
+/// Records the end its `close` learned.
+struct Ends(Arc<Mutex<Vec<RunEnd>>>);
+
+impl Hook for Ends {
+    fn call(&mut self, _: &Firing<'_>) -> HookResult {
+        Ok(Outcome::Stop("enough".into()))
+    }
+    fn close(&mut self, end: &RunEnd, _: &dyn Host) -> HookResult {
+        self.0.lock().unwrap().push(end.clone());
+        Ok(Outcome::Continue)
+    }
+}
+
+#[test]
+fn a_hook_that_stops_the_loops_is_the_reason_close_gives() {
+    let ends = Arc::new(Mutex::new(Vec::new()));
+    let m = Monitor::new(MonitorConfig {
+        hooks: vec![HookSlot::native("ends", Spec::parse("@2s").unwrap(), Box::new(Ends(Arc::clone(&ends))))],
+        output: Some(Output::Writer(Box::new(std::io::sink()))),
+        ..MonitorConfig::default()
+    });
+    for _ in m.iter(0..10) {}
+    drop(m);
+    assert_eq!(*ends.lock().unwrap(), [RunEnd { status: RunStatus::Finished, reason: Some("enough".into()) }]);
+}

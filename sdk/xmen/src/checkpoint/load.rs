@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use xmen_core::value::{StateHandle, Value};
 
-use super::error::{python_list, CheckpointError};
-use super::format;
 use super::state::lookup;
+use xmen_checkpoint_format::{format, python_list, CheckpointError};
 
 /// One object restored by [`load`].
 #[derive(Clone, Debug, PartialEq, Eq)]

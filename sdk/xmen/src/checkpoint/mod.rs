@@ -58,9 +58,7 @@
 //! checkpoints are taken at (`@1e` for epochs) for an exact continuation. A Monitor can
 //! also resume by hand: [`Monitor::load`](crate::Monitor::load) or `.resume(true)` on the builder.
 
-mod error;
-pub mod format;
-mod items;
+pub use xmen_checkpoint_format::format;
 mod load;
 mod monitor;
 mod resume;
@@ -73,13 +71,14 @@ mod builder;
 #[cfg(feature = "run")]
 pub(crate) use builder::CkptArgs;
 
-pub use error::{CheckpointError, StateError};
-pub use items::{items, no_directory_warning, no_state_warning, saved_line, Item, TENSOR_MAP_TYPE};
 pub use load::{load, Loaded, LoadedObject};
 pub use monitor::LoadOptions;
 pub use resume::{is_resuming, mark_resuming};
 pub use state::{Json, LiveStates, State, Tracked, JSON_KEY};
 #[cfg(feature = "tch")]
 pub use tch::{tensor_from_tch, tensor_to_tch, track_var_store, VarStoreState};
+pub use xmen_checkpoint_format::{
+    items, no_directory_warning, no_state_warning, saved_line, CheckpointError, Item, StateError, TENSOR_MAP_TYPE,
+};
 pub use xmen_core::hook::Snapshot;
 pub use xmen_core::value::StateDict;

@@ -6,11 +6,11 @@ use xmen_core::hook::Snapshot;
 use xmen_core::value::Value;
 use xmen_core::valueref::ValueRef;
 
-use super::error::{CheckpointError, StateError};
-use super::items::{items, no_directory_warning, no_state_warning, saved_line, Item, TENSOR_MAP_TYPE};
 use super::load::{load, Loaded};
 use super::{format, state};
 use crate::Monitor;
+use xmen_checkpoint_format::{items, no_directory_warning, no_state_warning, saved_line, Item, TENSOR_MAP_TYPE};
+use xmen_checkpoint_format::{CheckpointError, StateError};
 
 /// Options of [`Monitor::load_with`]; the default restores the newest checkpoints from
 /// `{directory}/checkpoints`, skips what is missing with a warning, and restores the counters.

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use xmen_core::hook::Snapshot;
 use xmen_core::monitor::States;
-use xmen_core::value::{DType, StateDict, StateHandle, Tensor, Value};
+use xmen_core::value::{StateDict, StateHandle, Tensor, Value};
 
-use super::error::StateError;
+use xmen_checkpoint_format::StateError;
 
 /// An object whose state a checkpoint saves and restores: named tensors plus text metadata
 /// (the original's `state_dict()` / `load_state_dict()`).
@@ -267,14 +267,4 @@ impl States for LiveStates {
     fn state(&self, state: StateHandle) -> Result<Snapshot, String> {
         snapshot_of(state)
     }
-}
-
-/// A dense tensor of `dtype` from raw little-endian bytes, checking the length.
-pub(crate) fn tensor(dtype: DType, shape: Vec<u64>, data: Vec<u8>) -> Result<Tensor, String> {
-    let n: u64 = shape.iter().product();
-    let want = n as usize * dtype.size();
-    if data.len() != want {
-        return Err(format!("shape {shape:?} of {} needs {want} bytes, found {}", dtype.name(), data.len()));
-    }
-    Ok(Tensor { dtype, shape, data })
 }

@@ -13,8 +13,8 @@ use tch::nn::{VarStore, Variables};
 use tch::{Device, Kind};
 use xmen_core::value::{DType, StateDict, Tensor};
 
-use super::error::StateError;
 use super::state::{State, Tracked};
+use xmen_checkpoint_format::StateError;
 
 fn dtype_of(kind: Kind) -> Result<DType, StateError> {
     Ok(match kind {

@@ -67,6 +67,9 @@ pub(crate) fn record_hooks(
     let record = root.record().map_err(|e| LoadError::Config(format!("reading the run's `_hooks`: {e}")))?;
     let Some(list) = record.hooks else { return Ok((Vec::new(), None)) };
     let origin = root.params_path().map_or_else(|| "the run's record".to_owned(), |p| p.display().to_string());
-    let configs = HookConfig::list_from_value(&list).map_err(|e| LoadError::Config(format!("{origin}: {e}")))?;
+    // `lenient_hooks: true` in xmen.yml makes every entry without its own `lenient` lenient.
+    let lenient = xmen_record::GlobalConfig::load(&xmen_record::config_dir()).is_ok_and(|c| c.lenient_hooks);
+    let configs =
+        HookConfig::list_from_value_with(&list, lenient).map_err(|e| LoadError::Config(format!("{origin}: {e}")))?;
     Ok((configs, Some(monitor_dir.unwrap_or(root.directory()).to_path_buf())))
 }

@@ -47,6 +47,7 @@ mod error;
 mod help;
 mod root;
 mod run;
+mod services;
 mod slurm;
 mod tee;
 mod value;

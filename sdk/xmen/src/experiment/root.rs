@@ -76,6 +76,14 @@ impl Experiments for LiveRoots {
         let root = lookup(experiment).ok_or_else(|| unknown(experiment))?;
         root.messenger().update_meta(experiment, meta)
     }
+
+    fn run_params(&self, directory: &str) -> Option<Result<Value, String>> {
+        Some(super::services::run_params(directory))
+    }
+
+    fn system_meta(&self, groups: &[&str]) -> Option<Result<Value, String>> {
+        Some(super::services::system_meta(groups))
+    }
 }
 
 fn unknown(h: ExperimentHandle) -> String {
@@ -373,6 +381,14 @@ impl Experiments for RootMessenger {
                 Ok(())
             })
             .map_err(|e| e.to_string())
+    }
+
+    fn run_params(&self, directory: &str) -> Option<Result<Value, String>> {
+        Some(super::services::run_params(directory))
+    }
+
+    fn system_meta(&self, groups: &[&str]) -> Option<Result<Value, String>> {
+        Some(super::services::system_meta(groups))
     }
 }
 

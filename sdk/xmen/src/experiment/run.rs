@@ -117,7 +117,8 @@ fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<Sta
         } else {
             "SIGTERM"
         };
-        xmen_core::monitor::request_interrupt(reason);
+        // Hooks learn the run's end when their Monitor closes (TensorBoard's session status).
+        xmen_core::monitor::request_interrupt_as(run_status(status), reason);
         let deadline = grace();
         let phase = state.phase();
         let (phase, _) = state
@@ -133,6 +134,18 @@ fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<Sta
             state.finish_tee();
             std::process::exit(128 + sig);
         }
+    }
+}
+
+/// The hook-facing status of a record status the signal watcher records.
+fn run_status(status: Status) -> xmen_core::hook::RunStatus {
+    use xmen_core::hook::RunStatus;
+    match status {
+        Status::Timeout => RunStatus::Timeout,
+        Status::Requeue => RunStatus::Requeue,
+        Status::Finished => RunStatus::Finished,
+        Status::Error => RunStatus::Error,
+        _ => RunStatus::Stopped,
     }
 }
 
@@ -341,6 +354,19 @@ mod tests {
     fn error_chains_join_every_source() {
         let e = Outer(std::io::Error::new(std::io::ErrorKind::NotFound, "data.csv: not found"));
         assert_eq!(error_chain(&e), "cannot load the data: data.csv: not found");
+    }
+
+    #[test]
+    fn a_signal_status_reaches_hooks_as_the_same_run_status() {
+        use xmen_core::hook::RunStatus;
+        for (status, want) in [
+            (Status::Stopped, RunStatus::Stopped),
+            (Status::Timeout, RunStatus::Timeout),
+            (Status::Requeue, RunStatus::Requeue),
+        ] {
+            assert_eq!(run_status(status), want);
+            assert_eq!(status.to_string(), want.name(), "the record and the hooks spell it alike");
+        }
     }
 
     #[test]

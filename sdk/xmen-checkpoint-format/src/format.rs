@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use xmen_core::hook::Snapshot;
 use xmen_core::spec::Trigger;
-use xmen_core::value::{DType, StateDict};
+use xmen_core::value::{DType, StateDict, Tensor};
 
-use super::error::CheckpointError;
+use crate::error::CheckpointError;
 
 /// The extension of checkpoint files.
 pub const EXTENSION: &str = "safetensors";
@@ -197,7 +197,7 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, CheckpointError> {
             )
         })?;
         let shape = view.shape().iter().map(|&d| d as u64).collect();
-        let t = super::state::tensor(dtype, shape, view.data().to_vec())
+        let t = tensor(dtype, shape, view.data().to_vec())
             .map_err(|e| CheckpointError::format(path, format!("tensor `{name}`: {e}")))?;
         tensors.push((name.to_owned(), t));
     }
@@ -319,10 +319,19 @@ pub fn save(
     Ok(path)
 }
 
+/// A dense tensor of `dtype` from raw little-endian bytes, checking the length.
+pub fn tensor(dtype: DType, shape: Vec<u64>, data: Vec<u8>) -> Result<Tensor, String> {
+    let n: u64 = shape.iter().product();
+    let want = n as usize * dtype.size();
+    if data.len() != want {
+        return Err(format!("shape {shape:?} of {} needs {want} bytes, found {}", dtype.name(), data.len()));
+    }
+    Ok(Tensor { dtype, shape, data })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xmen_core::value::Tensor;
 
     #[test]
     fn only_integer_stems_with_the_extension_are_checkpoints() {

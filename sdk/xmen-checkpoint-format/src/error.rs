@@ -53,7 +53,7 @@ pub enum CheckpointError {
         /// The object's reason.
         source: StateError,
     },
-    /// A value given as an object is not checkpointable (not a [`Tracked`](super::Tracked) handle
+    /// A value given as an object is not checkpointable (not a `Tracked` (the SDK's) handle
     /// or a map of tensors).
     NotState {
         /// The name it was given under.
@@ -87,16 +87,18 @@ pub enum CheckpointError {
 }
 
 impl CheckpointError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> CheckpointError {
+    /// A file operation that failed.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> CheckpointError {
         CheckpointError::Io { action, path: path.into(), source }
     }
 
-    pub(crate) fn format(path: impl Into<PathBuf>, reason: impl Into<String>) -> CheckpointError {
+    /// A file that is not a checkpoint xmen can read.
+    pub fn format(path: impl Into<PathBuf>, reason: impl Into<String>) -> CheckpointError {
         CheckpointError::Format { path: path.into(), reason: reason.into() }
     }
 
     /// One error, or all of them.
-    pub(crate) fn collect(mut errors: Vec<CheckpointError>) -> Result<(), CheckpointError> {
+    pub fn collect(mut errors: Vec<CheckpointError>) -> Result<(), CheckpointError> {
         match errors.len() {
             0 => Ok(()),
             1 => Err(errors.remove(0)),
@@ -155,7 +157,7 @@ impl std::error::Error for CheckpointError {
 }
 
 /// `['a', 'b']`, as the original prints a list of names.
-pub(crate) fn python_list(names: &[String]) -> String {
+pub fn python_list(names: &[String]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
     format!("[{}]", quoted.join(", "))
 }

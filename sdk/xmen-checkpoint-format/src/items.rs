@@ -7,7 +7,7 @@ use xmen_core::valueref::{MapRef, ValueRef};
 /// What a checkpoint does with one variable (after expansion).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
-    /// A [`Tracked`](super::Tracked) object: the host hands over its state.
+    /// A `Tracked` (the SDK's) object: the host hands over its state.
     State(StateHandle),
     /// A map whose values are all tensors: it is a state dict itself.
     Tensors(StateDict),
