@@ -37,6 +37,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
+use xmen_core::valueref::ValueRef;
 use xmen_core::Value;
 
 use crate::error::{RecordError, Result};
@@ -175,6 +176,50 @@ impl Pending {
             for op in ops {
                 let removed = merge_op(slot, op);
                 self.values = self.values + 1 - removed;
+            }
+        }
+    }
+
+    /// [`Pending::post_keys`] of `latest` messages still borrowed from a firing: a key already
+    /// pending is overwritten in place (no allocation for its name; a string reuses its buffer).
+    fn post_latest_refs(&mut self, pairs: &[(&str, ValueRef<'_>)]) {
+        let mut target = None;
+        for (i, u) in self.units.iter().enumerate().rev() {
+            match u {
+                Unit::Keys(_) => {
+                    target = Some(i);
+                    break;
+                }
+                leader if pairs.iter().any(|(k, _)| leader.has_key(k)) => break,
+                _ => {}
+            }
+        }
+        let Some(Unit::Keys(into)) = target.and_then(|i| self.units.get_mut(i)) else {
+            self.post_keys(pairs.iter().map(|(k, v)| ((*k).to_owned(), vec![(v.to_value(), Keep::Latest)])).collect());
+            return;
+        };
+        for (k, v) in pairs {
+            match into.iter_mut().find(|(n, _)| n == k) {
+                Some((_, ops)) if ops.len() == 1 => {
+                    let slot = &mut ops[0];
+                    slot.1 = Keep::Latest;
+                    match (&mut slot.0, v) {
+                        (Value::Str(s), ValueRef::Str(new)) => {
+                            s.clear();
+                            s.push_str(new);
+                        }
+                        (old, new) => *old = new.to_value(),
+                    }
+                }
+                Some((_, ops)) => {
+                    self.values = self.values + 1 - ops.len();
+                    ops.clear();
+                    ops.push((v.to_value(), Keep::Latest));
+                }
+                None => {
+                    self.values += 1;
+                    into.push(((*k).to_owned(), vec![(v.to_value(), Keep::Latest)]));
+                }
             }
         }
     }
@@ -331,6 +376,21 @@ impl Shared {
     /// are put back when the write fails.
     fn update<T>(&self, f: impl FnOnce(&mut Record) -> Result<T>) -> Result<T> {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        self.update_writing(f)
+    }
+
+    /// Write the pending messages, if any, after any write in progress has ended (so that a
+    /// read that follows sees them on disk).
+    fn flush(&self) -> Result<()> {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.state().pending.is_empty() {
+            return Ok(());
+        }
+        self.update_writing(|_| Ok(()))
+    }
+
+    /// [`Shared::update`] with `writing` held.
+    fn update_writing<T>(&self, f: impl FnOnce(&mut Record) -> Result<T>) -> Result<T> {
         let mut taken: Option<Pending> = None;
         let res = RecordFile::update(&self.path, self.opts, |r| {
             let p = std::mem::take(&mut self.state().pending);
@@ -430,6 +490,60 @@ impl Mailbox {
         Ok(())
     }
 
+    /// A Messenger firing's post: the Monitor's `summary` (kept latest), then `messages` with
+    /// `keep` and `leader` (see [`Mailbox::post`]), taken as the firing lends them so that what
+    /// is already pending under `latest` is overwritten without allocating.
+    pub fn post_firing(
+        &self,
+        summary: &[(&str, ValueRef<'_>)],
+        messages: &[(&str, ValueRef<'_>)],
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<()> {
+        let owned = |m: &[(&str, ValueRef<'_>)]| m.iter().map(|(k, v)| ((*k).to_owned(), v.to_value())).collect();
+        let payload = match leader {
+            Some(l) if !messages.is_empty() && keep != Keep::Latest => {
+                let b = Batch { messages: owned(messages), keep, leader: Some(l.to_owned()) };
+                Pending::check(&b)?;
+                Some(b)
+            }
+            Some(l) if !messages.is_empty() && !messages.iter().any(|(k, _)| *k == l) => {
+                return Err(RecordError::LeaderMissing {
+                    leader: l.to_owned(),
+                    keys: messages.iter().map(|(k, _)| (*k).to_owned()).collect(),
+                });
+            }
+            _ if keep != Keep::Latest && !messages.is_empty() => {
+                Some(Batch { messages: owned(messages), keep, leader: None })
+            }
+            _ => None,
+        };
+        let wake = {
+            let mut st = self.shared.state();
+            if let Some(e) = st.error.take() {
+                return Err(e);
+            }
+            st.pending.post_latest_refs(summary);
+            st.stats.posts += 1;
+            match payload {
+                Some(b) => st.pending.post(b),
+                None if !messages.is_empty() => st.pending.post_latest_refs(messages),
+                None => {}
+            }
+            if !messages.is_empty() {
+                st.stats.posts += 1;
+            }
+            if st.pending.values > PENDING_CAP && !st.urgent {
+                st.urgent = true;
+                true
+            } else {
+                false
+            }
+        };
+        self.wake(wake);
+        Ok(())
+    }
+
     /// Wake the writer when it is parked waiting for work, or when `force`; start it at the first
     /// post.
     fn wake(&self, force: bool) {
@@ -455,12 +569,10 @@ impl Mailbox {
         }
     }
 
-    /// Write the pending messages now, on this thread (nothing happens when none are pending).
+    /// Write the pending messages now, on this thread (nothing happens when none are pending);
+    /// returns once they, and any write the writer thread had begun, are on disk.
     pub fn flush(&self) -> Result<()> {
-        if self.shared.state().pending.is_empty() {
-            return Ok(());
-        }
-        self.shared.update(|_| Ok(()))
+        self.shared.flush()
     }
 
     /// A locked read-modify-write of the record (see [`RecordFile::update`]) that first applies
@@ -538,7 +650,7 @@ fn writer(shared: &Shared) {
             shared.state().stats.wakeups += 1;
             continue;
         }
-        if let Err(e) = shared.update(|_| Ok(())) {
+        if let Err(e) = shared.flush() {
             let mut st = shared.state();
             st.error = Some(e);
             // Retry after an interval, not in a tight loop.
@@ -624,6 +736,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_firings_borrowed_post_leaves_what_owned_batches_leave() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = [tmp.path().join("a"), tmp.path().join("b")];
+        dirs.iter().for_each(|d| std::fs::create_dir_all(d).unwrap());
+        let (a, b) = (registered(&dirs[0]), registered(&dirs[1]));
+        let hour = Duration::from_secs(3600);
+        let (ma, mb) =
+            (Mailbox::new(a.clone(), WriteOpts::default(), hour), Mailbox::new(b.clone(), WriteOpts::default(), hour));
+        for (keep, leader) in
+            [(Keep::Latest, None), (Keep::Min, Some("loss")), (Keep::Max, None), (Keep::Latest, Some("loss"))]
+        {
+            for i in 0..20i64 {
+                let last = format!("t{i}");
+                let summary = [("last", ValueRef::Str(&last)), ("step", ValueRef::Int(i))];
+                let loss = ((i * 7) % 5) as f64;
+                let payload = [("loss", ValueRef::Float(loss)), ("acc", ValueRef::Int(i))];
+                ma.post_firing(&summary, &payload, keep, leader).unwrap();
+                let owned =
+                    |m: &[(&str, ValueRef<'_>)]| m.iter().map(|(k, v)| ((*k).to_owned(), v.to_value())).collect();
+                mb.post(vec![
+                    Batch { messages: owned(&summary), keep: Keep::Latest, leader: None },
+                    Batch { messages: owned(&payload), keep, leader: leader.map(str::to_owned) },
+                ])
+                .unwrap();
+            }
+        }
+        let e = ma.post_firing(&[], &[("acc", ValueRef::Int(1))], Keep::Min, Some("loss")).unwrap_err();
+        assert!(matches!(e, RecordError::LeaderMissing { .. }), "{e}");
+        drop((ma, mb));
+        let (ra, rb) = (RecordFile::load(&a).unwrap(), RecordFile::load(&b).unwrap());
+        assert_eq!(ra.messages, rb.messages);
+        assert_eq!(ra.message_value("step"), Some(&Value::Int(19)));
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub struct Messenger {
     expand: bool,
     prepend: bool,
     warned_leader: bool,
+    /// The payload's names as last logged, and their Python repr (most firings repeat them).
+    names: (Vec<String>, String),
+    /// Per target (its variable and handle): the line logged after messaging it, for `names`.
+    lines: Vec<(String, u64, String)>,
 }
 
 impl Messenger {
@@ -35,7 +39,16 @@ impl Messenger {
                 })
             })
             .transpose()?;
-        Ok(Messenger { log: spec.log_matcher().cloned(), keep, leader, expand, prepend, warned_leader: false })
+        Ok(Messenger {
+            log: spec.log_matcher().cloned(),
+            keep,
+            leader,
+            expand,
+            prepend,
+            warned_leader: false,
+            names: (Vec::new(), String::new()),
+            lines: Vec::new(),
+        })
     }
 
     /// The payload, with maps expanded when asked.
@@ -93,15 +106,32 @@ impl Hook for Messenger {
         let summary_refs: Vec<(&str, ValueRef<'_>)> =
             summary.iter().map(|(k, v)| (k.as_str(), ValueRef::Str(v.as_str()))).collect();
         let payload_refs: Vec<(&str, ValueRef<'_>)> = payload.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        let names = Value::List(payload.iter().map(|(k, _)| Value::Str(k.clone())).collect());
-        let names = if payload.is_empty() { String::new() } else { pyfmt::repr_of(&names) };
+        // The names' repr and the logged lines are remade only when the names change.
+        if !payload.iter().map(|(k, _)| k).eq(self.names.0.iter()) {
+            let list = Value::List(payload.iter().map(|(k, _)| Value::Str(k.clone())).collect());
+            let repr = if payload.is_empty() { String::new() } else { pyfmt::repr_of(&list) };
+            self.names = (payload.iter().map(|(k, _)| k.clone()).collect(), repr);
+            self.lines.clear();
+        }
         for (target, handle) in targets {
             let fail = |e: String| HookError::new(format!("messaging {target}: {e}"));
             f.host()
                 .message_with_summary(handle, &summary_refs, &payload_refs, self.keep, leader.as_deref())
                 .map_err(fail)?;
-            let dir = f.host().experiment_info(handle).map(|(_, dir)| dir).unwrap_or_else(|| "?".into());
-            f.log(&format!("Left messages {names} with {target} at {dir}"));
+            match self.lines.iter().find(|(t, h, _)| t == target && *h == handle.0) {
+                Some((_, _, line)) => f.log(line),
+                None => {
+                    let line = match f.host().experiment_info(handle) {
+                        Some((_, dir)) => {
+                            let line = format!("Left messages {} with {target} at {dir}", self.names.1);
+                            self.lines.push((target.to_owned(), handle.0, line.clone()));
+                            line
+                        }
+                        None => format!("Left messages {} with {target} at ?", self.names.1),
+                    };
+                    f.log(&line);
+                }
+            }
         }
         Ok(outcome)
     }

@@ -410,6 +410,9 @@ impl Experiments for RootMessenger {
         if experiment != self.0.handle() {
             return Err(unknown(experiment));
         }
+        if let Store::File(_, mailbox) = &self.0 .0.store {
+            return mailbox.post_firing(summary, messages, record_keep(keep), leader).map_err(|e| e.to_string());
+        }
         let mut batches = vec![Batch { messages: owned(summary), keep: xmen_record::Keep::Latest, leader: None }];
         if !messages.is_empty() {
             batches.push(Batch {
