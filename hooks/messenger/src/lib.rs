@@ -9,6 +9,7 @@
 //! messages through the host, which stays the only writer of each params.yml.
 
 use regex::Regex;
+use std::borrow::Cow;
 use xmen_hook::pyfmt;
 use xmen_hook::{
     Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef,
@@ -51,18 +52,18 @@ impl Messenger {
         })
     }
 
-    /// The payload, with maps expanded when asked.
-    fn payload<'a>(&self, vars: &[(&'a str, ValueRef<'a>)]) -> Vec<(String, ValueRef<'a>)> {
-        let mut out = Vec::new();
+    /// The payload, with maps expanded when asked (names borrowed unless prepended).
+    fn payload<'a>(&self, vars: &[(&'a str, ValueRef<'a>)]) -> Vec<(Cow<'a, str>, ValueRef<'a>)> {
+        let mut out = Vec::with_capacity(vars.len());
         for (name, v) in vars {
             match v {
                 ValueRef::Map(m) if self.expand => {
                     for (k, v) in m.iter() {
-                        let key = if self.prepend { format!("{name}_{k}") } else { k.to_owned() };
+                        let key = if self.prepend { Cow::Owned(format!("{name}_{k}")) } else { Cow::Borrowed(k) };
                         out.push((key, v));
                     }
                 }
-                _ => out.push(((*name).to_owned(), *v)),
+                _ => out.push((Cow::Borrowed(*name), *v)),
             }
         }
         out
@@ -88,11 +89,11 @@ impl Hook for Messenger {
         let leader = match &self.leader {
             None => None,
             Some(re) => match payload.iter().find(|(k, _)| re.is_match(k)) {
-                Some((k, _)) => Some(k.clone()),
+                Some((k, _)) => Some(k.to_string()),
                 None => {
                     if !self.warned_leader {
                         self.warned_leader = true;
-                        let names: Vec<&str> = payload.iter().map(|(k, _)| k.as_str()).collect();
+                        let names: Vec<&str> = payload.iter().map(|(k, _)| k.as_ref()).collect();
                         outcome = Outcome::Warn(format!(
                             "the leader regex {:?} matches none of the messages {names:?}; sending them without a leader",
                             re.as_str().trim_start_matches("^(?:").trim_end_matches(')')
@@ -105,12 +106,12 @@ impl Hook for Messenger {
         let summary = f.host().summary(true);
         let summary_refs: Vec<(&str, ValueRef<'_>)> =
             summary.iter().map(|(k, v)| (k.as_str(), ValueRef::Str(v.as_str()))).collect();
-        let payload_refs: Vec<(&str, ValueRef<'_>)> = payload.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let payload_refs: Vec<(&str, ValueRef<'_>)> = payload.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
         // The names' repr and the logged lines are remade only when the names change.
-        if !payload.iter().map(|(k, _)| k).eq(self.names.0.iter()) {
-            let list = Value::List(payload.iter().map(|(k, _)| Value::Str(k.clone())).collect());
+        if !payload.iter().map(|(k, _)| k.as_ref()).eq(self.names.0.iter().map(String::as_str)) {
+            let list = Value::List(payload.iter().map(|(k, _)| Value::Str(k.to_string())).collect());
             let repr = if payload.is_empty() { String::new() } else { pyfmt::repr_of(&list) };
-            self.names = (payload.iter().map(|(k, _)| k.clone()).collect(), repr);
+            self.names = (payload.iter().map(|(k, _)| k.to_string()).collect(), repr);
             self.lines.clear();
         }
         for (target, handle) in targets {
