@@ -24,6 +24,7 @@ pub mod declared;
 pub mod error;
 pub mod hookscost;
 pub mod locks;
+pub mod mailbox;
 pub mod meta;
 pub mod ops;
 pub mod quick;

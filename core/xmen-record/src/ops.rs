@@ -23,7 +23,7 @@ fn as_number(v: &Value) -> Option<f64> {
 }
 
 /// `a < b` as Python would decide it for these values; `None` when they cannot be compared.
-fn less(a: &Value, b: &Value) -> Option<bool> {
+pub(crate) fn less(a: &Value, b: &Value) -> Option<bool> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x < y),
         (Value::Str(x), Value::Str(y)) => Some(x < y),
@@ -37,7 +37,7 @@ fn less(a: &Value, b: &Value) -> Option<bool> {
 
 /// Whether `new` replaces `current` under `keep`: Python's `min(new, cur) == new`, i.e. new wins
 /// unless the current value is strictly better. Values that cannot be compared let new win.
-fn wins(new: &Value, current: Option<&Value>, keep: Keep) -> bool {
+pub(crate) fn wins(new: &Value, current: Option<&Value>, keep: Keep) -> bool {
     match (keep, current) {
         (Keep::Latest, _) | (_, None) => true,
         (Keep::Min, Some(cur)) => !less(cur, new).unwrap_or(false),

@@ -9,6 +9,7 @@
 //! messages through the host, which stays the only writer of each params.yml.
 
 use regex::Regex;
+use std::borrow::Cow;
 use xmen_hook::pyfmt;
 use xmen_hook::{
     Firing, Hook, HookError, HookResult, Keep, Needs, NewHook, OptionDecl, Options, Outcome, Spec, Value, ValueRef,
@@ -22,6 +23,10 @@ pub struct Messenger {
     expand: bool,
     prepend: bool,
     warned_leader: bool,
+    /// The payload's names as last logged, and their Python repr (most firings repeat them).
+    names: (Vec<String>, String),
+    /// Per target (its variable and handle): the line logged after messaging it, for `names`.
+    lines: Vec<(String, u64, String)>,
 }
 
 impl Messenger {
@@ -35,21 +40,30 @@ impl Messenger {
                 })
             })
             .transpose()?;
-        Ok(Messenger { log: spec.log_matcher().cloned(), keep, leader, expand, prepend, warned_leader: false })
+        Ok(Messenger {
+            log: spec.log_matcher().cloned(),
+            keep,
+            leader,
+            expand,
+            prepend,
+            warned_leader: false,
+            names: (Vec::new(), String::new()),
+            lines: Vec::new(),
+        })
     }
 
-    /// The payload, with maps expanded when asked.
-    fn payload<'a>(&self, vars: &[(&'a str, ValueRef<'a>)]) -> Vec<(String, ValueRef<'a>)> {
-        let mut out = Vec::new();
+    /// The payload, with maps expanded when asked (names borrowed unless prepended).
+    fn payload<'a>(&self, vars: &[(&'a str, ValueRef<'a>)]) -> Vec<(Cow<'a, str>, ValueRef<'a>)> {
+        let mut out = Vec::with_capacity(vars.len());
         for (name, v) in vars {
             match v {
                 ValueRef::Map(m) if self.expand => {
                     for (k, v) in m.iter() {
-                        let key = if self.prepend { format!("{name}_{k}") } else { k.to_owned() };
+                        let key = if self.prepend { Cow::Owned(format!("{name}_{k}")) } else { Cow::Borrowed(k) };
                         out.push((key, v));
                     }
                 }
-                _ => out.push(((*name).to_owned(), *v)),
+                _ => out.push((Cow::Borrowed(*name), *v)),
             }
         }
         out
@@ -75,11 +89,11 @@ impl Hook for Messenger {
         let leader = match &self.leader {
             None => None,
             Some(re) => match payload.iter().find(|(k, _)| re.is_match(k)) {
-                Some((k, _)) => Some(k.clone()),
+                Some((k, _)) => Some(k.to_string()),
                 None => {
                     if !self.warned_leader {
                         self.warned_leader = true;
-                        let names: Vec<&str> = payload.iter().map(|(k, _)| k.as_str()).collect();
+                        let names: Vec<&str> = payload.iter().map(|(k, _)| k.as_ref()).collect();
                         outcome = Outcome::Warn(format!(
                             "the leader regex {:?} matches none of the messages {names:?}; sending them without a leader",
                             re.as_str().trim_start_matches("^(?:").trim_end_matches(')')
@@ -92,16 +106,33 @@ impl Hook for Messenger {
         let summary = f.host().summary(true);
         let summary_refs: Vec<(&str, ValueRef<'_>)> =
             summary.iter().map(|(k, v)| (k.as_str(), ValueRef::Str(v.as_str()))).collect();
-        let payload_refs: Vec<(&str, ValueRef<'_>)> = payload.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        let names = Value::List(payload.iter().map(|(k, _)| Value::Str(k.clone())).collect());
-        let names = if payload.is_empty() { String::new() } else { pyfmt::repr_of(&names) };
+        let payload_refs: Vec<(&str, ValueRef<'_>)> = payload.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        // The names' repr and the logged lines are remade only when the names change.
+        if !payload.iter().map(|(k, _)| k.as_ref()).eq(self.names.0.iter().map(String::as_str)) {
+            let list = Value::List(payload.iter().map(|(k, _)| Value::Str(k.to_string())).collect());
+            let repr = if payload.is_empty() { String::new() } else { pyfmt::repr_of(&list) };
+            self.names = (payload.iter().map(|(k, _)| k.to_string()).collect(), repr);
+            self.lines.clear();
+        }
         for (target, handle) in targets {
             let fail = |e: String| HookError::new(format!("messaging {target}: {e}"));
             f.host()
                 .message_with_summary(handle, &summary_refs, &payload_refs, self.keep, leader.as_deref())
                 .map_err(fail)?;
-            let dir = f.host().experiment_info(handle).map(|(_, dir)| dir).unwrap_or_else(|| "?".into());
-            f.log(&format!("Left messages {names} with {target} at {dir}"));
+            match self.lines.iter().find(|(t, h, _)| t == target && *h == handle.0) {
+                Some((_, _, line)) => f.log(line),
+                None => {
+                    let line = match f.host().experiment_info(handle) {
+                        Some((_, dir)) => {
+                            let line = format!("Left messages {} with {target} at {dir}", self.names.1);
+                            self.lines.push((target.to_owned(), handle.0, line.clone()));
+                            line
+                        }
+                        None => format!("Left messages {} with {target} at ?", self.names.1),
+                    };
+                    f.log(&line);
+                }
+            }
         }
         Ok(outcome)
     }

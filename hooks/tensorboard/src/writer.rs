@@ -51,6 +51,10 @@ struct Shared {
     written: AtomicU64,
     failed: AtomicU64,
     error: Mutex<Option<String>>,
+    /// The writer thread is parked, waiting for a job: a sender must wake it.
+    parked: AtomicBool,
+    /// Times the writer thread woke up from a sleep or a park (for tests).
+    wakeups: AtomicU64,
 }
 
 /// A summaries folder's open event file and its writer thread.
@@ -117,9 +121,11 @@ impl Writer {
     /// Queue a job, waiting while the queue is full.
     pub fn send(&self, job: Job) -> Result<(), SendError> {
         match &self.tx {
-            Some(tx) => tx.send(job).map_err(|_| SendError::Closed),
-            None => Err(SendError::Closed),
+            Some(tx) => tx.send(job).map_err(|_| SendError::Closed)?,
+            None => return Err(SendError::Closed),
         }
+        self.wake();
+        Ok(())
     }
 
     /// Queue a job unless the queue is full.
@@ -128,9 +134,30 @@ impl Writer {
             Some(tx) => tx.try_send(job).map_err(|e| match e {
                 TrySendError::Full(_) => SendError::Full,
                 TrySendError::Disconnected(_) => SendError::Closed,
-            }),
-            None => Err(SendError::Closed),
+            })?,
+            None => return Err(SendError::Closed),
         }
+        self.wake();
+        Ok(())
+    }
+
+    /// Wake the writer thread if it is parked. In steady state it is not (it polls for a few
+    /// milliseconds after its queue empties), so a send costs no system call.
+    fn wake(&self) {
+        // Pairs with the writer's fence between raising the flag and looking at the queue
+        // again: either it sees this job, or this sees the flag.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.shared.parked.load(Ordering::Relaxed) {
+            if let Some(t) = &self.thread {
+                t.thread().unpark();
+            }
+        }
+    }
+
+    /// How many times the writer thread has woken up so far (from its polling sleeps or a
+    /// park): an idle writer does not.
+    pub fn wakeups(&self) -> u64 {
+        self.shared.wakeups.load(Ordering::Relaxed)
     }
 
     /// Wait until every job queued before this call is written and flushed.
@@ -169,18 +196,23 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        // Closing the queue ends the thread after it has written everything queued.
+        // Closing the queue ends the thread after it has written everything queued; a
+        // parked writer must be woken to see it.
         drop(self.tx.take());
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }
 }
 
-/// How long the writer sleeps when its queue is empty. It polls rather than blocks
-/// so that a send never has to wake it: waking a parked thread is a system call that
-/// costs the training thread more than everything else a scalar firing does.
+/// How long the writer sleeps when its queue is empty, and how many times before it parks.
+/// While jobs come at least every few milliseconds it polls, so that a send does not have to
+/// wake it: waking a parked thread is a system call that costs the training thread more than
+/// everything else a scalar firing does. Once idle for longer it parks (no wake-ups at all)
+/// and the next send wakes it, once.
 const IDLE: Duration = Duration::from_millis(2);
+const IDLE_POLLS: u32 = 3;
 
 fn run(rx: Receiver<Job>, mut file: EventFile, shared: &Shared) {
     let mut buf = Vec::with_capacity(1 << 12);
@@ -190,6 +222,7 @@ fn run(rx: Receiver<Job>, mut file: EventFile, shared: &Shared) {
         slot.get_or_insert(e);
     };
     let mut unflushed = false;
+    let mut idle_polls = 0;
     loop {
         let job = match rx.try_recv() {
             Ok(job) => job,
@@ -201,17 +234,62 @@ fn run(rx: Receiver<Job>, mut file: EventFile, shared: &Shared) {
                     }
                     unflushed = false;
                 }
-                std::thread::sleep(IDLE);
+                if idle_polls < IDLE_POLLS {
+                    idle_polls += 1;
+                    std::thread::sleep(IDLE);
+                } else {
+                    // Raise the flag, then look again: a send that missed the flag queued its
+                    // job before this look (the fences pair up), so nothing waits unseen.
+                    shared.parked.store(true, Ordering::Relaxed);
+                    std::sync::atomic::fence(Ordering::SeqCst);
+                    match rx.try_recv() {
+                        Err(TryRecvError::Empty) => std::thread::park(),
+                        Err(TryRecvError::Disconnected) => {
+                            shared.parked.store(false, Ordering::Relaxed);
+                            break;
+                        }
+                        // Handled by the next turn (the receiver cannot put it back).
+                        Ok(job) => {
+                            shared.parked.store(false, Ordering::Relaxed);
+                            shared.wakeups.fetch_add(1, Ordering::Relaxed);
+                            idle_polls = 0;
+                            unflushed = true;
+                            handle(job, &mut file, &mut buf, shared, &fail, &mut unflushed);
+                            continue;
+                        }
+                    }
+                    shared.parked.store(false, Ordering::Relaxed);
+                }
+                shared.wakeups.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
             Err(TryRecvError::Disconnected) => break,
         };
+        idle_polls = 0;
         unflushed = true;
+        handle(job, &mut file, &mut buf, shared, &fail, &mut unflushed);
+    }
+    if let Err(e) = file.flush() {
+        fail(format!("flushing {}: {e}", file.path().display()), 0);
+    }
+}
+
+/// Write one job.
+fn handle(
+    job: Job,
+    file: &mut EventFile,
+    buf: &mut Vec<u8>,
+    shared: &Shared,
+    fail: &dyn Fn(String, u64),
+    unflushed: &mut bool,
+) {
+    let fail = |e: String, n: u64| fail(e, n);
+    {
         match job {
             Job::Scalars { step, wall, tags, values } => {
                 buf.clear();
-                encode_scalar_event(&mut buf, wall, step, &tags, &values);
-                match file.write_raw(&buf) {
+                encode_scalar_event(buf, wall, step, &tags, &values);
+                match file.write_raw(buf) {
                     Ok(()) => shared.written.fetch_add(values.len() as u64, Ordering::Relaxed),
                     Err(e) => {
                         fail(format!("writing {}: {e}", file.path().display()), values.len() as u64);
@@ -238,13 +316,10 @@ fn run(rx: Receiver<Job>, mut file: EventFile, shared: &Shared) {
                 if let Err(e) = file.flush() {
                     fail(format!("flushing {}: {e}", file.path().display()), 0);
                 }
-                unflushed = false;
+                *unflushed = false;
                 let _ = ack.send(());
             }
         }
-    }
-    if let Err(e) = file.flush() {
-        fail(format!("flushing {}: {e}", file.path().display()), 0);
     }
 }
 
@@ -289,6 +364,31 @@ mod tests {
     use super::*;
     use crate::proto::{SummaryValue, ValueKind};
     use prost::Message;
+
+    #[test]
+    fn an_idle_writer_parks_and_a_send_wakes_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = Writer::open(tmp.path(), 16).unwrap();
+        let job = |step| Job::Scalars { step, wall: 1.0, tags: Arc::new(vec!["a".into()]), values: vec![1.0] };
+        w.send(job(1)).unwrap_or_else(|_| panic!("send"));
+        assert!(w.flush().is_ok());
+        // Idle: after a few polls it parks and stops waking. Windows of a quarter second until
+        // one shows no wake-up at all (a spurious one, which park allows, is tolerated once).
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let before = w.wakeups();
+            std::thread::sleep(Duration::from_millis(250));
+            let woke = w.wakeups() - before;
+            if woke <= 1 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the idle writer keeps waking ({woke} in 250 ms)");
+        }
+        // A send wakes the parked writer.
+        w.send(job(2)).unwrap_or_else(|_| panic!("send"));
+        assert!(w.flush().is_ok());
+        assert_eq!(w.written(), 2);
+    }
 
     #[test]
     fn the_hand_encoded_scalar_event_decodes_as_the_message() {

@@ -9,9 +9,10 @@
 //! to nanoseconds only when the costs are reported: scaling is linear, so sums, maxima and
 //! histogram buckets convert exactly. The time between two hooks (matching new variables,
 //! building the borrowed view) is charged to the hook it prepares: it is that hook's cost to
-//! the loop. A firing records into a [`Histogram`] of 256 counters with four sub-buckets per
-//! power of two (a relative resolution of about 19%), so recording never
-//! allocates and the percentiles of a three-day run fit in two kilobytes per hook.
+//! the loop. A firing stores its duration into a buffer of 32 that is folded, every 32nd
+//! firing, into the totals and a [`Histogram`] of 252 counters with four sub-buckets per power
+//! of two (a relative resolution of about 19%), so recording never allocates and the
+//! percentiles of a three-day run fit in two kilobytes per hook (see [`CostStats`]).
 
 use std::time::Duration;
 
@@ -101,30 +102,68 @@ impl Histogram {
     }
 }
 
-/// The running cost of one hook entry, in clock ticks: what the Monitor adds to every firing
-/// is one clock reading and one [`CostStats::record`].
-#[derive(Clone, Debug, Default)]
+/// Firings recorded before they are folded into the counters (a power of two).
+const PENDING: usize = 32;
+
+/// The running cost of one hook entry, in clock ticks.
+///
+/// What the Monitor adds to a firing is one clock reading and one [`CostStats::record`], which
+/// only stores the duration into a small buffer: every 32nd firing folds the buffer into the
+/// counters and the histogram. The fold is the same work as counting each firing at once, but
+/// a plain store right after the clock reading keeps the bucket arithmetic and the
+/// read-modify-writes of the counters off the path of the next reading: on this project's
+/// machine (AMD EPYC, virtualised) a TSC reading waits for the work that depends on the
+/// previous one, and `hooks_cost/per_firing` measured 31.6 ns against 18.5 ns for the reading
+/// alone when each firing was counted at once.
+#[derive(Clone, Debug)]
 pub struct CostStats {
-    /// Firings counted.
-    pub firings: u64,
-    /// Their total.
-    pub total: u64,
-    /// The longest.
-    pub max: u64,
+    /// Durations not folded yet: `recorded % PENDING` of them, from the start.
+    pending: [u64; PENDING],
+    /// Firings recorded (folded or pending).
+    recorded: u64,
+    /// The folded firings' total.
+    total: u64,
+    /// The longest folded firing.
+    max: u64,
+    /// The folded firings' distribution.
+    hist: Histogram,
     /// The hook's `close`.
     pub close: u64,
-    /// Their distribution.
-    pub hist: Histogram,
+}
+
+impl Default for CostStats {
+    fn default() -> CostStats {
+        CostStats { pending: [0; PENDING], recorded: 0, total: 0, max: 0, hist: Histogram::default(), close: 0 }
+    }
 }
 
 impl CostStats {
     /// Count one firing that took `ticks`.
     #[inline]
     pub fn record(&mut self, ticks: u64) {
-        self.firings += 1;
-        self.total = self.total.wrapping_add(ticks);
-        self.max = self.max.max(ticks);
-        self.hist.record(ticks);
+        // The mask keeps the index in bounds without a check.
+        self.pending[self.recorded as usize & (PENDING - 1)] = ticks;
+        self.recorded += 1;
+        if self.recorded as usize & (PENDING - 1) == 0 {
+            self.fold(PENDING);
+        }
+    }
+
+    /// Count the first `n` pending durations.
+    #[cold]
+    fn fold(&mut self, n: usize) {
+        for &d in &self.pending[..n] {
+            self.total = self.total.wrapping_add(d);
+            self.max = self.max.max(d);
+            self.hist.record(d);
+        }
+    }
+
+    /// The firings counted so far: their number, total, maximum and distribution.
+    pub fn totals(&self) -> (u64, u64, u64, Histogram) {
+        let mut folded = self.clone();
+        folded.fold(self.recorded as usize & (PENDING - 1));
+        (self.recorded, folded.total, folded.max, folded.hist)
     }
 }
 
@@ -155,14 +194,15 @@ impl HookCost {
     /// The report of `s`, whose ticks `to_ns` turns into nanoseconds.
     pub(crate) fn of(hook: &str, spec: String, s: &CostStats, to_ns: impl Fn(u64) -> u64) -> HookCost {
         let d = |ticks: u64| Duration::from_nanos(to_ns(ticks));
+        let (firings, total, max, hist) = s.totals();
         HookCost {
             hook: hook.to_owned(),
             spec,
-            firings: s.firings,
-            total: d(s.total),
-            max: d(s.max),
-            p50: d(s.hist.quantile(0.5, s.max)),
-            p99: d(s.hist.quantile(0.99, s.max)),
+            firings,
+            total: d(total),
+            max: d(max),
+            p50: d(hist.quantile(0.5, max)),
+            p99: d(hist.quantile(0.99, max)),
             close: d(s.close),
         }
     }
@@ -218,5 +258,21 @@ mod tests {
         let c = HookCost::of("h", "x@1s".into(), &s, |t| t);
         assert_eq!((c.firings, c.total, c.max), (3, Duration::from_nanos(60), Duration::from_nanos(30)));
         assert!(c.p50 >= Duration::from_nanos(16) && c.p50 <= Duration::from_nanos(23), "{c:?}");
+    }
+
+    #[test]
+    fn firings_count_the_same_folded_or_pending() {
+        // Across several folds and a partial buffer: 1..=100 ns, each once.
+        let mut s = CostStats::default();
+        for (i, ns) in (1..=100u64).enumerate() {
+            s.record(ns);
+            let (n, total, max, hist) = s.totals();
+            let want = ns * (ns + 1) / 2;
+            assert_eq!((n, total, max, hist.count()), (i as u64 + 1, want, ns, i as u64 + 1), "after {ns}");
+        }
+        // Reporting does not fold: the counters keep going after a report.
+        let before = s.totals();
+        s.record(1000);
+        assert_eq!((s.totals().0, s.totals().1, s.totals().2), (101, before.1 + 1000, 1000));
     }
 }

@@ -122,6 +122,11 @@ pub trait Experiments {
         let _ = groups;
         None
     }
+    /// Write the messages that wait for their flush interval (records that write messages off
+    /// the training thread); the Monitor calls it when it closes and when its loops stop.
+    fn flush(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Checkpointable objects the Monitor's hooks may read (implemented by the SDK's registry
@@ -436,10 +441,19 @@ impl Monitor {
         }
     }
 
-    /// Stop the run: loops end at their next item; logs `msg`.
+    /// Stop the run: loops end at their next item; logs `msg`. The experiments' pending
+    /// messages are written now.
     pub fn stop(&self, msg: &str) {
         self.state.borrow_mut().stopped = true;
         self.log(msg);
+        self.flush_experiments();
+    }
+
+    /// Write the messages the experiments hold for their flush interval; a failure is printed.
+    fn flush_experiments(&self) {
+        if let Some(Err(e)) = self.experiments.as_ref().map(|e| e.flush()) {
+            self.print(&format!("ERROR: messages were not written: {e}"));
+        }
     }
 
     // ---- variables ----------------------------------------------------------------------
@@ -613,6 +627,8 @@ impl Monitor {
             }
         }
         self.after_firing(fails);
+        // After the hooks: what they left with the experiments reaches the disk now.
+        self.flush_experiments();
     }
 
     // ---- firing --------------------------------------------------------------------------

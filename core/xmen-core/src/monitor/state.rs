@@ -4,7 +4,6 @@ use crate::pyfmt;
 use crate::spec::Trigger;
 use crate::value::Value;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 /// A running mean of intervals, like the original's `StopWatch`.
@@ -162,10 +161,8 @@ impl State {
         out.push('[');
         out.push_str(last);
         self.level_entries(|_, n, total| {
-            let _ = match total {
-                Some(t) => write!(out, " {n}/{t}"),
-                None => write!(out, " {n}"),
-            };
+            out.push(' ');
+            push_counter(out, n, total);
         });
         out.push_str("]:");
     }
@@ -177,10 +174,8 @@ impl State {
             return s;
         }
         self.level_entries(|t, n, total| {
-            let v = match total {
-                Some(total) => format!("{n}/{total}"),
-                None => n.to_string(),
-            };
+            let mut v = String::with_capacity(24);
+            push_counter(&mut v, n, total);
             s.push((t.brief().to_owned(), v));
         });
         let outer = self.active().next().map(|(_, l)| l.created);
@@ -243,5 +238,46 @@ impl LastClock {
             self.deadline = Some(now + Duration::from_secs(60).saturating_sub(into_minute));
         }
         &self.text
+    }
+}
+
+/// `n/total`, or `n` when the total is unknown, with the digits written by hand (`write!`
+/// costs hundreds of instructions, and the Messenger asks for a summary at every firing).
+fn push_counter(out: &mut String, n: u64, total: Option<u64>) {
+    push_decimal(out, n);
+    if let Some(t) = total {
+        out.push('/');
+        push_decimal(out, t);
+    }
+}
+
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_counter;
+
+    #[test]
+    fn counters_print_as_display_would() {
+        for (n, total) in [(0, None), (7, None), (12, Some(100)), (u64::MAX, Some(u64::MAX)), (10, Some(10))] {
+            let mut got = String::new();
+            push_counter(&mut got, n, total);
+            let want = total.map_or_else(|| n.to_string(), |t| format!("{n}/{t}"));
+            assert_eq!(got, want);
+        }
     }
 }

@@ -9,6 +9,7 @@ use xmen_core::monitor::Experiments;
 use xmen_core::value::ExperimentHandle;
 use xmen_core::valueref::ValueRef;
 use xmen_core::Value;
+use xmen_record::mailbox::{flush_interval_from_env, Batch, Mailbox};
 use xmen_record::{Record, RecordError, RecordFile, Status, WriteOpts};
 
 fn record_keep(k: Keep) -> xmen_record::Keep {
@@ -84,6 +85,31 @@ impl Experiments for LiveRoots {
     fn system_meta(&self, groups: &[&str]) -> Option<Result<Value, String>> {
         Some(super::services::system_meta(groups))
     }
+
+    /// Write every live record's pending messages.
+    fn flush(&self) -> Result<(), String> {
+        flush_all()
+    }
+}
+
+/// Write the pending messages of every live [`Root`] of the process (the Monitor's close and
+/// stop, and a run's exit after a second signal, call it).
+pub(crate) fn flush_all() -> Result<(), String> {
+    let roots: Vec<Root> = {
+        let live = LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.iter().filter_map(|(_, w)| w.upgrade()).map(Root).collect()
+    };
+    let failed: Vec<String> = roots.iter().filter_map(|r| r.flush().err().map(|e| e.to_string())).collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+/// Messages in their stored form's owner: names and values copied off the firing.
+fn owned(m: &[(&str, ValueRef<'_>)]) -> Vec<(String, Value)> {
+    m.iter().map(|(k, v)| ((*k).to_owned(), v.to_value())).collect()
 }
 
 fn unknown(h: ExperimentHandle) -> String {
@@ -101,7 +127,8 @@ impl From<&Root> for Value {
 /// detached run (spec §1.6, B2), memory only.
 #[derive(Debug)]
 enum Store {
-    File(PathBuf),
+    /// params.yml, and the mailbox whose writer thread leaves the Messenger's messages there.
+    File(PathBuf, Mailbox),
     Memory(Box<Mutex<Record>>),
 }
 
@@ -110,7 +137,6 @@ struct Inner {
     name: String,
     dir: PathBuf,
     store: Store,
-    write: WriteOpts,
     handle: ExperimentHandle,
     /// Keeps a detached run's scratch folder alive; removed when the root is dropped.
     _sink: Option<tempfile::TempDir>,
@@ -150,11 +176,15 @@ impl Root {
         let params = RecordFile::path_in(&dir);
         // Fail now, naming the file, rather than at the first message.
         RecordFile::load(&params)?;
+        let interval = flush_interval_from_env().unwrap_or_else(|e| {
+            eprintln!("WARNING: {e}; messages are written every second");
+            xmen_record::mailbox::DEFAULT_FLUSH
+        });
+        let mailbox = Mailbox::new(params.clone(), write, interval);
         let inner = std::sync::Arc::new(Inner {
             name: name.to_owned(),
             dir,
-            store: Store::File(params),
-            write,
+            store: Store::File(params, mailbox),
             handle: next_handle(),
             _sink: None,
         });
@@ -186,7 +216,6 @@ impl Root {
             name: name.to_owned(),
             dir: sink.path().to_path_buf(),
             store: Store::Memory(Box::new(Mutex::new(record))),
-            write: WriteOpts::default(),
             handle: next_handle(),
             _sink: Some(sink),
         });
@@ -207,7 +236,7 @@ impl Root {
     /// `{directory}/params.yml`, or `None` when detached.
     pub fn params_path(&self) -> Option<&Path> {
         match &self.0.store {
-            Store::File(p) => Some(p),
+            Store::File(p, _) => Some(p),
             Store::Memory(_) => None,
         }
     }
@@ -236,10 +265,11 @@ impl Root {
     }
 
     /// Apply `f` to the record: a locked read-modify-write of params.yml (refreshing
-    /// `_timestamps.last` while running), or an in-memory change when detached.
+    /// `_timestamps.last` while running) that first writes the pending messages of the
+    /// Messenger (see [`Root::flush`]), or an in-memory change when detached.
     pub fn update<T>(&self, f: impl FnOnce(&mut Record) -> Result<T, RecordError>) -> Result<T, RecordError> {
         match &self.0.store {
-            Store::File(path) => RecordFile::update(path, self.0.write, |r| {
+            Store::File(_, mailbox) => mailbox.update(|r| {
                 let out = f(r)?;
                 r.touch();
                 Ok(out)
@@ -251,10 +281,13 @@ impl Root {
         }
     }
 
-    /// The record as it is now (read from params.yml).
+    /// The record as it is now (read from params.yml, after writing the pending messages).
     pub fn record(&self) -> Result<Record, RecordError> {
         match &self.0.store {
-            Store::File(path) => RecordFile::load(path),
+            Store::File(path, mailbox) => {
+                mailbox.flush()?;
+                RecordFile::load(path)
+            }
             Store::Memory(rec) => Ok(rec.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()),
         }
     }
@@ -279,6 +312,52 @@ impl Root {
     ) -> Result<Vec<String>, RecordError> {
         let pairs: Vec<(String, Value)> = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         self.update(|r| r.message(&pairs, record_keep(keep), leader))
+    }
+
+    /// Write the messages the Monitor's hooks left and that wait for the flush interval.
+    ///
+    /// A Messenger firing does not write params.yml on the training thread: it leaves its
+    /// messages with this record's writer thread, which writes them at most once per flush
+    /// interval (one second, or `$XMEN_MESSAGE_FLUSH` seconds, or [`Root::set_message_flush`]).
+    /// Every message is on disk at most one interval after its firing, and everything is on
+    /// disk when the run ends by any path that runs code: the Monitor's close, a hook's stop,
+    /// SIGINT/SIGTERM/SIGUSR1 (recorded), a panic, and dropping the last clone of the root
+    /// call this. A SIGKILL loses at most the last interval. Every [`Root::update`] and
+    /// [`Root::record`] writes them first, so changes keep their order.
+    pub fn flush(&self) -> Result<(), RecordError> {
+        match &self.0.store {
+            Store::File(_, mailbox) => mailbox.flush(),
+            Store::Memory(_) => Ok(()),
+        }
+    }
+
+    /// Set the flush interval of this record's messages (see [`Root::flush`]).
+    pub fn set_message_flush(&self, interval: std::time::Duration) {
+        if let Store::File(_, mailbox) = &self.0.store {
+            mailbox.set_interval(interval);
+        }
+    }
+
+    /// What this record's message writer has done so far (posts, writes, wake-ups), for tests
+    /// and benches; `None` when detached.
+    pub fn message_stats(&self) -> Option<xmen_record::mailbox::MailboxStats> {
+        match &self.0.store {
+            Store::File(_, mailbox) => Some(mailbox.stats()),
+            Store::Memory(_) => None,
+        }
+    }
+
+    /// Leave batches with the writer thread (or, detached, in memory).
+    fn post(&self, batches: Vec<Batch>) -> Result<(), RecordError> {
+        match &self.0.store {
+            Store::File(_, mailbox) => mailbox.post(batches),
+            Store::Memory(_) => self.update(|r| {
+                for b in &batches {
+                    r.message(&b.messages, b.keep, b.leader.as_deref())?;
+                }
+                Ok(())
+            }),
+        }
     }
 
     /// Add a note (spec §1.8).
@@ -324,8 +403,8 @@ impl Experiments for RootMessenger {
                 self.0.handle().0
             ));
         }
-        let pairs = messages.iter().map(|(k, v)| ((*k).to_owned(), v.to_value()));
-        self.0.message_with(pairs, keep, leader).map(|_| ()).map_err(|e| e.to_string())
+        let batch = Batch { messages: owned(messages), keep: record_keep(keep), leader: leader.map(str::to_owned) };
+        self.0.post(vec![batch]).map_err(|e| e.to_string())
     }
 
     fn message_with_summary(
@@ -339,19 +418,22 @@ impl Experiments for RootMessenger {
         if experiment != self.0.handle() {
             return Err(unknown(experiment));
         }
-        let owned = |m: &[(&str, ValueRef<'_>)]| -> Vec<(String, Value)> {
-            m.iter().map(|(k, v)| ((*k).to_owned(), v.to_value())).collect()
-        };
-        let (summary, messages) = (owned(summary), owned(messages));
-        self.0
-            .update(|r| {
-                r.message(&summary, Keep::Latest, None)?;
-                if !messages.is_empty() {
-                    r.message(&messages, keep, leader)?;
-                }
-                Ok(())
-            })
-            .map_err(|e| e.to_string())
+        if let Store::File(_, mailbox) = &self.0 .0.store {
+            return mailbox.post_firing(summary, messages, record_keep(keep), leader).map_err(|e| e.to_string());
+        }
+        let mut batches = vec![Batch { messages: owned(summary), keep: xmen_record::Keep::Latest, leader: None }];
+        if !messages.is_empty() {
+            batches.push(Batch {
+                messages: owned(messages),
+                keep: record_keep(keep),
+                leader: leader.map(str::to_owned),
+            });
+        }
+        self.0.post(batches).map_err(|e| e.to_string())
+    }
+
+    fn flush(&self) -> Result<(), String> {
+        self.0.flush().map_err(|e| e.to_string())
     }
 
     fn info(&self, experiment: ExperimentHandle) -> Option<(String, String)> {

@@ -97,6 +97,7 @@ fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<Sta
             match *phase {
                 Phase::Running => *phase = Phase::Signalled(status, sig),
                 Phase::Signalled(..) => {
+                    flush_messages();
                     state.finish_tee();
                     std::process::exit(128 + sig);
                 }
@@ -131,6 +132,7 @@ fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<Sta
             if status == Status::Requeue {
                 slurm::requeue_job(&root);
             }
+            flush_messages();
             state.finish_tee();
             std::process::exit(128 + sig);
         }
@@ -146,6 +148,14 @@ fn run_status(status: Status) -> xmen_core::hook::RunStatus {
         Status::Finished => RunStatus::Finished,
         Status::Error => RunStatus::Error,
         _ => RunStatus::Stopped,
+    }
+}
+
+/// Before exiting without the body's return: write the messages the Monitors' hooks left
+/// (they would be written by the Monitors' close, which will not run).
+fn flush_messages() {
+    if let Err(e) = super::root::flush_all() {
+        eprintln!("ERROR: messages were not written: {e}");
     }
 }
 
