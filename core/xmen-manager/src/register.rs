@@ -197,6 +197,8 @@ pub fn register(opts: &RegisterOpts) -> Result<RegisterReport> {
     if opts.name.is_none() && opts.sweep.is_none() {
         return Err(ManagerError::NothingToRegister);
     }
+    // A killed `move` or `relink` is finished first (see `heal`): until then the set may not open.
+    heal::heal_set(&opts.root, &opts.config_dir)?;
     let set = ExperimentSet::open(&opts.root)?;
     let root = set.root().to_path_buf();
     let defaults = Record::load(&set.defaults_path())?;
