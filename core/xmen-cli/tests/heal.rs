@@ -279,11 +279,13 @@ fn temporaries(set: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Killed writers' temporary files are removed by later writers once abandoned (older than a
-/// second): poll with a command that writes the set until none is left (generous deadline).
+/// Killed writers' temporary files are removed by later writers of the same file once
+/// abandoned (older than a second): poll with commands that write experiment.yml (`relink`)
+/// and the set's records and journals (`note`) until none is left (generous deadline).
 fn assert_swept(env: &Env, set: &Path, ctx: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        env.ok(&["relink", "-r", &s(set)]);
         env.ok(&["note", "-r", &s(set), "a=2*", "swept"]);
         let left = temporaries(set);
         if left.is_empty() && !set.join(".xmen-pending").exists() {

@@ -7,11 +7,12 @@
 //! **Key design choice: an intent journal, replayed by the next command.** Before its first
 //! folder, a registration writes `{root}/.xmen-pending/{pid}.{start}` (atomically) naming every
 //! folder it will create; it deletes the journal once experiment.yml and `linked` hold them all.
-//! Each folder's params.yml is written last, by an atomic rename, so a folder with a params.yml
-//! is complete. The next command touching the set ([`heal`], under the lock of experiment.yml)
-//! replays every journal whose writer is dead: a complete folder is adopted (with the overrides
-//! its params.yml shows against defaults.yml) and linked, a folder without params.yml (created
-//! by that registration's `mkdir`, so nobody else's) is removed, and the journal goes. A set
+//! Each folder's run.sh is written last and ends with a known line, so a folder with a whole
+//! run.sh and a params.yml is complete. The next command touching the set ([`heal`], under the
+//! lock of experiment.yml) replays every journal whose writer is dead: a complete folder is
+//! adopted (with the overrides its params.yml shows against defaults.yml) and linked, any
+//! other folder it names (created by that registration's `mkdir`, so nobody else's) is
+//! removed, and the journal goes. A set
 //! without a pending folder costs one failed `read_dir`.
 //!
 //! `xmen relink` and `xmen move` use the same journal. Before changing anything, replanting a
@@ -201,7 +202,7 @@ pub fn heal(root: &Path, file: &mut SetFile, defaults: Option<&Record>) -> Resul
         }
         for folder in lines.filter(|l| !l.is_empty()) {
             let d = root.join(folder);
-            if RecordFile::path_in(&d).is_file() {
+            if RecordFile::path_in(&d).is_file() && crate::scripts::run_sh_whole(&d.join(crate::setfile::RUN_FILE)) {
                 if !file.manages(&d) {
                     let overrides = defaults.and_then(|def| recover_overrides(def, &d)).unwrap_or_default();
                     file.entries.push(Entry { path: d.clone(), overrides });

@@ -245,10 +245,12 @@ fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 ///
 /// The folder is made with `mkdir`, which fails if it exists, so the folder and everything in
 /// it are this registration's alone until experiment.yml and `linked` name it at the end.
-/// That is why params.yml (rendered by the record crate) is written directly instead of
-/// through [`RecordFile::write_new`]'s lock file. params.yml comes last, by a rename, so a
-/// folder holding one is complete; a crash half way leaves a folder without it, which the
-/// registration's journal lets the next command remove (see [`crate::heal`]).
+/// That is why params.yml (rendered by the record crate) is written directly, without
+/// [`RecordFile::write_new`]'s lock file or a temporary file and rename (a third of the
+/// files a registration creates, and their cost is the kernel's). run.sh comes last and ends
+/// with a known line, so a folder whose run.sh is whole is complete; a crash half way leaves
+/// a folder without one (or with a cut one), which the registration's journal lets the next
+/// command remove (see [`crate::heal`]).
 fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) -> Result<Entry> {
     let dir = root.join(&p.name);
     std::fs::create_dir(&dir).map_err(|e| ManagerError::io("create the experiment folder", &dir, e))?;
@@ -258,10 +260,8 @@ fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) 
     record.timestamps.created = Some(now.clone());
     record.timestamps.registered = Some(now);
     let params = RecordFile::path_in(&dir);
+    create_new(&params, record.to_yaml()?.as_bytes(), 0o644)?;
     create_new(&dir.join(RUN_FILE), run_sh(header, shell, script, &params).as_bytes(), 0o755)?;
-    let tmp = dir.join(format!(".params.yml.{}.0.tmp", std::process::id()));
-    create_new(&tmp, record.to_yaml()?.as_bytes(), 0o644)?;
-    std::fs::rename(&tmp, &params).map_err(|e| ManagerError::io("rename a temporary file onto", &params, e))?;
     Ok(Entry { path: dir, overrides: p.overrides })
 }
 
