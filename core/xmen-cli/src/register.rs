@@ -40,6 +40,32 @@ pub struct Args {
     /// The interpreter each run.sh runs script.sh with.
     #[arg(long, value_name = "PATH", default_value = DEFAULT_SHELL)]
     shell: String,
+    /// Register even when an experiment of the set already has the same configuration.
+    #[arg(long)]
+    force: bool,
+    /// Words given without a flag (`xmen register lr=0.1`): refused with the `-u` form.
+    #[arg(hide = true, value_name = "WORDS")]
+    stray: Vec<String>,
+}
+
+/// `xmen register lr=0.1 epochs=3`: the same overrides written as the `-u` sweep.
+fn stray_hint(words: &[String]) -> String {
+    let pairs: Option<Vec<String>> = words
+        .iter()
+        .map(|w| w.split_once('=').filter(|(k, _)| !k.is_empty()).map(|(k, v)| format!("{k}: {v}")))
+        .collect();
+    let given = words.join(" ");
+    match pairs {
+        Some(p) => format!(
+            "`xmen register` takes no positional arguments (got `{given}`); parameters are overridden with -u: \
+             `xmen register -u '{{{}}}'`",
+            p.join(", ")
+        ),
+        None => format!(
+            "`xmen register` takes no positional arguments (got `{given}`); give overrides with -u \
+             (`xmen register -u '{{lr: 0.1}}'`) and a folder name with -n"
+        ),
+    }
 }
 
 /// A validated `xmen register` command.
@@ -51,6 +77,9 @@ pub struct Cmd {
 impl Args {
     /// Check the arguments: the sweep's grammar and the name (no disk I/O).
     pub fn validate(self, ctx: &Ctx) -> anyhow::Result<Cmd> {
+        if !self.stray.is_empty() {
+            anyhow::bail!(stray_hint(&self.stray));
+        }
         if self.name.is_none() && self.updates.is_none() {
             return Err(xmen_manager::ManagerError::NothingToRegister.into());
         }
@@ -70,6 +99,7 @@ impl Args {
         opts.purpose = self.purpose;
         opts.shell = self.shell;
         opts.repeats = usize::try_from(self.repeats).unwrap_or(1);
+        opts.force = self.force;
         Ok(Cmd { opts })
     }
 }

@@ -162,7 +162,9 @@ fn names_follow_python_rendering_casting_and_suffix_rules() {
     env.ok(&["init", "-r", "set"]);
     env.ok(&["register", "-r", "set", "-u", "{lr: 1 | 1e-5, name: 3, maybe: 2 | }"]);
     env.ok(&["register", "-r", "set", "-u", "{opt: {beta: 0.5}, sizes: [3, 4], _hooks: []}"]);
-    env.ok(&["register", "-r", "set", "-u", "{opt: {beta: 0.5}, sizes: [3, 4]}"]);
+    // the same configuration again (`_hooks: []` is the default) needs --force; it gets `_1`
+    env.fails(&["register", "-r", "set", "-u", "{opt: {beta: 0.5}, sizes: [3, 4]}"]);
+    env.ok(&["register", "-r", "set", "-u", "{opt: {beta: 0.5}, sizes: [3, 4]}", "--force"]);
     assert_eq!(
         folders(&set),
         [
@@ -192,8 +194,8 @@ fn names_follow_python_rendering_casting_and_suffix_rules() {
     // -n with repeats, then the 100-name limit
     env.ok(&["register", "-r", "set", "-n", "test", "-x", "3"]);
     assert!(["test", "test_1", "test_2"].iter().all(|n| set.join(n).join("params.yml").exists()));
-    env.ok(&["register", "-r", "set", "-n", "test", "-x", "97"]);
-    let err = env.fails(&["register", "-r", "set", "-n", "test"]);
+    env.ok(&["register", "-r", "set", "-n", "test", "-x", "97", "--force"]);
+    let err = env.fails(&["register", "-r", "set", "-n", "test", "--force"]);
     assert!(err.contains("limited to 100") && err.contains("-n/--name"), "{err}");
     let err = env.fails(&["register", "-r", "set", "-n", "a/b"]);
     assert!(err.contains("contains `/`"), "{err}");

@@ -141,3 +141,15 @@ fn r13_execute_refuses_a_missing_yml_path_and_an_incomplete_record() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("it is a folder") && err.contains("defaults.yml"), "{err}");
 }
+
+#[test]
+fn r13_run_over_an_unparsable_record_exits_non_zero_naming_it() {
+    let env = Env::new();
+    let (set, before) = damaged(&env, |t| t.replace("\na: X", "\na: [X"));
+    let out = env.run(&["run", "-r", &s(&set), "*", "bash"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nothing was run") && err.contains("a=X/params.yml"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Nothing to run"), "{}", describe(&out));
+    assert_eq!(read(&set.join("a=X").join("params.yml")), before);
+}

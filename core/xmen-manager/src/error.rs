@@ -153,6 +153,23 @@ pub enum ManagerError {
         root: PathBuf,
     },
 
+    /// Every experiment to register has the configuration of one the set already manages.
+    #[error(
+        "nothing registered: the set {} already has {} with the same configuration: {}; \
+         pass `--force` to register {} again (as numbered copies), or `-x N` to register repeats in one go",
+        root.display(),
+        if same.len() == 1 { "an experiment" } else { "experiments" },
+        same.iter().take(5).map(|old| format!("`{old}`")).collect::<Vec<_>>().join(", ")
+            + &if same.len() > 5 { format!(" and {} more", same.len() - 5) } else { String::new() },
+        if same.len() == 1 { "it" } else { "them" }
+    )]
+    Duplicate {
+        /// The set root.
+        root: PathBuf,
+        /// The existing folders (names relative to the root) whose configuration would repeat.
+        same: Vec<String>,
+    },
+
     /// Registration was given neither a name nor overrides.
     #[error("nothing to register: give a sweep with `-u/--updates` (e.g. `-u \"{{lr: 0.1 | 0.01}}\"`), a name with `-n/--name`, or both")]
     NothingToRegister,

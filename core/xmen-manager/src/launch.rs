@@ -163,7 +163,22 @@ pub fn find_program(program: &str) -> Result<PathBuf> {
 
 /// Plan `xmen run PATTERN LAUNCHER...` on the set at `root`.
 pub fn plan_runs(root: &Path, pattern: &Pattern, launcher: &[String], filter: &StatusFilter) -> Result<RunPlan> {
-    let program = find_program(launcher.first().map(String::as_str).unwrap_or_default())?;
+    let word = launcher.first().map(String::as_str).unwrap_or_default();
+    let program = find_program(word).map_err(|e| {
+        // `xmen run * bash` unquoted: the shell made the set's own names the pattern and launcher.
+        let here = !word.is_empty() && !word.contains('/') && (root.join(word).exists() || Path::new(word).exists());
+        if here {
+            ManagerError::Program {
+                program: word.to_owned(),
+                reason: format!(
+                    "`{word}` is a file or folder of the set, not a launcher: the shell expanded an unquoted \
+                     pattern into the folder's names; quote the pattern: `xmen run '*' bash`"
+                ),
+            }
+        } else {
+            e
+        }
+    })?;
     crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let selected = pattern.select_in(&set)?;

@@ -18,6 +18,13 @@ use crate::error::{ManagerError, Result};
 /// The highest collision suffix (`name_99`).
 pub const MAX_SUFFIX: usize = 99;
 
+/// `name` without a collision suffix (`lr=0.1_2` -> `lr=0.1`), if it has one.
+pub fn unsuffixed(name: &str) -> Option<&str> {
+    let (base, n) = name.rsplit_once('_')?;
+    let n: usize = n.parse().ok().filter(|_| !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))?;
+    (1..=MAX_SUFFIX).contains(&n).then_some(base).filter(|b| !b.is_empty())
+}
+
 /// The folder name of a set of overrides: `k=str(v)` joined by `__`, skipping `_hooks`.
 pub fn folder_name<'a>(overrides: impl IntoIterator<Item = (&'a str, &'a Value)>) -> String {
     let mut name = String::new();

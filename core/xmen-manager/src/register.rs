@@ -46,6 +46,8 @@ pub struct RegisterOpts {
     pub repeats: usize,
     /// The global configuration folder (`$XMEN`).
     pub config_dir: PathBuf,
+    /// `--force`: register configurations the set already has (otherwise refused).
+    pub force: bool,
 }
 
 impl RegisterOpts {
@@ -60,6 +62,7 @@ impl RegisterOpts {
             shell: DEFAULT_SHELL.to_owned(),
             repeats: 1,
             config_dir: config_dir.into(),
+            force: false,
         }
     }
 }
@@ -115,6 +118,75 @@ struct Planned {
     name: String,
     record: Record,
     overrides: Vec<(String, Value)>,
+    /// Its configuration as [`configuration_key`] writes it.
+    key: String,
+}
+
+/// An experiment's name and configuration, as text that two experiments share exactly when
+/// the second would be a numbered copy of the first (`lr=0.1_1`, `baseline_1`) running with
+/// the same parameters and hooks: the base folder name, then the overrides that differ from
+/// the defaults (maps merged into their default first), sorted by key. An override that cannot
+/// be cast counts as given. Another name (`-n run2`) makes another experiment.
+fn configuration_key<'a>(
+    base_name: &str,
+    defaults: &Record,
+    overrides: impl Iterator<Item = (&'a str, &'a Value)>,
+) -> String {
+    let mut parts: Vec<(&str, String)> = overrides
+        .filter_map(|(k, v)| {
+            let default = match defaults.params.iter().find(|p| p.name == k) {
+                Some(p) => &p.value,
+                None if k == xmen_record::HOOKS_KEY => defaults.hooks.as_ref().unwrap_or(&Value::None),
+                None => &Value::None,
+            };
+            let value = match (v, default) {
+                (Value::Map(_), Value::Map(_)) => {
+                    xmen_record::cast_to_default(v, default, k).unwrap_or_else(|_| v.clone())
+                }
+                _ => v.clone(),
+            };
+            (value != *default).then(|| (k, pyfmt::repr_of(&value)))
+        })
+        .collect();
+    parts.sort();
+    let mut out = format!("{base_name}\0");
+    for (k, v) in parts {
+        out.push_str(k);
+        out.push('\0');
+        out.push_str(&v);
+        out.push('\0');
+    }
+    out
+}
+
+/// Refuse (unless `force`) planned experiments whose configuration one of `existing` has.
+fn refuse_duplicates(root: &Path, defaults: &Record, existing: &[Entry], planned: &[Planned]) -> Result<()> {
+    if existing.is_empty() {
+        return Ok(());
+    }
+    let mut known: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
+    for e in existing {
+        let name = e.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        // `lr=0.1_1` is a copy of `lr=0.1`; `run_3` may also be a name given as such.
+        for base in [Some(&*name), crate::naming::unsuffixed(&name)].into_iter().flatten() {
+            let key = configuration_key(base, defaults, e.overrides.iter().map(|(k, v)| (k.as_str(), v)));
+            known.entry(key).or_insert(e.path.as_path());
+        }
+    }
+    let mut same = Vec::new();
+    let mut seen = HashSet::new();
+    for p in planned {
+        if let Some(old) = known.get(&p.key) {
+            if seen.insert(&p.key) {
+                same.push(old.strip_prefix(root).unwrap_or(old).display().to_string());
+            }
+        }
+    }
+    if same.is_empty() {
+        Ok(())
+    } else {
+        Err(ManagerError::Duplicate { root: root.to_path_buf(), same })
+    }
 }
 
 /// Expand the sweep into named records (no disk writes; names are checked against the disk).
@@ -148,9 +220,10 @@ fn plan(
             Some(n) => n.clone(),
             None => folder_name(overrides.iter().map(|(k, v)| (k.as_str(), v))),
         };
+        let key = configuration_key(&base_name, defaults, overrides.iter().map(|(k, v)| (k.as_str(), v)));
         for _ in 0..opts.repeats {
             let name = names.allocate(&base_name)?;
-            out.push(Planned { name, record: record.clone(), overrides: overrides.clone() });
+            out.push(Planned { name, record: record.clone(), overrides: overrides.clone(), key: key.clone() });
         }
     }
     Ok(out)
@@ -172,10 +245,12 @@ fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 ///
 /// The folder is made with `mkdir`, which fails if it exists, so the folder and everything in
 /// it are this registration's alone until experiment.yml and `linked` name it at the end.
-/// That is why params.yml (rendered by the record crate) is written directly instead of
-/// through [`RecordFile::write_new`]'s lock file. params.yml comes last, by a rename, so a
-/// folder holding one is complete; a crash half way leaves a folder without it, which the
-/// registration's journal lets the next command remove (see [`crate::heal`]).
+/// That is why params.yml (rendered by the record crate) is written directly, without
+/// [`RecordFile::write_new`]'s lock file or a temporary file and rename (a third of the
+/// files a registration creates, and their cost is the kernel's). run.sh comes last and ends
+/// with a known line, so a folder whose run.sh is whole is complete; a crash half way leaves
+/// a folder without one (or with a cut one), which the registration's journal lets the next
+/// command remove (see [`crate::heal`]).
 fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) -> Result<Entry> {
     let dir = root.join(&p.name);
     std::fs::create_dir(&dir).map_err(|e| ManagerError::io("create the experiment folder", &dir, e))?;
@@ -185,10 +260,8 @@ fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: Planned) 
     record.timestamps.created = Some(now.clone());
     record.timestamps.registered = Some(now);
     let params = RecordFile::path_in(&dir);
+    create_new(&params, record.to_yaml()?.as_bytes(), 0o644)?;
     create_new(&dir.join(RUN_FILE), run_sh(header, shell, script, &params).as_bytes(), 0o755)?;
-    let tmp = dir.join(format!(".params.yml.{}.0.tmp", std::process::id()));
-    create_new(&tmp, record.to_yaml()?.as_bytes(), 0o644)?;
-    std::fs::rename(&tmp, &params).map_err(|e| ManagerError::io("rename a temporary file onto", &params, e))?;
     Ok(Entry { path: dir, overrides: p.overrides })
 }
 
@@ -197,6 +270,8 @@ pub fn register(opts: &RegisterOpts) -> Result<RegisterReport> {
     if opts.name.is_none() && opts.sweep.is_none() {
         return Err(ManagerError::NothingToRegister);
     }
+    // A killed `move` or `relink` is finished first (see `heal`): until then the set may not open.
+    heal::heal_set(&opts.root, &opts.config_dir)?;
     let set = ExperimentSet::open(&opts.root)?;
     let root = set.root().to_path_buf();
     let defaults = Record::load(&set.defaults_path())?;
@@ -216,6 +291,9 @@ pub fn register(opts: &RegisterOpts) -> Result<RegisterReport> {
         let (healed, replayed) = heal::heal(&root, file, Some(&defaults))?;
         let mut names = NameAllocator::new(&root);
         let planned = plan(&opts, &set, &defaults, &base, &mut names)?;
+        if !opts.force {
+            refuse_duplicates(&root, &defaults, &file.entries, &planned)?;
+        }
         let journal = heal::Journal::begin(&root, &planned.iter().map(|p| p.name.clone()).collect::<Vec<_>>())?;
         let mut folders = Vec::with_capacity(planned.len());
         let mut failure = None;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use xmen_record::{write_script, GlobalConfig, Record, RecordError, RecordFile, WriteOpts};
 
 use crate::error::{ManagerError, Result};
+use crate::heal;
 use crate::register::link_all;
 use crate::scripts::{rewrite_run_sh, rewrite_script, run_sh, ScriptRewrite, DEFAULT_SHELL};
 use crate::select::Pattern;
@@ -74,10 +75,21 @@ fn fix_experiment(folder: &Path, script: Option<&Path>, header: &str) -> Result<
     Ok(())
 }
 
-fn replant_one(root: &Path, header: &str) -> Result<Replanted> {
+/// Replant one set. Its journal (and those of dead replantings of it, whose old roots are
+/// added to `old_roots`) go into `journals`, to remove once `linked` is updated.
+fn replant_one(
+    root: &Path,
+    header: &str,
+    journals: &mut Vec<PathBuf>,
+    old_roots: &mut Vec<PathBuf>,
+) -> Result<Replanted> {
     let set = ExperimentSet::open_unchecked(root)?;
     let new_root = set.root().to_path_buf();
     let old_root = set.file().root.clone();
+    let dead = heal::dead_relinks(&new_root, &old_root);
+    journals.extend(dead.journals);
+    old_roots.extend(dead.old_roots);
+    journals.push(heal::RelinkJournal::begin(&new_root, &old_root, &new_root)?.path().to_path_buf());
     let script = new_root.join(SCRIPT_FILE);
     let mut report = Replanted { root: new_root.clone(), old_root: old_root.clone(), ..Replanted::default() };
     if let Ok(old) = std::fs::read_to_string(&script) {
@@ -146,6 +158,8 @@ pub fn replant(root: &Path, recursive: bool, config_dir: &Path) -> Result<Relink
     let root = absolute(root)?;
     let header = GlobalConfig::load(config_dir)?.header;
     let mut report = RelinkReport::default();
+    let mut journals = Vec::new();
+    let mut old_roots = Vec::new();
     if recursive {
         let mut sets = Vec::new();
         let mut loose = Vec::new();
@@ -154,7 +168,7 @@ pub fn replant(root: &Path, recursive: bool, config_dir: &Path) -> Result<Relink
             return Err(ManagerError::NotASet { root: root.clone(), missing: root.join(EXPERIMENT_FILE) });
         }
         for s in sets {
-            report.sets.push(replant_one(&s, &header)?);
+            report.sets.push(replant_one(&s, &header, &mut journals, &mut old_roots)?);
         }
         let managed: HashSet<&PathBuf> = report.sets.iter().flat_map(|s| s.fixed.iter().chain(&s.missing)).collect();
         for l in loose.into_iter().filter(|l| !managed.contains(l)) {
@@ -162,13 +176,13 @@ pub fn replant(root: &Path, recursive: bool, config_dir: &Path) -> Result<Relink
             report.loose.push(l);
         }
     } else {
-        report.sets.push(replant_one(&root, &header)?);
+        report.sets.push(replant_one(&root, &header, &mut journals, &mut old_roots)?);
     }
-    let old_roots: Vec<PathBuf> =
-        report.sets.iter().filter(|s| !same_folder(&s.old_root, &s.root)).map(|s| s.old_root.clone()).collect();
+    old_roots.extend(report.sets.iter().filter(|s| !same_folder(&s.old_root, &s.root)).map(|s| s.old_root.clone()));
     let folders: Vec<PathBuf> =
         report.sets.iter().flat_map(|s| s.fixed.iter().cloned()).chain(report.loose.iter().cloned()).collect();
     relink_globally(config_dir, &old_roots, &folders)?;
+    heal::finish(&journals);
     Ok(report)
 }
 
@@ -223,7 +237,11 @@ pub fn adopt(root: &Path, pattern: &Pattern, config_dir: &Path) -> Result<AdoptR
 }
 
 /// `xmen move`: rename the set at `root` to `dest` (which must not exist), then replant it.
+///
+/// The replanting's journal is written before the rename and travels with the set, so a move
+/// killed at any instant is finished by the next command touching the set (see [`heal`]).
 pub fn move_set(root: &Path, dest: &Path, config_dir: &Path) -> Result<RelinkReport> {
+    heal::heal_set(&absolute(root)?, config_dir)?;
     let set = ExperimentSet::open(root)?;
     let dest = absolute(dest)?;
     if dest.exists() {
@@ -236,7 +254,10 @@ pub fn move_set(root: &Path, dest: &Path, config_dir: &Path) -> Result<RelinkRep
     if dest.starts_with(set.root()) {
         return Err(ManagerError::io("move the set to", &dest, std::io::Error::other("it is inside the set itself")));
     }
+    let journal = heal::RelinkJournal::begin(set.root(), set.root(), &dest)?;
     std::fs::rename(set.root(), &dest).map_err(|e| {
+        let _ = std::fs::remove_file(journal.path());
+        let _ = std::fs::remove_dir(set.root().join(heal::PENDING_DIR));
         let hint = if e.kind() == std::io::ErrorKind::CrossesDevices {
             format!("{e} (another file system: `mv` it yourself, then run `xmen relink -r {}`)", dest.display())
         } else {

@@ -27,13 +27,17 @@ fn exec_line(shell: &str, script: &Path, params: &Path) -> String {
 /// The text of an experiment's run.sh.
 pub fn run_sh(header: &str, shell: &str, script: &Path, params: &Path) -> String {
     let header = header.trim_end_matches(['\n', '\r']);
-    [
-        "#!/bin/bash".to_owned(),
-        header.to_owned(),
-        exec_line(shell, script, params),
-        "echo EXPERIMENT FINISHED!".to_owned(),
-    ]
-    .join("\n")
+    ["#!/bin/bash".to_owned(), header.to_owned(), exec_line(shell, script, params), RUN_SH_LAST_LINE.to_owned()]
+        .join("\n")
+}
+
+/// The last line of every run.sh xmen writes.
+pub const RUN_SH_LAST_LINE: &str = "echo EXPERIMENT FINISHED!";
+
+/// Whether the run.sh at `path` is whole: it ends with [`RUN_SH_LAST_LINE`], which
+/// `register` writes last (see [`crate::heal`]).
+pub fn run_sh_whole(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.trim_ascii_end().ends_with(RUN_SH_LAST_LINE.as_bytes()))
 }
 
 /// run.sh regenerated for a new script.sh and params.yml from the parts of the old one: its

@@ -72,12 +72,12 @@ pub enum SweepError {
         "the sweep names {} not found in the defaults {}: {}; the parameters are: {}",
         if keys.len() == 1 { "a key" } else { "keys" },
         defaults.display(),
-        keys.join(", "),
+        keys.iter().map(|(k, hint)| format!("{k}{hint}")).collect::<Vec<_>>().join(", "),
         known.join(", ")
     )]
     UnknownKeys {
-        /// The unknown keys, in sweep order.
-        keys: Vec<String>,
+        /// The unknown keys, in sweep order, each with its "did you mean" (or nothing).
+        keys: Vec<(String, String)>,
         /// The parameters of the defaults.
         known: Vec<String>,
         /// The defaults file.
@@ -92,12 +92,14 @@ pub enum SweepError {
     },
 
     /// An alternative cannot be cast to its default's type.
-    #[error("in the sweep, `{key}: {value}`: {source}")]
+    #[error("in the sweep, `{key}: {value}`: {source}{hint}")]
     Cast {
         /// The key.
         key: String,
         /// The alternative, in Python rendering.
         value: String,
+        /// How to write what was probably meant (or nothing).
+        hint: String,
         /// Why it does not fit (boxed: it is large and rare).
         #[source]
         source: Box<RecordError>,
@@ -237,11 +239,24 @@ impl Sweep {
             }
         }
         if !unknown.is_empty() {
-            return Err(SweepError::UnknownKeys {
-                keys: unknown,
-                known: defaults.params.iter().map(|p| p.name.clone()).collect(),
-                defaults: defaults_path.to_path_buf(),
-            });
+            let known: Vec<String> = defaults.params.iter().map(|p| p.name.clone()).collect();
+            let keys = unknown
+                .into_iter()
+                .map(|k| {
+                    // One or two letters are close to every short name: no guess.
+                    let close =
+                        if k.chars().count() < 3 { Vec::new() } else { xmen_core::suggest::did_you_mean(&k, &known) };
+                    let hint = match close.as_slice() {
+                        [] => String::new(),
+                        close => format!(
+                            " (did you mean {}?)",
+                            close.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" or ")
+                        ),
+                    };
+                    (k, hint)
+                })
+                .collect();
+            return Err(SweepError::UnknownKeys { keys, known, defaults: defaults_path.to_path_buf() });
         }
         let keys = self
             .keys
@@ -258,6 +273,7 @@ impl Sweep {
                         let cast_error = |source| SweepError::Cast {
                             key: k.key.clone(),
                             value: pyfmt::str_of(alt),
+                            hint: list_hint(alt, default),
                             source: Box::new(source),
                         };
                         let mut value = cast_to_default(alt, default, &k.key).map_err(cast_error)?;
@@ -275,6 +291,18 @@ impl Sweep {
             })
             .collect::<Result<_, SweepError>>()?;
         Ok(TypedSweep { keys })
+    }
+}
+
+/// A list given for a parameter that is not a list was most likely meant as alternatives:
+/// say how those are written.
+fn list_hint(given: &Value, default: &Value) -> String {
+    match (given, default) {
+        (Value::List(items), d) if !matches!(d, Value::List(_)) && !items.is_empty() => format!(
+            "; to register one experiment per value, write the alternatives with `|`: `{}`",
+            items.iter().map(pyfmt::str_of).collect::<Vec<_>>().join(" | ")
+        ),
+        _ => String::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The safety of the record (issue item 6): every params.yml write is a locked
 //! read-modify-write ending in an atomic rename.
 //!
-//! A writer takes an advisory exclusive lock on the sibling `params.yml.lock`, re-reads
+//! A writer takes an advisory exclusive lock on the hidden sibling `.params.yml.lock`, re-reads
 //! params.yml, applies its change, writes the result to a temporary file in the same folder,
 //! optionally fsyncs it ([`WriteOpts::durable`]), renames it over params.yml (fsyncing the
 //! folder when durable) and releases the lock. Readers need no lock: they see either the old or
@@ -41,15 +41,32 @@ impl WriteOpts {
     }
 }
 
-/// An advisory exclusive lock on `{path}.lock`, released when dropped.
+/// An advisory exclusive lock on `.{name}.lock` beside the file, released when dropped.
 #[derive(Debug)]
 pub struct FileLock {
     file: File,
     path: PathBuf,
 }
 
+fn lock_file(file: &File, path: &Path) -> Result<()> {
+    match file.lock() {
+        Ok(()) => Ok(()),
+        // A file system without locks (Lustre noflock, some NFS): say so once, write anyway.
+        Err(e) if crate::locks::unsupported(&e) => {
+            crate::locks::lock_failed(path, &e);
+            Ok(())
+        }
+        Err(e) => Err(RecordError::io("lock", path, e)),
+    }
+}
+
 impl FileLock {
-    /// Block until the lock on `{target}.lock` is ours (the lock file is created if needed).
+    /// Block until the lock on `.{name}.lock` is ours (the lock file is created if needed).
+    ///
+    /// Lock files used to be visible siblings (`params.yml.lock`), which the shell expanded
+    /// into unquoted globs (`xmen run * bash`). When such a file is still there (written by an
+    /// older xmen), it is locked too, so a writer of that version still excludes us, and then
+    /// removed.
     pub fn exclusive(target: &Path) -> Result<FileLock> {
         let path = lock_path(target);
         let file = OpenOptions::new()
@@ -57,13 +74,13 @@ impl FileLock {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| RecordError::io("create the lock file", &path, e))?;
+            .map_err(|e| RecordError::io("create the lock file (beside it) of", target, e))?;
         crate::locks::check_scope(&path);
-        match file.lock() {
-            Ok(()) => {}
-            // A file system without locks (Lustre noflock, some NFS): say so once, write anyway.
-            Err(e) if crate::locks::unsupported(&e) => crate::locks::lock_failed(&path, &e),
-            Err(e) => return Err(RecordError::io("lock", &path, e)),
+        lock_file(&file, &path)?;
+        let legacy = legacy_lock_path(target);
+        if let Ok(old) = OpenOptions::new().write(true).open(&legacy) {
+            lock_file(&old, &legacy)?;
+            let _ = fs::remove_file(&legacy);
         }
         Ok(FileLock { file, path })
     }
@@ -81,8 +98,17 @@ impl Drop for FileLock {
     }
 }
 
-/// `params.yml` -> `params.yml.lock`.
+/// `params.yml` -> `.params.yml.lock` (hidden: a lock on the file itself would not survive
+/// its atomic rename, and a visible sibling shows up in the shell's `*`).
 pub fn lock_path(target: &Path) -> PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(target.file_name().unwrap_or_default());
+    name.push(".lock");
+    target.with_file_name(name)
+}
+
+/// `params.yml` -> `params.yml.lock`, the lock file of xmen before hidden lock files.
+pub fn legacy_lock_path(target: &Path) -> PathBuf {
     let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".lock");
     target.with_file_name(name)
@@ -295,7 +321,7 @@ impl RecordFile {
         Record::load(path)
     }
 
-    /// The locked read-modify-write every writer uses: lock `params.yml.lock`, re-read
+    /// The locked read-modify-write every writer uses: lock `.params.yml.lock`, re-read
     /// `path`, apply `f`, write the record back atomically (in its own layout), unlock.
     ///
     /// When `f` fails nothing is written and its error is returned.

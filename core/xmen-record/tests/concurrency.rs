@@ -154,11 +154,13 @@ fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_mess
         } else {
             random += 1;
         }
+        let pid = child.id();
         child.kill().map_err(|e| RecordError::io("kill", "child", e))?;
         let _ = child.wait();
-        // A kill between the write of the new file and the rename leaves its temporary file
-        // (until the next writer removes it): evidence that the kill landed there.
-        if temporaries(t.path())? > 0 {
+        // A kill between the write of the new file and the rename leaves a temporary file
+        // named by this writer's pid: evidence that this kill landed there (files of earlier
+        // rounds, which later writers remove once a second old, are not counted again).
+        if temporaries_of(t.path(), pid)? > 0 {
             landed += 1;
         }
         // Acks printed before the kill are still in the pipe.
@@ -186,6 +188,19 @@ fn a_writer_killed_200_times_leaves_a_parsable_file_with_every_acknowledged_mess
         acked.len()
     );
     Ok(())
+}
+
+/// How many temporary files of the writer with process id `pid` sit in `dir`.
+fn temporaries_of(dir: &std::path::Path, pid: u32) -> Result<usize, RecordError> {
+    let mine = format!(".params.yml.{pid}.");
+    Ok(std::fs::read_dir(dir)
+        .map_err(|e| RecordError::io("list", dir, e))?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&mine) && name.ends_with(".tmp")
+        })
+        .count())
 }
 
 /// How many temporary files sit in `dir`.

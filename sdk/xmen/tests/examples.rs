@@ -387,3 +387,17 @@ fn sigterm_during_a_run_records_stopped() -> TestResult {
     assert!(rec.timestamps.stopped.is_some());
     Ok(())
 }
+
+#[test]
+fn r14_updates_without_execute_say_nothing_ran_and_what_to_add() -> TestResult {
+    let sb = Sandbox::new();
+    let out = sb.run("hello_world", &["-u", "{a: Bye}"]);
+    assert_eq!(out.status.code(), Some(2), "stdout:\n{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("nothing was run or written") && err.contains("`-x DIR`"), "{err}");
+    assert!(text(&out.stdout).contains("Updating parameters {'a': 'Bye'}"), "{}", text(&out.stdout));
+    // Nothing appeared in the folder.
+    let entries: Vec<_> = std::fs::read_dir(sb.path("."))?.flatten().map(|e| e.file_name()).collect();
+    assert!(entries.iter().all(|n| n == "xmen-config"), "{entries:?}");
+    Ok(())
+}

@@ -266,7 +266,17 @@ impl Plan {
             to_root::<E>(&record, path, &cfg)?;
         }
         let root = match self.execute {
-            None => return Ok(0),
+            None if self.to_root.is_some() => return Ok(0),
+            None => {
+                // Updates (or -d) alone: checked, but nothing to apply them to.
+                let what = if self.updates.is_empty() { "the debug settings" } else { "the updates" };
+                eprintln!(
+                    "ERROR: nothing was run or written: {what} were checked and applied in memory only. Add \
+                     `-x DIR` to register the experiment in DIR and run it, `-x` alone to run it detached \
+                     (nothing saved), or `-r DIR` to write an experiment set's defaults.yml and script.sh"
+                );
+                return Ok(2);
+            }
             Some(Execute::Detached) => {
                 record.status = Status::Detached;
                 Root::detached_with(E::NAME, record)?
