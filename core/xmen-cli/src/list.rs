@@ -16,7 +16,10 @@ use xmen_record::{GlobalConfig, Record};
 /// `--pattern`) as a table, one row per experiment.
 ///
 /// Columns are chosen by regexes matched at the start of flattened keys (`_version.git.commit`
-/// is `_version_git_commit`); by default only `root` is shown. Rows are kept when every cell
+/// is `_version_git_commit`), or, when a regex matches no key, of the names the table shows
+/// (`loss` for `_messages_loss`, `start` for `_timestamps_start`); a regex naming no column
+/// of any listed experiment is an error (exit 2). An unquoted date compares as a time
+/// (`-f "_timestamps_start>2026-12-01"`). Rows are kept when every cell
 /// of every column matched by a `-f "REGEX OP VALUE"` filter satisfies it (the filters are
 /// AND-ed). Inside an experiment folder (or given one), its record is printed instead.
 #[derive(clap::Args, Debug)]
@@ -112,6 +115,15 @@ pub struct ListArgs {
     #[arg(long = "max-n", alias = "max_n", value_name = "N", hide = true)]
     max_n: Option<usize>,
 
+    /// Keep runs that started at or after this date (`2026-12-01`, `2026-12-01T10:30`): the
+    /// filter `-f "_timestamps_start>=DATE"`.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+
+    /// Keep runs that started before this date: the filter `-f "_timestamps_start<DATE"`.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+
     /// Sort the rows by a column (displayed or flattened name); `--sort=-COLUMN` for
     /// descending.
     #[arg(long, value_name = "COLUMN", allow_hyphen_values = true)]
@@ -199,7 +211,32 @@ impl ListArgs {
         if format == Format::Notebook {
             toggles.extend(core::NOTEBOOK_FILTERS);
         }
-        let mut spec = ListSpec::new(&toggles, &self.filters)?;
+        let mut user = self.filters;
+        for (flag, date, op) in [("--since", &self.since, ">="), ("--until", &self.until, "<")] {
+            if let Some(d) = date {
+                if core::filter::time_key(d).is_none() {
+                    anyhow::bail!(
+                        "{flag} `{d}` is not a date; write it as YYYY-MM-DD, optionally with a time: \
+                         {flag} 2026-12-01 or {flag} 2026-12-01T10:30"
+                    );
+                }
+                user.push(format!("_timestamps_start{op}{d}"));
+            }
+        }
+        let mut spec = ListSpec::new(&toggles, &user)?;
+        // A display flag given its own regex (`-d=start`) must name a column, like `-f`.
+        for (given, default) in [
+            (&self.display_date, core::DISPLAY_DATE),
+            (&self.display_status, core::DISPLAY_STATUS),
+            (&self.display_purpose, core::DISPLAY_PURPOSE),
+            (&self.display_messages, core::DISPLAY_MESSAGES),
+            (&self.display_version, core::DISPLAY_VERSION),
+            (&self.display_meta, core::DISPLAY_META),
+        ] {
+            if let Some(regex) = given.as_deref().filter(|r| *r != default) {
+                spec.check_toggle(regex);
+            }
+        }
         spec.types = self.types;
         spec.sort = self.sort.map(|s| match s.parse::<SortKey>() {
             Ok(k) => k,
@@ -247,7 +284,7 @@ fn emit(text: &str) -> anyhow::Result<()> {
 }
 
 /// Run `xmen list`.
-pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let cmd = args.validate(&cwd)?;
     let config_dir = xmen_record::config_dir();

@@ -66,7 +66,7 @@ enum Command {
     /// Move (rename) an experiment set and relink it.
     Move(manage::MoveArgs),
     /// List experiments to screen.
-    List(list::ListArgs),
+    List(Box<list::ListArgs>),
     /// Mark runs whose process is gone (killed, node lost, job cancelled) as `lost`.
     Reconcile(reconcile::Args),
     /// Redact secrets from records written before: secret-looking `_meta.environ` values,
@@ -98,7 +98,7 @@ enum Validated {
     Register(register::Cmd),
     Run(run::Cmd),
     Manage(manage::Cmd),
-    List(list::ListArgs),
+    List(Box<list::ListArgs>),
     Reconcile(reconcile::Cmd),
     Redact(redact::Cmd),
     Completions(clap_complete::Shell),
@@ -178,12 +178,22 @@ fn chain_text(e: &anyhow::Error) -> String {
     text
 }
 
+/// 2 for a mistake in the request that only the data could reveal (a column no row has), as
+/// for clap's usage errors; 1 otherwise.
+fn exit_code(e: &anyhow::Error) -> ExitCode {
+    if e.downcast_ref::<xmen_manager::list::ListError>().is_some_and(xmen_manager::list::ListError::is_usage) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("ERROR: {}", chain_text(&e));
-            ExitCode::FAILURE
+            exit_code(&e)
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod monitor;
 pub mod pyfmt;
 pub mod redact;
 pub mod spec;
+pub mod suggest;
 pub mod value;
 pub mod valueref;
 pub use value::Value;
