@@ -88,6 +88,11 @@ pub struct ListArgs {
           num_args = 0..=1, require_equals = true, default_missing_value = core::DISPLAY_META)]
     display_meta: Option<String>,
 
+    /// Show the attempt history: how many earlier attempts (`xmen reset`, `xmen run --retry`)
+    /// and how the last one ended; every field of `_attempts` is in params.yml.
+    #[arg(short = 'a', long = "attempts")]
+    display_attempts: bool,
+
     /// Show what each hook cost the training thread (total seconds and share of the wall time
     /// per entry); every field with `-f "_hooks_cost_.*"`, one run's table with `xmen hooks cost`.
     #[arg(short = 'C', long = "display-cost")]
@@ -205,6 +210,9 @@ impl ListArgs {
         .flatten()
         .map(String::as_str)
         .collect();
+        if self.display_attempts {
+            toggles.push(core::DISPLAY_ATTEMPTS);
+        }
         if self.display_cost {
             toggles.push(core::DISPLAY_HOOKS_COST);
         }

@@ -142,19 +142,30 @@ impl NoteArgs {
         if self.message.trim().is_empty() {
             anyhow::bail!("the note is empty; give the text to attach");
         }
-        Ok(Cmd::Note {
-            root: self.root,
-            pattern: Pattern::new(&self.pattern),
-            message: self.message,
-            delete: self.delete,
-        })
+        let (root, pattern) = locate(self.root, &self.pattern);
+        Ok(Cmd::Note { root, pattern: Pattern::new(&pattern), message: self.message, delete: self.delete })
     }
 }
 
 impl ResetArgs {
     /// Check the arguments (no disk I/O; the status was validated by its parser: defect B50).
     pub fn validate(self) -> Cmd {
-        Cmd::Reset { root: self.root, pattern: Pattern::new(&self.pattern), status: self.status }
+        let (root, pattern) = locate(self.root, &self.pattern);
+        Cmd::Reset { root, pattern: Pattern::new(&pattern), status: self.status }
+    }
+}
+
+/// A pattern holding a `/` is a path to runs (`sets/big/lr=0.1*`, `/abs/set/run`): the set is
+/// its folder (relative to `root`) and the pattern its last component, so runs can be named
+/// from anywhere.
+pub fn locate(root: PathBuf, pattern: &str) -> (PathBuf, String) {
+    let trimmed = pattern.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((dir, last)) if !last.is_empty() => {
+            let dir = if dir.is_empty() { "/" } else { dir };
+            (root.join(dir), last.to_owned())
+        }
+        _ => (root, pattern.to_owned()),
     }
 }
 
@@ -204,13 +215,27 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match cmd {
         Cmd::Note { root, pattern, message, delete } => {
             let done = ops::note(&root, &pattern, &message, delete)?;
-            println!("{} note on {} experiment(s):", if delete { "Removed the" } else { "Left a" }, done.len());
-            print_paths(&done);
+            if delete && done.changed.is_empty() {
+                anyhow::bail!(
+                    "removed no note: none of the {} experiment(s) matching `{}` has the note `{}` (a note is \
+                     removed only when the text matches exactly); see the notes with `xmen list -f _notes`",
+                    done.matched,
+                    pattern.as_str(),
+                    message.trim()
+                );
+            }
+            let what = if delete { "Removed the note from" } else { "Left a note on" };
+            println!("{what} {} of {} matching experiment(s):", done.changed.len(), done.matched);
+            print_paths(&done.changed);
         }
         Cmd::Reset { root, pattern, status } => {
             let done = ops::reset(&root, &pattern, status)?;
-            println!("Reset {} experiment(s) to {status}:", done.len());
-            print_paths(&done);
+            println!(
+                "Reset {} experiment(s) to {status} (their previous attempt is kept under `_attempts`: \
+                 `xmen list -a`):",
+                done.changed.len()
+            );
+            print_paths(&done.changed);
         }
         Cmd::Unlink { root, pattern } => {
             let done = ops::unlink(&root, &pattern)?;

@@ -22,7 +22,7 @@ use crate::ui::bullet_list;
 #[command(after_help = "Options go before PATTERN: everything after it is the launcher.\n\nExamples:\n  \
 xmen run '*' bash\n  xmen run 'lr=0.01*' screen -dm bash\n  xmen run '*' sbatch --partition=gpu\n  \
 xmen run --array=10 '*' sbatch --requeue --signal=USR1@90   one array job, 10 tasks at a time\n  \
-xmen run --status error 'lr=*' bash\n  xmen run 'sizes=\\[3, 4\\]' bash   # escape glob characters, or give the exact name")]
+xmen run --retry 'lr=*' bash          run failed, stopped, timed-out and lost runs again\n  xmen run 'sizes=\\[3, 4\\]' bash   # escape glob characters, or give the exact name")]
 pub struct Args {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -33,6 +33,10 @@ pub struct Args {
     /// Launch matching experiments whatever their status.
     #[arg(long, conflicts_with = "status")]
     all: bool,
+    /// Retry failed runs: reset the matching experiments whose status is error, stopped,
+    /// timeout or lost (their previous attempt goes to `_attempts`) and run them again.
+    #[arg(long, conflicts_with_all = ["status", "all"])]
+    retry: bool,
     /// With `sbatch`: submit the whole selection as ONE array job, task i running the i-th
     /// experiment; `--array=K` runs at most K tasks at once (`--array=0-N%K`).
     #[arg(long, value_name = "K", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
@@ -54,6 +58,8 @@ pub struct Cmd {
     filter: StatusFilter,
     /// `--array[=K]`: `Some(0)` without a limit.
     array: Option<u32>,
+    /// `--retry`.
+    retry: bool,
 }
 
 impl Args {
@@ -85,6 +91,7 @@ impl Args {
             launcher: self.launcher,
             filter,
             array: self.array,
+            retry: self.retry,
         })
     }
 }
@@ -95,7 +102,28 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
     if sbatch {
         xmen_manager::slurm::require(&cmd.launcher[0])?;
     }
-    let plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &cmd.filter)?;
+    let retried = if cmd.retry {
+        // The launcher is checked before any record is reset.
+        xmen_manager::launch::find_program(&cmd.launcher[0])?;
+        let done = xmen_manager::ops::reset_failed(&cmd.root, &cmd.pattern)?;
+        if done.changed.is_empty() {
+            anyhow::bail!(
+                "nothing to retry: none of the {} experiment(s) matching `{}` is in status {}",
+                done.matched,
+                cmd.pattern.as_str(),
+                xmen_manager::ops::RETRY.map(|s| s.as_str()).join(", ")
+            );
+        }
+        println!("Retrying {} experiment(s) (previous attempts kept under `_attempts`)", done.changed.len());
+        Some(done.changed)
+    } else {
+        None
+    };
+    let mut plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &cmd.filter)?;
+    if let Some(retried) = &retried {
+        plan.launches.retain(|l| retried.contains(&l.folder));
+        plan.skipped.retain(|s| s.unreadable);
+    }
     let (broken, other): (Vec<_>, Vec<_>) = plan.skipped.iter().partition(|s| s.unreadable);
     if !other.is_empty() {
         let lines: Vec<String> = other.iter().map(|s| format!("{} ({})", s.folder.display(), s.reason)).collect();

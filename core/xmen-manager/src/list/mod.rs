@@ -34,8 +34,10 @@ pub use select::{select, Selection};
 
 /// `-d`: timestamp columns.
 pub const DISPLAY_DATE: &str = "_timestamps|_created";
-/// `-s`: the status column.
-pub const DISPLAY_STATUS: &str = "_status$";
+/// `-s`: the status column, and `stopped_by` for runs a hook stopped.
+pub const DISPLAY_STATUS: &str = "_status$|_stopped_by$";
+/// `-a`: the attempt history (how many earlier attempts, how the last one ended).
+pub const DISPLAY_ATTEMPTS: &str = "_attempts";
 /// `-P`: the purpose column.
 pub const DISPLAY_PURPOSE: &str = "_purpose$";
 /// `-v`: version columns.
