@@ -8,6 +8,7 @@ mod checkpointer;
 mod examples;
 mod harness;
 mod hook_panics;
+mod hook_stop;
 mod hooks_cli;
 mod load_failures;
 mod parsers;

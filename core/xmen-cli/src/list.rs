@@ -108,7 +108,13 @@ pub struct ListArgs {
     #[arg(short = 'N', long = "notebook", alias = "list", conflicts_with_all = ["csv", "json"])]
     notebook: bool,
 
-    /// Maximum cell width; longer cells end in `...`.
+    /// Significant digits of floats in the table (0: all of them); CSV and JSON always have
+    /// all.
+    #[arg(long, value_name = "N", default_value_t = core::render::DEFAULT_PRECISION)]
+    precision: usize,
+
+    /// Maximum cell width; longer cells keep both ends around `...`. The table is also fitted
+    /// to the terminal's width (or `$COLUMNS`) by narrowing its widest columns.
     #[arg(long = "max-width", alias = "max_width", value_name = "N", default_value_t = 60)]
     max_width: usize,
 
@@ -171,6 +177,29 @@ struct Cmd {
     use_index: bool,
     /// What the selection was, for messages.
     described: String,
+    /// Nothing was asked for: an experiment folder given as the folder prints its record.
+    record_dump: bool,
+}
+
+/// The width to fit the table in: `$COLUMNS` when set (shells set it without exporting it, so
+/// a user exports it on purpose), else the terminal's width when stdout is one.
+fn terminal_width() -> Option<usize> {
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).filter(|c| *c > 0);
+    from_env.or_else(|| {
+        std::io::stdout().is_terminal().then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))).flatten()
+    })
+}
+
+/// `/home/me/sets/big` as `~/sets/big`.
+fn tilde(path: &Path) -> String {
+    match std::env::var_os("HOME").map(PathBuf::from) {
+        Some(home) if home.as_os_str().len() > 1 => match path.strip_prefix(&home) {
+            Ok(rest) if rest.as_os_str().is_empty() => "~".to_owned(),
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => path.display().to_string(),
+        },
+        _ => path.display().to_string(),
+    }
 }
 
 #[derive(Debug)]
@@ -216,6 +245,11 @@ impl ListArgs {
         if self.display_cost {
             toggles.push(core::DISPLAY_HOOKS_COST);
         }
+        // Nothing asked for: the status and the parameters that differ between the rows.
+        let default_display = toggles.is_empty() && self.filters.is_empty() && format != Format::Notebook;
+        if default_display {
+            toggles.push(core::DISPLAY_STATUS);
+        }
         if format == Format::Notebook {
             toggles.extend(core::NOTEBOOK_FILTERS);
         }
@@ -245,6 +279,8 @@ impl ListArgs {
                 spec.check_toggle(regex);
             }
         }
+        spec.swept = default_display;
+        let record_dump = default_display && self.types.is_empty();
         spec.types = self.types;
         spec.sort = self.sort.map(|s| match s.parse::<SortKey>() {
             Ok(k) => k,
@@ -275,7 +311,14 @@ impl ListArgs {
             target,
             spec,
             format,
-            render: RenderOptions { max_width: self.max_width, max_rows: self.max_rows, colour },
+            render: RenderOptions {
+                max_width: self.max_width,
+                max_rows: self.max_rows,
+                colour,
+                precision: if self.precision == 0 { None } else { Some(self.precision) },
+                width: terminal_width(),
+            },
+            record_dump,
             use_index: !self.no_index,
             described,
         })
@@ -303,7 +346,8 @@ pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
         Target::Pattern(_) | Target::Glob(_) | Target::Folder(_) => None,
     };
     if let Some(folder) = &single {
-        if matches!(cmd.format, Format::Table | Format::Notebook) {
+        // With display flags or filters, the one run is a table row like any other.
+        if cmd.record_dump && matches!(cmd.format, Format::Table | Format::Notebook) {
             let path = Path::new(folder).join("params.yml");
             let rec = Record::load(&path)?;
             emit(&format!("Content of {}\n{}", path.display(), core::show::record_text(&rec)))?;
@@ -334,7 +378,14 @@ pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
     }
 
     let index = cmd.use_index.then(|| config_dir.join("cache").join(core::index::INDEX_FILE));
-    let listing = core::list(&folders, &config.linked, &cmd.spec, index.as_deref(), IndexOptions::default())?;
+    let mut listing = core::list(&folders, &config.linked, &cmd.spec, index.as_deref(), IndexOptions::default())?;
+    let roots = match cmd.format {
+        Format::Table => core::render::common_root(&listing.table),
+        Format::Csv | Format::Json | Format::Notebook => None,
+    };
+    if let Some(prefix) = &roots {
+        core::render::relative_roots(&mut listing.table, prefix);
+    }
     let table = &listing.table;
     let unreadable: Vec<&str> = table.rows.iter().filter_map(|r| r.unreadable.as_deref()).collect();
     if !unreadable.is_empty() {
@@ -357,10 +408,13 @@ pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
         return empty(&cmd, &why);
     }
     let text = match cmd.format {
-        Format::Table => format!("Roots relative to \n{}", core::render_text(table, &cmd.render)),
+        Format::Table => match &roots {
+            Some(prefix) => format!("Roots relative to {}\n{}", tilde(prefix), core::render_text(table, &cmd.render)),
+            None => core::render_text(table, &cmd.render),
+        },
         Format::Csv => core::render_csv(table),
         Format::Json => core::render_json(table),
-        Format::Notebook => core::render_notebook(table),
+        Format::Notebook => core::render_notebook(table, cmd.render.max_rows),
     };
     emit(&text)?;
     // The process ends now: skip freeing 100,000 rows one by one.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use xmen_core::Value;
+use xmen_record::attempts::RunEnd;
 use xmen_record::runinfo::RunInfo;
 use xmen_record::{Keep, RecordError, RecordFile, Status, WriteOpts};
 
@@ -245,6 +246,13 @@ pub fn record_signal_death(folder: &Path, sig: i32) -> std::result::Result<bool,
         r.message(&[("error".to_owned(), Value::Str(reason.clone()))], Keep::Latest, None)?;
         r.note(&format!("xmen run: {reason}"), false);
         r.end_run(status);
+        RunEnd {
+            status: status.to_string(),
+            reason: Some(reason),
+            signal: Some(signal_name(sig)),
+            ..RunEnd::default()
+        }
+        .store(r);
         Ok(true)
     })
 }

@@ -82,6 +82,9 @@ pub struct ListSpec {
     pub types: Vec<String>,
     /// `--sort`.
     pub sort: Option<SortKey>,
+    /// Also show the parameters whose values differ between the listed rows (the default
+    /// display of `xmen list`).
+    pub swept: bool,
     /// Per filter (same positions as `filters`; missing = `false`): whether it must name a
     /// column some listed row has. `-f` filters and display toggles given a regex are checked;
     /// `_root`, `_name` and the toggles' own regexes are not.
@@ -103,7 +106,7 @@ impl ListSpec {
             filters.push(f.parse()?);
             checked.push(true);
         }
-        Ok(ListSpec { filters, types: Vec::new(), sort: None, checked })
+        Ok(ListSpec { filters, types: Vec::new(), sort: None, swept: false, checked })
     }
 
     /// Also require the display toggle regex `regex` (one of the `toggles` given to
@@ -348,9 +351,11 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
     };
     const EXTRA: [&str; 6] = ["_root", "_status", ERROR_KEY, "_version_module", "_version_class", "_version_crate"];
     let extra: Vec<bool> = keys.iter().map(|k| EXTRA.contains(&k.as_str())).collect();
+    let params: Vec<bool> = keys.iter().map(|k| spec.swept && !k.starts_with('_')).collect();
     let wanted = |id: u32| {
         let i = id as usize;
         kept.get(i).copied().unwrap_or(false)
+            || params.get(i).copied().unwrap_or(false)
             || extra.get(i).copied().unwrap_or(false)
             || sort_ids.get(i).copied().unwrap_or(false)
     };
@@ -415,6 +420,35 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
                 .all(|(f, ids)| ids.iter().all(|id| f.holds(cells.iter().find(|(c, _)| c == id).map(|(_, v)| v))))
     });
 
+    // The swept parameters: those whose value is not the same in every remaining row.
+    if spec.swept && decoded.len() > 1 {
+        let mut first: Vec<Option<Option<&Value>>> = vec![None; keys.len()];
+        let mut varies = vec![false; keys.len()];
+        for (n, (_, _, cells)) in decoded.iter().enumerate() {
+            for i in 0..keys.len() {
+                if !params[i] || varies[i] {
+                    continue;
+                }
+                let v = cells.iter().find(|(id, _)| *id as usize == i).map(|(_, v)| v);
+                match first[i] {
+                    None if n == 0 => first[i] = Some(v),
+                    None => varies[i] = v.is_some(),
+                    Some(f) => {
+                        varies[i] = match (f, v) {
+                            (None, None) => false,
+                            (Some(a), Some(b)) => !filter::py_eq(a, b),
+                            _ => true,
+                        }
+                    }
+                }
+            }
+        }
+        for (i, v) in varies.into_iter().enumerate() {
+            if v {
+                kept[i] = true;
+            }
+        }
+    }
     // Columns: the kept keys of the remaining rows in first-seen order, then grouped.
     let any_unreadable = decoded.iter().any(|(_, raw, _)| raw.unreadable.is_some());
     let mut seen = vec![false; keys.len()];
