@@ -85,7 +85,7 @@ pub struct Skipped {
 pub struct RunPlan {
     /// The launcher's program, resolved on PATH.
     pub program: PathBuf,
-    /// The launches, sorted by folder.
+    /// The launches, in registration order.
     pub launches: Vec<Launch>,
     /// Matched experiments left alone.
     pub skipped: Vec<Skipped>,
@@ -167,7 +167,11 @@ pub fn plan_runs(root: &Path, pattern: &Pattern, launcher: &[String], filter: &S
     let program = find_program(launcher.first().map(String::as_str).unwrap_or_default())?;
     crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
-    let selected = pattern.select_in(&set)?;
+    // Registration order (the order of experiment.yml), so a sweep runs as it was declared.
+    let mut selected = pattern.select_in(&set)?;
+    let order: std::collections::HashMap<&Path, usize> =
+        set.entries().iter().enumerate().map(|(i, e)| (e.path.as_path(), i)).collect();
+    selected.sort_by_key(|e| order.get(e.path.as_path()).copied().unwrap_or(usize::MAX));
     let declared = set.declared();
     let mut launches = Vec::new();
     let mut skipped = Vec::new();
