@@ -90,7 +90,7 @@ pub struct ListArgs {
 
     /// Show the attempt history: how many earlier attempts (`xmen reset`, `xmen run --retry`)
     /// and how the last one ended; every field of `_attempts` is in params.yml.
-    #[arg(short = 'a', long = "attempts")]
+    #[arg(short = 'A', long = "attempts")]
     display_attempts: bool,
 
     /// Show what each hook cost the training thread (total seconds and share of the wall time

@@ -19,7 +19,7 @@ pub struct NoteArgs {
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
     /// Remove the note (an exact match) instead of adding it.
-    #[arg(short, long)]
+    #[arg(long, short_alias = 'd')]
     delete: bool,
     /// A unix glob over the set's experiment folder names.
     #[arg(value_name = "PATTERN")]
@@ -49,6 +49,8 @@ pub struct ResetArgs {
 
 /// Arguments of `xmen unlink`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  xmen unlink 'lr=0.1*'          stop managing these runs (their folders stay)\n  \
+xmen unlink -r sweep '*'        every run of the set at sweep/\n  xmen unlink 'lr=0.1*' && xmen clean   then delete their folders")]
 pub struct UnlinkArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -77,6 +79,8 @@ pub struct RelinkArgs {
 
 /// Arguments of `xmen move`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  xmen move -r sweep sweeps/2026-12   rename the set and relink its runs\n  \
+xmen move /data/old /scratch/new      across file systems too")]
 pub struct MoveArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -88,6 +92,10 @@ pub struct MoveArgs {
 
 /// Arguments of `xmen clean`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  xmen clean                 ask, then delete the unmanaged run folders under the current set\n  \
+xmen clean -r sweep -y      without asking"
+)]
 pub struct CleanArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -105,10 +113,17 @@ pub struct CleanArgs {
 
 /// Arguments of `xmen rm`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  xmen rm -r sweep            ask, then delete the set at sweep/ and unlink its runs\n  \
+xmen rm -r sweep -y         without asking"
+)]
 pub struct RmArgs {
     /// The set root to delete, with everything in it.
-    #[arg(value_name = "ROOT_DIR")]
-    root: PathBuf,
+    #[arg(short, long, value_name = "DIR", required_unless_present = "root_positional")]
+    root: Option<PathBuf>,
+    /// The set root, as the original's `xmen rm ROOT_DIR` gave it.
+    #[arg(value_name = "ROOT_DIR", hide = true, conflicts_with = "root")]
+    root_positional: Option<PathBuf>,
     /// Delete without asking.
     #[arg(short, long)]
     yes: bool,
@@ -200,7 +215,8 @@ impl CleanArgs {
 impl RmArgs {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> Cmd {
-        Cmd::Rm { root: self.root, yes: self.yes, force: self.force }
+        let root = self.root.or(self.root_positional).unwrap_or_default();
+        Cmd::Rm { root, yes: self.yes, force: self.force }
     }
 }
 
@@ -232,18 +248,16 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             let done = ops::reset(&root, &pattern, status)?;
             println!(
                 "Reset {} experiment(s) to {status} (their previous attempt is kept under `_attempts`: \
-                 `xmen list -a`):",
+                 `xmen list -A`):",
                 done.changed.len()
             );
             print_paths(&done.changed);
         }
         Cmd::Unlink { root, pattern } => {
             let done = ops::unlink(&root, &pattern)?;
-            println!("Removing Experiments...");
+            println!("Unlinked {} experiment(s) from the set (their folders are kept):", done.len());
             print_paths(&done);
-            println!(
-                "Note: experiments are removed from the set's list only; to delete their folders run `xmen clean`."
-            );
+            println!("To delete the folders of unlinked experiments, run `xmen clean -r {}`.", root.display());
         }
         Cmd::Relink { root, adopt: Some(pattern), .. } => {
             let r = relink::adopt(&root, &pattern, &ctx.config_dir)?;

@@ -24,7 +24,7 @@ use crate::ui::bullet_list;
 #[command(after_help = "Examples:\n  xmen reconcile                 the experiments under the current folder\n  \
 xmen reconcile /data/sweeps    every experiment under a folder\n  \
 xmen reconcile --pattern /     every linked experiment\n  \
-xmen reconcile -n              only say what would change")]
+xmen reconcile --dry-run       only say what would change")]
 pub struct Args {
     /// A folder (its experiments), an experiment folder, or a glob. Default: the current folder.
     #[arg(value_name = "PATH_OR_GLOB", conflicts_with = "pattern")]
@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, value_name = "REGEX")]
     pattern: Option<String>,
     /// Say what would change without writing anything.
-    #[arg(short = 'n', long = "dry-run", alias = "dry_run")]
+    #[arg(long = "dry-run", alias = "dry_run", short_alias = 'n')]
     dry_run: bool,
 }
 

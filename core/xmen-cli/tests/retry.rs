@@ -72,8 +72,8 @@ fn run_retry_reruns_failed_runs_and_keeps_their_previous_attempt() {
     assert_eq!((separators(&bye), separators(&hello)), (2, 1));
     assert!(record(&hello).attempts().is_empty());
 
-    // `xmen list -a` shows the history
-    let out = env.run_in(&set, &["list", "-a", "-s"], None);
+    // `xmen list -A` shows the history
+    let out = env.run_in(&set, &["list", "-A", "-s"], None);
     assert!(out.status.success(), "{}", describe(&out));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("attempts") && table.contains("error: boom: out of memory"), "{table}");

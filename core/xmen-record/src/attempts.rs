@@ -176,7 +176,7 @@ impl Record {
     }
 
     /// One line about the latest earlier attempt (`error: ValueError ...`, `stopped: killed by
-    /// SIGTERM`), for `xmen list -a`.
+    /// SIGTERM`), for `xmen list -A`.
     pub fn last_attempt_text(&self) -> Option<String> {
         let Value::Map(m) = self.attempts().last()? else { return None };
         let status = text(field(m, "status")).unwrap_or_default();

@@ -1,0 +1,66 @@
+//! Issue 14 item 7: one CLI grammar. From empty temporary folders with the real `xmen`.
+
+mod common;
+
+use common::{describe, Env};
+
+#[test]
+fn one_set_commands_take_r_and_keep_the_old_positional_forms_hidden() {
+    let env = Env::new();
+    let set = env.bash_set("a");
+    env.bash_set("b");
+    let out = env.run_in(&set, &["register", "-u", "{a: Hello | Bye}"], None);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // unlink says what it does: the folders stay
+    let out = env.ok(&["unlink", "-r", "a", "a=Bye"]);
+    assert!(out.contains("Unlinked 1 experiment(s) from the set (their folders are kept)"), "{out}");
+    assert!(!out.contains("Removing"), "{out}");
+    assert!(set.join("a=Bye/params.yml").is_file());
+
+    // note --delete (its old short form still works, hidden), reconcile --dry-run
+    env.ok(&["note", "-r", "a", "a=Hello", "good"]);
+    let out = env.ok(&["note", "--delete", "-r", "a", "a=Hello", "good"]);
+    assert!(out.contains("Removed the note from 1 of 1"), "{out}");
+    env.ok(&["note", "-r", "a", "a=Hello", "good"]);
+    env.ok(&["note", "-d", "-r", "a", "a=Hello", "good"]);
+    let out = env.run(&["reconcile", "--dry-run", "a"]);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // rm: `-r DIR`, and the original's positional ROOT_DIR, hidden from the help
+    let help = env.ok(&["rm", "--help"]);
+    assert!(help.contains("-r, --root <DIR>") && !help.contains("ROOT_DIR"), "{help}");
+    assert!(help.contains("Examples:\n  xmen rm -r sweep"), "{help}");
+    env.ok(&["rm", "-r", "a", "-y"]);
+    assert!(!env.path("a").exists());
+    env.ok(&["rm", "b", "-y"]);
+    assert!(!env.path("b").exists());
+}
+
+#[test]
+fn the_help_has_the_flag_table_and_no_python_alias_and_written_files_use_rust_words() {
+    let env = Env::new();
+    let help = env.ok(&["--help"]);
+    assert!(
+        help.contains("Short flags mean one thing everywhere:") && help.contains("-r DIR    the set root"),
+        "{help}"
+    );
+    assert!(!help.contains("python") && !help.contains("./target/release"), "{help}");
+    assert!(help.contains("${CARGO_TARGET_DIR:-target}/release/examples/hello_world"), "{help}");
+    let completions = env.ok(&["completions", "bash"]);
+    assert!(!completions.contains("python"), "the alias is hidden from completions too");
+    // the alias still works for those who type it
+    env.ok(&["python", "--list"]);
+
+    let set = env.bash_set("s");
+    let out = env.run_in(&set, &["register", "-u", "{a: Hello}"], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    let params = common::read(&set.join("a=Hello/params.yml"));
+    assert!(
+        params.contains(
+            "# One of default, registered, running, finished, error, stopped, timeout, requeue, detached, lost, debug"
+        ),
+        "{params}"
+    );
+    assert!(!params.contains("Optional[") && !params.contains("Dict[") && !params.contains("True"), "{params}");
+}
