@@ -30,14 +30,17 @@ xmen list -f \"lr<0.01\" -f \"a=='Hello'\"   rows where lr < 0.01 and a is 'Hell
 xmen list -s -f \"_messages_.*\" --sort=-loss   all messages, largest loss first\n  \
 xmen list -C -f \"_hooks_cost_logger_share>0.01\"   runs whose logger took over 1% of the wall time\n  \
 xmen list /data/sweeps --csv > runs.csv\n  \
-xmen list '/data/sweeps/lr=*' -N      notebook summary per set\n\n\
+xmen list '/data/sweeps/lr=*' -N      notebook summary per set\n  \
+xmen list sweeps/a sweeps/b -s --since 2026-12-01   two sets in one table, runs started since\n  \
+xmen list -A -s                       how many attempts each run took, how the last one ended\n\n\
 A warm listing reads a cache ($XMEN/cache/list-index.bin); the params.yml files stay the \
 source of truth and changed files are always read again.")]
 pub struct ListArgs {
-    /// An experiment folder (prints its record), a folder (lists the experiments inside it) or
-    /// a glob over experiment and set folders. Default: the current folder.
+    /// Experiment folders, folders (the experiments inside them) or globs over experiment and
+    /// set folders, any number: the rows of all of them, once each. One experiment folder alone
+    /// prints its record. Default: the current folder.
     #[arg(value_name = "PATH_OR_GLOB", conflicts_with = "pattern")]
-    target: Option<String>,
+    targets: Vec<String>,
 
     /// Which linked experiments to list: a regex matched at the start of each folder path.
     #[arg(long, value_name = "REGEX")]
@@ -211,6 +214,33 @@ enum Target {
     Pattern(Selection),
     /// A glob argument.
     Glob(Selection),
+    /// Several path or glob arguments.
+    Many(Vec<Target>),
+}
+
+/// One path or glob argument.
+fn target_of(t: &str, cwd: &Path) -> (Target, String) {
+    match Selection::glob(t, cwd) {
+        Some(sel) => (Target::Glob(sel), format!("the glob `{t}`{}", literal_bracket_hint(t))),
+        None => {
+            let path = core::select::normalize(&cwd.join(t));
+            let d = format!("the folder {}", path.display());
+            (Target::Folder(path), d)
+        }
+    }
+}
+
+/// The linked experiment folders a target selects, in linked order.
+fn folders_of(target: &Target, linked: &[String], cwd: &Path) -> Vec<String> {
+    match target {
+        Target::Folder(dir) if dir.join("params.yml").is_file() => vec![dir.display().to_string()],
+        Target::Folder(dir) => core::select(linked, &Selection::under(dir, cwd)),
+        Target::Pattern(sel) | Target::Glob(sel) => core::select(linked, sel),
+        Target::Many(all) => {
+            let mut seen = std::collections::HashSet::new();
+            all.iter().flat_map(|t| folders_of(t, linked, cwd)).filter(|f| seen.insert(f.clone())).collect()
+        }
+    }
 }
 
 impl ListArgs {
@@ -289,20 +319,17 @@ impl ListArgs {
         if self.max_width == 0 {
             anyhow::bail!("--max-width must be at least 1 (the default is 60)");
         }
-        let (target, described) = match (self.pattern, self.target) {
+        let (target, described) = match (self.pattern, self.targets.as_slice()) {
             (Some(p), _) => {
                 let sel = Selection::pattern(&p)?;
                 (Target::Pattern(sel), format!("the pattern `{p}`"))
             }
-            (None, Some(t)) => match Selection::glob(&t, cwd) {
-                Some(sel) => (Target::Glob(sel), format!("the glob `{t}`{}", literal_bracket_hint(&t))),
-                None => {
-                    let path = core::select::normalize(&cwd.join(&t));
-                    let d = format!("the folder {}", path.display());
-                    (Target::Folder(path), d)
-                }
-            },
-            (None, None) => (Target::Folder(cwd.to_path_buf()), format!("the current folder {}", cwd.display())),
+            (None, [t]) => target_of(t, cwd),
+            (None, []) => (Target::Folder(cwd.to_path_buf()), format!("the current folder {}", cwd.display())),
+            (None, many) => {
+                let (targets, described): (Vec<Target>, Vec<String>) = many.iter().map(|t| target_of(t, cwd)).unzip();
+                (Target::Many(targets), described.join(", "))
+            }
         };
         let colour = format == Format::Table
             && std::io::stdout().is_terminal()
@@ -343,7 +370,7 @@ pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
     // An experiment folder: its record (spec §1.13), or a one-row table for --csv/--json.
     let single = match &cmd.target {
         Target::Folder(dir) if dir.join("params.yml").is_file() => Some(dir.display().to_string()),
-        Target::Pattern(_) | Target::Glob(_) | Target::Folder(_) => None,
+        Target::Pattern(_) | Target::Glob(_) | Target::Folder(_) | Target::Many(_) => None,
     };
     if let Some(folder) = &single {
         // With display flags or filters, the one run is a table row like any other.
@@ -356,10 +383,9 @@ pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
     }
 
     let config = GlobalConfig::load(&config_dir)?;
-    let folders = match (&single, &cmd.target) {
-        (Some(folder), _) => vec![folder.clone()],
-        (None, Target::Folder(dir)) => core::select(&config.linked, &Selection::under(dir, &cwd)),
-        (None, Target::Pattern(sel) | Target::Glob(sel)) => core::select(&config.linked, sel),
+    let folders = match &single {
+        Some(folder) => vec![folder.clone()],
+        None => folders_of(&cmd.target, &config.linked, &cwd),
     };
     if folders.is_empty() {
         let why = if config.linked.is_empty() {

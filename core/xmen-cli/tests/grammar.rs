@@ -64,3 +64,18 @@ fn the_help_has_the_flag_table_and_no_python_alias_and_written_files_use_rust_wo
     );
     assert!(!params.contains("Optional[") && !params.contains("Dict[") && !params.contains("True"), "{params}");
 }
+
+#[test]
+fn list_takes_several_paths_and_globs_as_positionals() {
+    let env = Env::new();
+    for root in ["sets/a", "sets/b", "sets/c"] {
+        let set = env.bash_set(root);
+        let out = env.run_in(&set, &["register", "-u", "{a: Hello | Bye}"], None);
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    let out = env.ok(&["list", "sets/a", "sets/b/a=H*", "sets/a/a=Bye", "--csv"]);
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "a's two runs and b's Hello, each once: {out}");
+    assert!(rows.iter().all(|r| !r.contains("sets/c/")), "{out}");
+    assert_eq!(rows.iter().filter(|r| r.contains("sets/a/a=Bye")).count(), 1, "{out}");
+}
