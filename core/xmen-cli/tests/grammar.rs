@@ -78,4 +78,7 @@ fn list_takes_several_paths_and_globs_as_positionals() {
     assert_eq!(rows.len(), 3, "a's two runs and b's Hello, each once: {out}");
     assert!(rows.iter().all(|r| !r.contains("sets/c/")), "{out}");
     assert_eq!(rows.iter().filter(|r| r.contains("sets/a/a=Bye")).count(), 1, "{out}");
+    // reconcile reads many the same way
+    let out = env.ok(&["reconcile", "--dry-run", "sets/a", "sets/b/a=H*"]);
+    assert!(out.contains("Checked 3 experiments"), "{out}");
 }
