@@ -21,7 +21,8 @@ pub struct NoteArgs {
     /// Remove the note (an exact match) instead of adding it.
     #[arg(long, short_alias = 'd')]
     delete: bool,
-    /// A unix glob over the set's experiment folder names.
+    /// A unix glob over the set's experiment folder names; with a `/`, a path to runs from
+    /// anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
     /// The note.
@@ -42,7 +43,8 @@ pub struct ResetArgs {
     /// finished, detached, requeue, lost.
     #[arg(short, long, value_name = "STATUS", default_value = "registered", value_parser = crate::parse_status)]
     status: Status,
-    /// A unix glob over the set's experiment folder names.
+    /// A unix glob over the set's experiment folder names; with a `/`, a path to runs from
+    /// anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
 }
@@ -55,7 +57,8 @@ pub struct UnlinkArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
-    /// A unix glob over the set's experiment folder names.
+    /// A unix glob over the set's experiment folder names; with a `/`, a path to runs from
+    /// anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
 }
@@ -187,7 +190,8 @@ pub fn locate(root: PathBuf, pattern: &str) -> (PathBuf, String) {
 impl UnlinkArgs {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> Cmd {
-        Cmd::Unlink { root: self.root, pattern: Pattern::new(&self.pattern) }
+        let (root, pattern) = locate(self.root, &self.pattern);
+        Cmd::Unlink { root, pattern: Pattern::new(&pattern) }
     }
 }
 

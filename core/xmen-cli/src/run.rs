@@ -53,7 +53,8 @@ pub struct Args {
     /// Print what would run (the commands, in order) and change nothing.
     #[arg(long = "dry-run")]
     dry_run: bool,
-    /// A unix glob over the set's experiment folder names (quote it).
+    /// A unix glob over the set's experiment folder names (quote it); with a `/`, a path to
+    /// runs from anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
     /// The command each run.sh is given to (`bash`, `screen -dm bash`, `sbatch ...`, `docker ...`).
@@ -124,9 +125,11 @@ impl Args {
             (None, 0) => 1,
             (None, g) => g,
         };
+        // `sets/big/lr=0.1*`: the set and the pattern, from anywhere.
+        let (root, pattern) = crate::manage::locate(self.root, &self.pattern);
         Ok(Cmd {
-            root: self.root,
-            pattern: Pattern::new(&self.pattern),
+            root,
+            pattern: Pattern::new(&pattern),
             launcher: self.launcher,
             filter,
             array: self.array,

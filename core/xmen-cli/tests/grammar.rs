@@ -82,3 +82,15 @@ fn list_takes_several_paths_and_globs_as_positionals() {
     let out = env.ok(&["reconcile", "--dry-run", "sets/a", "sets/b/a=H*"]);
     assert!(out.contains("Checked 3 experiments"), "{out}");
 }
+
+#[test]
+fn run_and_unlink_take_run_paths_from_anywhere() {
+    let env = Env::new();
+    let set = env.bash_set("sets/a");
+    let out = env.run_in(&set, &["register", "-u", "{a: Hello | Bye}"], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    let out = env.ok(&["run", "sets/a/a=H*", "bash"]);
+    assert!(out.contains("[1/1] Running: bash") && out.contains("sets/a/a=Hello/run.sh"), "{out}");
+    let out = env.ok(&["unlink", "sets/a/a=Bye"]);
+    assert!(out.contains("Unlinked 1 experiment(s)"), "{out}");
+}
