@@ -51,6 +51,9 @@ fn the_help_has_the_flag_table_and_no_python_alias_and_written_files_use_rust_wo
     assert!(!completions.contains("python"), "the alias is hidden from completions too");
     // the alias still works for those who type it
     env.ok(&["python", "--list"]);
+    // booleans as xmen.yml spells them
+    let config = env.ok(&["config", "--list"]);
+    assert!(config.contains("save_conda: true") && !config.contains("True"), "{config}");
 
     let set = env.bash_set("s");
     let out = env.run_in(&set, &["register", "-u", "{a: Hello}"], None);
