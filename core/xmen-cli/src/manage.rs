@@ -91,6 +91,10 @@ pub struct MoveArgs {
     /// Where the set goes (must not exist).
     #[arg(value_name = "DEST")]
     dest: PathBuf,
+    /// `xmen move SRC DEST`, as the original's Python API took them: DEST, the first being
+    /// the set.
+    #[arg(value_name = "DEST2", hide = true)]
+    then: Option<PathBuf>,
 }
 
 /// Arguments of `xmen clean`.
@@ -205,7 +209,10 @@ impl RelinkArgs {
 impl MoveArgs {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> Cmd {
-        Cmd::Move { root: self.root, dest: self.dest }
+        match self.then {
+            Some(dest) => Cmd::Move { root: self.root.join(self.dest), dest },
+            None => Cmd::Move { root: self.root, dest: self.dest },
+        }
     }
 }
 

@@ -33,6 +33,11 @@ fn one_set_commands_take_r_and_keep_the_old_positional_forms_hidden() {
     assert!(help.contains("Examples:\n  xmen rm -r sweep"), "{help}");
     env.ok(&["rm", "-r", "a", "-y"]);
     assert!(!env.path("a").exists());
+    // move: `-r SET DEST`, and `SRC DEST`
+    env.ok(&["move", "b", "b2"]);
+    assert!(env.path("b2/experiment.yml").is_file() && !env.path("b").exists());
+    env.ok(&["move", "-r", "b2", "b"]);
+    assert!(env.path("b/experiment.yml").is_file());
     env.ok(&["rm", "b", "-y"]);
     assert!(!env.path("b").exists());
 }
