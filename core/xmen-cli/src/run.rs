@@ -318,6 +318,7 @@ fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Re
     let mut running: Vec<Running<'_>> = Vec::new();
     let mut gpu_free = vec![true; cmd.gpus.len()];
     let mut next = 0;
+    let mut idle = std::time::Duration::from_millis(1);
     loop {
         while running.len() < cmd.jobs && next < total && forwarder.signal().is_none() {
             let l = &plan.launches[next];
@@ -368,8 +369,13 @@ fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Re
                     }
                 }
             }
-            if found.is_none() {
-                std::thread::sleep(std::time::Duration::from_millis(25));
+            // Poll often right after a launch (short runs), less and less while all run long.
+            match found {
+                None => {
+                    std::thread::sleep(idle);
+                    idle = (idle * 2).min(std::time::Duration::from_millis(50));
+                }
+                Some(_) => idle = std::time::Duration::from_millis(1),
             }
             found
         };
