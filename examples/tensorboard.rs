@@ -53,7 +53,17 @@ fn digits(batch: u64, step: u64) -> Tensor {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args().nth(1).map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("tb"));
+    let arg = std::env::args().nth(1);
+    if let Some(flag) = arg.as_deref().filter(|a| a.starts_with('-')) {
+        // `--help` (or any option) is not a folder to write into.
+        let usage = "usage: tensorboard [DIRECTORY]   (default: $TMPDIR/tb); then `tensorboard --logdir DIRECTORY`";
+        if flag == "-h" || flag == "--help" {
+            println!("{usage}");
+            return Ok(());
+        }
+        return Err(format!("unknown option `{flag}`; {usage}").into());
+    }
+    let dir = arg.map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("tb"));
     let m = Monitor::builder()
         .directory(&dir)
         .sca("^z$|^a$@10s")

@@ -9,6 +9,7 @@ mod examples;
 mod harness;
 mod hook_deps;
 mod hook_panics;
+mod hook_stop;
 mod hooks_cli;
 mod load_failures;
 mod parsers;

@@ -10,8 +10,10 @@ use crate::Ctx;
 
 /// Arguments of `xmen experiments`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  xmen experiments --add hello ./target/release/examples/hello_world\n  \
-                  xmen experiments --list\n  xmen experiments hello --help\n  xmen experiments --remove hello")]
+#[command(
+    after_help = "Examples:\n  xmen experiments --add hello \"${CARGO_TARGET_DIR:-target}/release/examples/hello_world\"\n  \
+                  xmen experiments --list\n  xmen experiments hello --help\n  xmen experiments --remove hello"
+)]
 pub struct Args {
     /// List the registered experiments.
     #[arg(short, long)]
@@ -21,7 +23,7 @@ pub struct Args {
     #[arg(short, long, num_args = 2, value_names = ["NAME", "PATH"])]
     add: Option<Vec<String>>,
     /// Unregister NAME (nothing is deleted from disk).
-    #[arg(short, long, value_name = "NAME")]
+    #[arg(long, short_alias = 'r', value_name = "NAME")]
     remove: Option<String>,
     /// Run the registered experiment NAME with ARGS, passed on unchanged (its own command line:
     /// `-u`, `-x`, `--to-root`, `--help`).

@@ -33,7 +33,8 @@ struct Current {
 /// The watcher's shared state.
 #[derive(Debug, Default)]
 struct Shared {
-    current: Mutex<Option<Current>>,
+    /// The runs in the foreground now (several with `xmen run -j N`).
+    current: Mutex<Vec<Current>>,
     /// The first signal received (0: none).
     signal: AtomicI32,
 }
@@ -92,30 +93,35 @@ impl Forwarder {
             for sig in signals.forever() {
                 let _ = watcher.signal.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
                 let current = watcher.current.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                match current {
-                    Some(c) => {
-                        eprintln!(
-                            "xmen run: received {}; passing it on to {} and launching nothing more",
-                            signal_name(sig),
-                            c.folder.display()
-                        );
-                        forward(&c, sig);
-                    }
-                    None => eprintln!("xmen run: received {}; launching nothing more", signal_name(sig)),
+                if current.is_empty() {
+                    eprintln!("xmen run: received {}; launching nothing more", signal_name(sig));
                 }
+                for c in &current {
+                    eprintln!(
+                        "xmen run: received {}; passing it on to {} and launching nothing more",
+                        signal_name(sig),
+                        c.folder.display()
+                    );
+                }
+                // Each run gets its grace period at the same time.
+                std::thread::scope(|scope| {
+                    for c in &current {
+                        scope.spawn(move || forward(c, sig));
+                    }
+                });
             }
         })?;
         Ok(Forwarder { shared, handle, thread: Some(thread) })
     }
 
-    /// The experiment in `folder`, process `pid`, is now the one to forward to.
+    /// The experiment in `folder`, process `pid`, runs in the foreground: signals go to it too.
     pub fn running(&self, pid: u32, folder: PathBuf) {
-        *self.shared.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(Current { pid, folder });
+        self.shared.current.lock().unwrap_or_else(PoisonError::into_inner).push(Current { pid, folder });
     }
 
-    /// The current experiment ended.
-    pub fn ended(&self) {
-        *self.shared.current.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    /// The experiment of process `pid` ended.
+    pub fn ended(&self, pid: u32) {
+        self.shared.current.lock().unwrap_or_else(PoisonError::into_inner).retain(|c| c.pid != pid);
     }
 
     /// The first signal received, if any.

@@ -12,7 +12,7 @@ use crate::{ui, Ctx};
 /// Arguments of `xmen init`.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  xmen init -n hello -r ~/exps/hello            # from a registered experiment\n  \
-                  xmen init -n ./target/release/examples/hello_world -r exps\n  \
+                  xmen init -n \"${CARGO_TARGET_DIR:-target}/release/examples/hello_world\" -r exps\n  \
                   xmen init -d defaults.yml -s script.sh -r exps   # any language")]
 pub struct Args {
     /// A defaults.yml to copy into the root (default: the root's own defaults.yml).

@@ -16,7 +16,10 @@ use xmen_record::{GlobalConfig, Record};
 /// `--pattern`) as a table, one row per experiment.
 ///
 /// Columns are chosen by regexes matched at the start of flattened keys (`_version.git.commit`
-/// is `_version_git_commit`); by default only `root` is shown. Rows are kept when every cell
+/// is `_version_git_commit`), or, when a regex matches no key, of the names the table shows
+/// (`loss` for `_messages_loss`, `start` for `_timestamps_start`); a regex naming no column
+/// of any listed experiment is an error (exit 2). An unquoted date compares as a time
+/// (`-f "_timestamps_start>2026-12-01"`). Rows are kept when every cell
 /// of every column matched by a `-f "REGEX OP VALUE"` filter satisfies it (the filters are
 /// AND-ed). Inside an experiment folder (or given one), its record is printed instead.
 #[derive(clap::Args, Debug)]
@@ -27,14 +30,17 @@ xmen list -f \"lr<0.01\" -f \"a=='Hello'\"   rows where lr < 0.01 and a is 'Hell
 xmen list -s -f \"_messages_.*\" --sort=-loss   all messages, largest loss first\n  \
 xmen list -C -f \"_hooks_cost_logger_share>0.01\"   runs whose logger took over 1% of the wall time\n  \
 xmen list /data/sweeps --csv > runs.csv\n  \
-xmen list '/data/sweeps/lr=*' -N      notebook summary per set\n\n\
+xmen list '/data/sweeps/lr=*' -N      notebook summary per set\n  \
+xmen list sweeps/a sweeps/b -s --since 2026-12-01   two sets in one table, runs started since\n  \
+xmen list -A -s                       how many attempts each run took, how the last one ended\n\n\
 A warm listing reads a cache ($XMEN/cache/list-index.bin); the params.yml files stay the \
 source of truth and changed files are always read again.")]
 pub struct ListArgs {
-    /// An experiment folder (prints its record), a folder (lists the experiments inside it) or
-    /// a glob over experiment and set folders. Default: the current folder.
+    /// Experiment folders, folders (the experiments inside them) or globs over experiment and
+    /// set folders, any number: the rows of all of them, once each. One experiment folder alone
+    /// prints its record. Default: the current folder.
     #[arg(value_name = "PATH_OR_GLOB", conflicts_with = "pattern")]
-    target: Option<String>,
+    targets: Vec<String>,
 
     /// Which linked experiments to list: a regex matched at the start of each folder path.
     #[arg(long, value_name = "REGEX")]
@@ -85,6 +91,11 @@ pub struct ListArgs {
           num_args = 0..=1, require_equals = true, default_missing_value = core::DISPLAY_META)]
     display_meta: Option<String>,
 
+    /// Show the attempt history: how many earlier attempts (`xmen reset`, `xmen run --retry`)
+    /// and how the last one ended; every field of `_attempts` is in params.yml.
+    #[arg(short = 'A', long = "attempts")]
+    display_attempts: bool,
+
     /// Show what each hook cost the training thread (total seconds and share of the wall time
     /// per entry); every field with `-f "_hooks_cost_.*"`, one run's table with `xmen hooks cost`.
     #[arg(short = 'C', long = "display-cost")]
@@ -100,7 +111,13 @@ pub struct ListArgs {
     #[arg(short = 'N', long = "notebook", alias = "list", conflicts_with_all = ["csv", "json"])]
     notebook: bool,
 
-    /// Maximum cell width; longer cells end in `...`.
+    /// Significant digits of floats in the table (0: all of them); CSV and JSON always have
+    /// all.
+    #[arg(long, value_name = "N", default_value_t = core::render::DEFAULT_PRECISION)]
+    precision: usize,
+
+    /// Maximum cell width; longer cells keep both ends around `...`. The table is also fitted
+    /// to the terminal's width (or `$COLUMNS`) by narrowing its widest columns.
     #[arg(long = "max-width", alias = "max_width", value_name = "N", default_value_t = 60)]
     max_width: usize,
 
@@ -111,6 +128,15 @@ pub struct ListArgs {
     /// Accepted for compatibility (interactive mode only in the original).
     #[arg(long = "max-n", alias = "max_n", value_name = "N", hide = true)]
     max_n: Option<usize>,
+
+    /// Keep runs that started at or after this date (`2026-12-01`, `2026-12-01T10:30`): the
+    /// filter `-f "_timestamps_start>=DATE"`.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+
+    /// Keep runs that started before this date: the filter `-f "_timestamps_start<DATE"`.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
 
     /// Sort the rows by a column (displayed or flattened name); `--sort=-COLUMN` for
     /// descending.
@@ -154,6 +180,29 @@ struct Cmd {
     use_index: bool,
     /// What the selection was, for messages.
     described: String,
+    /// Nothing was asked for: an experiment folder given as the folder prints its record.
+    record_dump: bool,
+}
+
+/// The width to fit the table in: `$COLUMNS` when set (shells set it without exporting it, so
+/// a user exports it on purpose), else the terminal's width when stdout is one.
+fn terminal_width() -> Option<usize> {
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).filter(|c| *c > 0);
+    from_env.or_else(|| {
+        std::io::stdout().is_terminal().then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))).flatten()
+    })
+}
+
+/// `/home/me/sets/big` as `~/sets/big`.
+fn tilde(path: &Path) -> String {
+    match std::env::var_os("HOME").map(PathBuf::from) {
+        Some(home) if home.as_os_str().len() > 1 => match path.strip_prefix(&home) {
+            Ok(rest) if rest.as_os_str().is_empty() => "~".to_owned(),
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => path.display().to_string(),
+        },
+        _ => path.display().to_string(),
+    }
 }
 
 #[derive(Debug)]
@@ -165,6 +214,33 @@ enum Target {
     Pattern(Selection),
     /// A glob argument.
     Glob(Selection),
+    /// Several path or glob arguments.
+    Many(Vec<Target>),
+}
+
+/// One path or glob argument.
+fn target_of(t: &str, cwd: &Path) -> (Target, String) {
+    match Selection::glob(t, cwd) {
+        Some(sel) => (Target::Glob(sel), format!("the glob `{t}`{}", literal_bracket_hint(t))),
+        None => {
+            let path = core::select::normalize(&cwd.join(t));
+            let d = format!("the folder {}", path.display());
+            (Target::Folder(path), d)
+        }
+    }
+}
+
+/// The linked experiment folders a target selects, in linked order.
+fn folders_of(target: &Target, linked: &[String], cwd: &Path) -> Vec<String> {
+    match target {
+        Target::Folder(dir) if dir.join("params.yml").is_file() => vec![dir.display().to_string()],
+        Target::Folder(dir) => core::select(linked, &Selection::under(dir, cwd)),
+        Target::Pattern(sel) | Target::Glob(sel) => core::select(linked, sel),
+        Target::Many(all) => {
+            let mut seen = std::collections::HashSet::new();
+            all.iter().flat_map(|t| folders_of(t, linked, cwd)).filter(|f| seen.insert(f.clone())).collect()
+        }
+    }
 }
 
 impl ListArgs {
@@ -193,13 +269,48 @@ impl ListArgs {
         .flatten()
         .map(String::as_str)
         .collect();
+        if self.display_attempts {
+            toggles.push(core::DISPLAY_ATTEMPTS);
+        }
         if self.display_cost {
             toggles.push(core::DISPLAY_HOOKS_COST);
+        }
+        // Nothing asked for: the status and the parameters that differ between the rows.
+        let default_display = toggles.is_empty() && self.filters.is_empty() && format != Format::Notebook;
+        if default_display {
+            toggles.push(core::DISPLAY_STATUS);
         }
         if format == Format::Notebook {
             toggles.extend(core::NOTEBOOK_FILTERS);
         }
-        let mut spec = ListSpec::new(&toggles, &self.filters)?;
+        let mut user = self.filters;
+        for (flag, date, op) in [("--since", &self.since, ">="), ("--until", &self.until, "<")] {
+            if let Some(d) = date {
+                if core::filter::time_key(d).is_none() {
+                    anyhow::bail!(
+                        "{flag} `{d}` is not a date; write it as YYYY-MM-DD, optionally with a time: \
+                         {flag} 2026-12-01 or {flag} 2026-12-01T10:30"
+                    );
+                }
+                user.push(format!("_timestamps_start{op}{d}"));
+            }
+        }
+        let mut spec = ListSpec::new(&toggles, &user)?;
+        // A display flag given its own regex (`-d=start`) must name a column, like `-f`.
+        for (given, default) in [
+            (&self.display_date, core::DISPLAY_DATE),
+            (&self.display_status, core::DISPLAY_STATUS),
+            (&self.display_purpose, core::DISPLAY_PURPOSE),
+            (&self.display_messages, core::DISPLAY_MESSAGES),
+            (&self.display_version, core::DISPLAY_VERSION),
+            (&self.display_meta, core::DISPLAY_META),
+        ] {
+            if let Some(regex) = given.as_deref().filter(|r| *r != default) {
+                spec.check_toggle(regex);
+            }
+        }
+        spec.swept = default_display;
+        let record_dump = default_display && self.types.is_empty();
         spec.types = self.types;
         spec.sort = self.sort.map(|s| match s.parse::<SortKey>() {
             Ok(k) => k,
@@ -208,20 +319,17 @@ impl ListArgs {
         if self.max_width == 0 {
             anyhow::bail!("--max-width must be at least 1 (the default is 60)");
         }
-        let (target, described) = match (self.pattern, self.target) {
+        let (target, described) = match (self.pattern, self.targets.as_slice()) {
             (Some(p), _) => {
                 let sel = Selection::pattern(&p)?;
                 (Target::Pattern(sel), format!("the pattern `{p}`"))
             }
-            (None, Some(t)) => match Selection::glob(&t, cwd) {
-                Some(sel) => (Target::Glob(sel), format!("the glob `{t}`{}", literal_bracket_hint(&t))),
-                None => {
-                    let path = core::select::normalize(&cwd.join(&t));
-                    let d = format!("the folder {}", path.display());
-                    (Target::Folder(path), d)
-                }
-            },
-            (None, None) => (Target::Folder(cwd.to_path_buf()), format!("the current folder {}", cwd.display())),
+            (None, [t]) => target_of(t, cwd),
+            (None, []) => (Target::Folder(cwd.to_path_buf()), format!("the current folder {}", cwd.display())),
+            (None, many) => {
+                let (targets, described): (Vec<Target>, Vec<String>) = many.iter().map(|t| target_of(t, cwd)).unzip();
+                (Target::Many(targets), described.join(", "))
+            }
         };
         let colour = format == Format::Table
             && std::io::stdout().is_terminal()
@@ -230,7 +338,14 @@ impl ListArgs {
             target,
             spec,
             format,
-            render: RenderOptions { max_width: self.max_width, max_rows: self.max_rows, colour },
+            render: RenderOptions {
+                max_width: self.max_width,
+                max_rows: self.max_rows,
+                colour,
+                precision: if self.precision == 0 { None } else { Some(self.precision) },
+                width: terminal_width(),
+            },
+            record_dump,
             use_index: !self.no_index,
             described,
         })
@@ -247,7 +362,7 @@ fn emit(text: &str) -> anyhow::Result<()> {
 }
 
 /// Run `xmen list`.
-pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let cmd = args.validate(&cwd)?;
     let config_dir = xmen_record::config_dir();
@@ -255,10 +370,11 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     // An experiment folder: its record (spec §1.13), or a one-row table for --csv/--json.
     let single = match &cmd.target {
         Target::Folder(dir) if dir.join("params.yml").is_file() => Some(dir.display().to_string()),
-        Target::Pattern(_) | Target::Glob(_) | Target::Folder(_) => None,
+        Target::Pattern(_) | Target::Glob(_) | Target::Folder(_) | Target::Many(_) => None,
     };
     if let Some(folder) = &single {
-        if matches!(cmd.format, Format::Table | Format::Notebook) {
+        // With display flags or filters, the one run is a table row like any other.
+        if cmd.record_dump && matches!(cmd.format, Format::Table | Format::Notebook) {
             let path = Path::new(folder).join("params.yml");
             let rec = Record::load(&path)?;
             emit(&format!("Content of {}\n{}", path.display(), core::show::record_text(&rec)))?;
@@ -267,10 +383,9 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     }
 
     let config = GlobalConfig::load(&config_dir)?;
-    let folders = match (&single, &cmd.target) {
-        (Some(folder), _) => vec![folder.clone()],
-        (None, Target::Folder(dir)) => core::select(&config.linked, &Selection::under(dir, &cwd)),
-        (None, Target::Pattern(sel) | Target::Glob(sel)) => core::select(&config.linked, sel),
+    let folders = match &single {
+        Some(folder) => vec![folder.clone()],
+        None => folders_of(&cmd.target, &config.linked, &cwd),
     };
     if folders.is_empty() {
         let why = if config.linked.is_empty() {
@@ -289,7 +404,14 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     }
 
     let index = cmd.use_index.then(|| config_dir.join("cache").join(core::index::INDEX_FILE));
-    let listing = core::list(&folders, &config.linked, &cmd.spec, index.as_deref(), IndexOptions::default())?;
+    let mut listing = core::list(&folders, &config.linked, &cmd.spec, index.as_deref(), IndexOptions::default())?;
+    let roots = match cmd.format {
+        Format::Table => core::render::common_root(&listing.table),
+        Format::Csv | Format::Json | Format::Notebook => None,
+    };
+    if let Some(prefix) = &roots {
+        core::render::relative_roots(&mut listing.table, prefix);
+    }
     let table = &listing.table;
     let unreadable: Vec<&str> = table.rows.iter().filter_map(|r| r.unreadable.as_deref()).collect();
     if !unreadable.is_empty() {
@@ -312,10 +434,13 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
         return empty(&cmd, &why);
     }
     let text = match cmd.format {
-        Format::Table => format!("Roots relative to \n{}", core::render_text(table, &cmd.render)),
+        Format::Table => match &roots {
+            Some(prefix) => format!("Roots relative to {}\n{}", tilde(prefix), core::render_text(table, &cmd.render)),
+            None => core::render_text(table, &cmd.render),
+        },
         Format::Csv => core::render_csv(table),
         Format::Json => core::render_json(table),
-        Format::Notebook => core::render_notebook(table),
+        Format::Notebook => core::render_notebook(table, cmd.render.max_rows),
     };
     emit(&text)?;
     // The process ends now: skip freeing 100,000 rows one by one.

@@ -28,10 +28,23 @@ use xmen_record::Status;
 /// an experiment, register sweeps, run them with any launcher, list and compare the results.
 #[derive(Parser, Debug)]
 #[command(name = "xmen", version)]
-#[command(after_help = "Run `xmen` alone for the configuration setup, `xmen COMMAND --help` for a command.\n\
-Quick start:\n  xmen experiments --add hello ./target/release/examples/hello_world\n  \
+#[command(after_help = "Run `xmen` alone for the configuration setup, `xmen COMMAND --help` for a command.\n\n\
+Quick start (cargo builds into $CARGO_TARGET_DIR when it is set, else ./target):\n  \
+cargo build --release -p xmen-examples --example hello_world\n  \
+xmen experiments --add hello \"${CARGO_TARGET_DIR:-target}/release/examples/hello_world\"\n  \
 xmen init -n hello -r exps && cd exps\n  xmen register -u \"{a: Hello | Bye, b: World}\"\n  \
-xmen run '*' bash\n  xmen list")]
+xmen run '*' bash\n  xmen list\n\n\
+One grammar: a command on one set takes it as `-r DIR` (default: the current folder); `list`, \
+`reconcile` and `redact` read many and take paths or globs as positionals.\n\
+Short flags mean one thing everywhere:\n  \
+-r DIR    the set root          -u YAML   parameter overrides (a sweep)\n  \
+-n NAME   the experiment name   -p TEXT   the purpose\n  \
+-s        status (run/reset: which; list: show it); `init -s` is the script, as in the original\n  \
+-d        list: show the dates; `init -d` is defaults.yml, as in the original\n  \
+-f        list filters          -j N      runs at once\n  \
+-y        do not ask            -l        list (experiments, config)\n  \
+-a        experiments: add      -H        the run.sh header\n\
+Long-only: --delete (note), --remove (experiments), --dry-run (run, reconcile).")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -40,7 +53,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Registry of runnable experiment binaries (add, list, remove, run).
-    #[command(visible_alias = "python")]
+    #[command(alias = "python")]
     Experiments(experiments::Args),
     /// View / edit the global configuration.
     Config(config::Args),
@@ -66,7 +79,7 @@ enum Command {
     /// Move (rename) an experiment set and relink it.
     Move(manage::MoveArgs),
     /// List experiments to screen.
-    List(list::ListArgs),
+    List(Box<list::ListArgs>),
     /// Mark runs whose process is gone (killed, node lost, job cancelled) as `lost`.
     Reconcile(reconcile::Args),
     /// Redact secrets from records written before: secret-looking `_meta.environ` values,
@@ -74,7 +87,9 @@ enum Command {
     Redact(redact::Args),
     /// See, check and install hook libraries (list, info, doctor, install).
     Hooks(hooks::Args),
-    /// Print a shell completion script (`xmen completions bash > ~/.local/share/bash-completion/completions/xmen`).
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  xmen completions bash > ~/.local/share/bash-completion/completions/xmen\n  \
+xmen completions zsh > ~/.zfunc/_xmen")]
     Completions {
         /// The shell.
         #[arg(value_enum)]
@@ -98,7 +113,7 @@ enum Validated {
     Register(register::Cmd),
     Run(run::Cmd),
     Manage(manage::Cmd),
-    List(list::ListArgs),
+    List(Box<list::ListArgs>),
     Reconcile(reconcile::Cmd),
     Redact(redact::Cmd),
     Completions(clap_complete::Shell),
@@ -178,12 +193,22 @@ fn chain_text(e: &anyhow::Error) -> String {
     text
 }
 
+/// 2 for a mistake in the request that only the data could reveal (a column no row has), as
+/// for clap's usage errors; 1 otherwise.
+fn exit_code(e: &anyhow::Error) -> ExitCode {
+    if e.downcast_ref::<xmen_manager::list::ListError>().is_some_and(xmen_manager::list::ListError::is_usage) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("ERROR: {}", chain_text(&e));
-            ExitCode::FAILURE
+            exit_code(&e)
         }
     }
 }
@@ -195,6 +220,26 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_shows_an_example_and_python_stays_hidden() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help" && !s.is_hide_set()) {
+                let name = format!("{path} {}", sub.get_name());
+                let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+                if !help.contains(&format!("{name} ")) && !help.contains(&format!("{name}\n")) {
+                    missing.push(name.clone());
+                }
+                walk(sub, &name, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "xmen", &mut missing);
+        assert!(missing.is_empty(), "no example in the help of: {missing:?}");
+        let mut help = Vec::new();
+        let _ = Cli::command().write_long_help(&mut help);
+        assert!(!String::from_utf8_lossy(&help).contains("python"), "the `python` alias is hidden");
     }
 
     #[test]

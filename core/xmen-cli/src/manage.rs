@@ -19,9 +19,10 @@ pub struct NoteArgs {
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
     /// Remove the note (an exact match) instead of adding it.
-    #[arg(short, long)]
+    #[arg(long, short_alias = 'd')]
     delete: bool,
-    /// A unix glob over the set's experiment folder names.
+    /// A unix glob over the set's experiment folder names; with a `/`, a path to runs from
+    /// anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
     /// The note.
@@ -42,18 +43,22 @@ pub struct ResetArgs {
     /// finished, detached, requeue, lost.
     #[arg(short, long, value_name = "STATUS", default_value = "registered", value_parser = crate::parse_status)]
     status: Status,
-    /// A unix glob over the set's experiment folder names.
+    /// A unix glob over the set's experiment folder names; with a `/`, a path to runs from
+    /// anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
 }
 
 /// Arguments of `xmen unlink`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  xmen unlink 'lr=0.1*'          stop managing these runs (their folders stay)\n  \
+xmen unlink -r sweep '*'        every run of the set at sweep/\n  xmen unlink 'lr=0.1*' && xmen clean   then delete their folders")]
 pub struct UnlinkArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
-    /// A unix glob over the set's experiment folder names.
+    /// A unix glob over the set's experiment folder names; with a `/`, a path to runs from
+    /// anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
 }
@@ -77,6 +82,8 @@ pub struct RelinkArgs {
 
 /// Arguments of `xmen move`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  xmen move -r sweep sweeps/2026-12   rename the set and relink its runs\n  \
+xmen move /data/old /scratch/new      across file systems too")]
 pub struct MoveArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -84,10 +91,18 @@ pub struct MoveArgs {
     /// Where the set goes (must not exist).
     #[arg(value_name = "DEST")]
     dest: PathBuf,
+    /// `xmen move SRC DEST`, as the original's Python API took them: DEST, the first being
+    /// the set.
+    #[arg(value_name = "DEST2", hide = true)]
+    then: Option<PathBuf>,
 }
 
 /// Arguments of `xmen clean`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  xmen clean                 ask, then delete the unmanaged run folders under the current set\n  \
+xmen clean -r sweep -y      without asking"
+)]
 pub struct CleanArgs {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -105,10 +120,17 @@ pub struct CleanArgs {
 
 /// Arguments of `xmen rm`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  xmen rm -r sweep            ask, then delete the set at sweep/ and unlink its runs\n  \
+xmen rm -r sweep -y         without asking"
+)]
 pub struct RmArgs {
     /// The set root to delete, with everything in it.
-    #[arg(value_name = "ROOT_DIR")]
-    root: PathBuf,
+    #[arg(short, long, value_name = "DIR", required_unless_present = "root_positional")]
+    root: Option<PathBuf>,
+    /// The set root, as the original's `xmen rm ROOT_DIR` gave it.
+    #[arg(value_name = "ROOT_DIR", hide = true, conflicts_with = "root")]
+    root_positional: Option<PathBuf>,
     /// Delete without asking.
     #[arg(short, long)]
     yes: bool,
@@ -142,26 +164,38 @@ impl NoteArgs {
         if self.message.trim().is_empty() {
             anyhow::bail!("the note is empty; give the text to attach");
         }
-        Ok(Cmd::Note {
-            root: self.root,
-            pattern: Pattern::new(&self.pattern),
-            message: self.message,
-            delete: self.delete,
-        })
+        let (root, pattern) = locate(self.root, &self.pattern);
+        Ok(Cmd::Note { root, pattern: Pattern::new(&pattern), message: self.message, delete: self.delete })
     }
 }
 
 impl ResetArgs {
     /// Check the arguments (no disk I/O; the status was validated by its parser: defect B50).
     pub fn validate(self) -> Cmd {
-        Cmd::Reset { root: self.root, pattern: Pattern::new(&self.pattern), status: self.status }
+        let (root, pattern) = locate(self.root, &self.pattern);
+        Cmd::Reset { root, pattern: Pattern::new(&pattern), status: self.status }
+    }
+}
+
+/// A pattern holding a `/` is a path to runs (`sets/big/lr=0.1*`, `/abs/set/run`): the set is
+/// its folder (relative to `root`) and the pattern its last component, so runs can be named
+/// from anywhere.
+pub fn locate(root: PathBuf, pattern: &str) -> (PathBuf, String) {
+    let trimmed = pattern.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((dir, last)) if !last.is_empty() => {
+            let dir = if dir.is_empty() { "/" } else { dir };
+            (root.join(dir), last.to_owned())
+        }
+        _ => (root, pattern.to_owned()),
     }
 }
 
 impl UnlinkArgs {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> Cmd {
-        Cmd::Unlink { root: self.root, pattern: Pattern::new(&self.pattern) }
+        let (root, pattern) = locate(self.root, &self.pattern);
+        Cmd::Unlink { root, pattern: Pattern::new(&pattern) }
     }
 }
 
@@ -175,7 +209,10 @@ impl RelinkArgs {
 impl MoveArgs {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> Cmd {
-        Cmd::Move { root: self.root, dest: self.dest }
+        match self.then {
+            Some(dest) => Cmd::Move { root: self.root.join(self.dest), dest },
+            None => Cmd::Move { root: self.root, dest: self.dest },
+        }
     }
 }
 
@@ -189,7 +226,8 @@ impl CleanArgs {
 impl RmArgs {
     /// Check the arguments (no disk I/O).
     pub fn validate(self) -> Cmd {
-        Cmd::Rm { root: self.root, yes: self.yes, force: self.force }
+        let root = self.root.or(self.root_positional).unwrap_or_default();
+        Cmd::Rm { root, yes: self.yes, force: self.force }
     }
 }
 
@@ -204,21 +242,33 @@ pub fn execute(cmd: Cmd, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match cmd {
         Cmd::Note { root, pattern, message, delete } => {
             let done = ops::note(&root, &pattern, &message, delete)?;
-            println!("{} note on {} experiment(s):", if delete { "Removed the" } else { "Left a" }, done.len());
-            print_paths(&done);
+            if delete && done.changed.is_empty() {
+                anyhow::bail!(
+                    "removed no note: none of the {} experiment(s) matching `{}` has the note `{}` (a note is \
+                     removed only when the text matches exactly); see the notes with `xmen list -f _notes`",
+                    done.matched,
+                    pattern.as_str(),
+                    message.trim()
+                );
+            }
+            let what = if delete { "Removed the note from" } else { "Left a note on" };
+            println!("{what} {} of {} matching experiment(s):", done.changed.len(), done.matched);
+            print_paths(&done.changed);
         }
         Cmd::Reset { root, pattern, status } => {
             let done = ops::reset(&root, &pattern, status)?;
-            println!("Reset {} experiment(s) to {status}:", done.len());
-            print_paths(&done);
+            println!(
+                "Reset {} experiment(s) to {status} (their previous attempt is kept under `_attempts`: \
+                 `xmen list -A`):",
+                done.changed.len()
+            );
+            print_paths(&done.changed);
         }
         Cmd::Unlink { root, pattern } => {
             let done = ops::unlink(&root, &pattern)?;
-            println!("Removing Experiments...");
+            println!("Unlinked {} experiment(s) from the set (their folders are kept):", done.len());
             print_paths(&done);
-            println!(
-                "Note: experiments are removed from the set's list only; to delete their folders run `xmen clean`."
-            );
+            println!("To delete the folders of unlinked experiments, run `xmen clean -r {}`.", root.display());
         }
         Cmd::Relink { root, adopt: Some(pattern), .. } => {
             let r = relink::adopt(&root, &pattern, &ctx.config_dir)?;

@@ -23,24 +23,26 @@ use crate::ui::bullet_list;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  xmen reconcile                 the experiments under the current folder\n  \
 xmen reconcile /data/sweeps    every experiment under a folder\n  \
+xmen reconcile sets/a 'sets/b/lr=*'   several folders and globs\n  \
 xmen reconcile --pattern /     every linked experiment\n  \
-xmen reconcile -n              only say what would change")]
+xmen reconcile --dry-run       only say what would change")]
 pub struct Args {
-    /// A folder (its experiments), an experiment folder, or a glob. Default: the current folder.
+    /// Folders (their experiments), experiment folders or globs, any number. Default: the
+    /// current folder.
     #[arg(value_name = "PATH_OR_GLOB", conflicts_with = "pattern")]
-    target: Option<String>,
+    targets: Vec<String>,
     /// Which linked experiments: a regex matched at the start of each folder path.
     #[arg(long, value_name = "REGEX")]
     pattern: Option<String>,
     /// Say what would change without writing anything.
-    #[arg(short = 'n', long = "dry-run", alias = "dry_run")]
+    #[arg(long = "dry-run", alias = "dry_run", short_alias = 'n')]
     dry_run: bool,
 }
 
 /// A validated `xmen reconcile`.
 #[derive(Debug)]
 pub struct Cmd {
-    selection: Selection,
+    selections: Vec<Selection>,
     described: String,
     dry_run: bool,
 }
@@ -49,25 +51,32 @@ impl Args {
     /// Check the arguments (no disk I/O but the current folder).
     pub fn validate(self) -> anyhow::Result<Cmd> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
-        let (selection, described) = match (self.pattern, self.target) {
-            (Some(p), _) => (Selection::pattern(&p)?, format!("the pattern `{p}`")),
-            (None, Some(t)) => match Selection::glob(&t, &cwd) {
-                Some(sel) => (sel, format!("the glob `{t}`")),
-                None => {
-                    let path = core::select::normalize(&cwd.join(&t));
-                    (Selection::under(&path, &cwd), format!("the folder {}", path.display()))
-                }
-            },
-            (None, None) => (Selection::under(&cwd, &cwd), format!("the current folder {}", cwd.display())),
+        let one = |t: &str| match Selection::glob(t, &cwd) {
+            Some(sel) => (sel, format!("the glob `{t}`")),
+            None => {
+                let path = core::select::normalize(&cwd.join(t));
+                (Selection::under(&path, &cwd), format!("the folder {}", path.display()))
+            }
         };
-        Ok(Cmd { selection, described, dry_run: self.dry_run })
+        let (selections, described): (Vec<Selection>, Vec<String>) = match (self.pattern, self.targets.as_slice()) {
+            (Some(p), _) => (vec![Selection::pattern(&p)?], vec![format!("the pattern `{p}`")]),
+            (None, []) => (vec![Selection::under(&cwd, &cwd)], vec![format!("the current folder {}", cwd.display())]),
+            (None, many) => many.iter().map(|t| one(t)).unzip(),
+        };
+        Ok(Cmd { selections, described: described.join(", "), dry_run: self.dry_run })
     }
 }
 
 /// Run `xmen reconcile`.
 pub fn execute(cmd: Cmd, config_dir: &Path) -> anyhow::Result<ExitCode> {
     let config = GlobalConfig::load(config_dir)?;
-    let folders = core::select(&config.linked, &cmd.selection);
+    let mut seen = std::collections::HashSet::new();
+    let folders: Vec<String> = cmd
+        .selections
+        .iter()
+        .flat_map(|sel| core::select(&config.linked, sel))
+        .filter(|f| seen.insert(f.clone()))
+        .collect();
     if folders.is_empty() {
         println!("No linked experiments in {}.", cmd.described);
         return Ok(ExitCode::SUCCESS);

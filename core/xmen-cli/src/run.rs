@@ -22,7 +22,9 @@ use crate::ui::bullet_list;
 #[command(after_help = "Options go before PATTERN: everything after it is the launcher.\n\nExamples:\n  \
 xmen run '*' bash\n  xmen run 'lr=0.01*' screen -dm bash\n  xmen run '*' sbatch --partition=gpu\n  \
 xmen run --array=10 '*' sbatch --requeue --signal=USR1@90   one array job, 10 tasks at a time\n  \
-xmen run --status error 'lr=*' bash\n  xmen run 'sizes=\\[3, 4\\]' bash   # escape glob characters, or give the exact name")]
+xmen run --retry 'lr=*' bash          run failed, stopped, timed-out and lost runs again\n  \
+xmen run -j 4 --gpus 0,1,2,3 '*' bash  four at once, each on its own GPU\n  \
+xmen run --dry-run '*' bash           what would run, in order\n  xmen run 'sizes=\\[3, 4\\]' bash   # escape glob characters, or give the exact name")]
 pub struct Args {
     /// The set root.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -33,11 +35,26 @@ pub struct Args {
     /// Launch matching experiments whatever their status.
     #[arg(long, conflicts_with = "status")]
     all: bool,
+    /// Retry failed runs: reset the matching experiments whose status is error, stopped,
+    /// timeout or lost (their previous attempt goes to `_attempts`) and run them again.
+    #[arg(long, conflicts_with_all = ["status", "all"])]
+    retry: bool,
     /// With `sbatch`: submit the whole selection as ONE array job, task i running the i-th
     /// experiment; `--array=K` runs at most K tasks at once (`--array=0-N%K`).
     #[arg(long, value_name = "K", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
     array: Option<u32>,
-    /// A unix glob over the set's experiment folder names (quote it).
+    /// Run N experiments at once (launchers that run in the foreground, like `bash`).
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    jobs: Option<usize>,
+    /// Give each concurrent run its own GPU: `--gpus 0,1,2,3` sets `CUDA_VISIBLE_DEVICES` of
+    /// each run to one free id; `-j` defaults to the number of ids.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    gpus: Vec<String>,
+    /// Print what would run (the commands, in order) and change nothing.
+    #[arg(long = "dry-run")]
+    dry_run: bool,
+    /// A unix glob over the set's experiment folder names (quote it); with a `/`, a path to
+    /// runs from anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
     /// The command each run.sh is given to (`bash`, `screen -dm bash`, `sbatch ...`, `docker ...`).
@@ -54,6 +71,14 @@ pub struct Cmd {
     filter: StatusFilter,
     /// `--array[=K]`: `Some(0)` without a limit.
     array: Option<u32>,
+    /// `--retry`.
+    retry: bool,
+    /// `-j`: how many runs at once.
+    jobs: usize,
+    /// `--gpus`: one id per concurrent slot.
+    gpus: Vec<String>,
+    /// `--dry-run`.
+    dry_run: bool,
 }
 
 impl Args {
@@ -79,12 +104,39 @@ impl Args {
                 self.pattern
             );
         }
+        let detached = xmen_manager::launch::is_detached(&self.launcher);
+        if let Some(g) = self.gpus.iter().find(|g| g.trim().is_empty()) {
+            anyhow::bail!("--gpus has an empty id (`{g}`); give ids separated by commas: --gpus 0,1");
+        }
+        if detached && (self.jobs.is_some_and(|j| j > 1) || !self.gpus.is_empty()) {
+            anyhow::bail!(
+                "-j and --gpus run several experiments at once on this machine, with a launcher that runs in \
+                 the foreground (`bash`); `{}` returns at once, so the scheduler decides what runs together",
+                self.launcher.join(" ")
+            );
+        }
+        let jobs = match (self.jobs, self.gpus.len()) {
+            (Some(0), _) => anyhow::bail!("-j must be at least 1"),
+            (Some(j), g) if g > 0 && j > g => anyhow::bail!(
+                "-j {j} runs {j} experiments at once but --gpus gives {g} id(s): each concurrent run needs its own; \
+                 give more ids or a smaller -j"
+            ),
+            (Some(j), _) => j,
+            (None, 0) => 1,
+            (None, g) => g,
+        };
+        // `sets/big/lr=0.1*`: the set and the pattern, from anywhere.
+        let (root, pattern) = crate::manage::locate(self.root, &self.pattern);
         Ok(Cmd {
-            root: self.root,
-            pattern: Pattern::new(&self.pattern),
+            root,
+            pattern: Pattern::new(&pattern),
             launcher: self.launcher,
             filter,
             array: self.array,
+            retry: self.retry,
+            jobs,
+            gpus: self.gpus.into_iter().map(|g| g.trim().to_owned()).collect(),
+            dry_run: self.dry_run,
         })
     }
 }
@@ -95,7 +147,31 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
     if sbatch {
         xmen_manager::slurm::require(&cmd.launcher[0])?;
     }
-    let plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &cmd.filter)?;
+    if cmd.dry_run {
+        return dry_run(&cmd);
+    }
+    let retried = if cmd.retry {
+        // The launcher is checked before any record is reset.
+        xmen_manager::launch::find_program(&cmd.launcher[0])?;
+        let done = xmen_manager::ops::reset_failed(&cmd.root, &cmd.pattern)?;
+        if done.changed.is_empty() {
+            anyhow::bail!(
+                "nothing to retry: none of the {} experiment(s) matching `{}` is in status {}",
+                done.matched,
+                cmd.pattern.as_str(),
+                xmen_manager::ops::RETRY.map(|s| s.as_str()).join(", ")
+            );
+        }
+        println!("Retrying {} experiment(s) (previous attempts kept under `_attempts`)", done.changed.len());
+        Some(done.changed)
+    } else {
+        None
+    };
+    let mut plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &cmd.filter)?;
+    if let Some(retried) = &retried {
+        plan.launches.retain(|l| retried.contains(&l.folder));
+        plan.skipped.retain(|s| s.unreadable);
+    }
     let (broken, other): (Vec<_>, Vec<_>) = plan.skipped.iter().partition(|s| s.unreadable);
     if !other.is_empty() {
         let lines: Vec<String> = other.iter().map(|s| format!("{} ({})", s.folder.display(), s.reason)).collect();
@@ -133,8 +209,10 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         None => {}
     }
     let total = plan.launches.len();
-    let mut failures: Vec<String> = Vec::new();
+    let started = std::time::Instant::now();
+    let mut failures: Vec<String>;
     if plan.detached && total > 1 {
+        failures = Vec::new();
         let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} launched {msg}") {
             bar.set_style(style);
@@ -147,8 +225,8 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 bar.println(line);
             }
         };
-        for l in &plan.launches {
-            say(&format!("Running: {}", l.display()));
+        for (i, l) in plan.launches.iter().enumerate() {
+            say(&format!("[{}/{total}] Running: {}", i + 1, l.display()));
             bar.set_message(l.name.clone());
             match l.command(&plan.program).stdin(Stdio::null()).output() {
                 Ok(out) => {
@@ -166,58 +244,30 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
             bar.inc(1);
         }
         bar.finish_and_clear();
-        println!("Launched {} of {total} experiments with `{}`", total - failures.len(), cmd.launcher.join(" "));
+        println!(
+            "Launched {} of {total} experiments with `{}` in {}",
+            total - failures.len(),
+            cmd.launcher.join(" "),
+            xmen_core::pyfmt::timedelta(started.elapsed())
+        );
     } else {
-        // Signals sent to `xmen run` alone reach the run in the foreground (see `forward`).
-        let forwarder = crate::forward::Forwarder::start()
-            .map_err(|e| anyhow::anyhow!("cannot watch for signals to pass on to the runs: {e}"))?;
-        let mut launched = 0;
-        for l in &plan.launches {
-            if forwarder.signal().is_some() {
-                break;
-            }
-            println!();
-            println!("Running: {}", l.display());
-            let _ = std::io::stdout().flush();
-            launched += 1;
-            let mut child = match l.command(&plan.program).spawn() {
-                Ok(c) => c,
-                Err(e) => {
-                    failures.push(format!("{} ({e})", l.display()));
-                    continue;
-                }
-            };
-            forwarder.running(child.id(), l.folder.clone());
-            let waited = child.wait();
-            forwarder.ended();
-            match waited {
-                Ok(status) if status.success() => {}
-                Ok(status) => {
-                    if let Some(sig) = died_by(status) {
-                        match xmen_manager::launch::record_signal_death(&l.folder, sig) {
-                            Ok(true) => eprintln!(
-                                "xmen run: {} died by {}; recorded in its params.yml",
-                                l.folder.display(),
-                                crate::forward::signal_name(sig)
-                            ),
-                            Ok(false) => {}
-                            Err(e) => eprintln!("ERROR: could not record how {} ended: {e}", l.folder.display()),
-                        }
-                    }
-                    failures.push(format!("{} ({status})", l.display()));
-                }
-                Err(e) => failures.push(format!("{} ({e})", l.display())),
-            }
-        }
-        if let Some(sig) = forwarder.signal() {
-            drop(forwarder);
+        let outcome = run_foreground(&plan, &cmd)?;
+        failures = outcome.failures;
+        if let Some(sig) = outcome.signal {
             eprintln!(
-                "xmen run: stopped by {}: {launched} of {total} experiment{} launched, the rest not",
+                "xmen run: stopped by {}: {} of {total} experiment{} launched, the rest not",
                 crate::forward::signal_name(sig),
+                outcome.launched,
                 if total == 1 { "" } else { "s" }
             );
             return Ok(ExitCode::from(u8::try_from(128 + sig).unwrap_or(u8::MAX)));
         }
+        println!(
+            "\nSummary: {} of {total} run(s) finished, {} failed; wall time {}",
+            total - failures.len(),
+            failures.len(),
+            xmen_core::pyfmt::timedelta(started.elapsed())
+        );
     }
     if failures.is_empty() && broken.is_empty() {
         Ok(ExitCode::SUCCESS)
@@ -237,4 +287,149 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
 fn died_by(status: std::process::ExitStatus) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt as _;
     status.signal().or_else(|| status.code().filter(|c| (129..=128 + 64).contains(c)).map(|c| c - 128))
+}
+
+/// What the foreground runs came to.
+struct Foreground {
+    /// `path (why)` of each run that failed.
+    failures: Vec<String>,
+    /// How many were launched.
+    launched: usize,
+    /// The signal that stopped `xmen run`, if one did.
+    signal: Option<i32>,
+}
+
+/// One run in the foreground.
+struct Running<'p> {
+    child: std::process::Child,
+    launch: &'p xmen_manager::launch::Launch,
+    /// Its `--gpus` slot.
+    gpu: Option<usize>,
+}
+
+/// Run the plan with a foreground launcher, `cmd.jobs` at a time, each with its own GPU when
+/// `--gpus` was given; print `[i/N]` before each run.
+fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Result<Foreground> {
+    // Signals sent to `xmen run` alone reach the runs in the foreground (see `forward`).
+    let forwarder = crate::forward::Forwarder::start()
+        .map_err(|e| anyhow::anyhow!("cannot watch for signals to pass on to the runs: {e}"))?;
+    let total = plan.launches.len();
+    let mut failures = Vec::new();
+    let mut running: Vec<Running<'_>> = Vec::new();
+    let mut gpu_free = vec![true; cmd.gpus.len()];
+    let mut next = 0;
+    let mut idle = std::time::Duration::from_millis(1);
+    loop {
+        while running.len() < cmd.jobs && next < total && forwarder.signal().is_none() {
+            let l = &plan.launches[next];
+            next += 1;
+            let gpu = gpu_free.iter().position(|f| *f);
+            let mut command = l.command(&plan.program);
+            let mut shown = format!("[{next}/{total}] Running: {}", l.display());
+            if let Some(g) = gpu {
+                gpu_free[g] = false;
+                command.env("CUDA_VISIBLE_DEVICES", &cmd.gpus[g]);
+                shown.push_str(&format!(" (CUDA_VISIBLE_DEVICES={})", cmd.gpus[g]));
+            }
+            println!();
+            println!("{shown}");
+            let _ = std::io::stdout().flush();
+            match command.spawn() {
+                Ok(child) => {
+                    forwarder.running(child.id(), l.folder.clone());
+                    running.push(Running { child, launch: l, gpu });
+                }
+                Err(e) => {
+                    failures.push(format!("{} ({e})", l.display()));
+                    if let Some(g) = gpu {
+                        gpu_free[g] = true;
+                    }
+                }
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        // One run: wait for it; several: poll them.
+        let done = if running.len() == 1 {
+            let r = &mut running[0];
+            Some((0, r.child.wait()))
+        } else {
+            let mut found = None;
+            for (i, r) in running.iter_mut().enumerate() {
+                match r.child.try_wait() {
+                    Ok(Some(status)) => {
+                        found = Some((i, Ok(status)));
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        found = Some((i, Err(e)));
+                        break;
+                    }
+                }
+            }
+            // Poll often right after a launch (short runs), less and less while all run long.
+            match found {
+                None => {
+                    std::thread::sleep(idle);
+                    idle = (idle * 2).min(std::time::Duration::from_millis(50));
+                }
+                Some(_) => idle = std::time::Duration::from_millis(1),
+            }
+            found
+        };
+        let Some((i, waited)) = done else { continue };
+        let r = running.swap_remove(i);
+        forwarder.ended(r.child.id());
+        if let Some(g) = r.gpu {
+            gpu_free[g] = true;
+        }
+        let l = r.launch;
+        match waited {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                if let Some(sig) = died_by(status) {
+                    match xmen_manager::launch::record_signal_death(&l.folder, sig) {
+                        Ok(true) => eprintln!(
+                            "xmen run: {} died by {}; recorded in its params.yml",
+                            l.folder.display(),
+                            crate::forward::signal_name(sig)
+                        ),
+                        Ok(false) => {}
+                        Err(e) => eprintln!("ERROR: could not record how {} ended: {e}", l.folder.display()),
+                    }
+                }
+                failures.push(format!("{} ({status})", l.folder.display()));
+            }
+            Err(e) => failures.push(format!("{} ({e})", l.folder.display())),
+        }
+    }
+    let signal = forwarder.signal();
+    drop(forwarder);
+    Ok(Foreground { failures, launched: next, signal })
+}
+
+/// `--dry-run`: what would run, in order, changing nothing.
+fn dry_run(cmd: &Cmd) -> anyhow::Result<ExitCode> {
+    let filter = if cmd.retry { StatusFilter::Only(xmen_manager::ops::RETRY.to_vec()) } else { cmd.filter.clone() };
+    let plan = plan_runs(&cmd.root, &cmd.pattern, &cmd.launcher, &filter)?;
+    let total = plan.launches.len();
+    if total == 0 {
+        println!("Nothing would run: no experiment matching `{}` is in a status to run.", cmd.pattern.as_str());
+        return Ok(ExitCode::FAILURE);
+    }
+    let how = if cmd.jobs > 1 { format!(", {} at a time", cmd.jobs) } else { String::new() };
+    let what = if cmd.retry { "be reset and run again" } else { "run" };
+    println!("Dry run: {total} experiment(s) would {what}{how} (nothing is changed):");
+    for (i, l) in plan.launches.iter().enumerate() {
+        let gpu = if cmd.gpus.is_empty() {
+            String::new()
+        } else {
+            // The slots in turn (which is free first depends on how long each run takes).
+            format!("CUDA_VISIBLE_DEVICES={} ", cmd.gpus[i % cmd.jobs.min(cmd.gpus.len())])
+        };
+        println!("[{}/{total}] {gpu}{}", i + 1, l.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -286,7 +286,7 @@ fn bare_xmen_without_a_terminal_creates_the_configuration_and_migrates_the_legac
     env.ok(&["config", "--enable_prompt", "--disable-save-conda", "-H", "#SBATCH -p gpu"]);
     let listed = env.ok(&["config", "--list"]);
     assert!(
-        listed.contains("prompt: True\nsave_conda: False\n") && listed.contains("header: #SBATCH -p gpu"),
+        listed.contains("prompt: true\nsave_conda: false\n") && listed.contains("header: #SBATCH -p gpu"),
         "{listed}"
     );
     env.ok(&["register", "-r", "old", "-n", "run2"]);

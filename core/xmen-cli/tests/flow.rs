@@ -65,19 +65,19 @@ fn drive(env: &Env, set: &Path, kind: &Kind) {
         assert_eq!(env.linked().iter().filter(|l| *l == link).count(), 1, "{link} linked once");
     }
 
-    // run with bash: sorted (B21), each run's own output unmangled
+    // run with bash: in registration order (B21; issue 14), with progress, each run's own
+    // output unmangled
     let out = env.ok(&["run", "-r", &s(set), "*", "bash"]);
-    let mut sorted = NAMES.to_vec();
-    sorted.sort();
     let mut last = 0;
-    for n in sorted {
+    for (i, n) in NAMES.iter().enumerate() {
         let dir = set.join(n);
-        let segment = format!("\nRunning: bash {}/run.sh\n{}", s(&dir), (kind.output_of)(&s(&dir)));
+        let segment = format!("\n[{}/4] Running: bash {}/run.sh\n{}", i + 1, s(&dir), (kind.output_of)(&s(&dir)));
         let at = out.find(&segment).unwrap_or_else(|| panic!("got:\n{out}\nwithout:\n{segment}"));
         assert!(at >= last, "{n} ran out of order:\n{out}");
         last = at;
     }
-    assert!(out.starts_with("\nRunning: "), "{out}");
+    assert!(out.starts_with("\n[1/4] Running: "), "{out}");
+    assert!(out.contains("Summary: 4 of 4 run(s) finished, 0 failed"), "{out}");
     for n in NAMES {
         assert_eq!(top_value(&set.join(n).join("params.yml"), "_status"), kind.status_after_run);
     }

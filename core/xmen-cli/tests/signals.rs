@@ -132,6 +132,11 @@ fn stop_signal_reaches_the_run(sig: Signal, code: i32, want: Status) {
     let (exit, err, _env, _set) = r.finish();
     assert_eq!(exit, Some(code), "xmen run exits 128 + the signal:\n{err}");
     assert_eq!(status(&first), want, "{}", read(&RecordFile::path_in(&first)));
+    // how it ended, in `_end` (issue 14): the status and the signal
+    let end = record(&first).and_then(|r| xmen_record::attempts::RunEnd::of(&r));
+    let end = end.unwrap_or_else(|| panic!("no _end: {}", read(&RecordFile::path_in(&first))));
+    assert_eq!(end.status, want.as_str());
+    assert_eq!(end.signal.as_deref(), Some(format!("SIG{}", sig_name(sig)).as_str()), "{end:?}");
     assert!(gone(pid), "the experiment (pid {pid}) is not left orphaned");
     assert_eq!(status(&second), Status::Registered, "nothing more is launched:\n{err}");
     assert!(err.contains("1 of 2 experiments launched"), "{err}");
@@ -172,5 +177,17 @@ fn r12_a_run_killed_by_a_signal_it_cannot_catch_is_recorded_by_xmen_run() {
         let msg = rec.message_value("error").map(|v| v.to_string()).unwrap_or_default();
         assert!(msg.contains(&format!("killed by signal {}", sig.as_raw())) && msg.contains(name), "{msg}");
         assert!(rec.timestamps.stopped.is_some());
+        let end = xmen_record::attempts::RunEnd::of(&rec).unwrap_or_else(|| panic!("no _end"));
+        assert_eq!((end.status.as_str(), end.signal.as_deref()), ("error", Some(name)), "{end:?}");
+    }
+}
+
+fn sig_name(sig: Signal) -> &'static str {
+    if sig == Signal::INT {
+        "INT"
+    } else if sig == Signal::TERM {
+        "TERM"
+    } else {
+        "USR1"
     }
 }

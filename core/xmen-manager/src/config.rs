@@ -213,11 +213,13 @@ pub fn migrate_legacy(config_dir: &Path) -> Result<Option<Migration>> {
 }
 
 /// Print a value the way the original's recursive printer does (spec §1.13): `key: value`,
-/// nulls skipped, maps as `key:` with their entries indented two spaces, lists as Python lists.
+/// nulls skipped, maps as `key:` with their entries indented two spaces, lists as Python lists;
+/// booleans as `true`/`false`, as xmen.yml spells them (the original printed `True`).
 pub fn render_tree(entries: &[(String, Value)], indent: usize, out: &mut String) {
     for (k, v) in entries {
         match v {
             Value::None => {}
+            Value::Bool(b) => out.push_str(&format!("{}{k}: {b}\n", " ".repeat(indent))),
             Value::Map(m) => {
                 out.push_str(&format!("{}{k}:\n", " ".repeat(indent)));
                 render_tree(m, indent + 2, out);
@@ -280,6 +282,6 @@ mod tests {
         ];
         let mut out = String::new();
         render_tree(&entries, 0, &mut out);
-        assert_eq!(out, "root: /r\nnotes: ['n1']\nflag: True\ntimestamps:\n  created: x\n");
+        assert_eq!(out, "root: /r\nnotes: ['n1']\nflag: true\ntimestamps:\n  created: x\n");
     }
 }

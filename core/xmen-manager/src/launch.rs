@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use xmen_core::Value;
+use xmen_record::attempts::RunEnd;
 use xmen_record::runinfo::RunInfo;
 use xmen_record::{Keep, RecordError, RecordFile, Status, WriteOpts};
 
@@ -84,7 +85,7 @@ pub struct Skipped {
 pub struct RunPlan {
     /// The launcher's program, resolved on PATH.
     pub program: PathBuf,
-    /// The launches, sorted by folder.
+    /// The launches, in registration order.
     pub launches: Vec<Launch>,
     /// Matched experiments left alone.
     pub skipped: Vec<Skipped>,
@@ -181,7 +182,11 @@ pub fn plan_runs(root: &Path, pattern: &Pattern, launcher: &[String], filter: &S
     })?;
     crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
-    let selected = pattern.select_in(&set)?;
+    // Registration order (the order of experiment.yml), so a sweep runs as it was declared.
+    let mut selected = pattern.select_in(&set)?;
+    let order: std::collections::HashMap<&Path, usize> =
+        set.entries().iter().enumerate().map(|(i, e)| (e.path.as_path(), i)).collect();
+    selected.sort_by_key(|e| order.get(e.path.as_path()).copied().unwrap_or(usize::MAX));
     let declared = set.declared();
     let mut launches = Vec::new();
     let mut skipped = Vec::new();
@@ -260,6 +265,13 @@ pub fn record_signal_death(folder: &Path, sig: i32) -> std::result::Result<bool,
         r.message(&[("error".to_owned(), Value::Str(reason.clone()))], Keep::Latest, None)?;
         r.note(&format!("xmen run: {reason}"), false);
         r.end_run(status);
+        RunEnd {
+            status: status.to_string(),
+            reason: Some(reason),
+            signal: Some(signal_name(sig)),
+            ..RunEnd::default()
+        }
+        .store(r);
         Ok(true)
     })
 }

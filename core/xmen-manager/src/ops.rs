@@ -18,13 +18,14 @@ use crate::select::Pattern;
 use crate::set::ExperimentSet;
 use crate::setfile::EXPERIMENT_FILE;
 
-/// Apply `f` to the params.yml of every experiment `pattern` selects; every failure is
-/// collected ([`ManagerError::Partial`]) rather than stopping at the first.
+/// Apply `f` to the params.yml of every experiment `pattern` selects and return those it
+/// changed (`f` returns whether it did); every failure is collected
+/// ([`ManagerError::Partial`]) rather than stopping at the first.
 fn for_each_record(
     root: &Path,
     pattern: &Pattern,
-    mut f: impl FnMut(&mut xmen_record::Record) -> Result<(), RecordError>,
-) -> Result<Vec<PathBuf>> {
+    mut f: impl FnMut(&mut xmen_record::Record) -> Result<bool, RecordError>,
+) -> Result<Changed> {
     crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
     let selected = pattern.select_in(&set)?;
@@ -40,33 +41,61 @@ fn for_each_record(
             f(r)
         });
         match res {
-            Ok(()) => done.push(e.path.clone()),
+            Ok(true) => done.push(e.path.clone()),
+            Ok(false) => {}
             Err(err) => errors.push(ManagerError::from(err)),
         }
     }
     if errors.is_empty() {
-        Ok(done)
+        Ok(Changed { matched: total, changed: done })
     } else {
         Err(ManagerError::Partial { total, errors })
     }
 }
 
+/// What a command over the matching experiments did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// How many experiments the pattern matched.
+    pub matched: usize,
+    /// The experiments changed, in set order.
+    pub changed: Vec<PathBuf>,
+}
+
 /// `xmen note`: add `message` (trimmed) to the notes of every matching experiment, or with
-/// `remove` delete its exact occurrence. Returns the experiments changed.
-pub fn note(root: &Path, pattern: &Pattern, message: &str, remove: bool) -> Result<Vec<PathBuf>> {
+/// `remove` delete its exact occurrence (`changed` then lists only the experiments that had it).
+pub fn note(root: &Path, pattern: &Pattern, message: &str, remove: bool) -> Result<Changed> {
     let message = message.trim();
-    for_each_record(root, pattern, |r| {
-        r.note(message, remove);
-        Ok(())
-    })
+    for_each_record(root, pattern, |r| Ok(r.note(message, remove)))
 }
 
 /// `xmen reset`: set the status of every matching experiment (validated by its type: defect
-/// B50). No server is involved, so nothing can crash after the write (B17).
-pub fn reset(root: &Path, pattern: &Pattern, status: Status) -> Result<Vec<PathBuf>> {
+/// B50), moving its previous attempt (status, timestamps, messages, error, `_end`) into its
+/// `_attempts` history. No server is involved, so nothing can crash after the write (B17).
+pub fn reset(root: &Path, pattern: &Pattern, status: Status) -> Result<Changed> {
     for_each_record(root, pattern, |r| {
+        r.archive_attempt();
         r.set_status(status);
-        Ok(())
+        Ok(true)
+    })
+}
+
+/// The statuses `xmen run --retry` runs again.
+pub const RETRY: [Status; 4] = [Status::Error, Status::Stopped, Status::Timeout, Status::Lost];
+
+/// `xmen run --retry`: reset to `registered` the matching experiments whose status is one of
+/// [`RETRY`], or `running` with their process gone (`lost`), archiving their previous attempt.
+/// Returns those reset.
+pub fn reset_failed(root: &Path, pattern: &Pattern) -> Result<Changed> {
+    let mut judge = Reconciler::new();
+    for_each_record(root, pattern, |r| {
+        let status = if r.status == Status::Running { judge.judge(r).status } else { r.status };
+        if !RETRY.contains(&status) {
+            return Ok(false);
+        }
+        r.archive_attempt();
+        r.set_status(Status::Registered);
+        Ok(true)
     })
 }
 

@@ -19,6 +19,7 @@
 //! assert!(rec.to_params_yaml().unwrap().contains("lr: 1.0 # lr: float=0.001 ~ The learning rate"));
 //! ```
 
+pub mod attempts;
 pub mod config;
 pub mod declared;
 pub mod error;

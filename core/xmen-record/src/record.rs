@@ -125,23 +125,28 @@ pub struct Extra {
     pub comment: String,
 }
 
-/// The special fields: name, the original's format-1 help line, and the manager's help text.
+/// The special fields: name, and the help line in the original's format 1
+/// (`name: type=default ~ help`, with Rust types); files written by the manager keep only the
+/// help after `~`. Readers ignore these comments, the original included.
 const SPECIALS: [(&str, &str); 10] = [
-    ("_root", "_root: Optional[str]=None ~ The root directory of the experiment"),
-    ("_status", "_status: str=DEFAULT ~ One of ['default' | 'created' | 'running' | 'error' | 'finished']"),
-    ("_purpose", "_purpose: Optional[str]=None ~ A description of the experiment purpose"),
-    ("_notes", "_notes: Optional[List[str]]=None ~ Notes attached to the experiment"),
-    ("_user", "_user: Optional[str]=CONFIG.local_user ~ The user of the experiment"),
-    ("_host", "_host: Optional[str]=CONFIG.local_host ~ The name of the default host"),
-    ("_timestamps", "_timestamps: Dict[str, Optional[str]]=get_timestamps() ~ timestamps attached to the experiment"),
-    ("_messages", "_messages: Dict[Any, Any]={} ~ Messages left by the experiment"),
-    ("_version", "_version: Optional[Dict[Any, Any]]=None ~ Experiment version information. See `get_version`"),
-    ("_meta", "_meta: Optional[Dict]=None ~ The global configuration for the experiment manager"),
+    ("_root", "_root: Option<String>=None ~ The root directory of the experiment"),
+    (
+        "_status",
+        "_status: String=default ~ One of default, registered, running, finished, error, stopped, timeout, requeue, detached, lost, debug",
+    ),
+    ("_purpose", "_purpose: Option<String>=None ~ A description of the experiment purpose"),
+    ("_notes", "_notes: Option<Vec<String>>=None ~ Notes attached to the experiment"),
+    ("_user", "_user: Option<String>=local_user ~ The user of the experiment"),
+    ("_host", "_host: Option<String>=local_host ~ The name of the default host"),
+    ("_timestamps", "_timestamps: Map<String, Option<String>>=now ~ timestamps attached to the experiment"),
+    ("_messages", "_messages: Map<String, Value>={} ~ Messages left by the experiment"),
+    ("_version", "_version: Option<Map>=None ~ Experiment version information (module, crate, path, git)"),
+    ("_meta", "_meta: Option<Map>=None ~ The global configuration for the experiment manager"),
 ];
 
 /// The reserved key of the hooks issue: a list of hook configurations, kept verbatim.
 pub const HOOKS_KEY: &str = "_hooks";
-const HOOKS_HELP: &str = "_hooks: Optional[List[Dict]]=None ~ The hooks attached to the experiment's monitor";
+const HOOKS_HELP: &str = "_hooks: Option<Vec<Map>>=None ~ The hooks attached to the experiment's monitor";
 
 /// Keys left out of defaults.yml (spec §1.9), including the legacy `_origin` and `_type`.
 const NOT_IN_DEFAULTS: [&str; 8] =

@@ -12,6 +12,8 @@ use xmen_record::Record;
 
 /// The arguments of `xmen hooks cost`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  xmen hooks cost sweep/lr=0.1      one run's table\n  \
+xmen hooks cost sweep/*            every run of a set (the shell expands the glob)")]
 pub struct CostArgs {
     /// Experiment folders (or their params.yml).
     #[arg(value_name = "RUN", required = true)]

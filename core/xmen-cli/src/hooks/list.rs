@@ -87,7 +87,15 @@ pub fn run(loader: &Loader, all: bool) -> anyhow::Result<ExitCode> {
     let mut shown = 0;
     let mut hidden = 0;
     for lib in &catalog.libraries {
-        if all || winners.contains(&&lib.path) || lib.incompatible.is_some() {
+        // A build folder registered as an installation also holds the workspace's benchmark
+        // and test libraries (`bench-noop`); only the first-party hooks are xmen's to offer.
+        let build_only = matches!(lib.source, xmen_loader::search::Source::Registered)
+            && !super::install::FIRST_PARTY
+                .iter()
+                .any(|n| lib.path.file_name() == Some(std::ffi::OsStr::new(&xmen_loader::library_file_name(n))));
+        if build_only && !all {
+            hidden += 1;
+        } else if all || winners.contains(&&lib.path) || lib.incompatible.is_some() {
             describe_library(&mut out, lib, &verdicts, all);
             shown += 1;
         } else {

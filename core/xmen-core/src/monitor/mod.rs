@@ -441,6 +441,16 @@ impl Monitor {
         }
     }
 
+    /// Remember, for the runner, that hook `hook` stopped the run with `reason` at the current
+    /// step (the first stop of the process wins: see [`take_hook_stop`]).
+    fn note_hook_stop(&self, hook: &str, reason: &str) {
+        let step = self.state.borrow().counters[Trigger::Step.index()];
+        let mut slot = HOOK_STOP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(HookStop { hook: hook.to_owned(), step, reason: reason.to_owned() });
+        }
+    }
+
     /// Stop the run: loops end at their next item; logs `msg`. The experiments' pending
     /// messages are written now.
     pub fn stop(&self, msg: &str) {
@@ -738,7 +748,8 @@ impl Monitor {
         for n in notices {
             match n {
                 Notice::Warn(text) => self.print(&text),
-                Notice::Stop(msg) => {
+                Notice::Stop(hook, msg) => {
+                    self.note_hook_stop(&hook, &msg);
                     self.state.borrow_mut().stopped_by_hook.get_or_insert_with(|| msg.clone());
                     self.stop(&msg)
                 }
@@ -772,9 +783,29 @@ impl Drop for Monitor {
     }
 }
 
+/// A hook that stopped the run by returning `Outcome::Stop`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookStop {
+    /// The hook's name (as configured).
+    pub hook: String,
+    /// The Monitor's step counter when it stopped the run.
+    pub step: u64,
+    /// The hook's message.
+    pub reason: String,
+}
+
+static HOOK_STOP: Mutex<Option<HookStop>> = Mutex::new(None);
+
+/// The first hook stop of this process since the last call, if any: the runner records it as
+/// how the run ended (`_end` in params.yml).
+pub fn take_hook_stop() -> Option<HookStop> {
+    HOOK_STOP.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+}
+
 enum Notice {
     Warn(String),
-    Stop(String),
+    /// A hook returned `Outcome::Stop`: its name and message.
+    Stop(String, String),
     Disabled(String),
     /// Disabled, then stop the loops with the second message (`on_error: stop`).
     DisabledStop(String, String),
@@ -784,7 +815,7 @@ fn outcome_notice(slot: &HookSlot, o: Outcome) -> Option<Notice> {
     match o {
         Outcome::Continue => None,
         Outcome::Warn(w) => Some(Notice::Warn(format!("WARNING: hook {}: {w}", slot.describe()))),
-        Outcome::Stop(m) => Some(Notice::Stop(m)),
+        Outcome::Stop(m) => Some(Notice::Stop(slot.name.clone(), m)),
     }
 }
 

@@ -2,7 +2,12 @@
 //! column order and renaming.
 
 use xmen_core::Value;
+use xmen_record::attempts::{RunEnd, ATTEMPTS_KEY, END_KEY};
 use xmen_record::{Record, HOOKS_KEY};
+
+/// The flattened key of the `stopped_by` column: the hook, step and reason of `_end` for a
+/// run a hook stopped.
+pub const STOPPED_BY: &str = "_stopped_by";
 
 /// The specials in the order the manager writes them; flattened rows list them first.
 const SPECIALS: [&str; 10] =
@@ -26,7 +31,10 @@ const SLURM_KEPT: [&str; 13] = [
 ];
 
 /// The renaming table, applied in order with the last match winning (spec §4.10.2 step 6).
-const RENAMES: [(&str, &str); 12] = [
+const RENAMES: [(&str, &str); 15] = [
+    ("_stopped_by", "stopped_by"),
+    ("_attempts", "attempts"),
+    ("_end_", "end_"),
     ("_root", "root"),
     ("_name", "name"),
     ("_status", "status"),
@@ -61,7 +69,22 @@ pub fn flatten_record(rec: &Record, folder: &str) -> Vec<(String, Value)> {
         flatten_into(HOOKS_KEY.to_owned(), h.clone(), &mut out);
     }
     for e in &rec.extra {
-        flatten_into(e.key.clone(), e.value.clone(), &mut out);
+        match e.key.as_str() {
+            // The history as two cells: how many earlier attempts, and how the last one ended.
+            ATTEMPTS_KEY => {
+                out.push((ATTEMPTS_KEY.to_owned(), Value::Int(i64::try_from(rec.attempts().len()).unwrap_or(0))));
+                if let Some(last) = rec.last_attempt_text() {
+                    out.push((format!("{ATTEMPTS_KEY}_last"), Value::Str(last)));
+                }
+            }
+            END_KEY => {
+                flatten_into(e.key.clone(), e.value.clone(), &mut out);
+                if let Some(by) = RunEnd::of(rec).and_then(|end| end.stopped_by()) {
+                    out.push((STOPPED_BY.to_owned(), Value::Str(by)));
+                }
+            }
+            _ => flatten_into(e.key.clone(), e.value.clone(), &mut out),
+        }
     }
     for p in &rec.params {
         flatten_into(p.name.clone(), p.value.clone(), &mut out);
@@ -105,7 +128,7 @@ pub fn display_name(key: &str) -> Option<String> {
 /// The rank of a key in the column order (spec §4.10.2 step 5); keys of equal rank keep
 /// their first-seen order.
 pub fn column_rank(key: &str) -> (u8, usize) {
-    const FIRST: [&str; 5] = ["_root", "_status", "_user", "_host", "_purpose"];
+    const FIRST: [&str; 6] = ["_root", "_status", STOPPED_BY, "_user", "_host", "_purpose"];
     if let Some(i) = FIRST.iter().position(|k| *k == key) {
         return (0, i);
     }

@@ -147,6 +147,10 @@ pub struct Filter {
     regex_text: String,
     regex: fancy_regex::Regex,
     condition: Option<(Op, Value)>,
+    /// The literal was a date (`2026-12-01`, `2026-12-01T10:30`): cells compare as times,
+    /// and this is the literal as typed (for `Display`). The condition's value holds the
+    /// date in [`time_key`] form.
+    time: Option<String>,
 }
 
 impl PartialEq for Filter {
@@ -177,7 +181,7 @@ impl Filter {
             let position = origin.get(at_char).copied().unwrap_or_else(|| text.chars().count());
             FilterError { filter: text.to_owned(), position, kind: FilterErrorKind::BadRegex(message) }
         })?;
-        Ok(Filter { regex_text, regex, condition: None })
+        Ok(Filter { regex_text, regex, condition: None, time: None })
     }
 
     /// The column regex as written (without the implicit start anchor).
@@ -201,6 +205,13 @@ impl Filter {
     pub fn holds(&self, cell: Option<&Value>) -> bool {
         match &self.condition {
             None => true,
+            Some((op, lit)) if self.time.is_some() => {
+                let cell = match cell {
+                    Some(Value::Str(s)) => time_key(s).map(Value::Str),
+                    _ => None,
+                };
+                compare(cell.as_ref(), *op, lit)
+            }
             Some((op, lit)) => compare(cell, *op, lit),
         }
     }
@@ -270,6 +281,12 @@ impl FromStr for Filter {
                     FilterErrorKind::BadRegex(m) => err(e.position, FilterErrorKind::OperatorInRegex(m)),
                     other => err(e.position, other),
                 })?;
+                // An unquoted date compares as a time (`_timestamps_start>2026-12-01`).
+                if let Some(key) = time_key(literal) {
+                    filter.condition = Some((*op, Value::Str(key)));
+                    filter.time = Some(literal.to_owned());
+                    return Ok(filter);
+                }
                 let value = parse_literal(literal)
                     .ok_or_else(|| err(at(k + s.len()), FilterErrorKind::BadLiteral(literal.to_owned())))?;
                 filter.condition = Some((*op, value));
@@ -287,7 +304,9 @@ impl fmt::Display for Filter {
     /// an equal filter.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.regex_text)?;
-        if let Some((op, lit)) = &self.condition {
+        if let (Some((op, _)), Some(typed)) = (&self.condition, &self.time) {
+            write!(f, "{op}{typed}")?;
+        } else if let Some((op, lit)) = &self.condition {
             write!(f, "{op}{}", pyfmt::repr_of(lit))?;
         }
         Ok(())
@@ -325,6 +344,43 @@ fn remove_spaces_outside_quotes(text: &str) -> (String, Vec<usize>) {
         }
     }
     (out, origin)
+}
+
+/// A date or time as sortable text (`2026-12-01 10:30:00.000000`), or `None` when `text` is
+/// neither: the records' timestamps (`26-11-27-17-58-59-165499`, year 20yy) and ISO dates
+/// typed in filters (`2026-12-01`, `2026-12-01T10:30`, `2026-12-01_10:30:15`; a space is not
+/// possible as `-f` removes spaces outside quotes).
+pub fn time_key(text: &str) -> Option<String> {
+    use std::sync::OnceLock;
+    static RE: OnceLock<[regex::Regex; 2]> = OnceLock::new();
+    let [record, iso] = RE.get_or_init(|| {
+        #[allow(clippy::unwrap_used)] // constant patterns, tested below
+        [
+            regex::Regex::new(r"^([0-9]{2})-([0-9]{2})-([0-9]{2})-([0-9]{2})-([0-9]{2})-([0-9]{2})-([0-9]{1,6})$").unwrap(),
+            regex::Regex::new(
+                r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[T_ ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?)?$",
+            )
+            .unwrap(),
+        ]
+    });
+    let (c, century) = match (record.captures(text), iso.captures(text)) {
+        (Some(c), _) => (c, "20"),
+        (None, Some(c)) => (c, ""),
+        (None, None) => return None,
+    };
+    let n = |i: usize| c.get(i).map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(0));
+    let micro = c.get(7).map_or(0, |m| {
+        let digits = m.as_str();
+        digits.parse::<u32>().unwrap_or(0) * 10u32.pow(6 - digits.len().min(6) as u32)
+    });
+    let (month, day, hour, minute, second) = (n(2), n(3), n(4), n(5), n(6));
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    Some(format!(
+        "{century}{}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}.{micro:06}",
+        c.get(1).map_or("", |m| m.as_str())
+    ))
 }
 
 /// Parse a Python literal: a number, a quoted string, `True`, `False`, `None`, or a list or
@@ -526,6 +582,31 @@ mod tests {
             Ok(f) => f,
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn dates_compare_as_times() {
+        for (text, want) in [
+            ("26-11-27-17-58-59-165499", Some("2026-11-27 17:58:59.165499")),
+            ("2026-12-01", Some("2026-12-01 00:00:00.000000")),
+            ("2026-12-1T9:05", Some("2026-12-01 09:05:00.000000")),
+            ("2026-12-01_10:30:15.5", Some("2026-12-01 10:30:15.500000")),
+            ("2026-13-01", None),
+            ("0.01", None),
+            ("hello", None),
+        ] {
+            assert_eq!(time_key(text).as_deref(), want, "{text}");
+        }
+        let after = f("_timestamps_start>2026-12-01");
+        assert_eq!(after.to_string(), "_timestamps_start>2026-12-01");
+        let cell = |s: &str| Value::Str(s.to_owned());
+        assert!(after.holds(Some(&cell("26-12-01-00-00-01-000000"))));
+        assert!(!after.holds(Some(&cell("26-11-30-23-59-59-999999"))));
+        // the record's two-digit year is read as 20yy
+        assert!(after.holds(Some(&cell("27-01-01-00-00-00-000000"))));
+        assert!(!after.holds(Some(&cell("not a time"))));
+        assert!(!after.holds(None));
+        assert!(f("_timestamps_start<=2026-12-01T12:00").holds(Some(&cell("26-12-01-11-59-00-000000"))));
     }
 
     #[test]

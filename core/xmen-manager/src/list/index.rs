@@ -34,7 +34,7 @@ use super::codec::{self, Corrupt, Reader};
 use super::columns::flatten_record;
 
 const MAGIC: &[u8; 16] = b"xmen-list-index\0";
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
 const FLAG_UNREADABLE: u8 = 1;
 
 /// The file name of the index inside `$XMEN/cache`.

@@ -34,8 +34,10 @@ pub use select::{select, Selection};
 
 /// `-d`: timestamp columns.
 pub const DISPLAY_DATE: &str = "_timestamps|_created";
-/// `-s`: the status column.
-pub const DISPLAY_STATUS: &str = "_status$";
+/// `-s`: the status column, and `stopped_by` for runs a hook stopped.
+pub const DISPLAY_STATUS: &str = "_status$|_stopped_by$";
+/// `-a`: the attempt history (how many earlier attempts, how the last one ended).
+pub const DISPLAY_ATTEMPTS: &str = "_attempts";
 /// `-P`: the purpose column.
 pub const DISPLAY_PURPOSE: &str = "_purpose$";
 /// `-v`: version columns.
@@ -80,20 +82,41 @@ pub struct ListSpec {
     pub types: Vec<String>,
     /// `--sort`.
     pub sort: Option<SortKey>,
+    /// Also show the parameters whose values differ between the listed rows (the default
+    /// display of `xmen list`).
+    pub swept: bool,
+    /// Per filter (same positions as `filters`; missing = `false`): whether it must name a
+    /// column some listed row has. `-f` filters and display toggles given a regex are checked;
+    /// `_root`, `_name` and the toggles' own regexes are not.
+    pub checked: Vec<bool>,
 }
 
 impl ListSpec {
     /// The filter list of spec §4.10.2 step 2: `_root`, `_name`, the given display toggles
     /// (regexes; an unset toggle matches no column), then `user` filters as typed.
+    ///
+    /// The `user` filters must each name a column some listed row has (see [`ListSpec::checked`]).
     pub fn new(toggles: &[&str], user: &[String]) -> Result<ListSpec, FilterError> {
         let mut filters = vec![Filter::column("_root")?, Filter::column("_name")?];
         for t in toggles {
             filters.push(Filter::column(t)?);
         }
+        let mut checked = vec![false; filters.len()];
         for f in user {
             filters.push(f.parse()?);
+            checked.push(true);
         }
-        Ok(ListSpec { filters, types: Vec::new(), sort: None })
+        Ok(ListSpec { filters, types: Vec::new(), sort: None, swept: false, checked })
+    }
+
+    /// Also require the display toggle regex `regex` (one of the `toggles` given to
+    /// [`ListSpec::new`]) to name a column: the user typed it (`-d=start`).
+    pub fn check_toggle(&mut self, regex: &str) {
+        let at = self.filters.iter().position(|f| f.condition().is_none() && f.regex() == regex);
+        if let Some(i) = at {
+            self.checked.resize(self.filters.len(), false);
+            self.checked[i] = true;
+        }
     }
 }
 
@@ -101,14 +124,48 @@ impl ListSpec {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ListError {
-    /// `--sort` names a column the table does not have.
-    #[error("cannot sort by `{column}`: no such column; the columns are: {}; add it with -f \"{column}\" if it is hidden", available.join(", "))]
+    /// `--sort` names a column no listed row has.
+    #[error("cannot sort by `{column}`: no listed experiment has a column of that name{}", hint(suggestions))]
     UnknownSortColumn {
-        /// The requested column.
+        /// The requested column, as typed.
         column: String,
-        /// The displayed columns.
-        available: Vec<String>,
+        /// Close names among every column of the listed rows.
+        suggestions: Vec<String>,
     },
+    /// A filter or display regex matches no column of any listed row.
+    #[error(
+        "no column matches `{filter}`: no listed experiment has a column whose name starts with `{regex}`{}",
+        hint(suggestions)
+    )]
+    UnknownColumn {
+        /// The filter as typed (`lrr<0.1`).
+        filter: String,
+        /// Its column regex (`lrr`).
+        regex: String,
+        /// Close names among every column of the listed rows.
+        suggestions: Vec<String>,
+    },
+}
+
+impl ListError {
+    /// Whether this is a mistake in the request (a column name), as opposed to a failure.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, ListError::UnknownSortColumn { .. } | ListError::UnknownColumn { .. })
+    }
+}
+
+fn hint(suggestions: &[String]) -> String {
+    let named = match suggestions {
+        [] => ".".to_owned(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => {
+            format!("; did you mean one of {}?", many.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))
+        }
+    };
+    format!(
+        "{named} Columns are named as the table shows them (`loss`) or by their flattened key \
+         (`_messages_loss`); see every column with `xmen list -f '.*'`"
+    )
 }
 
 /// One column: its flattened key and displayed name.
@@ -234,6 +291,29 @@ fn sort_cmp(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
     }
 }
 
+/// Up to three column names (displayed or flattened) of the listed rows close to `typed`.
+fn suggest_columns(typed: &str, rows: &index::Rows, decoded: &[Decoded<'_>]) -> Vec<String> {
+    let keys = rows.keys();
+    let mut seen = vec![false; keys.len()];
+    for (_, raw, _) in decoded {
+        for id in rows.key_ids(raw) {
+            if let Some(s) = seen.get_mut(id as usize) {
+                *s = true;
+            }
+        }
+    }
+    let mut known: Vec<String> = Vec::new();
+    for (_, key) in keys.iter().enumerate().filter(|(i, _)| seen[*i]) {
+        if let Some(name) = display_name(key) {
+            if name != *key && !known.contains(&name) {
+                known.push(name);
+            }
+            known.push(key.clone());
+        }
+    }
+    xmen_core::suggest::did_you_mean(typed, &known)
+}
+
 /// A row being built: its label, its encoded form and its decoded cells.
 type Decoded<'a> = (usize, &'a index::RawRow, Vec<(u32, Value)>);
 
@@ -244,18 +324,38 @@ type Decoded<'a> = (usize, &'a index::RawRow, Vec<(u32, Value)>);
 /// `status` and `error` columns with them.
 pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListError> {
     let keys = rows.keys();
+    let names: Vec<Option<String>> = keys.iter().map(|k| display_name(k)).collect();
+    // The key ids each filter names: the flattened keys its regex matches, or else the
+    // displayed names it matches (`loss` for `_messages_loss`, `start` for `_timestamps_start`).
+    let named: Vec<Vec<u32>> = spec
+        .filters
+        .iter()
+        .map(|f| {
+            let by_key: Vec<u32> = (0..keys.len()).filter(|&i| f.matches(&keys[i])).map(|i| i as u32).collect();
+            if !by_key.is_empty() {
+                return by_key;
+            }
+            (0..keys.len()).filter(|&i| names[i].as_deref().is_some_and(|n| f.matches(n))).map(|i| i as u32).collect()
+        })
+        .collect();
     // Which key ids the filters keep (spec step 3); slurm fields outside the list never show.
-    let kept: Vec<bool> =
-        keys.iter().map(|k| display_name(k).is_some() && spec.filters.iter().any(|f| f.matches(k))).collect();
+    let mut kept = vec![false; keys.len()];
+    for ids in &named {
+        for id in ids {
+            kept[*id as usize] = names[*id as usize].is_some();
+        }
+    }
     let sort_ids: Vec<bool> = match &spec.sort {
         Some(s) => keys.iter().map(|k| *k == s.column || display_name(k).as_deref() == Some(&s.column)).collect(),
         None => vec![false; keys.len()],
     };
     const EXTRA: [&str; 6] = ["_root", "_status", ERROR_KEY, "_version_module", "_version_class", "_version_crate"];
     let extra: Vec<bool> = keys.iter().map(|k| EXTRA.contains(&k.as_str())).collect();
+    let params: Vec<bool> = keys.iter().map(|k| spec.swept && !k.starts_with('_')).collect();
     let wanted = |id: u32| {
         let i = id as usize;
         kept.get(i).copied().unwrap_or(false)
+            || params.get(i).copied().unwrap_or(false)
             || extra.get(i).copied().unwrap_or(false)
             || sort_ids.get(i).copied().unwrap_or(false)
     };
@@ -286,15 +386,32 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
             present[*id as usize] = true;
         }
     }
+    // A checked filter must name a column some row has (issue 14: a typo used to list every row).
+    if !decoded.is_empty() {
+        for (i, (f, ids)) in spec.filters.iter().zip(&named).enumerate() {
+            if spec.checked.get(i).copied().unwrap_or(false) && !ids.iter().any(|id| present[*id as usize]) {
+                return Err(ListError::UnknownColumn {
+                    filter: f.to_string(),
+                    regex: f.regex().to_owned(),
+                    suggestions: suggest_columns(f.regex(), rows, &decoded),
+                });
+            }
+        }
+    }
+    if let Some(sort) = &spec.sort {
+        if !decoded.is_empty() && !sort_ids.iter().zip(&present).any(|(s, p)| *s && *p) {
+            return Err(ListError::UnknownSortColumn {
+                column: sort.column.clone(),
+                suggestions: suggest_columns(&sort.column, rows, &decoded),
+            });
+        }
+    }
     let predicates: Vec<(&Filter, Vec<u32>)> = spec
         .filters
         .iter()
-        .filter(|f| f.condition().is_some())
-        .map(|f| {
-            let ids =
-                (0..keys.len()).filter(|&i| present[i] && kept[i] && f.matches(&keys[i])).map(|i| i as u32).collect();
-            (f, ids)
-        })
+        .zip(&named)
+        .filter(|(f, _)| f.condition().is_some())
+        .map(|(f, ids)| (f, ids.iter().copied().filter(|&i| present[i as usize] && kept[i as usize]).collect()))
         .collect();
     decoded.retain(|(_, raw, cells)| {
         raw.unreadable.is_some()
@@ -303,6 +420,35 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
                 .all(|(f, ids)| ids.iter().all(|id| f.holds(cells.iter().find(|(c, _)| c == id).map(|(_, v)| v))))
     });
 
+    // The swept parameters: those whose value is not the same in every remaining row.
+    if spec.swept && decoded.len() > 1 {
+        let mut first: Vec<Option<Option<&Value>>> = vec![None; keys.len()];
+        let mut varies = vec![false; keys.len()];
+        for (n, (_, _, cells)) in decoded.iter().enumerate() {
+            for i in 0..keys.len() {
+                if !params[i] || varies[i] {
+                    continue;
+                }
+                let v = cells.iter().find(|(id, _)| *id as usize == i).map(|(_, v)| v);
+                match first[i] {
+                    None if n == 0 => first[i] = Some(v),
+                    None => varies[i] = v.is_some(),
+                    Some(f) => {
+                        varies[i] = match (f, v) {
+                            (None, None) => false,
+                            (Some(a), Some(b)) => !filter::py_eq(a, b),
+                            _ => true,
+                        }
+                    }
+                }
+            }
+        }
+        for (i, v) in varies.into_iter().enumerate() {
+            if v {
+                kept[i] = true;
+            }
+        }
+    }
     // Columns: the kept keys of the remaining rows in first-seen order, then grouped.
     let any_unreadable = decoded.iter().any(|(_, raw, _)| raw.unreadable.is_some());
     let mut seen = vec![false; keys.len()];
@@ -356,12 +502,6 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
     }
 
     if let Some(sort) = &spec.sort {
-        if !sort_ids.iter().any(|b| *b) {
-            return Err(ListError::UnknownSortColumn {
-                column: sort.column.clone(),
-                available: columns.iter().map(|c| c.name.clone()).collect(),
-            });
-        }
         let mut idx: Vec<usize> = (0..table_rows.len()).collect();
         idx.sort_by(|&a, &b| {
             let o = sort_cmp(sort_values[a].as_ref(), sort_values[b].as_ref());

@@ -17,18 +17,74 @@ use super::{Row, Table, ERROR_KEY};
 /// How to print the text table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RenderOptions {
-    /// Longer cells are cut to this many characters, ending in `...`.
+    /// Longer cells are cut to this many characters, keeping both ends around `...`.
     pub max_width: usize,
     /// Show at most this many rows: the first and last halves around a `...` row, as pandas
     /// does; `None` shows all.
     pub max_rows: Option<usize>,
     /// Colour the status (and unreadable rows) with ANSI codes.
     pub colour: bool,
+    /// Floats with this many significant digits (Python's `format(x, '.Ng')`); `None`: all
+    /// (Python's `str()`).
+    pub precision: Option<usize>,
+    /// The width of the terminal: the widest columns are narrowed (down to 8 characters)
+    /// until a line fits; `None`: no limit.
+    pub width: Option<usize>,
 }
 
 impl Default for RenderOptions {
     fn default() -> RenderOptions {
-        RenderOptions { max_width: 60, max_rows: None, colour: false }
+        RenderOptions { max_width: 60, max_rows: None, colour: false, precision: None, width: None }
+    }
+}
+
+/// The default of `--precision`: six significant digits, as `%g` and pandas show floats.
+pub const DEFAULT_PRECISION: usize = 6;
+
+/// The folder every `_root` of the table lies in (at least `/`), when there are any roots.
+pub fn common_root(table: &Table) -> Option<std::path::PathBuf> {
+    let col = table.column("_root")?;
+    let mut prefix: Option<std::path::PathBuf> = None;
+    for row in &table.rows {
+        let Some(Value::Str(root)) = row.cells.get(col).and_then(Option::as_ref) else { continue };
+        let parent = Path::new(root).parent().unwrap_or(Path::new(root));
+        prefix = Some(match prefix {
+            None => parent.to_path_buf(),
+            Some(p) => p.components().zip(parent.components()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
+        });
+    }
+    prefix.filter(|p| !p.as_os_str().is_empty())
+}
+
+/// Show every `_root` relative to `prefix` (see [`common_root`]).
+pub fn relative_roots(table: &mut Table, prefix: &Path) {
+    let Some(col) = table.column("_root") else { return };
+    for row in &mut table.rows {
+        if let Some(Some(Value::Str(root))) = row.cells.get_mut(col) {
+            if let Ok(rel) = Path::new(root.as_str()).strip_prefix(prefix) {
+                *root = rel.display().to_string();
+            }
+        }
+    }
+}
+
+/// A cell's text with floats (also inside lists) to `precision` significant digits.
+fn cell_text_with(v: Option<&Value>, precision: Option<usize>) -> String {
+    match (v, precision) {
+        (Some(Value::Float(x)), Some(p)) => {
+            pyfmt::format_value(&Value::Float(*x), &format!(".{p}g")).unwrap_or_else(|_| pyfmt::float_repr(*x))
+        }
+        (Some(Value::List(items)), Some(p)) if items.iter().any(|i| matches!(i, Value::Float(_))) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    Value::Float(_) => cell_text_with(Some(i), Some(p)),
+                    other => pyfmt::repr_of(other),
+                })
+                .collect();
+            format!("[{}]", parts.join(", "))
+        }
+        _ => cell_text(v),
     }
 }
 
@@ -41,14 +97,21 @@ pub fn cell_text(v: Option<&Value>) -> String {
     }
 }
 
-/// Cut `text` to `max` characters, the last three being `...`.
+/// Cut `text` to `max` characters by replacing its middle with `...`: both ends stay, since
+/// the end of a path or a message often tells rows apart.
 pub fn truncate(text: String, max: usize) -> String {
     if width(&text) <= max {
         return text;
     }
-    let keep = max.saturating_sub(3);
-    let mut out: String = text.chars().take(keep).collect();
-    out.push_str(&"..."[..max.min(3)]);
+    if max <= 3 {
+        return "..."[..max].to_owned();
+    }
+    let keep = max - 3;
+    let (head, tail) = (keep.div_ceil(2), keep / 2);
+    let n = text.chars().count();
+    let mut out: String = text.chars().take(head).collect();
+    out.push_str("...");
+    out.extend(text.chars().skip(n - tail));
     out
 }
 
@@ -87,13 +150,38 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
         }
         _ => table.rows.iter().map(Some).collect(),
     };
-    let texts: Vec<Option<Vec<String>>> = shown
+    let full: Vec<Option<Vec<String>>> = shown
         .iter()
-        .map(|r| r.map(|r| r.cells.iter().map(|c| truncate(cell_text(c.as_ref()), opts.max_width)).collect()))
+        .map(|r| r.map(|r| r.cells.iter().map(|c| cell_text_with(c.as_ref(), opts.precision)).collect()))
         .collect();
     let labels: Vec<String> =
         shown.iter().map(|r| r.map_or_else(|| "...".to_owned(), |r| r.index.to_string())).collect();
     let index_w = labels.iter().map(|l| width(l)).max().unwrap_or(0);
+    // Each column's cell limit: `max_width`, then the widest columns narrowed in turn until a
+    // line fits the terminal.
+    let mut limits: Vec<usize> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, _)| full.iter().flatten().map(|t| width(&t[c])).max().unwrap_or(0).min(opts.max_width))
+        .collect();
+    if let Some(term) = opts.width {
+        const NARROWEST: usize = 8;
+        let line = |limits: &[usize]| {
+            index_w + table.columns.iter().zip(limits).map(|(col, l)| width(&col.name).max(l + 1) + 1).sum::<usize>()
+        };
+        while line(&limits) > term {
+            let widest = (0..limits.len()).filter(|&c| limits[c] > NARROWEST).max_by_key(|&c| limits[c]);
+            match widest {
+                Some(c) => limits[c] -= 1,
+                None => break,
+            }
+        }
+    }
+    let texts: Vec<Option<Vec<String>>> = full
+        .into_iter()
+        .map(|r| r.map(|cells| cells.into_iter().zip(&limits).map(|(t, l)| truncate(t, *l)).collect()))
+        .collect();
     let widths: Vec<usize> = table
         .columns
         .iter()
@@ -295,7 +383,7 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 /// Notebook mode (`-N`, spec §4.10.4): the rows grouped by set (the parent folder of
 /// `_root`), each with its experiments, the latest timestamp, the distinct git states,
 /// purposes and notes. Distinct values keep their first-seen order.
-pub fn render_notebook(table: &Table) -> String {
+pub fn render_notebook(table: &Table, max_rows: Option<usize>) -> String {
     struct Set {
         dir: String,
         names: Vec<String>,
@@ -345,8 +433,19 @@ pub fn render_notebook(table: &Table) -> String {
     let mut out = String::from("\n");
     for (i, s) in sets.iter().enumerate() {
         let _ = writeln!(out, "{i}:{}", s.dir);
-        for n in &s.names {
+        // `--max-rows`: the first and last halves of each set's experiments.
+        let (head, tail) = match max_rows {
+            Some(max) if s.names.len() > max => (max.div_ceil(2), max / 2),
+            _ => (s.names.len(), 0),
+        };
+        for n in &s.names[..head] {
             let _ = writeln!(out, "  |- {n}");
+        }
+        if head + tail < s.names.len() {
+            let _ = writeln!(out, "  |- ... ({} more)", s.names.len() - head - tail);
+            for n in &s.names[s.names.len() - tail..] {
+                let _ = writeln!(out, "  |- {n}");
+            }
         }
         let _ = writeln!(out, "Last: {}", s.last.iter().max().map_or("", String::as_str));
         out.push_str("Git:\n");

@@ -176,10 +176,10 @@ fn small_table() -> Table {
 #[test]
 fn text_tables_truncate_limit_rows_and_colour() {
     let t = small_table();
-    let opts = RenderOptions { max_width: 10, max_rows: None, colour: false };
+    let opts = RenderOptions { max_width: 10, ..RenderOptions::default() };
     let want = "          root    status      lr\n\
                 0         /s/a  finished   1e-05\n\
-                1   /s/bbbb...     error  x, \"y\"\n\
+                1   /s/b...bbb     error  x, \"y\"\n\
                 12        /s/c   running        \n";
     assert_eq!(render_text(&t, &opts), want);
     let cut = render_text(&t, &RenderOptions { max_rows: Some(2), ..opts });
@@ -187,7 +187,13 @@ fn text_tables_truncate_limit_rows_and_colour() {
     assert!(cut.ends_with("\n[3 rows x 3 columns]\n"), "{cut}");
     let colour = render_text(&t, &RenderOptions { colour: true, ..opts });
     assert!(colour.contains("\x1b[32mfinished\x1b[0m") && colour.contains("\x1b[31merror\x1b[0m"), "{colour}");
-    let table = [(5, "abcdefgh", "ab..."), (8, "abcdefgh", "abcdefgh"), (2, "abcdefgh", ".."), (4, "héllo", "h...")];
+    let table = [
+        (5, "abcdefgh", "a...h"),
+        (8, "abcdefgh", "abcdefgh"),
+        (2, "abcdefgh", ".."),
+        (4, "héllo", "h..."),
+        (5, "héllo!", "h...!"),
+    ];
     for (w, text, want) in table {
         assert_eq!(render::truncate(text.to_owned(), w), want);
     }
@@ -224,5 +230,5 @@ fn notebook_mode_summarises_each_set() {
     let t = table(&fx, &filters, &[]);
     let want = "\n0:/data/xrun/exps2\n  |- a=Hello__b=World\n  |- a=Hello__b=World\n  |- a=Hello__b=Planet\n\
                 Last: 26-11-27-18-00-29-395697\nGit:\n  /repo\n  main\n  abc\nPurpose:\n  \nNotes:\n  first\n\n";
-    assert_eq!(render_notebook(&t), want);
+    assert_eq!(render_notebook(&t, None), want);
 }

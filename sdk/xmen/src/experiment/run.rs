@@ -26,6 +26,7 @@ use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
+use xmen_record::attempts::RunEnd;
 
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
 use xmen_core::Value;
@@ -106,6 +107,21 @@ fn watch(mut signals: signal_hook::iterator::Signals, root: Root, state: Arc<Sta
         }
         if let Err(e) = root.update(|r| {
             r.end_run(status);
+            let signal = if sig == SIGUSR1 {
+                "SIGUSR1"
+            } else if sig == SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            };
+            let reason = if sig == SIGUSR1 { "a time limit is near (SIGUSR1)" } else { "interrupted" };
+            RunEnd {
+                status: status.to_string(),
+                reason: Some(format!("{reason}: received {signal}")),
+                signal: Some(signal.to_owned()),
+                ..RunEnd::default()
+            }
+            .store(r);
             Ok(())
         }) {
             eprintln!("ERROR: could not record status `{status}`: {e}");
@@ -295,7 +311,7 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
         // (spec §1.10.2: error "unless it is already timeout or stopped").
         Phase::Signalled(signalled, sig) => {
             // Already reported on stderr by record_end.
-            let _ = record_end(root, failure.as_deref().unwrap_or_default(), None, &costs);
+            let _ = record_end(root, failure.as_deref().unwrap_or_default(), None, None, &costs);
             if signalled == Status::Requeue {
                 // After the body (and its Monitors' checkpoints) ended, as the original does.
                 slurm::requeue_job(root);
@@ -304,10 +320,23 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
         }
         _ => {
             if let Some(f) = &failure {
-                banner("An error occurred encountered");
+                banner("An error occurred");
                 eprintln!("ERROR: {f}");
             }
-            match record_end(root, failure.as_deref().unwrap_or_default(), Some(status), &costs) {
+            // How the run ended, in `_end`: a hook's stop (which hook, at which step, why) or
+            // the failure.
+            let stop = xmen_core::monitor::take_hook_stop();
+            let end = RunEnd {
+                status: status.to_string(),
+                reason: failure
+                    .as_deref()
+                    .map(|f| f.lines().next().unwrap_or_default().to_owned())
+                    .or_else(|| stop.as_ref().map(|s| s.reason.clone())),
+                hook: stop.as_ref().map(|s| s.hook.clone()),
+                step: stop.as_ref().map(|s| s.step),
+                signal: None,
+            };
+            match record_end(root, failure.as_deref().unwrap_or_default(), Some(status), Some(&end), &costs) {
                 Ok(()) => Ok(code),
                 Err(e) => Err(e.into()),
             }
@@ -321,7 +350,13 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
 
 /// Record the end of the run (`status`, when given), the failure text, if any, and what the
 /// hooks cost (`_hooks_cost`), in one write.
-fn record_end(root: &Root, failure: &str, status: Option<Status>, costs: &[HookCostEntry]) -> Result<(), RecordError> {
+fn record_end(
+    root: &Root,
+    failure: &str,
+    status: Option<Status>,
+    end: Option<&RunEnd>,
+    costs: &[HookCostEntry],
+) -> Result<(), RecordError> {
     if failure.is_empty() && status.is_none() && costs.is_empty() {
         return Ok(());
     }
@@ -334,6 +369,9 @@ fn record_end(root: &Root, failure: &str, status: Option<Status>, costs: &[HookC
         }
         if let Some(s) = status {
             r.end_run(s);
+        }
+        if let Some(e) = end {
+            e.store(r);
         }
         Ok(())
     });

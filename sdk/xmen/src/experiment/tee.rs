@@ -92,6 +92,11 @@ impl Tee {
             .append(true)
             .open(path)
             .map_err(|e| xmen_record::RecordError::io("open", path, e))?;
+        // Each attempt starts with a dated line, so a retried run's output is told apart; the
+        // date is in the `_timestamps` format, to match the attempt's `start` in params.yml.
+        let mut file = file;
+        let stamp = xmen_core::pyfmt::now_stamp();
+        let _ = writeln!(file, "===== xmen: attempt started {stamp} (pid {}) =====", std::process::id());
         let file = Arc::new(Mutex::new(file));
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().flush();

@@ -1,0 +1,93 @@
+//! Issue 14 item 5: sweeps at scale. `xmen run` prints `[i/N]`, runs in registration order,
+//! ends with a summary naming the failed runs, runs `-j N` at once with one `--gpus` id each,
+//! and `--dry-run` changes nothing. From empty temporary folders with the real `xmen` and bash
+//! experiments.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{describe, read, Env};
+
+/// A set of a bash experiment with parameter `x` whose script is `script`.
+fn set_with(env: &Env, script: &str, sweep: &str) -> PathBuf {
+    let src = env.path("src");
+    std::fs::create_dir_all(&src).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(src.join("defaults.yml"), "_meta: {}\nx: 1\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(src.join("script.sh"), script).unwrap_or_else(|e| panic!("{e}"));
+    let d = src.join("defaults.yml").display().to_string();
+    let s = src.join("script.sh").display().to_string();
+    env.ok(&["init", "-d", &d, "-s", &s, "-r", "set"]);
+    let set = env.path("set");
+    let out = env.run_in(&set, &["register", "-u", sweep], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    set
+}
+
+const X: &str = "x=$(sed -n 's/^x: \\([0-9]*\\).*/\\1/p' \"$1\")\n";
+
+fn status(run: &Path) -> String {
+    common::top_value(&run.join("params.yml"), "_status")
+}
+
+#[test]
+fn runs_go_in_registration_order_with_progress_and_a_summary_and_dry_run_changes_nothing() {
+    let env = Env::new();
+    let script = format!("#! /bin/bash\n{X}if [ \"$x\" = 2 ]; then echo failing x=$x; exit 3; fi\necho ran x=$x\n");
+    let set = set_with(&env, &script, "{x: 3 | 1 | 2}");
+
+    let out = env.run_in(&set, &["run", "--dry-run", "*", "bash"], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let order: Vec<usize> = ["x=3/run.sh", "x=1/run.sh", "x=2/run.sh"]
+        .iter()
+        .map(|n| text.find(n).unwrap_or_else(|| panic!("{n} missing: {text}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "registration order: {text}");
+    assert!(text.contains("[1/3] bash ") && text.contains("Dry run: 3 experiment(s) would run"), "{text}");
+    assert!(!text.contains("ran x="), "nothing runs: {text}");
+    for x in ["1", "2", "3"] {
+        assert_eq!(status(&set.join(format!("x={x}"))), "registered");
+    }
+
+    let out = env.run_in(&set, &["run", "*", "bash"], None);
+    assert_eq!(out.status.code(), Some(1), "one run failed: {}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let order: Vec<usize> =
+        ["[1/3] Running: bash", "ran x=3", "[2/3] Running:", "ran x=1", "[3/3] Running:", "failing x=2"]
+            .iter()
+            .map(|n| text.find(n).unwrap_or_else(|| panic!("{n} missing: {text}")))
+            .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(text.contains("Summary: 2 of 3 run(s) finished, 1 failed; wall time 0:00:"), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}", set.join("x=2").display())) && err.contains("exit status: 3"), "{err}");
+}
+
+#[test]
+fn jobs_run_at_once_each_with_its_own_gpu() {
+    let env = Env::new();
+    // Each run waits (up to 60 s) until both have started: it only ends if they run together.
+    let script = format!(
+        "#! /bin/bash\n{X}set_dir=$(dirname \"$(dirname \"$1\")\")\ntouch \"$set_dir/started-$x\"\n\
+         echo \"$CUDA_VISIBLE_DEVICES\" > \"$(dirname \"$1\")/gpu.txt\"\n\
+         for i in $(seq 1 1200); do [ $(ls \"$set_dir\" | grep -c '^started-') -ge 2 ] && exit 0; sleep 0.05; done\n\
+         echo never together; exit 1\n"
+    );
+    let set = set_with(&env, &script, "{x: 1 | 2}");
+    let out = env.run_in(&set, &["run", "--gpus", "3,5", "*", "bash"], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(CUDA_VISIBLE_DEVICES=3)") && text.contains("(CUDA_VISIBLE_DEVICES=5)"), "{text}");
+    assert!(text.contains("Summary: 2 of 2 run(s) finished, 0 failed"), "{text}");
+    let mut gpus: Vec<String> =
+        ["x=1", "x=2"].iter().map(|r| read(&set.join(r).join("gpu.txt")).trim().to_owned()).collect();
+    gpus.sort();
+    assert_eq!(gpus, ["3", "5"]);
+
+    // more jobs than GPUs is refused before anything runs
+    let out = env.run_in(&set, &["run", "-j", "3", "--gpus", "0,1", "--all", "*", "bash"], None);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("each concurrent run needs its own")
+    );
+}
