@@ -74,6 +74,8 @@ enum Command {
     Redact(redact::Args),
     /// See, check and install hook libraries (list, info, doctor, install).
     Hooks(hooks::Args),
+    /// Browse the runs, their curves and their comparison in a web browser (a local server).
+    Ui(xmen_ui::UiArgs),
     /// Print a shell completion script (`xmen completions bash > ~/.local/share/bash-completion/completions/xmen`).
     Completions {
         /// The shell.
@@ -103,6 +105,7 @@ enum Validated {
     Redact(redact::Cmd),
     Completions(clap_complete::Shell),
     Hooks(hooks::Cmd),
+    Ui(xmen_ui::UiArgs),
     Setup,
 }
 
@@ -130,6 +133,7 @@ fn validate(cli: Cli, ctx: &Ctx) -> anyhow::Result<Validated> {
         Some(Command::Reconcile(a)) => Validated::Reconcile(a.validate()?),
         Some(Command::Redact(a)) => Validated::Redact(a.validate()),
         Some(Command::Hooks(a)) => Validated::Hooks(a.validate()?),
+        Some(Command::Ui(a)) => Validated::Ui(a),
         Some(Command::Completions { shell }) => Validated::Completions(shell),
     })
 }
@@ -155,6 +159,10 @@ fn run() -> anyhow::Result<ExitCode> {
         Validated::Reconcile(c) => reconcile::execute(c, &ctx.config_dir),
         Validated::Redact(c) => redact::execute(c, &ctx),
         Validated::Hooks(c) => hooks::execute(c, &ctx),
+        Validated::Ui(a) => {
+            xmen_ui::serve(a)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Validated::Completions(shell) => {
             clap_complete::generate(shell, &mut Cli::command(), "xmen", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
