@@ -33,6 +33,49 @@ pub fn frame(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(&masked_crc32c(data).to_le_bytes());
 }
 
+/// Encode `Event { wall_time, step, summary { value { tag, simple_value } ... } }` by hand (the
+/// writer's hot path: no message is built per value).
+pub fn encode_scalar_event(out: &mut Vec<u8>, wall: f64, step: i64, tags: &[String], values: &[f32]) {
+    let value_len = |tag: &str| 1 + varint_len(tag.len() as u64) + tag.len() + 5;
+    let summary_len: usize = tags
+        .iter()
+        .zip(values)
+        .map(|(t, _)| {
+            let l = value_len(t);
+            1 + varint_len(l as u64) + l
+        })
+        .sum();
+    out.push(0x09); // 1: wall_time, fixed64
+    out.extend_from_slice(&wall.to_le_bytes());
+    if step != 0 {
+        out.push(0x10); // 2: step, varint (int64: two's complement)
+        put_varint(step as u64, out);
+    }
+    out.push(0x2a); // 5: summary, length-delimited
+    put_varint(summary_len as u64, out);
+    for (tag, v) in tags.iter().zip(values) {
+        out.push(0x0a); // Summary.1: value
+        put_varint(value_len(tag) as u64, out);
+        out.push(0x0a); // Value.1: tag
+        put_varint(tag.len() as u64, out);
+        out.extend_from_slice(tag.as_bytes());
+        out.push(0x15); // Value.2: simple_value, fixed32
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+fn put_varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
 /// Whether a file name is an event file's (`events.out.tfevents.*`, as TensorBoard and
 /// tensorboardX name them).
 pub fn is_event_file(name: &str) -> bool {
@@ -340,31 +383,29 @@ mod tests {
     use super::*;
     use std::io::Write as _;
 
-    /// An `Event { wall_time, step, summary { value { tag, simple_value } } }`.
     fn scalar_event(wall: f64, step: i64, tag: &str, v: f32) -> Vec<u8> {
-        let mut value = vec![0x0a, tag.len() as u8];
-        value.extend_from_slice(tag.as_bytes());
-        value.push(0x15);
-        value.extend_from_slice(&v.to_le_bytes());
-        let mut summary = vec![0x0a, value.len() as u8];
-        summary.extend(value);
-        let mut e = vec![0x09];
-        e.extend_from_slice(&wall.to_le_bytes());
-        e.push(0x10);
-        let mut s = step as u64;
-        loop {
-            let b = (s & 0x7f) as u8;
-            s >>= 7;
-            if s == 0 {
-                e.push(b);
-                break;
-            }
-            e.push(b | 0x80);
-        }
-        e.push(0x2a);
-        e.push(summary.len() as u8);
-        e.extend(summary);
+        let mut e = Vec::new();
+        encode_scalar_event(&mut e, wall, step, &[tag.to_owned()], &[v]);
         e
+    }
+
+    #[test]
+    fn what_is_encoded_is_read_back_for_every_step_and_several_tags() {
+        let mut tags: Vec<String> = vec!["a".into(), "loss/train".into()];
+        tags.push("t".repeat(200));
+        let mut series = BTreeMap::new();
+        for step in [0i64, 1, 127, 128, 300, 1 << 40, -1] {
+            let mut e = Vec::new();
+            encode_scalar_event(&mut e, 12.5, step, &tags, &[1.5, -2.0, 7.0]);
+            assert_eq!(decode_event(&e, &mut series).unwrap(), 3);
+            assert_eq!(series["loss/train"].last(), Some(&Point { step, wall: 12.5, value: -2.0 }));
+        }
+        assert_eq!(series[&tags[2]].len(), 7);
+        for v in [0u64, 1, 127, 128, 16_383, 16_384, u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(v, &mut out);
+            assert_eq!(out.len(), varint_len(v), "{v}");
+        }
     }
 
     #[test]

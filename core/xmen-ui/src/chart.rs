@@ -102,7 +102,7 @@ pub struct Line {
 /// Round numbers for ticks: about `n` between `lo` and `hi`.
 fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     let span = hi - lo;
-    if !(span > 0.0) || !span.is_finite() {
+    if span.is_nan() || span <= 0.0 || !span.is_finite() {
         return vec![lo];
     }
     let raw = span / n as f64;

@@ -79,8 +79,11 @@ pub fn event_files(folder: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A run's series by tag: (x, y) points sorted by x.
+pub type Tags = BTreeMap<String, Vec<(f64, f64)>>;
+
 /// The scalars of one run by tag as (x, y) on `axis`, each sorted by x; and the reading errors.
-pub fn run_series(app: &App, folder: &Path, axis: Axis) -> (BTreeMap<String, Vec<(f64, f64)>>, Vec<String>) {
+pub fn run_series(app: &App, folder: &Path, axis: Axis) -> (Tags, Vec<String>) {
     let mut errors = Vec::new();
     let files: Vec<_> = event_files(folder).iter().map(|p| app.event_file(p)).collect();
     let mut guards = Vec::with_capacity(files.len());

@@ -21,6 +21,9 @@ struct Linked {
     set: Arc<HashSet<String>>,
 }
 
+/// The whole linked list, the folders shown, and the same as a set.
+pub type Folders = (Arc<Vec<String>>, Arc<Vec<String>>, Arc<HashSet<String>>);
+
 /// The shared state of one `xmen ui`.
 #[derive(Debug)]
 pub struct App {
@@ -70,8 +73,8 @@ impl App {
         }
     }
 
-    /// The linked list (all of it) and the folders shown, in linked order.
-    pub fn folders(&self) -> Result<(Arc<Vec<String>>, Arc<Vec<String>>, Arc<HashSet<String>>), UiError> {
+    /// The linked list (all of it), the folders shown (in linked order) and the same as a set.
+    pub fn folders(&self) -> Result<Folders, UiError> {
         let file = self.config_dir.join(xmen_record::config::CONFIG_FILE);
         let stamp = std::fs::metadata(&file).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
         let mut linked = lock(&self.linked);
