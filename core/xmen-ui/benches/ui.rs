@@ -66,7 +66,13 @@ fn run_with_points(dir: &Path, n: usize) -> PathBuf {
     for i in 0..n {
         let x = i as f64;
         event.clear();
-        xmen_tfevents::encode_scalar_event(&mut event, 1.7e9 + x * 0.01, i as i64, &tags, &[(1.0 / (1.0 + x / 1e4) + (x * 0.37).sin() * 0.05) as f32]);
+        xmen_tfevents::encode_scalar_event(
+            &mut event,
+            1.7e9 + x * 0.01,
+            i as i64,
+            &tags,
+            &[(1.0 / (1.0 + x / 1e4) + (x * 0.37).sin() * 0.05) as f32],
+        );
         xmen_tfevents::frame(&mut bytes, &event);
         if i % 10 == 0 {
             event.clear();
