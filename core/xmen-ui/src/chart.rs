@@ -36,14 +36,15 @@ pub fn smooth(points: &mut [(f64, f64)], w: f64) {
     if w <= 0.0 {
         return;
     }
-    let (mut last, mut n) = (0.0, 0i32);
+    // `decay` is w^n, kept as a running product (powi per point costs more than the rest).
+    let (mut last, mut decay) = (0.0, 1.0);
     for p in points.iter_mut() {
         if !p.1.is_finite() {
             continue;
         }
         last = last * w + (1.0 - w) * p.1;
-        n += 1;
-        p.1 = last / (1.0 - w.powi(n));
+        decay *= w;
+        p.1 = last / (1.0 - decay);
     }
 }
 
