@@ -84,7 +84,7 @@ pre{background:#fff;border:1px solid #ddd;padding:8px;overflow:auto;max-height:4
 section{margin:14px 0}
 h2{font-size:16px;margin:10px 0 6px}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
-.chart-box{background:#fff;border:1px solid #ddd}
+.chart-box{background:#fff;border:1px solid #ddd;display:inline-block}
 .legend span{display:inline-block;margin-right:14px}
 .swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
 .muted{color:#777}
