@@ -223,6 +223,9 @@ def test_a_run_page_shows_notes_and_adding_one_changes_params_yml(page, quick):
     expect(page.locator("#status .badge")).to_have_text("finished")
     expect(page.locator("#params")).to_contain_text("0.1")
     expect(page.locator("#hooks")).to_contain_text("tensorboard")
+    expect(page.locator("#hooks-cost")).to_contain_text("tensorboard")
+    expect(page.locator("#version")).to_contain_text("train_toy")
+    expect(page.locator("#tail")).to_contain_text("loss")
     page.fill("#note-text", "added in the browser")
     page.click("#note-add")
     expect(page.locator("#notes")).to_contain_text("added in the browser")
@@ -280,6 +283,7 @@ def test_a_running_experiments_points_and_final_status_appear_without_reload(pag
             " return l && l.getAttribute('points').trim().split(/\\s+/).length > n }", arg=before, timeout=30_000)
         assert page.evaluate("window.__notReloaded") is True
         expect(page.locator("#messages")).to_contain_text("loss")
+        expect(page.locator("#hooks-cost")).to_contain_text("tensorboard")
         assert chart_pixels(page, page.locator(".chart-box[data-tag=loss] svg.chart"), "live") > 100
     finally:
         signal_session(proc.pid, signal.SIGCONT)

@@ -116,6 +116,7 @@ async function xmenLive(){
   }
 }
 setInterval(xmenLive,1000);
+for(const el of document.querySelectorAll('pre[data-live]'))el.scrollTop=el.scrollHeight;
 function xmenCompare(){
   const q=[...document.querySelectorAll('input.pick:checked')].map(c=>'runs='+encodeURIComponent(c.value));
   if(q.length===0){alert('Select runs with the boxes in the first column first.');return}

@@ -1,4 +1,4 @@
-//! A run's page: status and timestamps, purpose, notes (added and removed here through the
+//! A run's page: status, timestamps, messages and hook cost (refreshed live), purpose, notes (added and removed here through the
 //! manager's `note`, the same locked write as `xmen note`), messages, parameters, `_hooks` and
 //! `_hooks_cost`, version and git, the checkpoints, the tail of out.txt and the curves.
 
@@ -58,6 +58,13 @@ pub fn live_html(folder: &Path) -> Result<String, UiError> {
         let rows: Vec<(String, String)> = rec.messages.iter().map(|(k, v)| (k.clone(), text(v))).collect();
         s.push_str(&kv_table("messages", &rows));
     }
+    // Written when the run ends, so it follows the files too.
+    let cost = rec
+        .extra
+        .iter()
+        .find(|e| e.key == xmen_record::hookscost::HOOKS_COST_KEY)
+        .map_or_else(|| "(not measured yet: written when the run ends)".to_owned(), |e| yaml(&e.value));
+    let _ = write!(s, "<h2>Hook cost</h2><pre id=\"hooks-cost\">{}</pre>", esc(&cost));
     Ok(s)
 }
 
@@ -165,17 +172,7 @@ pub fn page(app: &App, folder: &Path, q: &Query, notice: Option<&str>) -> Result
         tail(folder)
     );
     let hooks = rec.hooks.as_ref().map_or_else(|| "(none)".to_owned(), yaml);
-    let cost = rec
-        .extra
-        .iter()
-        .find(|e| e.key == "_hooks_cost")
-        .map_or_else(|| "(not measured)".to_owned(), |e| yaml(&e.value));
-    let _ = write!(
-        s,
-        "<section><h2>Hooks</h2><pre id=\"hooks\">{}</pre><h2>Hook cost</h2><pre id=\"hooks-cost\">{}</pre></section>",
-        esc(&hooks),
-        esc(&cost)
-    );
+    let _ = write!(s, "<section><h2>Hooks</h2><pre id=\"hooks\">{}</pre></section>", esc(&hooks));
     let version = rec.version.as_ref().map_or_else(|| "(none)".to_owned(), yaml);
     let _ = write!(s, "<section><h2>Version and git</h2><pre id=\"version\">{}</pre></section>", esc(&version));
     let cps = checkpoints(folder);
