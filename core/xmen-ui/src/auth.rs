@@ -26,7 +26,8 @@ pub fn new_token() -> Result<String, getrandom::Error> {
 pub fn check_token(t: &str) -> Result<(), String> {
     if t.len() < 16 {
         return Err(format!(
-            "the token `{t}` is too short: give at least 16 characters (e.g. the output of `openssl rand -hex 16`)"
+            "the --token is {} characters long: give at least 16 (e.g. the output of `openssl rand -hex 16`)",
+            t.len()
         ));
     }
     if let Some(c) = t.chars().find(|c| !(c.is_ascii_alphanumeric() || "-._~".contains(*c))) {
@@ -124,7 +125,7 @@ mod tests {
     #[test]
     fn a_given_token_must_be_long_and_url_safe() {
         assert!(check_token("0123456789abcdef").is_ok());
-        assert!(check_token("short").unwrap_err().contains("too short"));
+        assert!(check_token("short").unwrap_err().contains("5 characters long"));
         assert!(check_token("0123456789abcdef&x").unwrap_err().contains("`&`"));
     }
 

@@ -218,7 +218,15 @@ pub fn serve(args: UiArgs) -> Result<(), UiError> {
         let port = listener.local_addr().map_err(UiError::Io)?.port();
         let app =
             App::new(crate::config_dir(), &args.paths, &cwd, token.clone(), auth::allowed_hosts(&args.host, port));
-        let (_, shown, _) = app.folders()?;
+        let (all, shown, _) = app.folders()?;
+        if shown.is_empty() && !args.paths.is_empty() {
+            return Err(UiError::Args(format!(
+                "none of the {} linked experiments is in {}; give a set folder or a glob of linked runs \
+                 (`xmen list PATH` shows the same selection), or no PATHS for every linked run",
+                all.len(),
+                app.described
+            )));
+        }
         let shown_host = if args.host == "0.0.0.0" || args.host == "::" { "127.0.0.1" } else { &args.host };
         let shown_host = if shown_host.contains(':') { format!("[{shown_host}]") } else { shown_host.to_owned() };
         println!("xmen ui: {} runs ({}); open", shown.len(), app.described);
