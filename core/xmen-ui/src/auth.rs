@@ -70,7 +70,7 @@ pub fn check(
     query: Option<&str>,
 ) -> Result<Granted, Refusal> {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    if !app.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+    if !app.hosts.iter().any(|h| h == ANY_HOST || h.eq_ignore_ascii_case(host)) {
         return Err(Refusal::Host(host.to_owned()));
     }
     if method != Method::GET && method != Method::HEAD {
@@ -100,12 +100,20 @@ pub fn check(
     }
 }
 
+/// In [`App::hosts`]: any Host header is accepted.
+pub const ANY_HOST: &str = "*";
+
 /// The hosts accepted for a server bound to `host:port`: the loopback names, and the bound
-/// name itself when it is another.
+/// name itself when it is another. A server bound to every interface (`0.0.0.0`, `::`) cannot
+/// know the names it is reached by, so, as Jupyter does for remote access, it accepts any Host
+/// and relies on the token alone.
 pub fn allowed_hosts(host: &str, port: u16) -> Vec<String> {
+    if host == "0.0.0.0" || host == "::" || host == "[::]" {
+        return vec![ANY_HOST.to_owned()];
+    }
     let mut names = vec!["127.0.0.1".to_owned(), "localhost".to_owned(), "[::1]".to_owned()];
     let bound = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
-    if !names.contains(&bound) && bound != "0.0.0.0" && bound != "[::]" {
+    if !names.contains(&bound) {
         names.push(bound);
     }
     names.into_iter().map(|n| format!("{n}:{port}")).collect()
@@ -134,5 +142,6 @@ mod tests {
         assert_eq!(allowed_hosts("127.0.0.1", 80), vec!["127.0.0.1:80", "localhost:80", "[::1]:80"]);
         assert_eq!(allowed_hosts("node7", 9)[3], "node7:9");
         assert_eq!(allowed_hosts("::1", 9).len(), 3);
+        assert_eq!(allowed_hosts("0.0.0.0", 9), vec![ANY_HOST]);
     }
 }

@@ -218,6 +218,7 @@ pub fn serve(args: UiArgs) -> Result<(), UiError> {
         let port = listener.local_addr().map_err(UiError::Io)?.port();
         let app =
             App::new(crate::config_dir(), &args.paths, &cwd, token.clone(), auth::allowed_hosts(&args.host, port));
+        let app_hosts_any = app.hosts.iter().any(|h| h == auth::ANY_HOST);
         let (all, shown, _) = app.folders()?;
         if shown.is_empty() && !args.paths.is_empty() {
             return Err(UiError::Args(format!(
@@ -232,7 +233,11 @@ pub fn serve(args: UiArgs) -> Result<(), UiError> {
         println!("xmen ui: {} runs ({}); open", shown.len(), app.described);
         println!("    http://{shown_host}:{port}/?token={token}");
         if args.host != "127.0.0.1" && args.host != "localhost" && args.host != "::1" {
-            println!("  (listening on {}: reachable from other machines; the token guards every request)", args.host);
+            println!(
+                "  (listening on {}: reachable from other machines{}; the token guards every request)",
+                args.host,
+                if app_hosts_any { ", by any name" } else { "" }
+            );
         }
         println!("Ctrl-C stops it.");
         let _ = std::io::stdout().flush();

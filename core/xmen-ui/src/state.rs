@@ -35,7 +35,7 @@ pub struct App {
     pub described: String,
     /// The token every request must carry.
     pub token: String,
-    /// The `Host` header values accepted (`127.0.0.1:8765`, `localhost:8765`...).
+    /// The `Host` header values accepted (`127.0.0.1:8765`, `localhost:8765`...; `*`: any).
     pub hosts: Vec<String>,
     /// The list index (`None`: parse every params.yml each time).
     pub index: Option<PathBuf>,
