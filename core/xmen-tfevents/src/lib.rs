@@ -190,34 +190,17 @@ impl ScalarFile {
         file.seek(SeekFrom::Start(self.offset)).map_err(io)?;
         let mut buf = Vec::with_capacity(usize::try_from(len - self.offset).unwrap_or(0));
         file.read_to_end(&mut buf).map_err(io)?;
-        let mut added = 0;
-        let mut pos = 0usize;
-        while let Some(header) = buf.get(pos..pos + 12) {
-            let mut len_bytes = [0u8; 8];
-            len_bytes.copy_from_slice(&header[..8]);
-            let mut crc_bytes = [0u8; 4];
-            crc_bytes.copy_from_slice(&header[8..12]);
-            if masked_crc32c(&len_bytes) != u32::from_le_bytes(crc_bytes) {
-                return Err(self.damage(pos, "the length's checksum does not match"));
-            }
-            let n = match usize::try_from(u64::from_le_bytes(len_bytes)) {
-                Ok(n) if n < (1 << 31) => n,
-                _ => return Err(self.damage(pos, "a record longer than 2 GiB")),
-            };
-            // A record still being written: leave it for the next refresh.
-            let Some(data) = buf.get(pos + 12..pos + 12 + n) else { break };
-            let Some(crc) = buf.get(pos + 12 + n..pos + 16 + n) else { break };
-            if masked_crc32c(data) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
-                return Err(self.damage(pos, "the data's checksum does not match"));
-            }
-            match decode_event(data, &mut self.series) {
-                Ok(k) => added += k,
-                Err(what) => return Err(self.damage(pos, what)),
-            }
-            pos += 16 + n;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let decoded = if buf.len() >= PARALLEL_BYTES && threads > 1 {
+            decode_parallel(&buf, &mut self.series, threads)
+        } else {
+            decode_records(&buf, &mut self.series)
+        };
+        if let Some((pos, what)) = decoded.damage {
+            return Err(self.damage(pos, what));
         }
-        self.offset += pos as u64;
-        Ok(added)
+        self.offset += decoded.consumed as u64;
+        Ok(decoded.added)
     }
 
     fn damage(&mut self, pos: usize, what: &'static str) -> ReadError {
@@ -226,6 +209,126 @@ impl ScalarFile {
         self.damaged = Some((offset, what));
         ReadError::Corrupt { path: self.path.clone(), offset, what }
     }
+}
+
+/// New data past this size is decoded on several threads (a first view of a long run).
+const PARALLEL_BYTES: usize = 4 << 20;
+
+/// What decoding a buffer of records gave.
+#[derive(Debug, Default, PartialEq)]
+struct Decoded {
+    /// Points added.
+    added: usize,
+    /// Bytes of complete, good records.
+    consumed: usize,
+    /// Where a damaged record starts, and what is wrong with it.
+    damage: Option<(usize, &'static str)>,
+}
+
+/// The length of the record starting at `pos`: `Ok(None)` when its header is not all there.
+fn record_len(buf: &[u8], pos: usize) -> Result<Option<usize>, &'static str> {
+    let Some(header) = buf.get(pos..pos + 12) else { return Ok(None) };
+    let mut len_bytes = [0u8; 8];
+    len_bytes.copy_from_slice(&header[..8]);
+    if masked_crc32c(&len_bytes) != u32::from_le_bytes([header[8], header[9], header[10], header[11]]) {
+        return Err("the length's checksum does not match");
+    }
+    match usize::try_from(u64::from_le_bytes(len_bytes)) {
+        Ok(n) if n < (1 << 31) => Ok(Some(n)),
+        _ => Err("a record longer than 2 GiB"),
+    }
+}
+
+/// Decode the complete records at the start of `buf` in order, stopping at a record still being
+/// written (left for later) or at a damaged one.
+fn decode_records(buf: &[u8], series: &mut BTreeMap<String, Vec<Point>>) -> Decoded {
+    let mut d = Decoded::default();
+    let mut pos = 0usize;
+    loop {
+        let n = match record_len(buf, pos) {
+            Ok(Some(n)) => n,
+            Ok(None) => break,
+            Err(what) => {
+                d.damage = Some((pos, what));
+                break;
+            }
+        };
+        // A record still being written: leave it for the next refresh.
+        let (Some(data), Some(crc)) = (buf.get(pos + 12..pos + 12 + n), buf.get(pos + 12 + n..pos + 16 + n)) else {
+            break;
+        };
+        if masked_crc32c(data) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+            d.damage = Some((pos, "the data's checksum does not match"));
+            break;
+        }
+        match decode_event(data, series) {
+            Ok(k) => d.added += k,
+            Err(what) => {
+                d.damage = Some((pos, what));
+                break;
+            }
+        }
+        pos += 16 + n;
+    }
+    d.consumed = pos;
+    d
+}
+
+/// [`decode_records`] on `threads` threads: the record boundaries are found first (headers
+/// only), each share of whole records is decoded apart, and the shares are joined in file
+/// order, up to the first damage.
+fn decode_parallel(buf: &[u8], series: &mut BTreeMap<String, Vec<Point>>, threads: usize) -> Decoded {
+    let mut starts = Vec::new();
+    let mut pos = 0usize;
+    let mut header_damage = None;
+    loop {
+        match record_len(buf, pos) {
+            Ok(Some(n)) if pos + 16 + n <= buf.len() => {
+                starts.push(pos);
+                pos += 16 + n;
+            }
+            Ok(_) => break,
+            Err(what) => {
+                header_damage = Some((pos, what));
+                break;
+            }
+        }
+    }
+    let end = pos;
+    let per = starts.len().div_ceil(threads).max(1);
+    let ranges: Vec<(usize, usize)> = starts
+        .chunks(per)
+        .enumerate()
+        .map(|(i, c)| (c[0], starts.get((i + 1) * per).copied().unwrap_or(end)))
+        .collect();
+    let parts: Vec<(BTreeMap<String, Vec<Point>>, Decoded)> = std::thread::scope(|s| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(a, b)| {
+                s.spawn(move || {
+                    let mut local = BTreeMap::new();
+                    let d = decode_records(&buf[a..b], &mut local);
+                    (local, d)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    let mut total = Decoded::default();
+    for ((a, _), (local, d)) in ranges.iter().zip(parts) {
+        for (tag, mut points) in local {
+            series.entry(tag).or_default().append(&mut points);
+        }
+        total.added += d.added;
+        total.consumed = a + d.consumed;
+        if let Some((p, what)) = d.damage {
+            total.damage = Some((a + p, what));
+            return total;
+        }
+    }
+    total.consumed = end;
+    total.damage = header_damage;
+    total
 }
 
 #[cfg(unix)]
@@ -473,6 +576,34 @@ mod tests {
         std::fs::write(&path, &fresh[..fresh.len() / 2]).unwrap();
         assert_eq!(r.refresh().unwrap(), 1);
         assert!(!r.series().contains_key("a"));
+    }
+
+    #[test]
+    fn decoding_on_several_threads_gives_what_one_thread_gives() {
+        let mut buf = Vec::new();
+        let tags = ["a".to_owned(), "b".to_owned()];
+        for i in 0..10_000i64 {
+            let t = &tags[(i % 2) as usize..=(i % 2) as usize];
+            frame(&mut buf, &scalar_event(i as f64, i, &t[0], i as f32));
+        }
+        let whole = buf.len();
+        buf.extend_from_slice(&[1, 0, 0]); // the start of a record still being written
+        let (mut one, mut many) = (BTreeMap::new(), BTreeMap::new());
+        let d1 = decode_records(&buf, &mut one);
+        for threads in [2, 3, 7] {
+            many.clear();
+            assert_eq!(decode_parallel(&buf, &mut many, threads), d1);
+            assert_eq!(many, one);
+        }
+        assert_eq!(d1, Decoded { added: 10_000, consumed: whole, damage: None });
+        // Damage in the middle: everything before it is kept, on one thread or several.
+        let bad = whole / 2 + 3;
+        buf[bad] ^= 0x55;
+        let (mut one, mut many) = (BTreeMap::new(), BTreeMap::new());
+        let d1 = decode_records(&buf, &mut one);
+        assert!(d1.damage.is_some() && d1.consumed < whole);
+        assert_eq!(decode_parallel(&buf, &mut many, 4), d1);
+        assert_eq!(many, one);
     }
 
     #[test]
