@@ -96,6 +96,12 @@ fn notes_html(folder: &Path, rec: &Record) -> String {
 /// The last [`TAIL_BYTES`] of out.txt.
 pub fn tail(folder: &Path) -> String {
     let path = folder.join("out.txt");
+    // A link could point anywhere: only the run's own file is shown.
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => return "(out.txt is a symbolic link: not followed)".into(),
+        Ok(_) => {}
+        Err(_) => return "(no out.txt yet)".into(),
+    }
     let Ok(mut f) = std::fs::File::open(&path) else { return "(no out.txt yet)".into() };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let start = len.saturating_sub(TAIL_BYTES);

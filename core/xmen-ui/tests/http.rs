@@ -164,6 +164,13 @@ fn paths_outside_the_linked_runs_are_never_served() {
     }
     let ok = get(&format!("/run/tail?path={}", q(&f.runs[0].display().to_string())));
     assert_eq!(ok.status, 200);
+    // A run's out.txt that links elsewhere is not followed.
+    let linked = f.runs[0].join("out.txt");
+    let _ = std::fs::remove_file(&linked);
+    std::os::unix::fs::symlink(secret.join("out.txt"), &linked).unwrap();
+    let r = get(&format!("/run/tail?path={}", q(&f.runs[0].display().to_string())));
+    assert!(r.body.contains("symbolic link") && !r.body.contains("SECRET"), "{}", r.body);
+    std::fs::remove_file(&linked).unwrap();
 }
 
 #[test]
