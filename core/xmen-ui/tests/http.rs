@@ -26,7 +26,9 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let base = tempfile::tempdir().unwrap().keep();
+        // In the target's temporary folder (the fixture lives as long as the process), made anew.
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xmen-ui-http");
+        let _ = std::fs::remove_dir_all(&base);
         let cfg = base.join("cfg");
         std::fs::create_dir_all(&cfg).unwrap();
         // Set before any thread reads it: the manager's note heals the set through $XMEN.
