@@ -202,6 +202,8 @@ def test_the_table_of_10000_runs_filters_sorts_and_pages(page, big):
     assert desc == sorted(desc, reverse=True) and desc[0] == 96
     page.click(".pager a:text-is('next')")
     expect(page.locator("#page")).to_contain_text("page 2 of")
+    page.select_option("#per", "200")
+    expect(rows(page)).to_have_count(200)
     # Hide a column, then an error with its position.
     page.click("th[data-key=p3] a.hide")
     expect(page.locator("th[data-key=p3]")).to_have_count(0)

@@ -257,8 +257,14 @@ pub fn page(app: &App, q: &Query) -> Result<String, UiError> {
             if on { " checked" } else { "" }
         );
     }
+    let per = q.get("per").unwrap_or("50");
+    s.push_str(" rows per page: <select name=\"per\" id=\"per\" onchange=\"this.form.submit()\">");
+    for n in ["25", "50", "100", "200", "1000"] {
+        let _ = write!(s, "<option{}>{n}</option>", if n == per { " selected" } else { "" });
+    }
+    s.push_str("</select>");
     for (k, v) in &q.0 {
-        if matches!(k.as_str(), "sort" | "hide" | "per") {
+        if matches!(k.as_str(), "sort" | "hide") {
             let _ = write!(s, "<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(k), esc(v));
         }
     }
