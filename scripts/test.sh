@@ -25,6 +25,26 @@ echo "== benches (--test mode: each runs once)"
 cargo bench --workspace --quiet -- --test > "$CARGO_TARGET_DIR/bench-test-output.txt" 2>&1 || { tail -50 "$CARGO_TARGET_DIR/bench-test-output.txt"; exit 1; }
 echo "== docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+echo "== browser: xmen ui in a headless chromium (Playwright's Python driver, the system's chromium)"
+# A separate step: it needs chromium and a venv (scripts/ui-env.sh installs both, once).
+# Under CI=true a failed install is a failure.
+if ui_env="$(bash scripts/ui-env.sh)"; then
+    ui_python="$(sed -n 1p <<< "$ui_env")"
+    ui_out="$CARGO_TARGET_DIR/ui-browser"
+    rm -rf "$ui_out" && mkdir -p "$ui_out"
+    ui_rc=0
+    XMEN_BIN_DIR="$CARGO_TARGET_DIR/debug" CHROMIUM="$(sed -n 2p <<< "$ui_env")" UI_TEST_OUT="$ui_out/screenshots" \
+        "$ui_python" -m pytest -q -p no:cacheprovider tests/browser > "$ui_out/pytest-output.txt" 2>&1 || ui_rc=$?
+    tail -20 "$ui_out/pytest-output.txt"
+    [ "$ui_rc" = 0 ] || { echo "== browser tests FAILED (screenshots in $ui_out/screenshots)"; exit 1; }
+    ui_passed="$(grep -oE '^[0-9]+ passed' "$ui_out/pytest-output.txt" | tail -1 | cut -d' ' -f1)"
+    passed=$((passed + ${ui_passed:-0}))
+elif [ "${CI:-}" = "true" ]; then
+    echo "error: chromium or Playwright could not be installed by scripts/ui-env.sh; CI runs the browser tests"
+    exit 1
+else
+    echo "== browser SKIPPED: scripts/ui-env.sh could not install chromium or Playwright (set CI=true to make this a failure)"
+fi
 echo "== tch: the slim PyTorch 2.13.0, the tch tests and train_mlp"
 # A separate step: libtorch is large and optional. Under CI=true a missing libtorch fails.
 if LIBTORCH="$(bash scripts/torch-env.sh)"; then

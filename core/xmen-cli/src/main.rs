@@ -87,6 +87,8 @@ enum Command {
     Redact(redact::Args),
     /// See, check and install hook libraries (list, info, doctor, install).
     Hooks(hooks::Args),
+    /// Browse the runs, their curves and their comparison in a web browser (a local server).
+    Ui(xmen_ui::UiArgs),
     /// Print a shell completion script.
     #[command(after_help = "Examples:\n  xmen completions bash > ~/.local/share/bash-completion/completions/xmen\n  \
 xmen completions zsh > ~/.zfunc/_xmen")]
@@ -118,6 +120,7 @@ enum Validated {
     Redact(redact::Cmd),
     Completions(clap_complete::Shell),
     Hooks(hooks::Cmd),
+    Ui(xmen_ui::UiArgs),
     Setup,
 }
 
@@ -145,6 +148,7 @@ fn validate(cli: Cli, ctx: &Ctx) -> anyhow::Result<Validated> {
         Some(Command::Reconcile(a)) => Validated::Reconcile(a.validate()?),
         Some(Command::Redact(a)) => Validated::Redact(a.validate()),
         Some(Command::Hooks(a)) => Validated::Hooks(a.validate()?),
+        Some(Command::Ui(a)) => Validated::Ui(a),
         Some(Command::Completions { shell }) => Validated::Completions(shell),
     })
 }
@@ -170,6 +174,10 @@ fn run() -> anyhow::Result<ExitCode> {
         Validated::Reconcile(c) => reconcile::execute(c, &ctx.config_dir),
         Validated::Redact(c) => redact::execute(c, &ctx),
         Validated::Hooks(c) => hooks::execute(c, &ctx),
+        Validated::Ui(a) => {
+            xmen_ui::serve(a)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Validated::Completions(shell) => {
             clap_complete::generate(shell, &mut Cli::command(), "xmen", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

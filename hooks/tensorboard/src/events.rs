@@ -1,6 +1,6 @@
 //! The event file: TFRecord framing (length, masked CRC32C of the length, data,
 //! masked CRC32C of the data) around protobuf `Event`s, in a file named the way
-//! TensorBoard and tensorboardX name theirs.
+//! TensorBoard and tensorboardX name theirs. The framing itself lives in `xmen-tfevents`.
 
 use crate::proto::{Event, EventWhat};
 use prost::Message;
@@ -13,21 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Distinguishes the files one process opens within the same second.
 static FILE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// TFRecord's CRC mask: rotate right by 15 and add a constant, so that a CRC of
-/// data that itself contains CRCs is not degenerate.
-pub fn masked_crc32c(data: &[u8]) -> u32 {
-    let crc = crc32c::crc32c(data);
-    (crc.rotate_right(15)).wrapping_add(0xa282_ead8)
-}
-
-/// Append one TFRecord holding `data` to `out`.
-pub fn frame(out: &mut Vec<u8>, data: &[u8]) {
-    let len = (data.len() as u64).to_le_bytes();
-    out.extend_from_slice(&len);
-    out.extend_from_slice(&masked_crc32c(&len).to_le_bytes());
-    out.extend_from_slice(data);
-    out.extend_from_slice(&masked_crc32c(data).to_le_bytes());
-}
+// The framing is shared with the reader of `xmen ui`: one crate owns the format both ways.
+pub use xmen_tfevents::{frame, masked_crc32c};
 
 /// Seconds since the Unix epoch, as TensorBoard's `wall_time`.
 pub fn now_secs() -> f64 {
@@ -84,29 +71,5 @@ impl EventFile {
     /// Push buffered records to the operating system.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masked_crc_of_empty_and_known_input_matches_tensorflow() {
-        // crc32c("") = 0, so the masked value is the bare constant.
-        assert_eq!(masked_crc32c(b""), 0xa282_ead8);
-        // crc32c("123456789") = 0xe3069283 (the standard check value).
-        assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
-        assert_eq!(masked_crc32c(b"123456789"), 0xe306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8));
-    }
-
-    #[test]
-    fn a_frame_is_length_crc_data_crc() {
-        let mut out = Vec::new();
-        frame(&mut out, b"abc");
-        assert_eq!(out.len(), 8 + 4 + 3 + 4);
-        assert_eq!(&out[..8], &3u64.to_le_bytes());
-        assert_eq!(&out[12..15], b"abc");
     }
 }

@@ -9,7 +9,6 @@
 use crate::encode::{self, Payload};
 use crate::events::EventFile;
 use crate::proto::{Event, EventWhat, Summary};
-use prost::encoding::encode_varint;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
@@ -323,40 +322,9 @@ fn handle(
     }
 }
 
-/// Encode `Event { wall_time, step, summary { value { tag, simple_value } ... } }` by
-/// hand: the scalar path is the hot one, and this avoids building a message per value.
-pub fn encode_scalar_event(out: &mut Vec<u8>, wall: f64, step: i64, tags: &[String], values: &[f32]) {
-    let value_len = |tag: &str| 1 + varint_len(tag.len() as u64) + tag.len() + 5;
-    let summary_len: usize = tags
-        .iter()
-        .zip(values)
-        .map(|(t, _)| {
-            let l = value_len(t);
-            1 + varint_len(l as u64) + l
-        })
-        .sum();
-    out.push(0x09); // 1: wall_time, fixed64
-    out.extend_from_slice(&wall.to_le_bytes());
-    if step != 0 {
-        out.push(0x10); // 2: step, varint
-        encode_varint(step as u64, out);
-    }
-    out.push(0x2a); // 5: summary, length-delimited
-    encode_varint(summary_len as u64, out);
-    for (tag, v) in tags.iter().zip(values) {
-        out.push(0x0a); // Summary.1: value
-        encode_varint(value_len(tag) as u64, out);
-        out.push(0x0a); // Value.1: tag
-        encode_varint(tag.len() as u64, out);
-        out.extend_from_slice(tag.as_bytes());
-        out.push(0x15); // Value.2: simple_value, fixed32
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-}
-
-fn varint_len(v: u64) -> usize {
-    prost::encoding::encoded_len_varint(v)
-}
+// The scalar path is the hot one: events are encoded by hand, by the crate that owns the
+// format (and reads it back for `xmen ui`).
+pub use xmen_tfevents::encode_scalar_event;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests fail loudly on purpose
