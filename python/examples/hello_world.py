@@ -13,6 +13,7 @@ class HelloWorld(Experiment):
     def run(self):
         print(f'{self.a} {self.b}!')
         self.message({'a': self.a, 'b': self.b})
+        self.note(f'greeted with {self.a} {self.b}')
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -88,17 +89,23 @@ fn items<'py>(v: Option<&Bound<'py, PyAny>>) -> PyResult<Vec<Bound<'py, PyAny>>>
 /// The Monitor (`xmen.monitor.Monitor` subclasses it).
 #[pyclass(name = "_Monitor", module = "xmen._xmen", unsendable, subclass)]
 pub struct PyMonitor {
-    pub(crate) m: xmen::Monitor,
+    s: Rc<Shared>,
+    /// Where Python hooks find their Monitor (a weak reference, set by `_bind`).
+    weak_self: Arc<Mutex<Option<Py<PyAny>>>>,
+}
+
+/// What the Monitor object and its loops share: a loop holds it directly, so a step borrows
+/// no Python object but the loop itself.
+struct Shared {
+    m: xmen::Monitor,
     /// Every hook's spec, for choosing which locals to convert.
     specs: Vec<Spec>,
     /// Per local name: whether some hook wants it (decided once per name).
     wanted: RefCell<HashMap<String, bool>>,
     getframe: Py<PyAny>,
-    /// Where Python hooks find their Monitor (a weak reference, set by `_bind`).
-    weak_self: Arc<Mutex<Option<Py<PyAny>>>>,
 }
 
-impl PyMonitor {
+impl Shared {
     fn wants(&self, name: &str) -> bool {
         if let Some(w) = self.wanted.borrow().get(name) {
             return *w;
@@ -226,7 +233,8 @@ impl PyMonitor {
         let m = b.build().map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         let specs = m.hook_calls().iter().filter_map(|(_, spec, _, _)| Spec::parse(spec).ok()).collect();
         let getframe = py.import("sys")?.getattr("_getframe")?.unbind();
-        Ok(PyMonitor { m, specs, wanted: RefCell::new(HashMap::new()), getframe, weak_self })
+        let s = Shared { m, specs, wanted: RefCell::new(HashMap::new()), getframe };
+        Ok(PyMonitor { s: Rc::new(s), weak_self })
     }
 
     /// Give Python hooks their Monitor (a weak reference to the Python object).
@@ -239,17 +247,18 @@ impl PyMonitor {
     fn __call__(slf: &Bound<'_, Self>, iterable: &Bound<'_, PyAny>, length: Option<u64>) -> PyResult<PyLoop> {
         let len = length.or_else(|| iterable.len().ok().map(|n| n as u64));
         let it = iterable.try_iter()?;
-        let cursor = LoopCursor::open(&slf.borrow().m, len);
-        Ok(PyLoop { monitor: slf.clone().unbind(), it: it.unbind(), cursor })
+        let s = Rc::clone(&slf.borrow().s);
+        let cursor = LoopCursor::open(&s.m, len);
+        Ok(PyLoop { s, it: it.unbind(), cursor })
     }
 
     /// Increase a counter by hand and fire its hooks with the caller's locals.
     fn inc(&self, py: Python<'_>, trigger_name: &str) -> PyResult<()> {
         let t = trigger(trigger_name)?;
-        if self.m.fires_next(t) {
-            self.capture(py)?;
+        if self.s.m.fires_next(t) {
+            self.s.capture(py)?;
         }
-        self.m.inc(t);
+        self.s.m.inc(t);
         Ok(())
     }
 
@@ -261,7 +270,7 @@ impl PyMonitor {
             None => Vec::new(),
         };
         let refs: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        self.m.to_hooks(&refs);
+        self.s.m.to_hooks(&refs);
         Ok(())
     }
 
@@ -273,14 +282,14 @@ impl PyMonitor {
             _ => x.clone(),
         };
         let _ = py;
-        self.m.log_value(&to_value(&x)?, format).map_err(|e| PyValueError::new_err(e.to_string()))
+        self.s.m.log_value(&to_value(&x)?, format).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// The ordered summary (spec §5.6).
     #[pyo3(signature = (verbose = false))]
     fn summary<'py>(&self, py: Python<'py>, verbose: bool) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        for (k, v) in self.m.summary(verbose) {
+        for (k, v) in self.s.m.summary(verbose) {
             d.set_item(k, v)?;
         }
         Ok(d)
@@ -289,75 +298,75 @@ impl PyMonitor {
     /// Stop: loops end at their next item; logs `msg`.
     #[pyo3(signature = (msg = "---- Stopped ----"))]
     fn stop(&self, msg: &str) {
-        self.m.stop(msg);
+        self.s.m.stop(msg);
     }
 
     /// Publish a variable by hand (persists until overwritten).
     fn set(&self, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.m.set(name, to_value(value)?);
+        self.s.m.set(name, to_value(value)?);
         Ok(())
     }
 
     #[getter]
     fn step(&self) -> u64 {
-        self.m.step()
+        self.s.m.step()
     }
     #[getter]
     fn epoch(&self) -> u64 {
-        self.m.epoch()
+        self.s.m.epoch()
     }
     #[getter]
     fn era(&self) -> u64 {
-        self.m.era()
+        self.s.m.era()
     }
     #[getter]
     fn eon(&self) -> u64 {
-        self.m.eon()
+        self.s.m.eon()
     }
     #[getter]
     fn supereon(&self) -> u64 {
-        self.m.supereon()
+        self.s.m.supereon()
     }
     /// The counters by name.
     #[getter]
     fn triggers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         for t in Trigger::ALL {
-            d.set_item(t.name(), self.m.counter(t))?;
+            d.set_item(t.name(), self.s.m.counter(t))?;
         }
         Ok(d)
     }
     /// Restore counters (step, epoch, era, eon, supereon).
     fn set_counters(&self, counters: [u64; 5]) {
-        self.m.set_counters(counters);
+        self.s.m.set_counters(counters);
     }
     /// `counter % modulo == 0` (and `counter > 0` with `exclude_1st`).
     #[pyo3(signature = (trigger_name, modulo, exclude_1st = false))]
     fn modulo(&self, trigger_name: &str, modulo: u64, exclude_1st: bool) -> PyResult<bool> {
-        Ok(self.m.modulo(trigger(trigger_name)?, modulo, exclude_1st))
+        Ok(self.s.m.modulo(trigger(trigger_name)?, modulo, exclude_1st))
     }
     #[getter]
     fn stopped(&self) -> bool {
-        self.m.is_stopped()
+        self.s.m.is_stopped()
     }
     #[getter]
     fn directory(&self) -> Option<String> {
-        self.m.directory().map(|d| d.display().to_string())
+        self.s.m.directory().map(|d| d.display().to_string())
     }
     /// `(name, spec, calls, disabled)` per hook, in firing order.
     fn hook_calls(&self) -> Vec<(String, String, u64, bool)> {
-        self.m.hook_calls()
+        self.s.m.hook_calls()
     }
     /// Close every hook (flush files); safe to call twice.
     fn close(&self) {
-        self.m.close();
+        self.s.m.close();
     }
 }
 
 /// A wrapped loop (`m(iterable)`).
 #[pyclass(module = "xmen._xmen", unsendable)]
 pub struct PyLoop {
-    monitor: Py<PyMonitor>,
+    s: Rc<Shared>,
     it: Py<PyIterator>,
     cursor: LoopCursor,
 }
@@ -370,12 +379,12 @@ impl PyLoop {
 
     fn __next__(mut slf: PyRefMut<'_, Self>, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let this = &mut *slf;
-        let mon = this.monitor.bind(py).borrow();
+        let s = &*this.s;
         let mut it = this.it.bind(py).clone();
         let mut error: Option<PyErr> = None;
         let mut capture_error: Option<PyErr> = None;
         let item = this.cursor.next(
-            &mon.m,
+            &s.m,
             || match it.next() {
                 Some(Ok(x)) => Some(x),
                 Some(Err(e)) => {
@@ -385,13 +394,13 @@ impl PyLoop {
                 None => None,
             },
             || {
-                if let Err(e) = mon.capture(py) {
+                if let Err(e) = s.capture(py) {
                     capture_error = Some(e);
                 }
             },
         );
         if let Some(e) = capture_error.or(error) {
-            this.cursor.close(&mon.m);
+            this.cursor.close(&s.m);
             return Err(e);
         }
         Ok(item.map(Bound::unbind))
@@ -400,10 +409,6 @@ impl PyLoop {
 
 impl Drop for PyLoop {
     fn drop(&mut self) {
-        Python::with_gil(|py| {
-            if let Ok(m) = self.monitor.bind(py).try_borrow() {
-                self.cursor.close(&m.m);
-            }
-        });
+        self.cursor.close(&self.s.m);
     }
 }

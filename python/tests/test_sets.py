@@ -19,7 +19,7 @@ def test_a_python_experiment_is_initialised_swept_run_and_listed(env):
     root = env.tmp / "set"
     assert (root / "defaults.yml").is_file() and os.access(root / "script.sh", os.X_OK)
     defaults = (root / "defaults.yml").read_text()
-    assert "a: Hello  # a: str='Hello' ~ The first argument" in defaults
+    assert "a: Hello # a: str='Hello' ~ The first argument" in defaults
     env.xmen("register", "-r", "set", "-u", SWEEP)
     assert names(root) == ["a=Bye__b=There", "a=Bye__b=World", "a=Hi__b=There", "a=Hi__b=World"]
     run = env.xmen("run", "-r", "set", "*", "bash")
@@ -51,7 +51,7 @@ def test_a_rust_and_a_python_sweep_are_listed_side_by_side(env):
         # The same writer: the same keys in the same order, the same layout of every value
         # line; only help comments (Rust types), times, versions and meta differ.
         def keys(text):
-            return [line.split(":")[0] for line in text.splitlines() if line and not line.startswith(" ")]
+            return [line.split(":")[0] for line in text.splitlines() if line and not line.startswith((" ", "-"))]
         assert keys(py) == keys(rs)
         for key in ("a", "b", "_status"):
             pick = lambda text: next(l for l in text.splitlines() if l.startswith(key + ":")).split("#")[0]
