@@ -93,6 +93,10 @@ pub fn to_value(o: &Bound<'_, PyAny>) -> PyResult<Value> {
             return Ok(Value::from(&root.borrow().root));
         }
     }
+    // A torch module or optimizer (anything with state_dict/load_state_dict): a handle.
+    if crate::state::is_stateful(o) {
+        return Ok(crate::state::value_of(o));
+    }
     // A torch tensor: through numpy.
     if o.hasattr(pyo3::intern!(o.py(), "detach"))? && o.hasattr(pyo3::intern!(o.py(), "numpy"))? {
         let a = o.call_method0("detach")?.call_method0("cpu")?.call_method0("numpy")?;

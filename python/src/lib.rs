@@ -11,6 +11,7 @@
 mod convert;
 mod monitor;
 mod record;
+mod state;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -357,6 +357,46 @@ impl PyMonitor {
     fn hook_calls(&self) -> Vec<(String, String, u64, bool)> {
         self.s.m.hook_calls()
     }
+    /// Checkpoint objects now (their state dicts, or maps of arrays) into
+    /// `{directory}/checkpoints/{name}/{step}.safetensors`, keeping every file (spec §5.13).
+    #[pyo3(signature = (**objs))]
+    fn checkpoint(&self, objs: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<String>> {
+        let pairs = match objs {
+            Some(d) => crate::convert::dict_to_pairs(d)?,
+            None => Vec::new(),
+        };
+        let paths = self.s.m.checkpoint(pairs).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        Ok(paths.iter().map(|p| p.display().to_string()).collect())
+    }
+
+    /// Restore objects from their newest checkpoints (or those of `step`) in `directory`
+    /// (default `{monitor directory}/checkpoints`), and with `update_triggers` the counters;
+    /// returns `(names loaded, counters)` (spec §5.13).
+    #[pyo3(signature = (directory = None, step = None, attempt = true, update_triggers = true, **objs))]
+    fn load<'py>(
+        &self,
+        py: Python<'py>,
+        directory: Option<std::path::PathBuf>,
+        step: Option<u64>,
+        attempt: bool,
+        update_triggers: bool,
+        objs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<(Vec<String>, Bound<'py, PyDict>)> {
+        let pairs = match objs {
+            Some(d) => crate::convert::dict_to_pairs(d)?,
+            None => Vec::new(),
+        };
+        let opts = xmen::checkpoint::LoadOptions { directory, step, attempt, update_counters: update_triggers };
+        let loaded = self.s.m.load_with(&opts, pairs).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let counters = PyDict::new(py);
+        if let Some(c) = loaded.counters {
+            for (t, n) in Trigger::ALL.iter().zip(c) {
+                counters.set_item(t.name(), n)?;
+            }
+        }
+        Ok((loaded.objects.iter().map(|o| o.name.clone()).collect(), counters))
+    }
+
     /// Close every hook (flush files); safe to call twice.
     fn close(&self) {
         self.s.m.close();

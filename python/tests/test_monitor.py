@@ -1,5 +1,6 @@
 """The Monitor: hooks from `_hooks` (a third-party library), Python hook objects, frame
 capture only when a hook fires, a panicking hook, and the lifecycle under SIGTERM."""
+import re
 import signal
 import subprocess
 import sys
@@ -187,3 +188,70 @@ def test_a_bad_spec_is_refused_naming_it():
 
     with pytest.raises(RuntimeError, match="y@@1s"):
         Monitor(log="y@@1s")
+
+
+RESUME = '''
+import os
+import numpy as np
+from xmen import Experiment, TorchMonitor
+
+
+class Model:
+    def __init__(self):
+        self.w = np.zeros(2, dtype=np.float64)
+
+    def state_dict(self):
+        return {"w": self.w.copy()}
+
+    def load_state_dict(self, sd):
+        self.w = np.array(sd["w"])
+
+
+class Train(Experiment):
+    """Trains and resumes."""
+
+    epochs: int = 4  # @p Epochs
+
+    def run(self):
+        model = Model()
+        m = TorchMonitor(self.directory, ckpt="model@1e")
+        loaded, counters = m.load(model=model)
+        print("resumed", loaded, dict(counters), model.w.tolist(), flush=True)
+        stop = int(os.environ.get("STOP_AFTER", "0"))
+        for epoch in m(range(m.epoch, self.epochs)):
+            first = m.step + 1
+            for _ in m(range(3)):
+                model.w += 1
+            print(f"steps {first}..={m.step} (epoch {epoch + 1})", flush=True)
+            if stop and epoch + 1 == stop:
+                break
+
+
+if __name__ == "__main__":
+    Train().main()
+'''
+
+
+def test_a_model_checkpointed_and_resumed_continues_its_step_numbers(env):
+    script = env.script("resume.py", RESUME)
+    env.env["STOP_AFTER"] = "2"
+    first = env.run([script, "-x", env.tmp / "run"]).stdout
+    assert "steps 1..=3 (epoch 1)" in first and "steps 4..=6 (epoch 2)" in first
+    files = sorted(p.name for p in (env.tmp / "run" / "checkpoints" / "model").iterdir())
+    assert files == ["3.safetensors", "6.safetensors"], files
+    del env.env["STOP_AFTER"]
+    second = env.run([script, "-x", env.tmp / "run", "-f"]).stdout
+    assert "resumed ['model'] {'step': 6, 'epoch': 2, 'era': 0, 'eon': 0, 'supereon': 0} [6.0, 6.0]" in second, second
+    assert "steps 7..=9 (epoch 3)" in second and "steps 10..=12 (epoch 4)" in second, second
+    from safetensors.numpy import load_file
+
+    assert load_file(str(env.tmp / "run" / "checkpoints" / "model" / "12.safetensors"))["w"].tolist() == [12.0, 12.0]
+
+
+def test_the_checkpoint_example_keeps_and_restores_like_the_original(env):
+    from conftest import EXAMPLES
+
+    run = env.python(EXAMPLES / "checkpoint.py", env.tmp / "ck")
+    text = re.sub(r"\[\d\d:\d\d[AP]M \d\d/\d\d/\d\d[^\]]*\]: ", "", run.stdout)
+    lines = [l for l in text.splitlines() if not l.startswith(("saved ", "loaded model"))]
+    assert "\n".join(lines) + "\n" == (EXAMPLES / "checkpoint.expected").read_text()

@@ -41,8 +41,6 @@ class Monitor(_xmen._Monitor):
         self.close()
         return False
 
-    def checkpoint(self, **objs):
-        raise NotImplementedError("Monitor.checkpoint: give `ckpt=` specs to a TorchMonitor")
 
 
 class TorchMonitor(Monitor):
