@@ -219,12 +219,12 @@ class Train(Experiment):
         print("resumed", loaded, dict(counters), model.w.tolist(), flush=True)
         stop = int(os.environ.get("STOP_AFTER", "0"))
         for epoch in m(range(m.epoch, self.epochs)):
+            if stop and epoch == stop:
+                break  # stopped after `stop` epochs, each counted and checkpointed
             first = m.step + 1
             for _ in m(range(3)):
                 model.w += 1
             print(f"steps {first}..={m.step} (epoch {epoch + 1})", flush=True)
-            if stop and epoch + 1 == stop:
-                break
 
 
 if __name__ == "__main__":
