@@ -47,7 +47,8 @@ fn array_to_tensor(a: &Bound<'_, PyAny>) -> PyResult<Option<Tensor>> {
     let Some(d) = dtype_of(&dtype) else { return Ok(None) };
     let shape: Vec<u64> = a.getattr("shape")?.extract()?;
     // `tobytes` is C order whatever the strides; `<` makes it little-endian.
-    let le = a.call_method1("astype", (format!("<{}", a.getattr("dtype")?.getattr("str")?.extract::<String>()?.trim_start_matches(['<', '>', '=', '|'])),))?;
+    let code: String = a.getattr("dtype")?.getattr("str")?.extract()?;
+    let le = a.call_method1("astype", (format!("<{}", code.trim_start_matches(['<', '>', '=', '|'])),))?;
     let bytes = le.call_method1("tobytes", ("C",))?;
     let data = bytes.downcast::<PyBytes>()?.as_bytes().to_vec();
     Ok(Some(Tensor { dtype: d, shape, data }))
@@ -132,6 +133,15 @@ pub fn to_py<'py>(py: Python<'py>, v: ValueRef<'_>) -> PyResult<Bound<'py, PyAny
             }
             d.into_any()
         }
+        ValueRef::Tensor(t) if t.dtype == DType::BF16 => {
+            let values = PyList::new(py, t.to_f64_vec())?;
+            match py.import("numpy") {
+                Ok(np) => np
+                    .call_method1("array", (values, "float32"))?
+                    .call_method1("reshape", (PyTuple::new(py, t.shape.iter().copied())?,))?,
+                Err(_) => values.into_any(),
+            }
+        }
         ValueRef::Tensor(t) => {
             let t = t.to_tensor();
             match py.import("numpy") {
@@ -173,7 +183,12 @@ fn short_code(d: DType) -> &'static str {
 pub fn dict_to_pairs(d: &Bound<'_, PyDict>) -> PyResult<Vec<(String, Value)>> {
     let mut out = Vec::with_capacity(d.len());
     for (k, v) in d.iter() {
-        let k: String = k.extract().map_err(|_| PyTypeError::new_err(format!("keys must be str, got {}", k.repr().map(|r| r.to_string()).unwrap_or_default())))?;
+        let k: String = k.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "keys must be str, got {}",
+                k.repr().map(|r| r.to_string()).unwrap_or_default()
+            ))
+        })?;
         out.push((k, to_value(&v)?));
     }
     Ok(out)

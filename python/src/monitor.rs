@@ -6,8 +6,8 @@
 //! back just before firing, and a step where nothing fires never touches the frame. Only the
 //! locals whose names some hook's regex matches are converted.
 
-use std::collections::HashMap;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -134,7 +134,9 @@ impl Shared {
 
 fn trigger(name: &str) -> PyResult<Trigger> {
     name.parse::<Trigger>().map_err(|_| {
-        PyValueError::new_err(format!("{name} is not in ['step', 'epoch', 'era', 'eon', 'supereon'] (or s, e, er, eo, se)"))
+        PyValueError::new_err(format!(
+            "{name} is not in ['step', 'epoch', 'era', 'eon', 'supereon'] (or s, e, er, eo, se)"
+        ))
     })
 }
 
@@ -226,7 +228,10 @@ impl PyMonitor {
         let weak_self = Arc::new(Mutex::new(None));
         for h in items(get("hooks").as_ref())? {
             let spec: String = h.getattr("spec").and_then(|s| s.str().map(|s| s.to_string())).map_err(|_| {
-                PyValueError::new_err(format!("hook {} has no `spec` attribute (e.g. 'loss@10s')", h.repr().map(|r| r.to_string()).unwrap_or_default()))
+                PyValueError::new_err(format!(
+                    "hook {} has no `spec` attribute (e.g. 'loss@10s')",
+                    h.repr().map(|r| r.to_string()).unwrap_or_default()
+                ))
             })?;
             b = b.hook_at(&spec, PyHook { obj: h.unbind(), monitor: Arc::clone(&weak_self) });
         }
@@ -276,7 +281,13 @@ impl PyMonitor {
 
     /// Print `[{last} {levels}]: {format(x)}` (spec §5.7; the format applies to the raw value).
     #[pyo3(signature = (x, format = "", process_func = None))]
-    fn log(&self, py: Python<'_>, x: &Bound<'_, PyAny>, format: &str, process_func: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn log(
+        &self,
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+        format: &str,
+        process_func: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let x = match process_func {
             Some(f) if !f.is_none() => f.call1((x,))?,
             _ => x.clone(),

@@ -299,7 +299,13 @@ pub fn py_str(v: &Bound<'_, PyAny>) -> PyResult<String> {
 /// text and raised again; returns the exit code.
 #[pyfunction]
 #[pyo3(signature = (root, body, restart = false, txt = None))]
-pub fn run(py: Python<'_>, root: &Bound<'_, PyRoot>, body: Bound<'_, PyAny>, restart: bool, txt: Option<bool>) -> PyResult<u8> {
+pub fn run(
+    py: Python<'_>,
+    root: &Bound<'_, PyRoot>,
+    body: Bound<'_, PyAny>,
+    restart: bool,
+    txt: Option<bool>,
+) -> PyResult<u8> {
     let r = root.get().root.clone();
     let mut raised: Option<PyErr> = None;
     let code = run_body(&r, restart, txt, |_| match body.call1((root,)) {

@@ -79,7 +79,9 @@ impl State for PyState {
                 let obj = self.0.bind(py);
                 let torch = py.import("sys")?.getattr("modules")?.get_item("torch").ok();
                 // Torch objects take torch tensors; anything else gets numpy arrays.
-                let as_torch = torch.as_ref().filter(|_| obj.get_type().getattr("__module__").map(|m| m.to_string().starts_with("torch")).unwrap_or(false));
+                let as_torch = torch.as_ref().filter(|_| {
+                    obj.get_type().getattr("__module__").map(|m| m.to_string().starts_with("torch")).unwrap_or(false)
+                });
                 let root = PyDict::new(py);
                 let literal = py.import("ast")?.getattr("literal_eval")?;
                 let put = |name: &str, value: Bound<'_, PyAny>| -> PyResult<()> {

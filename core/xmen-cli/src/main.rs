@@ -192,7 +192,6 @@ pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString>>) -> Ex
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
