@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${XMEN_CACHE:-$HOME/.cache/xmen}"
 venv="$cache/pyvenv"
-want="maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 ruamel.yaml==0.18.6 safetensors==0.6.2"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import pytest, numpy, ruamel.yaml, safetensors" 2>/dev/null \
+want="maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 ruamel.yaml==0.18.6 safetensors==0.6.2 tensorboard==2.21.0"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import pytest, numpy, ruamel.yaml, safetensors, tensorboard" 2>/dev/null \
     || [ ! -x "$venv/bin/maturin" ]; then
     mkdir -p "$cache"
     python3 -m venv "$venv" >&2

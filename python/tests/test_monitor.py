@@ -255,3 +255,24 @@ def test_the_checkpoint_example_keeps_and_restores_like_the_original(env):
     text = re.sub(r"\[\d\d:\d\d[AP]M \d\d/\d\d/\d\d[^\]]*\]: ", "", run.stdout)
     lines = [l for l in text.splitlines() if not l.startswith(("saved ", "loaded model"))]
     assert "\n".join(lines) + "\n" == (EXAMPLES / "checkpoint.expected").read_text()
+
+
+def test_a_torch_monitor_writes_tensorboard_summaries_of_numbers_and_arrays(tmp_path):
+    import numpy as np
+
+    from xmen import TorchMonitor
+
+    m = TorchMonitor(str(tmp_path), sca="loss@2s", hist="w@2s")
+    loss, w = 0.0, np.zeros(4, dtype=np.float32)
+    for i in m(range(6)):
+        loss = 1.0 / (i + 1)
+        w = w + 1
+    m.close()
+    events = list((tmp_path / "summaries").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path / "summaries"))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("loss")] == [2, 4, 6]
+    assert [round(e.value, 4) for e in acc.Scalars("loss")] == [0.5, 0.25, round(1 / 6, 4)]

@@ -56,3 +56,26 @@ def test_a_rust_and_a_python_sweep_are_listed_side_by_side(env):
         for key in ("a", "b", "_status"):
             pick = lambda text: next(l for l in text.splitlines() if l.startswith(key + ":")).split("#")[0]
             assert pick(py) == pick(rs)
+
+
+def test_the_command_line_flags_txt_debug_detached_restart_and_update_from_a_file(env):
+    script = env.script("hello.py", HELLO)
+    # -t copies the output to out.txt; -p records the purpose.
+    env.run([script, "-u", "{a: Hey}", "-p", "a", "purpose", "-x", env.tmp / "t", "-t"])
+    assert "Hey World!" in (env.tmp / "t" / "out.txt").read_text()
+    rec = _xmen.load_record(str(env.tmp / "t" / "params.yml"))
+    assert rec["_purpose"] == "a purpose"
+    # -u takes a params.yml's parameters; -d runs as debug (not linked).
+    run = env.run([script, "-u", env.tmp / "t" / "params.yml", "-d", "-x", env.tmp / "d"])
+    assert run.stdout.startswith("Running as debug\n") and "Hey World!" in run.stdout
+    # -x alone runs detached: nothing is written.
+    assert "Hello World!" in env.run([script, "-x"]).stdout
+    # -f re-runs a finished folder in place instead of registering t_0.
+    env.run([script, "-x", env.tmp / "t", "-f"])
+    assert not (env.tmp / "t_0").exists()
+    # Unknown parameters and bad YAML are refused, naming the value.
+    bad = env.run([script, "-u", "{c: 1}", "-x", env.tmp / "bad"], check=False)
+    assert bad.returncode == 1 and "c" in bad.stderr and not (env.tmp / "bad").exists()
+    # Running a params.yml that already finished is refused.
+    again = env.run([script, "-x", env.tmp / "t" / "params.yml"], check=False)
+    assert again.returncode == 1 and "finished" in again.stderr
