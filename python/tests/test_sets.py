@@ -79,3 +79,28 @@ def test_the_command_line_flags_txt_debug_detached_restart_and_update_from_a_fil
     # Running a params.yml that already finished is refused.
     again = env.run([script, "-x", env.tmp / "t" / "params.yml"], check=False)
     assert again.returncode == 1 and "finished" in again.stderr
+
+
+def test_an_exception_in_run_is_recorded_error_and_propagates_with_its_traceback(env):
+    script = env.script("fails.py", '''
+from xmen import Experiment
+
+
+class Fails(Experiment):
+    """Fails."""
+
+    x: int = 1  # @p x
+
+    def run(self):
+        raise KeyError("missing data")
+
+
+if __name__ == "__main__":
+    Fails().main()
+''')
+    run = env.run([script, "-x", env.tmp / "f"], check=False)
+    assert run.returncode == 1
+    assert "Traceback" in run.stderr and "KeyError: 'missing data'" in run.stderr
+    assert "An error occurred encountered" in run.stdout
+    rec = _xmen.load_record(str(env.tmp / "f" / "params.yml"))
+    assert rec["_status"] == "error" and "missing data" in rec["_messages"]["error"]

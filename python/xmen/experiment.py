@@ -313,13 +313,19 @@ class Experiment:
         parser.add_argument("-f", "--restart", action="store_true", help="With -x DIR: reuse DIR/params.yml")
         a = parser.parse_args(argv)
         try:
-            return self._plan(a)
+            plan = self._plan(a)
         except (ValueError, RuntimeError, AttributeError) as e:
             sys.stdout.flush()
             print(f"ERROR: {e}", file=sys.stderr)
             return 1
+        if isinstance(plan, int):
+            return plan
+        # The run's own exceptions propagate with their traceback (spec §1.10.2), after the
+        # runner recorded `error` with the message.
+        return self._execute(*plan)
 
     def _plan(self, a):
+        """Everything before the run; returns an exit code, or the run's (restart, txt)."""
         if a.debug:
             print("Running as debug")
             object.__setattr__(self, "_xmen_debug", True)
@@ -354,7 +360,7 @@ class Experiment:
         else:
             purpose = " ".join(a.purpose) if a.purpose else ""
             self.register(a.execute, purpose, restart=a.restart)
-        return self._execute(a.restart, a.txt)
+        return (a.restart, a.txt)
 
     def _apply_update(self, index, text):
         if os.path.isdir(text):
