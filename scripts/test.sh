@@ -29,6 +29,7 @@ echo "== python: the xmen wheel (scripts/python-package.sh) and its pytest suite
 # A separate step: the wheel (extension module + first-party hook libraries) goes into a cached
 # venv; the tests also load a third-party hook (examples/custom-hook), a misbehaving fixture
 # (tests/fixtures/panic) and run the Rust examples beside the Python ones.
+(cd python && cargo fmt --check && cargo clippy --quiet --all-targets -- -D warnings)  # its own workspace
 xmen_py="$(bash scripts/python-package.sh)"
 cargo build --quiet -p xmen-examples --examples
 cargo build --quiet --manifest-path examples/custom-hook/Cargo.toml --target-dir "$CARGO_TARGET_DIR/custom-hook"
