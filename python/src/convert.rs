@@ -48,7 +48,11 @@ fn array_to_tensor(a: &Bound<'_, PyAny>) -> PyResult<Option<Tensor>> {
     let shape: Vec<u64> = a.getattr("shape")?.extract()?;
     // `tobytes` is C order whatever the strides; `<` makes it little-endian.
     let code: String = a.getattr("dtype")?.getattr("str")?.extract()?;
-    let le = a.call_method1("astype", (format!("<{}", code.trim_start_matches(['<', '>', '=', '|'])),))?;
+    // No copy when the array already is little-endian (numpy's `copy=False`).
+    let kwargs = pyo3::types::PyDict::new(a.py());
+    kwargs.set_item("copy", false)?;
+    let le =
+        a.call_method("astype", (format!("<{}", code.trim_start_matches(['<', '>', '=', '|'])),), Some(&kwargs))?;
     let bytes = le.call_method1("tobytes", ("C",))?;
     let data = bytes.downcast::<PyBytes>()?.as_bytes().to_vec();
     Ok(Some(Tensor { dtype: d, shape, data }))
