@@ -45,6 +45,19 @@ elif [ "${CI:-}" = "true" ]; then
 else
     echo "== browser SKIPPED: scripts/ui-env.sh could not install chromium or Playwright (set CI=true to make this a failure)"
 fi
+echo "== python: the xmen wheel (scripts/python-package.sh) and its pytest suite"
+# A separate step: the wheel (extension module + first-party hook libraries) goes into a cached
+# venv; the tests also load a third-party hook (examples/custom-hook), a misbehaving fixture
+# (tests/fixtures/panic) and run the Rust examples beside the Python ones.
+(cd python && cargo fmt --check && cargo clippy --quiet --all-targets -- -D warnings)  # its own workspace
+xmen_py="$(bash scripts/python-package.sh)"
+cargo build --quiet -p xmen-examples --examples
+cargo build --quiet --manifest-path examples/custom-hook/Cargo.toml --target-dir "$CARGO_TARGET_DIR/custom-hook"
+cargo build --quiet --manifest-path tests/fixtures/Cargo.toml --target-dir "$CARGO_TARGET_DIR/fixtures" -p fixture-panic
+XMEN_RUST_EXAMPLES="$CARGO_TARGET_DIR/debug/examples" \
+    XMEN_TEST_JSONL_LIB="$CARGO_TARGET_DIR/custom-hook/debug/libxmen_hook_jsonl.so" \
+    XMEN_TEST_PANIC_LIB="$CARGO_TARGET_DIR/fixtures/debug/libxmen_hook_panicky.so" \
+    "$xmen_py" -m pytest -q -p no:cacheprovider python/tests
 echo "== tch: the slim PyTorch 2.13.0, the tch tests and train_mlp"
 # A separate step: libtorch is large and optional. Under CI=true a missing libtorch fails.
 if LIBTORCH="$(bash scripts/torch-env.sh)"; then

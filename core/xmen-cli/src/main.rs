@@ -1,4 +1,4 @@
-//! The `xmen` command line.
+//! The `xmen` command line (a library whose `main_with_args` the `xmen` binary runs).
 //!
 //! Like ripgrep, parsing is two stages: clap turns the arguments into per-command `Args`, and
 //! each is then validated into a command (sweep grammar, patterns, statuses, names) before any
@@ -18,6 +18,7 @@ mod run;
 mod submit;
 mod ui;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -153,8 +154,8 @@ fn validate(cli: Cli, ctx: &Ctx) -> anyhow::Result<Validated> {
     })
 }
 
-fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse_from(args);
     let ctx = Ctx { config_dir: xmen_record::config_dir() };
     // Every command makes the first-party hooks beside this binary visible to experiments.
     hooks::register_installation(&ctx.config_dir);
@@ -211,8 +212,11 @@ fn exit_code(e: &anyhow::Error) -> ExitCode {
     }
 }
 
-fn main() -> ExitCode {
-    match run() {
+/// The whole command line with explicit arguments (the first is the program name): what the
+/// `xmen` binary's `main` runs, and what a host running the CLI in-process (the Python
+/// package's `xmen` console script) calls.
+pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString>>) -> ExitCode {
+    match run(args.into_iter().map(Into::into).collect()) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("ERROR: {}", chain_text(&e));

@@ -21,7 +21,7 @@ mod slot;
 mod state;
 
 pub use cost::HookCost;
-pub use iter::MonitorIter;
+pub use iter::{LoopCursor, MonitorIter};
 pub use slot::{HookSlot, OnError, Transform};
 
 use crate::abi::CallFailure;
@@ -279,8 +279,9 @@ impl Monitor {
         self.state.borrow_mut().pop_level(id);
     }
 
-    /// The body of loop `id`'s current item finished: count it and fire hooks.
-    pub(crate) fn end_item(&self, id: u64) {
+    /// The body of loop `id`'s current item finished: count it and fire hooks, after
+    /// `before_fire` when some hook is due.
+    pub(crate) fn end_item(&self, id: u64, before_fire: impl FnOnce()) {
         let (fire, slot, now) = {
             let mut st = self.state.borrow_mut();
             let Some(slot) = st.slot_of(id) else { return };
@@ -301,6 +302,7 @@ impl Monitor {
             (st.counters[slot] >= st.next_check[slot], slot, now)
         };
         if fire {
+            before_fire();
             let ended = Trigger::from_index(slot).and_then(|t| self.fire(t, now));
             if let Some(ended) = ended.filter(|_| now.is_some()) {
                 // Hook time counts in neither stopwatch: the read that ended the last hook
@@ -427,6 +429,13 @@ impl Monitor {
     pub fn modulo(&self, t: Trigger, modulo: u64, exclude_1st: bool) -> bool {
         let c = self.counter(t);
         modulo != 0 && c % modulo == 0 && (!exclude_1st || c > 0)
+    }
+
+    /// Whether increasing counter `t` now would fire a hook (the Python binding reads the
+    /// caller's locals only then).
+    pub fn fires_next(&self, t: Trigger) -> bool {
+        let st = self.state.borrow();
+        st.counters[t.index()].saturating_add(1) >= st.next_check[t.index()]
     }
 
     /// Increase a counter by hand and fire its hooks.

@@ -221,6 +221,24 @@ pub trait Experiment: Parameters {
 /// ```
 pub use xmen_macros::experiment;
 
+/// Run `body` in the registered (or detached) experiment `root` exactly as [`crate::main`] runs
+/// an [`Experiment`]: the record goes `running` with the full meta, signals are watched
+/// (SIGINT/SIGTERM `stopped`, SIGUSR1 `timeout`/`requeue`), Monitors built inside use the
+/// record's `_hooks`, output is copied to `out.txt` when `txt` (default: the configuration's
+/// `redirect_stdout`), and the end (`finished`, `error` with the message, what the hooks
+/// cost) is recorded. For hosts whose experiments are not Rust types: the Python package.
+/// Returns the exit code [`crate::main`] would (0, 1, 101, 128 + signal).
+pub fn run_body(
+    root: &Root,
+    restart: bool,
+    txt: Option<bool>,
+    body: impl FnOnce(&Root) -> RunResult,
+) -> Result<u8, ExperimentError> {
+    let cfg = xmen_record::GlobalConfig::load(&xmen_record::config_dir())?;
+    run::start(root, restart, cfg.save_conda)?;
+    run::body_with(root, txt.unwrap_or(cfg.redirect_stdout), body)
+}
+
 #[doc(hidden)]
 pub mod private {
     pub use super::decl::{

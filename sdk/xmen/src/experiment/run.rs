@@ -265,6 +265,15 @@ pub(crate) fn start(root: &Root, restart: bool, save_conda: bool) -> Result<(), 
 /// and record how it ended. Returns the process exit code: 0, 1 for an error, 101 for a panic,
 /// 128 + the signal number after a stop signal.
 pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result<u8, ExperimentError> {
+    body_with(root, txt, |root| exp.run(root))
+}
+
+/// [`body`] for any run body: a Rust experiment's `run`, or a host's (the Python package's).
+pub(crate) fn body_with(
+    root: &Root,
+    txt: bool,
+    run: impl FnOnce(&Root) -> super::RunResult,
+) -> Result<u8, ExperimentError> {
     let state = Arc::new(State { phase: Mutex::new(Phase::Running), changed: Condvar::new(), tee: Mutex::new(None) });
     if txt && !root.is_detached() {
         let tee = Tee::start(&root.directory().join("out.txt"))?;
@@ -287,7 +296,7 @@ pub(crate) fn body<E: Experiment>(exp: &mut E, root: &Root, txt: bool) -> Result
     // Monitors built by the body use the record's `_hooks` (see `current`).
     let entered = super::current::enter(root);
     super::cost::begin();
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| exp.run(root)));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run(root)));
     // Every Monitor of the body is dropped by now and left its hooks' cost.
     let costs = super::cost::take();
     drop(entered);
