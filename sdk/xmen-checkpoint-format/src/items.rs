@@ -47,8 +47,9 @@ fn classify(v: ValueRef<'_>) -> Item {
 /// item per entry, named `{name}_{key}` (spec §5.13).
 ///
 /// ```
-/// use xmen::checkpoint::{items, Item};
-/// use xmen::{StateHandle, Value, ValueRef};
+/// use xmen_checkpoint_format::{items, Item};
+/// use xmen_core::value::{StateHandle, Value};
+/// use xmen_core::valueref::ValueRef;
 ///
 /// let nets = Value::Map(vec![("g".into(), Value::State(StateHandle(1))), ("lr".into(), Value::Float(0.1))]);
 /// let got = items("nets", ValueRef::from(&nets), true);

@@ -92,11 +92,15 @@ impl Tee {
             .append(true)
             .open(path)
             .map_err(|e| xmen_record::RecordError::io("open", path, e))?;
-        // Each attempt starts with a dated line, so a retried run's output is told apart; the
-        // date is in the `_timestamps` format, to match the attempt's `start` in params.yml.
+        // A later attempt (a retry, a rerun after reset) starts with a dated line, so its output
+        // is told apart from the earlier ones; the date is in the `_timestamps` format, to match
+        // the attempt's `start` in params.yml. A first attempt's out.txt holds only the
+        // experiment's own output, as the original's does.
         let mut file = file;
-        let stamp = xmen_core::pyfmt::now_stamp();
-        let _ = writeln!(file, "===== xmen: attempt started {stamp} (pid {}) =====", std::process::id());
+        if file.metadata().is_ok_and(|m| m.len() > 0) {
+            let stamp = xmen_core::pyfmt::now_stamp();
+            let _ = writeln!(file, "===== xmen: attempt started {stamp} (pid {}) =====", std::process::id());
+        }
         let file = Arc::new(Mutex::new(file));
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().flush();
