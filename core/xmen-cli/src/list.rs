@@ -1,4 +1,5 @@
-//! `xmen list`: arguments and execution (spec §4.10).
+//! `xmen list`: arguments and execution (docs/migrating.md#listing-and-filters says
+//! how it differs from the original).
 //!
 //! The arguments are validated first (filters, regexes, the pattern, conflicting outputs), then
 //! the global configuration is read, the rows are selected and listed through the index of
@@ -367,7 +368,7 @@ pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
     let cmd = args.validate(&cwd)?;
     let config_dir = xmen_record::config_dir();
 
-    // An experiment folder: its record (spec §1.13), or a one-row table for --csv/--json.
+    // An experiment folder: its record as the original printed it, or a one-row table for --csv/--json.
     let single = match &cmd.target {
         Target::Folder(dir) if dir.join("params.yml").is_file() => Some(dir.display().to_string()),
         Target::Pattern(_) | Target::Glob(_) | Target::Folder(_) | Target::Many(_) => None,
@@ -479,7 +480,7 @@ fn filters_text(spec: &ListSpec) -> String {
     }
 }
 
-/// An empty result (defect B27): a message, and for JSON an empty array on stdout; the exit
+/// An empty result (the original crashed): a message, and for JSON an empty array on stdout; the exit
 /// code is 1, so scripts can tell that nothing matched.
 fn empty(cmd: &Cmd, why: &str) -> anyhow::Result<ExitCode> {
     match cmd.format {

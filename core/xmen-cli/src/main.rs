@@ -125,7 +125,8 @@ enum Validated {
     Setup,
 }
 
-/// Parse a status name for clap, listing the valid ones on error (defect B50).
+/// Parse a status name for clap, listing the valid ones on error (the original's
+/// `reset -s` wrote any text).
 pub fn parse_status(s: &str) -> Result<Status, String> {
     s.parse::<Status>().map_err(|e| e.to_string())
 }

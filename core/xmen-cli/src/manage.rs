@@ -170,7 +170,7 @@ impl NoteArgs {
 }
 
 impl ResetArgs {
-    /// Check the arguments (no disk I/O; the status was validated by its parser: defect B50).
+    /// Check the arguments (no disk I/O; the status was validated by its parser: one of the eleven).
     pub fn validate(self) -> Cmd {
         let (root, pattern) = locate(self.root, &self.pattern);
         Cmd::Reset { root, pattern: Pattern::new(&pattern), status: self.status }

@@ -58,7 +58,7 @@ fn init_refuses_an_existing_set_before_writing_anything() {
     let (d, sc) = env.bash_experiment();
     let err = env.fails(&["init", "-d", &s(&d), "-s", &s(&sc), "-r", "set"]);
     assert!(err.contains("is already an experiment set") && err.contains("remove experiment.yml"), "{err}");
-    assert_eq!(read(&set.join("defaults.yml")), "a: mine\n", "B22: nothing was copied");
+    assert_eq!(read(&set.join("defaults.yml")), "a: mine\n", "init checks before it writes: nothing was copied");
 }
 
 #[test]
@@ -183,7 +183,7 @@ fn names_follow_python_rendering_casting_and_suffix_rules() {
     let err = env.fails(&["register", "-r", "set", "-u", "{sizes: [1, 2, 3]}"]);
     assert!(err.contains("expects a list of 2 elements but got 3"), "{err}");
 
-    // names with glob characters: exact names and escapes select them (B20), quoting keeps
+    // names with glob characters: exact names and escapes select them, quoting keeps
     // run.sh working with spaces and quotes
     let out = env.ok(&["run", "-r", "set", "opt={'beta': 0.5}__sizes=[3, 4]", "bash"]);
     assert_eq!(out.matches("Running: ").count(), 1, "{out}");

@@ -30,7 +30,7 @@ struct Kind {
 fn list_checks(_env: &Env, _set: &Path, _kind: &Kind) {}
 
 fn drive(env: &Env, set: &Path, kind: &Kind) {
-    // register from another folder: every path is resolved against the set root (B11)
+    // register from another folder: every path is resolved against the set root
     let elsewhere = env.path("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap_or_else(|e| panic!("{e}"));
     let out = env.run_in(&elsewhere, &["register", "-r", &s(set), "-u", SWEEP], None);
@@ -65,7 +65,7 @@ fn drive(env: &Env, set: &Path, kind: &Kind) {
         assert_eq!(env.linked().iter().filter(|l| *l == link).count(), 1, "{link} linked once");
     }
 
-    // run with bash: in registration order (B21; issue 14), with progress, each run's own
+    // run with bash: in registration order (not name order), with progress, each run's own
     // output unmangled
     let out = env.ok(&["run", "-r", &s(set), "*", "bash"]);
     let mut last = 0;
@@ -112,7 +112,7 @@ fn drive(env: &Env, set: &Path, kind: &Kind) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Skipping 2 matching experiments"));
     env.ok(&["reset", "-r", &s(set), "*"]);
 
-    // unlink: the folder stays, the overrides leave with it (B16)
+    // unlink: the folder stays, the overrides leave with it
     env.ok(&["unlink", "-r", &s(set), "a=Bye__b=World"]);
     let yml = read(&set.join("experiment.yml"));
     assert!(!yml.contains("a=Bye__b=World") && set.join("a=Bye__b=World/params.yml").exists(), "{yml}");
@@ -121,7 +121,7 @@ fn drive(env: &Env, set: &Path, kind: &Kind) {
         "{yml}"
     );
 
-    // move, then a manual mv + relink: experiment.yml, _root, run.sh and linked follow (B18)
+    // move, then a manual mv + relink: experiment.yml, _root, run.sh and linked follow
     let moved = env.path("moved");
     env.ok(&["move", "-r", &s(set), &s(&moved)]);
     assert!(!set.exists());

@@ -1,5 +1,5 @@
 //! `xmen list` end to end: the real binary, `XMEN` pointing at a temporary configuration whose
-//! xmen.yml links generated experiment folders (params.yml in the register layout, spec §3.2).
+//! xmen.yml links generated experiment folders (params.yml in the layout `xmen register` writes).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -129,7 +129,7 @@ fn filters_select_columns_and_and_rows() {
         )
     );
 
-    // a path argument and --pattern (the whole pattern: B24), and a glob
+    // a path argument and --pattern (the whole regex, not its first character), and a glob
     let (out, _, _) = env.xmen(env.tmp.path(), &["set/a=Bye__b=World/.."]);
     assert_eq!(data_lines(&out).len(), 4, "{out}");
     let pattern = f[2].display().to_string();

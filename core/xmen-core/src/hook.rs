@@ -73,7 +73,7 @@ pub struct Needs {
     pub timing: bool,
 }
 
-/// How the Monitor keeps a message: `latest`, `min` or `max` (spec §1.7).
+/// How the Monitor keeps a message: `latest`, `min` or `max` (docs/file-formats.md#_messages).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Keep {
     /// The newest value always wins.
@@ -143,7 +143,7 @@ pub enum Request<'a> {
     Print(&'a str),
     /// Print `[{last} {levels}]: {text}`, like the original's `monitor.log(text)`.
     Log(&'a str),
-    /// The Monitor's ordered summary (spec §5.6): `last`, the level entries, `wall`, `end`,
+    /// The Monitor's ordered summary: `last`, the level entries, `wall`, `end`,
     /// and with `verbose` `next step m_step load m_load`. Replied with [`Reply::Summary`].
     Summary {
         /// Include the timing entries.
@@ -151,7 +151,7 @@ pub enum Request<'a> {
     },
     /// Ask the Monitor to stop after this firing, logging the message.
     Stop(&'a str),
-    /// Leave messages with an experiment record (spec §1.7) through the host, which stays the
+    /// Leave messages with an experiment record (`_messages`) through the host, which stays the
     /// only writer of that record.
     Message {
         /// The experiment.
@@ -284,7 +284,7 @@ impl dyn Host + '_ {
     pub fn log(&self, text: &str) {
         self.request(Request::Log(text));
     }
-    /// The Monitor's ordered summary (spec §5.6): `last`, the level entries, `wall`,
+    /// The Monitor's ordered summary: `last`, the level entries, `wall`,
     /// `end`, and with `verbose` `next step m_step load m_load`; empty if the host has none.
     pub fn summary(&self, verbose: bool) -> Vec<(String, String)> {
         match self.request(Request::Summary { verbose }) {
@@ -296,7 +296,7 @@ impl dyn Host + '_ {
     pub fn stop(&self, msg: &str) {
         self.request(Request::Stop(msg));
     }
-    /// Leave messages with an experiment record (spec §1.7).
+    /// Leave messages with an experiment record (docs/file-formats.md#_messages).
     pub fn message(
         &self,
         experiment: ExperimentHandle,

@@ -1,4 +1,4 @@
-//! Hook specification strings such as `loss|acc@100s` (spec §5.1).
+//! Hook specification strings such as `loss|acc@100s`.
 //!
 //! A [`Spec`] says which variables a Monitor hook receives (a regex matched against variable
 //! *names*) and when it runs (every `modulo` ticks of a [`Trigger`]). Three forms exist:
@@ -10,7 +10,7 @@
 //! * manual form: text without `@`; the whole text is the regex and there is no schedule.
 //!
 //! Regexes are compiled once, at parse time, as `^(?:<regex>)`: they are anchored at the start
-//! only, like Python's `re.match` (§0.1), so `loss` matches `loss_val`. An invalid regex is a
+//! only, like Python's `re.match`, so `loss` matches `loss_val`. An invalid regex is a
 //! parse error here rather than a failure on the first match, as in the original.
 //!
 //! Decisions where this parser deliberately differs from the original:

@@ -300,7 +300,7 @@ impl Value {
 }
 
 impl fmt::Display for Value {
-    /// Python's `str()` of the value (spec §0.2): `0.001`, `1e-05`, `True`, `None`, `['a', 'b']`.
+    /// Python's `str()` of the value: `0.001`, `1e-05`, `True`, `None`, `['a', 'b']`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         crate::pyfmt::write_str(f, self)
     }

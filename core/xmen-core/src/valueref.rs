@@ -259,7 +259,7 @@ impl<'a> ValueRef<'a> {
 }
 
 impl fmt::Display for ValueRef<'_> {
-    /// Python's `str()` (spec §0.2).
+    /// Python's `str()`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_str(f)
     }

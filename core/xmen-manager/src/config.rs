@@ -1,5 +1,5 @@
-//! The parts of `xmen config` (spec §4.3) that touch files: changing options, finding linked
-//! experiments that no longer exist, refreshing `_meta` (defect B30: the original ignored
+//! The parts of `xmen config` that touch files: changing options, finding linked
+//! experiments that no longer exist, refreshing `_meta` (the original ignored
 //! `--update_meta`), migrating the pre-0.3 `config.yml`, and printing the configuration.
 //! The original's server options are not part of this crate.
 
@@ -16,7 +16,7 @@ use crate::register::link_all;
 use crate::set::ExperimentSet;
 use crate::setfile::{SetFile, EXPERIMENT_FILE};
 
-/// The legacy configuration file of versions before 0.3 (spec §3.9.4).
+/// The legacy configuration file of versions before 0.3, read once by the setup.
 pub const LEGACY_CONFIG_FILE: &str = "config.yml";
 
 /// Changes to the boolean options and the header; `None` leaves an option alone.
@@ -159,7 +159,7 @@ pub fn legacy_config(config_dir: &Path) -> Option<PathBuf> {
     p.is_file().then_some(p)
 }
 
-/// Bring a legacy `config.yml` across (spec §4.3): the registry (`python_experiments`, names
+/// Bring a legacy `config.yml` across: the registry (`python_experiments`, names
 /// not yet registered), `prompt` (from `prompt_for_message`), `save_conda`, `redirect_stdout`,
 /// `requeue` and `header`, and every experiment of every legacy set into `linked`. Safe to
 /// repeat: nothing is duplicated.
@@ -212,7 +212,7 @@ pub fn migrate_legacy(config_dir: &Path) -> Result<Option<Migration>> {
     Ok(Some(report))
 }
 
-/// Print a value the way the original's recursive printer does (spec §1.13): `key: value`,
+/// Print a value the way the original's recursive printer does: `key: value`,
 /// nulls skipped, maps as `key:` with their entries indented two spaces, lists as Python lists;
 /// booleans as `true`/`false`, as xmen.yml spells them (the original printed `True`).
 pub fn render_tree(entries: &[(String, Value)], indent: usize, out: &mut String) {

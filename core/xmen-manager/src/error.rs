@@ -50,7 +50,7 @@ pub enum ManagerError {
     },
 
     /// `xmen init` on a folder that already holds experiment.yml (checked before anything is
-    /// written: defect B22).
+    /// written; the original wrote first).
     #[error(
         "{} is already an experiment set ({} exists); to re-initialise it remove experiment.yml first",
         root.display(),
@@ -140,7 +140,7 @@ pub enum ManagerError {
         reason: &'static str,
     },
 
-    /// `name`, `name_1` ... `name_99` are all taken (spec §3.6).
+    /// `name`, `name_1` ... `name_99` are all taken (docs/migrating.md#the-sweep-grammar-and-folder-names).
     #[error(
         "the folders {name}, {name}_1 ... {name}_99 already exist in {}: the number of experiments allowed \
          with the same overrides is limited to 100; give another name with `-n/--name`",

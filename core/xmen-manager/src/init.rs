@@ -1,9 +1,9 @@
-//! `xmen init` (spec §4.4): make a folder an experiment set.
+//! `xmen init`: make a folder an experiment set.
 //!
 //! The defaults and the script come either from an experiment binary, which writes them itself
-//! through the single-experiment command line (`BIN --to-root DIR [-u YAML]`, spec §1.11), or
+//! through the single-experiment command line (`BIN --to-root DIR [-u YAML]`), or
 //! from a `defaults.yml` and a `script.sh` of any language, copied into the root. The
-//! "already initialised" check runs before anything is generated or copied (defect B22), and
+//! "already initialised" check runs before anything is generated or copied (the original wrote first), and
 //! every input is checked before the first file is written.
 
 use std::path::{Path, PathBuf};

@@ -1,9 +1,9 @@
-//! `xmen run` (spec §4.6): which experiments to launch and with which command.
+//! `xmen run`: which experiments to launch and with which command.
 //!
 //! The launcher is prepended to each experiment's run.sh (`bash`, `screen -dm bash`, `sbatch`,
 //! `docker run ...`). With `sbatch`, `--job-name={folder}` and `--output={exp}/slurm.out` are
 //! added unless the user gave their own, in any spelling (`--job-name X`, `--job-name=X`,
-//! `-J X`, `-JX`: defect B19). Only `registered` experiments run unless other statuses are asked
+//! `-J X`, `-JX`; the original doubled them). Only `registered` experiments run unless other statuses are asked
 //! for. The launcher is looked up before anything runs, so a typo fails once, clearly.
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! Experiment sets: the library behind `xmen init`, `register`, `run`, `note`, `reset`,
-//! `unlink`, `relink`, `clean`, `rm`, `move`, `experiments` and `config` (spec §3.3-3.7, §4).
+//! `unlink`, `relink`, `clean`, `rm`, `move`, `experiments` and `config` (their files: docs/file-formats.md).
 //!
 //! **Key design choice: every command is two steps, a pure check and then the disk work, and
 //! every write goes through a lock.** The sweep grammar ([`sweep::Sweep`]) and patterns
@@ -9,8 +9,8 @@
 //! ([`setfile::SetFile::update`]) and params.yml only through the record crate's
 //! ([`xmen_record::RecordFile::update`]), so commands run concurrently with each other and
 //! with running experiments without losing updates. Paths are always resolved against the
-//! set root, never the cwd (defect B11), and experiment.yml keeps each experiment together
-//! with its overrides so the original's two parallel lists never drift (B16).
+//! set root, never the cwd (as the original's `register` and `clean` did), and experiment.yml keeps
+//! each experiment together with its overrides so the original's two parallel lists never drift.
 //!
 //! This crate prints nothing: each operation returns what it did (or, for destructive ones,
 //! what it would do), and the `xmen` binary words it.

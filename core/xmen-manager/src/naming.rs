@@ -1,4 +1,4 @@
-//! Experiment folder names (spec §3.6).
+//! Experiment folder names (docs/migrating.md#the-sweep-grammar-and-folder-names).
 //!
 //! A registered experiment is named `k=v__k=v` over its overrides in sweep order, each value in
 //! Python's `str()` rendering (`lr=0.001__opt={'beta': 0.5}__sizes=[3, 4]`); the reserved

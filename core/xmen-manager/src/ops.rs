@@ -1,4 +1,4 @@
-//! `xmen note`, `reset`, `unlink`, `clean` and `rm` (spec §4.7-4.9).
+//! `xmen note`, `reset`, `unlink`, `clean` and `rm`.
 //!
 //! params.yml is only ever changed through the record crate's locked read-modify-write, so a
 //! note or a reset never loses an update a running experiment makes at the same moment.
@@ -69,9 +69,9 @@ pub fn note(root: &Path, pattern: &Pattern, message: &str, remove: bool) -> Resu
     for_each_record(root, pattern, |r| Ok(r.note(message, remove)))
 }
 
-/// `xmen reset`: set the status of every matching experiment (validated by its type: defect
-/// B50), moving its previous attempt (status, timestamps, messages, error, `_end`) into its
-/// `_attempts` history. No server is involved, so nothing can crash after the write (B17).
+/// `xmen reset`: set the status of every matching experiment (validated by its type: one
+/// of the eleven statuses), moving its previous attempt (status, timestamps, messages, error, `_end`) into its
+/// `_attempts` history. No server is involved, so nothing can crash after the write (as the original's did).
 pub fn reset(root: &Path, pattern: &Pattern, status: Status) -> Result<Changed> {
     for_each_record(root, pattern, |r| {
         r.archive_attempt();
@@ -100,7 +100,7 @@ pub fn reset_failed(root: &Path, pattern: &Pattern) -> Result<Changed> {
 }
 
 /// `xmen unlink`: stop managing the matching experiments (their folders stay; their overrides
-/// leave with them: defect B16). Returns the experiments unlinked.
+/// leave with them). Returns the experiments unlinked.
 pub fn unlink(root: &Path, pattern: &Pattern) -> Result<Vec<PathBuf>> {
     crate::heal::heal_set(root, &xmen_record::config_dir())?;
     let set = ExperimentSet::open(root)?;
@@ -136,7 +136,7 @@ fn unmanaged(dir: &Path, managed: &HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> 
 }
 
 /// What `xmen clean` would delete: experiment folders under the root that are no longer managed
-/// (exact paths, resolved against the root, never the cwd: defects B11, B23).
+/// (exact paths, resolved against the root, never the cwd, never a suffix match).
 pub fn clean_plan(root: &Path) -> Result<Vec<PathBuf>> {
     // A killed registration's folders are adopted, not offered for deletion.
     crate::heal::heal_set(root, &xmen_record::config_dir())?;

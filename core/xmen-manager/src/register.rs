@@ -1,10 +1,10 @@
-//! `xmen register` (spec §4.5): one experiment folder per sweep combination and repeat.
+//! `xmen register`: one experiment folder per sweep combination and repeat.
 //!
 //! Everything that can be checked is checked before the first folder is created: the set, the
 //! defaults, the sweep's keys and the type of every alternative. Then, under the lock of
 //! experiment.yml (so concurrent registrations cannot take the same names), each experiment
 //! gets its folder, params.yml (in the manager's layout, resolved against the set root and
-//! never the cwd: defect B11) and run.sh. experiment.yml and the global `linked` list are each
+//! never the cwd) and run.sh. experiment.yml and the global `linked` list are each
 //! written once at the end. Nothing is fsynced: every file is written by an atomic rename, so a
 //! crash leaves old or new files, never torn ones, and an fsync after writing 1,000 folders
 //! costs seconds on ext4 (it forces the journal to write back all of them). If
@@ -38,7 +38,7 @@ pub struct RegisterOpts {
     pub sweep: Option<Sweep>,
     /// `-H`: a file whose contents are the run.sh header (default: the configuration's header).
     pub header: Option<PathBuf>,
-    /// `-p`: the purpose of these experiments (default: the set's purpose; defect B12 fixed).
+    /// `-p`: the purpose of these experiments (default: the set's purpose; the original ignored `-p`).
     pub purpose: Option<String>,
     /// `--shell`: the interpreter run.sh runs script.sh with.
     pub shell: String,
@@ -76,7 +76,7 @@ pub struct RegisterReport {
     pub folders: Vec<PathBuf>,
 }
 
-/// `_version` of a registered experiment (spec §3.8, defect B15 fixed): the defaults' map kept
+/// `_version` of a registered experiment (docs/file-formats.md#_version): the defaults' map kept
 /// whole (module and class are no longer dropped), with its `git` facts refreshed when `path`
 /// lies in a work tree; null stays null.
 pub fn registered_version(defaults_version: Option<&Value>) -> Option<Value> {

@@ -1,4 +1,4 @@
-//! `xmen experiments` (the original's `xmen python`, spec §4.2): a registry of runnable
+//! `xmen experiments` (the original's `xmen python`): a registry of runnable
 //! experiment binaries, name to executable path, kept in the global configuration.
 //!
 //! Any executable implementing the single-experiment command line can be registered: a Rust

@@ -1,4 +1,4 @@
-//! `xmen relink` and `xmen move` (spec §4.9, defect B18 fixed).
+//! `xmen relink` and `xmen move` (the original's `relink` crashed without `--recursive`).
 //!
 //! After a set is moved (`mv set set-2 && xmen relink -r set-2`), *replanting* rewrites
 //! everything that named the old place: the paths in experiment.yml, `_root` in each params.yml

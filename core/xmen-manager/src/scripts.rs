@@ -1,11 +1,11 @@
-//! run.sh (spec §3.5) and the rewriting of scripts after a set moves (defect B18).
+//! run.sh (docs/file-formats.md#runsh) and the rewriting of scripts after a set moves.
 //!
 //! run.sh keeps the original's four lines, joined by `\n` without a trailing newline:
 //! shebang, header, `exec {shell} {root}/script.sh {experiment}/params.yml`, and the harmless
-//! `echo EXPERIMENT FINISHED!` (B49, kept). Every word is shell-quoted when it needs it: folder
-//! names made from overrides contain spaces, quotes and brackets (`opt={'beta': 0.5}`), which
-//! the original wrote unquoted and bash then split. When a set moves, scripts are regenerated
-//! from their parts, never edited as text.
+//! `echo EXPERIMENT FINISHED!` (kept as the original's, though it never runs). Every word is
+//! shell-quoted when it needs it: folder names made from overrides contain spaces, quotes and
+//! brackets (`opt={'beta': 0.5}`), which the original wrote unquoted and bash then split. When a
+//! set moves, scripts are regenerated from their parts, never edited as text.
 
 use std::path::Path;
 

@@ -1,11 +1,11 @@
-//! Selecting managed experiments by pattern (`run`, `note`, `reset`, `unlink`; spec §4).
+//! Selecting managed experiments by pattern (`run`, `note`, `reset`, `unlink`).
 //!
 //! A pattern is a unix glob over experiment folder names relative to the set root (`*` does not
 //! cross `/`). Only managed experiments (those in experiment.yml) can match, and matches come
-//! back sorted by name (defect B21). Folder names may contain glob characters
-//! (`opt={'beta': 0.5}`, `sizes=[3, 4]`), so a pattern that is exactly a managed folder's name
-//! selects that folder, and a backslash escapes a glob character (`sizes=\[3, 4\]`) (defect
-//! B20).
+//! back sorted by name, not in file-system order (`xmen run` then puts them in registration
+//! order). Folder names may contain glob characters (`opt={'beta': 0.5}`, `sizes=[3, 4]`), so a
+//! pattern that is exactly a managed folder's name selects that folder, and a backslash escapes a
+//! glob character (`sizes=\[3, 4\]`) (the original could not select such folders).
 
 use std::path::Path;
 

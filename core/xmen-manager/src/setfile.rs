@@ -1,10 +1,10 @@
-//! experiment.yml, the set manager's state (spec §3.3).
+//! experiment.yml, the set manager's state (docs/file-formats.md#experimentyml).
 //!
 //! In memory the set is a list of [`Entry`] records (an experiment folder and the overrides it
 //! was registered with), so the two lists of the file, `experiments` and `overides` (sic), can
-//! never drift apart (defect B16). They are still written as the two parallel lists the
-//! original reads. Reading resolves YAML anchors and aliases (the original wrote them for
-//! repeated override maps); writing never emits them.
+//! never drift apart (the original's `unlink` and `relink` let them). They are still written as the
+//! two parallel lists the original reads. Reading resolves YAML anchors and aliases (the original
+//! wrote them for repeated override maps); writing never emits them.
 
 use std::path::{Path, PathBuf};
 
@@ -175,7 +175,7 @@ impl SetFile {
         Ok(out)
     }
 
-    /// The file's text, keys in the original's order (spec §3.3).
+    /// The file's text, keys in the original's order.
     pub fn to_yaml(&self) -> Result<String> {
         let s = |p: &Path| Value::Str(p.display().to_string());
         let opt = |o: &Option<String>| o.clone().map_or(Value::None, Value::Str);
@@ -222,7 +222,7 @@ impl SetFile {
     }
 
     /// Whether `folder` is one of the managed experiments (an exact path comparison, never a
-    /// suffix match: defect B23).
+    /// suffix match as in the original).
     pub fn manages(&self, folder: &Path) -> bool {
         self.entries.iter().any(|e| e.path == folder)
     }

@@ -1,4 +1,4 @@
-//! The override ("sweep") grammar of `xmen register -u` (spec §3.7).
+//! The override ("sweep") grammar of `xmen register -u` (docs/migrating.md#the-sweep-grammar-and-folder-names).
 //!
 //! A sweep is a YAML mapping, flow (`{lr: 1e-2 | 1e-3, name: dog}`) or block (`lr: 1e-2 | 1e-3`).
 //! A value that YAML reads as a string containing `|` is split on every `|` and each piece is
@@ -8,8 +8,8 @@
 //!
 //! [`Sweep`] is the grammar alone (no defaults needed, so the command line checks it before any
 //! disk I/O); [`Sweep::typed`] checks the keys against the defaults and casts every alternative
-//! to its default's type once (defect B13 fixed: ints become floats for float defaults, partial
-//! maps merge into the default map, list lengths must match).
+//! to its default's type once (as the original documented but did not do: ints become floats for
+//! float defaults, partial maps merge into the default map, list lengths must match).
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
-//! The global configuration `$XMEN/xmen.yml` (spec §3.9.1, issue item 3b), read and written
+//! The global configuration `$XMEN/xmen.yml` (docs/file-formats.md#xmenyml), read and written
 //! with the same locked, atomic discipline as params.yml.
 //!
 //! The folder is `$XMEN`, else `~/.xmen`. `_dir` is never persisted and ignored when read
-//! (B33). The original's server keys (`server_host`, `server_port`, `user`, `password`) and any
+//! (the original trusted it). The original's server keys (`server_host`, `server_port`, `user`, `password`) and any
 //! other unknown keys are kept as they are but unused. The experiment registry is written as
 //! `experiments`; the original's `python_experiments` is read into it when `experiments` is
 //! absent (and kept verbatim for the original).
@@ -154,7 +154,7 @@ impl GlobalConfig {
                         other => return Err(shape(path, "linked", "a list of folder paths", &other)),
                     }
                 }
-                "_dir" => {} // B33: never trusted, never written back
+                "_dir" => {} // never trusted, never written back
                 "python_experiments" => {
                     python_experiments = Some(value.clone());
                     c.extra.push((key, value));
@@ -170,8 +170,8 @@ impl GlobalConfig {
         Ok(c)
     }
 
-    /// The YAML text: the original's server keys first when present, then the keys of spec
-    /// §3.9.1 in order, then any other kept keys.
+    /// The YAML text: the original's server keys first when present, then the keys of
+    /// docs/file-formats.md#xmenyml in order, then any other kept keys.
     pub fn to_yaml(&self) -> Result<String> {
         const SERVER: [&str; 4] = ["server_host", "server_port", "user", "password"];
         let mut m: Vec<(String, Value)> = Vec::new();
@@ -230,7 +230,7 @@ impl GlobalConfig {
         GlobalConfig::update(dir, |c| Ok::<_, RecordError>(c.clone()))
     }
 
-    /// Add `folder` to `linked` unless it is already there (B4: link exactly once). Returns
+    /// Add `folder` to `linked` unless it is already there (link exactly once). Returns
     /// whether it was added.
     pub fn link(dir: &Path, folder: &Path) -> Result<bool> {
         let folder = folder.display().to_string();

@@ -47,7 +47,7 @@ pub enum RecordError {
         source: io::Error,
     },
 
-    /// An override names something that is not a parameter (defect B7 of the original).
+    /// An override names something that is not a parameter (the original accepted it).
     #[error("unknown parameter `{name}`; the parameters are: {}", known.join(", "))]
     UnknownParam {
         /// The name that was given.
@@ -115,7 +115,7 @@ pub enum RecordError {
         found: usize,
     },
 
-    /// Parameters were updated in a status that does not allow it (spec §1.4).
+    /// Parameters were updated in a status that does not allow it.
     #[error("parameters of an experiment in status `{status}` cannot be updated; parameters can only be changed when status is `default` or `detached`")]
     Immutable {
         /// The record's status.
@@ -163,7 +163,8 @@ pub enum RecordError {
         path: PathBuf,
     },
 
-    /// Every suffix `_0` ... `_{same_names-1}` is already taken (defect B8 of the original).
+    /// Every suffix `_0` ... `_{same_names-1}` is already taken (the original then overwrote the
+    /// first folder).
     #[error("{} and all {same_names} suffixed folders already hold a params.yml; choose another folder name or raise same_names", root.display())]
     NoFreeSuffix {
         /// The requested folder.

@@ -7,7 +7,7 @@
 //! concurrent writers never lose each other's updates and a writer killed at any instant leaves
 //! a params.yml that parses. The YAML is read with serde-saphyr (YAML 1.2, like the original's
 //! ruamel.yaml) and written by our own small emitter, which copies ruamel's layout and puts the
-//! help comments and key order of spec §3.1-3.2 exactly where the original did.
+//! help comments and key order of defaults.yml and params.yml exactly where the original did.
 //!
 //! ```
 //! use xmen_record::{Keep, Param, Record};

@@ -1,10 +1,10 @@
-//! The one system-meta collector (spec §5.11, defect B43 fixed), on sysinfo.
+//! The one system-meta collector, on sysinfo.
 //!
 //! [`basic`] runs at registration, [`full`] at run start and [`Probe`] in the probe hook. Every
 //! collector failure is swallowed: a group that cannot be read is left out. Sizes are
 //! 1024-based with two decimals (`1.20MB`), percentages `12.5%`, frequencies `2596.00Mhz`.
 //!
-//! Differences from the original, on purpose (B43): every GPU and every address of an
+//! Differences from the original, on purpose: every GPU and every address of an
 //! interface is kept (`{iface: {AF_INET: [{address, netmask, broadcast}, ...]}}`),
 //! `CUDA_VISIBLE_DEVICES=0,1` works, and swap has no stray space and a `%` on its percentage.
 
@@ -445,7 +445,8 @@ pub fn probe() -> Value {
 }
 
 /// Write `{dir}/environment.yml` from `$CONDA_EXE env export` when `save_conda` is on and conda
-/// exists (spec §1.10.1, B14). Returns the file written, if any.
+/// exists (only a run writes it; the original's `register`
+/// wrote it even with `save_conda` off). Returns the file written, if any.
 pub fn write_conda_env(dir: &Path, save_conda: bool) -> Result<Option<PathBuf>> {
     if !save_conda {
         return Ok(None);

@@ -1,5 +1,5 @@
-//! What happens to a record over its life: messages (spec §1.7), notes (§1.8) and status
-//! transitions with their timestamps (§1.2, §1.10).
+//! What happens to a record over its life: messages, notes and status transitions with their
+//! timestamps (docs/file-formats.md#the-special-keys).
 
 use std::cmp::Ordering;
 
@@ -10,7 +10,7 @@ use crate::error::{RecordError, Result};
 use crate::record::Record;
 use crate::status::Status;
 
-/// Which of an old and a new message value is kept (spec §1.7); shared with the hook ABI.
+/// Which of an old and a new message value is kept; shared with the hook ABI.
 pub use xmen_core::hook::Keep;
 
 /// A number for comparisons: numbers, bools and one-element numeric lists.
@@ -57,7 +57,7 @@ pub fn message_value(v: &Value) -> Value {
 }
 
 impl Record {
-    /// Store messages (spec §1.7) and return the keys written.
+    /// Store messages (docs/file-formats.md#_messages) and return the keys written.
     ///
     /// Without a `leader` each key is written when it wins under `keep`; with one, the
     /// leader's comparison decides for the whole batch. A leader missing from the batch is
@@ -116,7 +116,7 @@ impl Record {
         self.status = status;
     }
 
-    /// Begin a run (spec §1.10.1): the status must allow running ([`Status::can_run`]); it
+    /// Begin a run: the status must allow running ([`Status::can_run`]); it
     /// becomes `running` and `start` and `last` are stamped.
     pub fn start_run(&mut self, restart: bool) -> Result<()> {
         if !self.status.can_run(restart) {

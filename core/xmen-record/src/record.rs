@@ -1,5 +1,5 @@
 //! [`Record`]: one experiment's parameters and special fields, read from and written to
-//! defaults.yml and params.yml (spec §1.2, §1.9, §3.1, §3.2).
+//! defaults.yml and params.yml (docs/file-formats.md).
 
 use std::path::{Path, PathBuf};
 
@@ -29,8 +29,8 @@ impl Param {
     }
 }
 
-/// The help string of a parameter in the single format xmen writes (spec §1.1.1, format 1;
-/// defect B10 unified): `{name}[: {type}][={default}][ ~ {help}]`.
+/// The help string of a parameter in the single format xmen writes (the
+/// original had three): `{name}[: {type}][={default}][ ~ {help}]`.
 ///
 /// `default` is the default's display text (`'Hello'`, `0.001`, `[3, 4]`); empty parts are
 /// left out.
@@ -102,11 +102,11 @@ impl Timestamps {
     }
 }
 
-/// Which producer's layout a params.yml follows (spec §3.2); a record is written back in the
+/// Which producer's layout a params.yml follows (docs/file-formats.md#paramsyml); a record is written back in the
 /// layout it was read in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Layout {
-    /// Written by the experiment: every key alphabetical (spec §3.1).
+    /// Written by the experiment: every key alphabetical.
     #[default]
     Experiment,
     /// Written by `xmen register`: specials first in a fixed order, then the parameters in
@@ -148,16 +148,17 @@ const SPECIALS: [(&str, &str); 10] = [
 pub const HOOKS_KEY: &str = "_hooks";
 const HOOKS_HELP: &str = "_hooks: Option<Vec<Map>>=None ~ The hooks attached to the experiment's monitor";
 
-/// Keys left out of defaults.yml (spec §1.9), including the legacy `_origin` and `_type`.
+/// Keys left out of defaults.yml, including the legacy `_origin` and `_type`.
 const NOT_IN_DEFAULTS: [&str; 8] =
     ["_root", "_status", "_purpose", "_messages", "_timestamps", "_notes", "_origin", "_type"];
 
-/// The names of the special fields, in the manager's order (spec §1.2).
+/// The names of the special fields, in the manager's order.
 pub fn special_names() -> impl Iterator<Item = &'static str> {
     SPECIALS.iter().map(|(k, _)| *k)
 }
 
-/// One experiment's record: ordered parameters plus the special fields of spec §1.2.
+/// One experiment's record: ordered parameters plus the special fields
+/// (docs/file-formats.md#the-special-keys).
 ///
 /// Built by the experiment (from its declared parameters) or read from defaults.yml or
 /// params.yml in either producer's layout, legacy keys included.
@@ -380,7 +381,7 @@ impl Record {
         yaml::write_document(&top)
     }
 
-    /// params.yml as the experiment writes it (spec §3.1, §3.2 second producer): every key
+    /// params.yml as the experiment writes it (the experiment layout): every key
     /// alphabetical (ASCII order: upper case, then `_`, then lower case), with help comments.
     pub fn to_params_yaml(&self) -> Result<String> {
         let mut e = self.entries(false);
@@ -388,7 +389,7 @@ impl Record {
         Record::render(&e)
     }
 
-    /// params.yml as `xmen register` writes it (spec §3.2 first producer): the specials in the
+    /// params.yml as `xmen register` writes it (the manager layout): the specials in the
     /// order `_root _status _purpose _notes _user _host _timestamps _messages _version _meta`
     /// with their bare help text, then `_hooks` and other `_` keys, then the parameters in
     /// their order with their help strings.
@@ -396,7 +397,7 @@ impl Record {
         Record::render(&self.entries(true))
     }
 
-    /// defaults.yml (spec §1.9, §3.1): alphabetical, without `_root _status _purpose _messages
+    /// defaults.yml: alphabetical, without `_root _status _purpose _messages
     /// _timestamps _notes` (nor the legacy `_origin _type`).
     pub fn to_defaults_yaml(&self) -> Result<String> {
         let mut e: Vec<_> =

@@ -1,11 +1,12 @@
-//! Registering an experiment to its folder (spec §1.5; defects B4, B8, B9).
+//! Registering an experiment to its folder.
 //!
-//! Suffixes (B9, decided): when `{root}/params.yml` exists and `force` is on, the folders
+//! Suffixes: when `{root}/params.yml` exists and `force` is on, the folders
 //! `{root}_0`, `{root}_1`, ... `{root}_{same_names-1}` are tried, `_0` first, as the original's
 //! experiment API does (the set manager may choose to start at `_1`, as `xmen register` did).
-//! Running out of suffixes is an error, never an overwrite (B8). The params.yml of a new folder
+//! Running out of suffixes is an error, never an overwrite (the original overwrote). The params.yml of a new folder
 //! is created under its lock and only when absent, so two concurrent registrations never take
-//! the same folder. The folder is linked into the global configuration exactly once (B4).
+//! the same folder. The folder is linked into the global configuration exactly once (the
+//! original linked it again at every save).
 
 use std::path::{Path, PathBuf};
 

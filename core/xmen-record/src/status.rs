@@ -1,4 +1,4 @@
-//! The lifecycle status of an experiment (spec §1.3).
+//! The lifecycle status of an experiment (docs/file-formats.md#_status).
 
 use std::fmt;
 use std::str::FromStr;
@@ -40,7 +40,7 @@ pub enum Status {
 }
 
 impl Status {
-    /// The statuses `xmen reset --help` lists, in the original's order (spec §1.3), plus `lost`.
+    /// The statuses `xmen reset --help` lists, in the original's order, plus `lost`.
     pub const ALL: [Status; 11] = [
         Status::Default,
         Status::Registered,
@@ -88,7 +88,7 @@ impl Status {
         self.is_runnable() || (restart && self == Status::Stopped)
     }
 
-    /// Whether parameters may be changed (spec §1.4): `default` or `detached`.
+    /// Whether parameters may be changed: `default` or `detached`.
     pub fn is_mutable(self) -> bool {
         matches!(self, Status::Default | Status::Detached)
     }

@@ -1,4 +1,5 @@
-//! Parameter overrides with validation (spec §1.4, §3.7 documented behaviour; defects B7, B13).
+//! Parameter overrides with validation, as the original documented but did not do
+//! (docs/migrating.md#casting).
 
 use xmen_core::pyfmt;
 use xmen_core::Value;
@@ -11,7 +12,7 @@ impl Record {
     ///
     /// Rules:
     /// - only in `default` or `detached` status ([`RecordError::Immutable`] otherwise);
-    /// - a name that is not a parameter is an error ([`RecordError::UnknownParam`], B7), a
+    /// - a name that is not a parameter is an error ([`RecordError::UnknownParam`]), a
     ///   special is an error ([`RecordError::Special`]), except `_hooks`, which is replaced;
     /// - each value is cast to the type of the current value (see [`cast_to_default`]): an int
     ///   becomes a float for a float default, a number or bool becomes its Python `str()` for a

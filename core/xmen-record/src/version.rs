@@ -1,10 +1,10 @@
-//! `_version` provenance (spec §3.8): the binary, its crate, and the git state of its source.
+//! `_version` provenance (docs/file-formats.md#_version): the binary, its crate, and the git state of its source.
 //!
 //! Git facts are read from the repository's files (HEAD, refs, packed-refs, config, and the
 //! `.git` file of a worktree); only the dirty flag spawns `git status` once. Each repository is
 //! looked up once per process and cached, so registering many experiments stays cheap. A
 //! missing remote, a detached HEAD or an absent `git` leave the field out instead of failing
-//! (defect B48).
+//! (the original failed).
 
 use std::collections::HashMap;
 use std::fs;

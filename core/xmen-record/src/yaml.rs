@@ -416,7 +416,7 @@ pub struct TopEntry<'a> {
 }
 
 /// Write top-level `key: value # comment` lines in the given order, as the original's files
-/// show them (spec §3.1-3.2): the comment follows the value of a scalar (two spaces before `#`
+/// show them: the comment follows the value of a scalar (two spaces before `#`
 /// on the first line, one after, as ruamel lays them out) and the colon of a container.
 pub fn write_document(entries: &[TopEntry<'_>]) -> Result<String> {
     let mut out = String::with_capacity(64 * entries.len());

@@ -1,4 +1,4 @@
-//! Golden files written from spec §3.1-3.2: what we write must be byte-identical, and what the
+//! Golden files in the original's layouts (docs/file-formats.md): what we write must be byte-identical, and what the
 //! original wrote must read back to the same record.
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,8 @@ use super::Monitor;
 
 /// A wrapped loop. Counting happens in `next()`: when the next item is requested,
 /// the previous item's body is complete, so its counter moves and hooks fire; the
-/// level is released when the adapter is dropped, even after `break` (B37).
+/// level is released when the adapter is dropped, even after `break` (the original left
+/// it active).
 pub struct MonitorIter<'m, I> {
     m: &'m Monitor,
     inner: I,

@@ -1,5 +1,5 @@
 //! The Monitor: wraps (nested) training loops, counts step/epoch/era/eon/supereon,
-//! and fires hooks at their spec strings (spec §5).
+//! and fires hooks at their spec strings.
 //!
 //! Design choices:
 //! - Rust cannot read a caller's locals, so the loop body publishes values into an
@@ -10,7 +10,7 @@
 //! - Stopwatches run only when a hook needs timings (a Timer), so an untimed step
 //!   reads no clock.
 //! - A loop's level is popped when its iterator is dropped, so `break` never leaves a
-//!   level behind (B37).
+//!   level behind (the original's did).
 //! - Every hook entry's firings are timed with one clock read per firing boundary, shared by
 //!   consecutive hooks ([`Monitor::hooks_cost`], see [`cost`]); steps where nothing fires
 //!   read no clock.
@@ -84,7 +84,7 @@ pub enum Output {
 /// Experiment records the Monitor's hooks may message (implemented by the experiment
 /// runner; hooks see only [`ExperimentHandle`]s).
 pub trait Experiments {
-    /// Leave messages with an experiment (spec §1.7).
+    /// Leave messages with an experiment (docs/file-formats.md#_messages).
     fn message(
         &self,
         experiment: ExperimentHandle,
@@ -425,7 +425,7 @@ impl Monitor {
         self.counter(Trigger::Supereon)
     }
 
-    /// `counter % modulo == 0`, and with `exclude_1st` also `counter > 0` (spec §5.5).
+    /// `counter % modulo == 0`, and with `exclude_1st` also `counter > 0`.
     pub fn modulo(&self, t: Trigger, modulo: u64, exclude_1st: bool) -> bool {
         let c = self.counter(t);
         modulo != 0 && c % modulo == 0 && (!exclude_1st || c > 0)
@@ -526,7 +526,8 @@ impl Monitor {
         self.print(&line);
     }
 
-    /// Log a value formatted with a Python format spec applied to the raw value (B35 fixed).
+    /// Log a value formatted with a Python format spec applied to the raw value (the original
+    /// formatted its text).
     pub fn log_value(&self, value: &Value, format: &str) -> Result<(), pyfmt::FormatError> {
         let text = pyfmt::format_value(value, format)?;
         self.log(&text);
@@ -545,7 +546,8 @@ impl Monitor {
         };
     }
 
-    /// The ordered summary of spec §5.6.
+    /// The ordered summary: `last`, the level entries, `wall`, `end` (the time left, when it can be estimated),
+    /// and with `verbose` `next step m_step load m_load`.
     pub fn summary(&self, verbose: bool) -> Vec<(String, String)> {
         let last = self.clock.borrow_mut().get().to_owned();
         self.state.borrow().summary(verbose, last)

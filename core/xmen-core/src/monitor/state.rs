@@ -143,7 +143,8 @@ impl State {
     }
 
     /// `n/total` per active level, outermost first; `/total` only when every length
-    /// from the outermost to that level is known (B38).
+    /// from the outermost to that level is known (the original
+    /// crashed or miscounted otherwise).
     pub fn level_entries(&self, mut each: impl FnMut(Trigger, u64, Option<u64>)) {
         let mut total: Option<u64> = Some(1);
         for (i, l) in self.active() {
@@ -167,7 +168,8 @@ impl State {
         out.push_str("]:");
     }
 
-    /// The ordered summary of spec §5.6.
+    /// The ordered summary: `last`, the level entries, `wall`, `end` (the time left, when it can be estimated),
+    /// and with `verbose` `next step m_step load m_load`.
     pub fn summary(&self, verbose: bool, last: String) -> Vec<(String, String)> {
         let mut s = vec![("last".to_owned(), last)];
         if self.active().next().is_none() {

@@ -158,7 +158,7 @@ fn limit_stops_with_ge_and_enclosing_levels_finish_their_iteration() {
 fn a_resumed_run_past_the_limit_stops_at_once() {
     let (m, buf) = monitor(vec![], Some("@10s"));
     m.set_counters([12, 0, 0, 0, 0]);
-    assert_eq!(m.iter(0..5).count(), 0, "B36: >= not ==");
+    assert_eq!(m.iter(0..5).count(), 0, "a limit compares with >=, so a run resumed past it stops");
     assert!(buf.lines()[0].ends_with("---- Limit reached for step 10 ----"));
 }
 

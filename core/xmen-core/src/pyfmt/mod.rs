@@ -1,4 +1,4 @@
-//! Python-compatible rendering of values (spec §0.2–§0.4): `str()`, `repr()`, `format(v, spec)`,
+//! Python-compatible rendering of values: `str()`, `repr()`, `format(v, spec)`,
 //! `str(timedelta)`, the strftime formats xmen writes, and human-readable sizes.
 //!
 //! Folder names, params.yml comments and every logger line are built from Python's text for a
@@ -33,7 +33,7 @@ pub use time::{
 
 use crate::value::Value;
 
-/// Write Python's `str()` of a value (spec §0.2).
+/// Write Python's `str()` of a value.
 ///
 /// Ints as `10`, floats as [`float_repr`], `True`/`False`, `None`, strings as they are, lists
 /// as `[3, 'a']` and maps as `{'beta': 0.5}` with their elements `repr`'d. Values Python has no

@@ -1,4 +1,4 @@
-//! Human-readable byte counts, as the original's `get_size` prints them (spec §5.11).
+//! Human-readable byte counts, as the original's `get_size` prints them.
 
 /// `n` bytes in 1024-based units with two decimals: `1.20MB`, `0.00B`, `1023.00B`.
 ///

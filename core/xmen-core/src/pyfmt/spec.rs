@@ -143,7 +143,7 @@ impl Type {
     }
 }
 
-/// A parsed Python format spec, as in `format(value, ".3f")` (spec §0.3).
+/// A parsed Python format spec, as in `format(value, ".3f")`.
 ///
 /// The grammar is `[[fill]align][sign][#][0][width][,|_][.precision][type]` with the types
 /// `f F e E g G d s %` or none. Apply it with [`FormatSpec::format`] or [`FormatSpec::write`];

@@ -1,4 +1,4 @@
-//! Durations as Python's `str(timedelta)` and the strftime formats xmen writes (spec §0.4).
+//! Durations as Python's `str(timedelta)` and the strftime formats xmen writes.
 
 use std::fmt::{self, Write};
 use std::time::Duration;

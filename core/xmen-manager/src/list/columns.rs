@@ -1,4 +1,4 @@
-//! From a record to named, ordered columns (spec §4.10.2 steps 1, 5 and 6): flattening,
+//! From a record to named, ordered columns: flattening,
 //! column order and renaming.
 
 use xmen_core::Value;
@@ -30,7 +30,7 @@ const SLURM_KEPT: [&str; 13] = [
     "MailType",
 ];
 
-/// The renaming table, applied in order with the last match winning (spec §4.10.2 step 6).
+/// The renaming table, applied in order with the last match winning, as the original's.
 const RENAMES: [(&str, &str); 15] = [
     ("_stopped_by", "stopped_by"),
     ("_attempts", "attempts"),
@@ -125,7 +125,8 @@ pub fn display_name(key: &str) -> Option<String> {
     Some(name.unwrap_or_else(|| key.to_owned()))
 }
 
-/// The rank of a key in the column order (spec §4.10.2 step 5); keys of equal rank keep
+/// The rank of a key in the column order (`_root _status _user _host _purpose`, parameters,
+/// `_timestamps*`, `_messages*`, `_meta*`, then the rest, as the original); keys of equal rank keep
 /// their first-seen order.
 pub fn column_rank(key: &str) -> (u8, usize) {
     const FIRST: [&str; 6] = ["_root", "_status", STOPPED_BY, "_user", "_host", "_purpose"];

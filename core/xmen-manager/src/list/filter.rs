@@ -1,4 +1,4 @@
-//! `-f` filters (spec §4.10.2 step 2 and 4): `REGEX` selects columns, `REGEX OP LITERAL` also
+//! `-f` filters (docs/migrating.md#listing-and-filters): `REGEX` selects columns, `REGEX OP LITERAL` also
 //! keeps only the rows whose matching cells satisfy the comparison.
 //!
 //! A filter is parsed like the original: spaces are deleted (here only outside quotes, so

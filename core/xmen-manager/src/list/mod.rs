@@ -1,4 +1,4 @@
-//! `xmen list` (spec §4.10): the linked experiments as a filtered, flattened table.
+//! `xmen list`: the linked experiments as a filtered, flattened table.
 //!
 //! **Key design choice: a warm listing never parses YAML.** Every params.yml is flattened once
 //! into a compact binary row kept in a rebuildable index (`$XMEN/cache/list-index.bin`, see
@@ -9,9 +9,9 @@
 //!
 //! The pipeline: [`select()`] picks folders from the global configuration's `linked` list (a
 //! prefix regex, a path or a glob; duplicates once), [`index::load_rows`] gives their rows,
-//! [`build_table`] applies the `--type` filter and the `-f` filters (spec §4.10.2) and orders
+//! [`build_table`] applies the `--type` filter and the `-f` filters (all must hold) and orders
 //! and names the columns, and [`render`] prints the table as text, CSV, JSON or notebook
-//! summaries. [`show`] prints one record (spec §1.13).
+//! summaries. [`show`] prints one record as the original printed an experiment.
 
 mod codec;
 pub mod columns;
@@ -76,7 +76,7 @@ impl std::str::FromStr for SortKey {
 /// A validated listing request (everything but which folders).
 #[derive(Clone, Debug, Default)]
 pub struct ListSpec {
-    /// All filters in order: `_root`, `_name`, the display toggles, then `-f` (spec §4.10.2).
+    /// All filters in order: `_root`, `_name`, the display toggles, then `-f`.
     pub filters: Vec<Filter>,
     /// `--type`: keep experiments of these types (any of them); empty keeps all.
     pub types: Vec<String>,
@@ -92,7 +92,7 @@ pub struct ListSpec {
 }
 
 impl ListSpec {
-    /// The filter list of spec §4.10.2 step 2: `_root`, `_name`, the given display toggles
+    /// The filter list, in the original's order: `_root`, `_name`, the given display toggles
     /// (regexes; an unset toggle matches no column), then `user` filters as typed.
     ///
     /// The `user` filters must each name a column some listed row has (see [`ListSpec::checked`]).
@@ -317,7 +317,7 @@ fn suggest_columns(typed: &str, rows: &index::Rows, decoded: &[Decoded<'_>]) -> 
 /// A row being built: its label, its encoded form and its decoded cells.
 type Decoded<'a> = (usize, &'a index::RawRow, Vec<(u32, Value)>);
 
-/// Build the table of spec §4.10.2 from encoded rows: `--type`, then column selection and
+/// Build the table from encoded rows: `--type`, then column selection and
 /// row predicates, then column order and names, then `--sort`.
 ///
 /// Unreadable rows are never filtered out (nothing can be evaluated on them) and bring the

@@ -1,5 +1,4 @@
-//! Printing a [`Table`]: the pandas-style text table, CSV, JSON and notebook mode (spec
-//! §4.10.2 step 7, §4.10.4).
+//! Printing a [`Table`]: the pandas-style text table, CSV, JSON and notebook mode.
 //!
 //! The text layout copies pandas' `DataFrame.to_string`: a left-aligned index column, then
 //! every column right-aligned to the widest of its header and its cells, each cell preceded by
@@ -380,7 +379,7 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
-/// Notebook mode (`-N`, spec §4.10.4): the rows grouped by set (the parent folder of
+/// Notebook mode (`-N`): the rows grouped by set (the parent folder of
 /// `_root`), each with its experiments, the latest timestamp, the distinct git states,
 /// purposes and notes. Distinct values keep their first-seen order.
 pub fn render_notebook(table: &Table, max_rows: Option<usize>) -> String {

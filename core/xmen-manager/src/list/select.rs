@@ -1,6 +1,6 @@
 //! Which linked experiments a listing shows: a prefix regex (`--pattern`), a folder (its
 //! experiments, path-prefix semantics: `/a/b` never selects `/a/bc`), or a glob. Duplicate
-//! `linked` entries are listed once (defect B26), in first-seen order.
+//! `linked` entries are listed once (the original repeated their rows), in first-seen order.
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
@@ -8,8 +8,8 @@ use std::path::{Component, Path, PathBuf};
 /// How to pick rows from `linked`.
 #[derive(Clone, Debug)]
 pub enum Selection {
-    /// Entries that `re.match` the regex: anchored at the start only (the whole pattern:
-    /// defect B24 fixed).
+    /// Entries that `re.match` the regex: anchored at the start only (the whole pattern;
+    /// the original used its first character).
     Pattern(regex::Regex),
     /// Entries equal to or inside one of these folders.
     Under(Vec<String>),
@@ -177,7 +177,7 @@ mod tests {
                 Selection::pattern("/d/set").unwrap_or_else(|e| panic!("{e}")),
                 &["/d/set/a=1", "/d/set/a=2", "/d/setb/x"],
             ),
-            // the whole pattern, not its first character (B24)
+            // the whole pattern, not its first character
             (Selection::pattern("/e").unwrap_or_else(|e| panic!("{e}")), &["/e/y"]),
             (Selection::under(Path::new("set"), cwd), &["/d/set/a=1", "/d/set/a=2"]),
             (Selection::under(Path::new("/d/set/../setb"), cwd), &["/d/setb/x"]),

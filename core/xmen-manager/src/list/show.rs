@@ -1,4 +1,4 @@
-//! Printing one record (spec §1.13), used by `xmen list <experiment folder>`.
+//! Printing one record as the original printed an experiment, used by `xmen list <experiment folder>`.
 
 use std::fmt::Write as _;
 

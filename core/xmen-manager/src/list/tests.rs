@@ -71,7 +71,7 @@ fn filters_select_columns_and_and_their_conditions() {
     let t = table(&fx, &[DISPLAY_STATUS], &["a=='Hello'"]);
     assert_eq!(names(&t), ["root", "status", "a"]);
     assert_eq!(t.rows.len(), 2);
-    // AND-ed (B29)
+    // several -f filters must all hold (AND)
     let t = table(&fx, &[], &["a=='Hello'", "b=='Planet'"]);
     assert_eq!(t.rows.iter().map(|r| r.index).collect::<Vec<_>>(), [1]);
     // a string against a number is false, never an error
