@@ -1,4 +1,4 @@
-//! The original's `full.py` (spec §5.15): five nested loops under one Monitor with the
+//! The original's `full.py`: five nested loops under one Monitor with the
 //! Logger, Timer, Messenger and Probe hooks (each loaded from its library), messaging
 //! and probing an experiment `X`, stopped by `limit='@20s'`.
 //!

@@ -1,4 +1,4 @@
-//! The original's functional `hello_world` (spec §2): a function whose first argument is the
+//! The original's functional `hello_world`: a function whose first argument is the
 //! experiment's root and whose other arguments are the parameters. `#[xmen::experiment]`
 //! keeps the function and generates the `HelloWorld` type with the same command line and
 //! record as the class API.

@@ -1,4 +1,4 @@
-//! The original's `logger.py` (spec §5.15): two nested loops, `x` logged every two
+//! The original's `logger.py`: two nested loops, `x` logged every two
 //! steps with its items joined by `|`, `y` every epoch with `.5f`. The Logger hook is
 //! loaded from its library (`libxmen_hook_logger.so`) through the loader.
 //!

@@ -1,4 +1,4 @@
-//! The seed's XmenMessenger example 1 (spec §5.15 messenger/basic.py): two experiments,
+//! The seed's XmenMessenger example 1 (`messenger/basic.py`): two experiments,
 //! a Messenger `y.*->ex.*@10s`, and a 40-step loop; prints both experiments' messages
 //! every ten steps and finally every message of `ex1`.
 

@@ -1,4 +1,4 @@
-//! The original's `torch_monitor.py` (spec §5.12) without torch: 31 steps of synthetic
+//! The original's `torch_monitor.py` without torch: 31 steps of synthetic
 //! tensors written as TensorBoard summaries by the `tensorboard` hook library
 //! (`libxmen_hook_tensorboard.so`; build it with `cargo build -p xmen-hook-tensorboard`).
 //!

@@ -5,10 +5,9 @@
 # tch 0.26 needs exactly PyTorch 2.13.0 (torch-sys checks major.minor.patch, but skips the
 # check when LIBTORCH is set, so the pin lives here). A CPU-only wheel is not on PyPI, so
 # this installs the CUDA wheel without its dependencies plus the two small nvidia wheels
-# that libtorch_cpu.so itself needs (libcudart, libcupti): ~515 MB download, 1.3 GB on disk
-# (research/deps.md §5). Python's `import torch` does not work in this slim venv; only the
-# C++ library is used. Cached under $XMEN_CACHE (default ~/.cache/xmen), so later runs are
-# instant.
+# that libtorch_cpu.so itself needs (libcudart, libcupti): ~515 MB download, 1.3 GB on disk.
+# Python's `import torch` does not work in this slim venv; only the C++ library is used.
+# Cached under $XMEN_CACHE (default ~/.cache/xmen), so later runs are instant.
 #
 # Build with LIBTORCH="$(scripts/torch-env.sh)" and run with LD_LIBRARY_PATH="$LIBTORCH/lib".
 set -euo pipefail

@@ -211,12 +211,12 @@ fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     })
 }
 
-/// The Monitor time, as spec §5.15 masks it.
+/// The Monitor time (`%I:%M%p %d/%m/%y`), masked in expected outputs.
 pub const TIME_PATTERN: &str = r"\d\d:\d\d[AP]M \d\d/\d\d/\d\d";
-/// A duration as Python's `str(timedelta)` writes it (spec §0.4).
+/// A duration as Python's `str(timedelta)` writes it.
 pub const DURATION_PATTERN: &str = r"(?:\d+ days?, )?\d+:\d\d:\d\d(?:\.\d{6})?";
 
-/// Replace every Monitor time with [`TIME`] (spec §5.15's masking).
+/// Replace every Monitor time with [`TIME`].
 pub fn mask_time(text: &str) -> String {
     static RE: OnceLock<Regex> = OnceLock::new();
     regex(&RE, TIME_PATTERN).replace_all(text, TIME).into_owned()
@@ -229,7 +229,7 @@ pub fn mask(text: &str) -> String {
     re.replace_all(&mask_time(text), format!("={DURATION}")).into_owned()
 }
 
-/// Whether `line` is a Timer line (spec §5.9): the log prefix, then `wall`, the optional
+/// Whether `line` is a Timer line: the log prefix, then `wall`, the optional
 /// `end`, and the verbose entries (`next` only when the loop's length is known).
 pub fn is_timer_line(line: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();

@@ -1,5 +1,5 @@
 //! The real Checkpointer library through the builder: the original's checkpoint.py tree with
-//! `ckpt_keep` given per spec (B45), top-k by a variable the builder adds to the spec, and a
+//! `ckpt_keep` given per spec (the original ignored it), top-k by a variable the builder adds to the spec, and a
 //! resumed Monitor that never deletes the checkpoint it loaded.
 
 use xmen::checkpoint::{format, Tracked};

@@ -1,4 +1,4 @@
-//! The harness's own masks, checked against the examples of the spec.
+//! The harness's own masks, checked against outputs the original printed.
 
 use xmen_tests::{is_timer_line, mask, mask_time};
 

@@ -33,7 +33,7 @@ fn the_real_logger_and_timer_load_from_a_yaml_hooks_list_and_print_their_lines()
     let out = Capture::new();
     let m =
         Monitor::builder().loader(loader(&[tmp.path(), &b.hooks])).hooks(configs).output(out.clone()).build().unwrap();
-    // logger.py (spec §5.15).
+    // the original's logger.py.
     let mut y = 0.0;
     m.set("x", vec!["cat", "dog"]);
     for _ in m.iter(0..3) {

@@ -1,4 +1,4 @@
-//! The Checkpointer hook (spec §5.13): saves each matched checkpointable variable as
+//! The Checkpointer hook: saves each matched checkpointable variable as
 //! `{directory}/checkpoints/{var}/{step}.safetensors` (or `{save_dir}/{var}/...`) and rotates
 //! the files of each variable.
 //!
@@ -6,7 +6,8 @@
 //! checkpoint is written to a temporary file, flushed and renamed before any old file is
 //! deleted (the original deleted the oldest file before saving, so a crash mid-save could
 //! leave nothing); the newest file and the files a resumed run loaded (option `protect`) are
-//! never deleted. Rotation keeps the newest `keep` files (B45: per spec), the `top_k` best by
+//! never deleted. Rotation keeps the newest `keep` files (given once or per spec;
+//! the original ignored it per spec), the `top_k` best by
 //! the variable `monitor` (`mode` `min` or `max`, Lightning's ModelCheckpoint), and every
 //! file whose step is a multiple of `keep_every`; with neither `keep` nor `top_k` it keeps
 //! everything.

@@ -1,4 +1,4 @@
-//! The EarlyStop hook (spec §5.14, defect B46 fixed): stops the Monitor when the value its
+//! The EarlyStop hook (the original's could not be constructed): stops the Monitor when the value its
 //! spec matches has not improved for `memory` firings.
 //!
 //! Key design choice: the original's `EarlyStop` helper and its `EarlyStopper` hook (which

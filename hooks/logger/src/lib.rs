@@ -1,8 +1,8 @@
-//! The Logger hook (spec §5.7): prints `[{last} {levels}]: name = value ...` for the
+//! The Logger hook: prints `[{last} {levels}]: name = value ...` for the
 //! variables its spec matches.
 //!
-//! Unlike the original it prints the full value (B34: `cat|dog`, not `cat|do`) and
-//! applies the format to the raw value (B35). Options: `format` (a Python format spec
+//! Unlike the original it prints the full value (`cat|dog`, not `cat|do`) and
+//! applies the format to the raw value, not to its text. Options: `format` (a Python format spec
 //! such as `.4f`) and `join` (a separator for list values, the usual `log_fn`).
 
 use std::fmt::Write as _;

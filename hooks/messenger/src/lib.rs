@@ -1,11 +1,11 @@
-//! The Messenger hook (spec §5.8): leaves the training loop's values as messages in
+//! The Messenger hook: leaves the training loop's values as messages in
 //! experiment records, so `xmen list` can compare runs while they train.
 //!
 //! Spec `LOG->EXP@N{t}`: of the matched variables, those whose names match `LOG` are the
 //! payload and the experiment handles among the rest are the targets. Each target gets
 //! the Monitor's summary (keep `latest`), then the payload (with `keep` and `leader`),
 //! and the hook logs `Left messages [...] with {target} at {folder}`. The form without
-//! `->` sends only the summary (B39 fixed). The hook never touches a record itself: it
+//! `->` sends only the summary (the original's sent nothing). The hook never touches a record itself: it
 //! messages through the host, which stays the only writer of each params.yml.
 
 use regex::Regex;

@@ -192,7 +192,7 @@ fn without_an_arrow_only_the_summary_is_sent() {
     m.set("ex", ex);
     m.set("loss", 1.0);
     for _ in m.iter(0..10) {}
-    assert_eq!(show(recs.get(ex, "s")), "10/10", "B39: the summary arrives");
+    assert_eq!(show(recs.get(ex, "s")), "10/10", "a spec without -> sends the summary");
     assert!(recs.get(ex, "loss").is_none());
     assert_eq!(masked(&out)[0], "[T 5/10]: Left messages  with ex at /tmp/ex");
 }

@@ -1,10 +1,10 @@
-//! The Probe hook (spec §5.10-§5.11): for each matched experiment, refresh its `_meta`
+//! The Probe hook: for each matched experiment, refresh its `_meta`
 //! with a system snapshot and log `cpu={mean usage}%   {gpu} = {name} {load}% {used}MB {temp}°C   ...`.
 //!
 //! The snapshot comes from the host ([`xmen_hook::Request::SystemMeta`]), which owns the one
 //! meta collector (the same that fills `_meta` at registration and run start), so every place
 //! reports the same fields and this library links nothing but `xmen-hook`. It fixes the
-//! original's crash (B42): CPU usage is measured between firings (see [`cpu`]: since the previous
+//! original's crash: CPU usage is measured between firings (see [`cpu`]: since the previous
 //! firing, or since the Monitor started), per core and as a mean, and the GPU fields are the
 //! ones the collector stores.
 
@@ -80,7 +80,7 @@ impl Probe {
     }
 }
 
-/// The log line of spec §5.10 from a snapshot.
+/// The log line (`cpu=...%   gpu0 = ...`) from a snapshot.
 pub fn line(snap: &Value) -> String {
     let mut out = String::new();
     if let Some(mean) = snap.get("cpu").and_then(|c| c.get("mean")).and_then(Value::as_str) {

@@ -1,4 +1,4 @@
-//! The TensorBoard hook (spec §5.12, the original's `TensorboardLogger`): writes
+//! The TensorBoard hook (the original's `TensorboardLogger`): writes
 //! scalars, images, histograms, figures, text, videos, PR curves and meshes for the
 //! variables its spec matches, plus an HParams session, into
 //! `{directory}/summaries/events.out.tfevents.*`.

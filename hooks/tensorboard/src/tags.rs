@@ -1,4 +1,4 @@
-//! Tag rules (spec §5.12): `prefix + name`; a map gives `{tag}_{key}` (or `{key}` when
+//! Tag rules, as the original's: `prefix + name`; a map gives `{tag}_{key}` (or `{key}` when
 //! `prepend` is off), a list `{tag}_{index}`; nulls are skipped.
 
 use crate::options::Config;

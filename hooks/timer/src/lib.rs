@@ -1,4 +1,4 @@
-//! The Timer hook (spec §5.9): logs the Monitor's timing statistics,
+//! The Timer hook: logs the Monitor's timing statistics,
 //! `wall=... end=... next=... step=... m_step=... load=... m_load=...`.
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ fn classify(v: ValueRef<'_>) -> Item {
 }
 
 /// The items of one variable. With `expand`, a map that is not a map of tensors becomes one
-/// item per entry, named `{name}_{key}` (spec §5.13).
+/// item per entry, named `{name}_{key}`.
 ///
 /// ```
 /// use xmen_checkpoint_format::{items, Item};

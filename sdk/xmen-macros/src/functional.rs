@@ -1,4 +1,4 @@
-//! `#[experiment]` (spec §2): keep the function, and generate a struct with one field per
+//! `#[experiment]` (the functional API): keep the function, and generate a struct with one field per
 //! parameter argument that derives `Experiment` and whose `run` calls the function.
 
 use proc_macro2::TokenStream;

@@ -209,7 +209,7 @@ impl MonitorBuilder {
         self.msg_keep.push(keep.into());
         self
     }
-    /// A regex naming the payload variable that decides for the whole batch (spec §1.7):
+    /// A regex naming the payload variable that decides for the whole batch:
     /// once for all `msg` specs or once per spec.
     pub fn msg_leader(mut self, leader: &str) -> Self {
         self.msg_leader.push(Some(leader.into()));

@@ -1,4 +1,4 @@
-//! `load` with B44 fixed: exact step match, counters from the first object loaded, skip and
+//! `load` with the original's defects fixed: exact step match, counters from the first object loaded, skip and
 //! warn per missing object, empty folders, and nothing changed when `attempt` is off and
 //! something is missing.
 #![allow(clippy::unwrap_used, missing_docs)]

@@ -113,15 +113,15 @@ fn hello_world_registers_runs_and_records_its_messages_notes_and_version() -> Te
     assert_eq!(out, "Updating parameters {'a': 'Bye'}\nBye World!\n");
     let rec = sb.record("exp");
     assert_ran(&rec, &sb.path("exp"));
-    assert_eq!(rec.purpose.as_deref(), Some("a first run"), "B6: the purpose is recorded");
+    assert_eq!(rec.purpose.as_deref(), Some("a first run"), "the purpose is recorded");
     assert_eq!(rec.message_value("a"), Some(&"Bye".into()));
     assert_eq!(rec.message_value("b"), Some(&"World".into()));
     assert_eq!(rec.notes, ["greeted with Bye World"]);
     assert_eq!(rec.version.as_ref().and_then(|v| v.get("class")), Some(&"HelloWorld".into()));
     assert_eq!(rec.param("a").map(|p| p.help.as_str()), Some("a: String='Hello' ~ The first argument"));
-    // B5: redirect_stdout defaults to on, so out.txt holds the output.
+    // redirect_stdout defaults to on (the original's `--txt` defaulted to off), so out.txt holds the output.
     assert_eq!(std::fs::read_to_string(sb.path("exp/out.txt"))?, "Bye World!\n");
-    // the registration is linked once into the isolated global configuration (B4)
+    // the registration is linked once into the isolated global configuration (not again at every save)
     let cfg = xmen_record::GlobalConfig::load(&sb.path("xmen-config"))?;
     assert_eq!(cfg.linked, [sb.path("exp").display().to_string()]);
     // a second run of the same folder registers exp_0

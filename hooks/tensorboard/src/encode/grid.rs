@@ -3,7 +3,7 @@
 
 use xmen_hook::{DType, Tensor};
 
-/// `make_grid`'s options (spec §5.12 defaults: `normalize` and `scale_each` on).
+/// `make_grid`'s options (the original's defaults: `normalize` and `scale_each` on).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GridOptions {
     /// Images per row.

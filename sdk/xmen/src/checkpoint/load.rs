@@ -1,5 +1,5 @@
 //! `load`: restore objects from their newest (or a given step's) checkpoint, with the
-//! original's B44 fixed: the step is matched exactly (`20` never picks `120.safetensors`), the
+//! original's defects fixed: the step is matched exactly (`20` never picks `120.safetensors`), the
 //! counters come from the first object that loaded, a missing object or file is skipped with
 //! a warning (with `attempt`), and an empty folder counts as missing.
 

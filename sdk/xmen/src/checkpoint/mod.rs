@@ -1,5 +1,5 @@
 //! Checkpoints: checkpointable state, the checkpoint file, `load`, and resuming a run
-//! (spec §5.13, with B44 and B45 fixed).
+//! (`checkpoints/VAR/STEP.safetensors`; docs/file-formats.md#outputs-of-a-run).
 //!
 //! **Key design choice: objects stay with the host; hooks get handles and ask for state on
 //! demand.** A checkpointable object is registered once as a [`Tracked`] (a tch `VarStore`

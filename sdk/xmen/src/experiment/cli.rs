@@ -1,4 +1,4 @@
-//! The single-experiment command line (spec §1.11, with B5, B6 and B51 fixed), parsed with
+//! The single-experiment command line (docs/migrating.md lists how it differs), parsed with
 //! clap in two stages: clap reads the flags, then [`Plan`] validates them before any disk I/O.
 
 use std::ffi::OsString;
@@ -20,7 +20,7 @@ use super::{run, Experiment, Parameters};
 
 /// Run the experiment `E` from the process's command line and exit with its status.
 ///
-/// This is the whole `main` of an experiment binary. The flags (spec §1.11):
+/// This is the whole `main` of an experiment binary. The flags:
 ///
 /// | flag | meaning |
 /// |---|---|
@@ -334,8 +334,8 @@ fn record_of<E: Parameters>(exp: &E) -> Record {
     Record::new(params)
 }
 
-/// `_version` (spec §3.8): `module` and `class` (or `function`), then the executable path,
-/// the crate and its version, and the git state of the crate's source.
+/// `_version` (docs/file-formats.md#_version): `module` and `class` (or `function`), then the
+/// executable path, the crate and its version, and the git state of the crate's source.
 fn version_value<E: Parameters>() -> Value {
     let s = E::SOURCE;
     let info = VersionInfo::current(s.crate_name, s.crate_version, Some(Path::new(s.manifest_dir)));
@@ -398,7 +398,8 @@ fn apply_update<E: Parameters>(
         println!("Updating parameters {}", pyfmt::str_of(&Value::Map(map.clone())));
         (origin, map)
     };
-    // The record applies the spec's rules (unknown names, specials, casts, list lengths)...
+    // The record applies the override rules of docs/migrating.md#casting (unknown names, specials,
+    // casts, list lengths)...
     let mut rec = record_of(exp);
     rec.update(&overrides).map_err(|source| ExperimentError::Invalid { origin: origin.clone(), source })?;
     // ...then the struct checks the Rust types.
@@ -457,7 +458,7 @@ fn load_params<E: Parameters>(exp: &mut E, path: &Path, restart: bool) -> Result
     Ok(Root::open_with(E::NAME, &dir, WriteOpts::default())?)
 }
 
-/// `-r PATH` (spec §3.1, §3.4): `defaults.yml` and `script.sh` (`exec` of this binary with
+/// `-r PATH`: `defaults.yml` and `script.sh` (`exec` of this binary with
 /// `--execute "$1"`, the path made absolute and quoted).
 fn to_root<E: Parameters>(record: &Record, path: &Path, cfg: &GlobalConfig) -> Result<(), ExperimentError> {
     std::fs::create_dir_all(path).map_err(|e| RecordError::io("create the folder", path, e))?;

@@ -68,7 +68,7 @@ pub enum ExperimentError {
         known: Vec<String>,
     },
 
-    /// `-x params.yml` of an experiment that may not run in its status (defect B51: the
+    /// `-x params.yml` of an experiment that may not run in its status (the
     /// original printed a misleading message and ran anyway).
     #[error("cannot execute {}: its status is `{status}`, and only registered, detached, timeout or requeue experiments can run{hint}", path.display())]
     NotRunnable {

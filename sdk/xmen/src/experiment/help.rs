@@ -1,5 +1,5 @@
-//! Text shown to people: the help block of an experiment (spec §1.1.2, §2) and a record
-//! printed like the original's `repr` (spec §1.13).
+//! Text shown to people: the help block of an experiment and a record printed like the
+//! original's `repr`.
 
 use xmen_core::{pyfmt, Value};
 use xmen_record::Record;
@@ -36,12 +36,12 @@ pub fn wrap(text: &str, width: usize, initial: &str, subsequent: &str) -> Vec<St
     lines
 }
 
-/// The help width of spec §1.1.2 and §2.
+/// The help width, as the original's.
 const WIDTH: usize = 70;
 
-/// The description followed by the `Parameters:` block (spec §1.1.2): for a struct, one
+/// The description followed by the `Parameters:` block: for a struct, one
 /// group per declaring experiment (its own fields and each flattened part), each parameter in
-/// the one help format (B10); for a function, one ungrouped block (spec §2). Lines wrap at 70
+/// the one help format; for a function, one ungrouped block. Lines wrap at 70
 /// columns.
 ///
 /// ```
@@ -107,7 +107,7 @@ fn push_map(out: &mut String, entries: &[(String, Value)], depth: usize) {
     }
 }
 
-/// A record as the original prints an experiment (spec §1.13): the specials without their
+/// A record as the original prints an experiment: the specials without their
 /// `_`, null values skipped, maps indented two spaces per level, then `parameters:` with
 /// each parameter's Python `str()`.
 ///

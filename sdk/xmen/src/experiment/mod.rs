@@ -1,5 +1,5 @@
 //! The experiment-author surface: declared parameters, the run body, the [`Root`] it runs in,
-//! and the single-experiment command line (spec §1, §2).
+//! and the single-experiment command line.
 //!
 //! **Key design choice: composition replaces inheritance, and the struct is the source of
 //! truth.** An experiment is a plain struct whose fields are its parameters
@@ -86,7 +86,7 @@ impl ParamInfo {
         ParamInfo { name, type_text, default: Value::None, help, owner }
     }
 
-    /// The help string in the one format xmen writes (spec §1.1.1 format 1, defect B10):
+    /// The help string in the one format xmen writes (the original had three):
     /// `{name}[: {type}][={default}][ ~ {help}]`, the default shown as Python's `repr`.
     ///
     /// ```
@@ -187,11 +187,11 @@ pub trait Experiment: Parameters {
     fn run(&mut self, root: &Root) -> RunResult;
 
     /// Called with `--debug`, before updates, to shrink the experiment for a quick run
-    /// (spec §1.12). Does nothing by default.
+    /// (the original's `debug()`). Does nothing by default.
     fn debug(&mut self) {}
 }
 
-/// Turn a function into an experiment (the functional API, spec §2).
+/// Turn a function into an experiment (the functional API).
 ///
 /// The function's first argument receives the [`Root`]; each other argument is a parameter,
 /// declared with `#[param(default = expr, help = "...")]` (doc comments are not allowed on

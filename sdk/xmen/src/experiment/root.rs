@@ -124,7 +124,7 @@ impl From<&Root> for Value {
 }
 
 /// Where the record lives: a params.yml (every change a locked read-modify-write) or, for a
-/// detached run (spec §1.6, B2), memory only.
+/// detached run (nothing is saved), memory only.
 #[derive(Debug)]
 enum Store {
     /// params.yml, and the mailbox whose writer thread leaves the Messenger's messages there.
@@ -143,7 +143,7 @@ struct Inner {
 }
 
 /// An experiment's folder and record, handed to [`Experiment::run`](super::Experiment::run)
-/// (spec §1, the functional API's `root`).
+/// (the functional API's `root`).
 ///
 /// Every change to the record ([`Root::message`], [`Root::note`]) is a locked
 /// read-modify-write of `{directory}/params.yml`, so it never loses a concurrent `xmen note`
@@ -292,7 +292,7 @@ impl Root {
         }
     }
 
-    /// Leave messages (spec §1.7) keeping the latest value of each key. Returns the keys
+    /// Leave messages (docs/file-formats.md#_messages) keeping the latest value of each key. Returns the keys
     /// written. Values are stored as strings, ints, floats or bools (anything else as its
     /// Python `str()`).
     pub fn message<K: Into<String>, V: Into<Value>>(
@@ -303,7 +303,7 @@ impl Root {
     }
 
     /// Leave messages with a keep rule (`Min`, `Max`: ties win) and an optional `leader` key
-    /// whose comparison decides for the whole batch (spec §1.7).
+    /// whose comparison decides for the whole batch.
     pub fn message_with<K: Into<String>, V: Into<Value>>(
         &self,
         pairs: impl IntoIterator<Item = (K, V)>,
@@ -360,7 +360,7 @@ impl Root {
         }
     }
 
-    /// Add a note (spec §1.8).
+    /// Add a note (`_notes`).
     pub fn note(&self, text: &str) -> Result<(), RecordError> {
         self.update(|r| Ok(r.note(text, false)).map(|_| ()))
     }
@@ -372,7 +372,7 @@ impl Root {
 }
 
 impl std::fmt::Display for Root {
-    /// The record as the original prints an experiment (spec §1.13); see
+    /// The record as the original prints an experiment; see
     /// [`display_record`](super::display_record).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.record() {

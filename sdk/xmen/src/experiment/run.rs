@@ -1,4 +1,4 @@
-//! Running an experiment (spec §1.10): the record says `running` with the full system meta
+//! Running an experiment: the record says `running` with the full system meta
 //! before the body starts, and `finished`, `error`, `stopped` or `timeout` with
 //! `_timestamps.stopped` after it, every change through the record's locked update.
 //!
@@ -317,7 +317,7 @@ pub(crate) fn body_with(
     };
     let result = match signalled {
         // The watcher recorded `stopped`/`timeout`; an error after a stop request stays a stop
-        // (spec §1.10.2: error "unless it is already timeout or stopped").
+        // (a run ends `error` unless it is already `timeout` or `stopped`, as in the original).
         Phase::Signalled(signalled, sig) => {
             // Already reported on stderr by record_end.
             let _ = record_end(root, failure.as_deref().unwrap_or_default(), None, None, &costs);

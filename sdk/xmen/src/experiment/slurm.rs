@@ -13,7 +13,7 @@ use xmen_record::{GlobalConfig, Record, Status};
 use super::root::Root;
 
 /// Whether SIGUSR1 records `requeue` (and the job is requeued) rather than `timeout`: inside a
-/// SLURM job, with the global configuration's `requeue` on (spec §1.10.2).
+/// SLURM job, with the global configuration's `requeue` on (docs/file-formats.md#xmenyml).
 pub(crate) fn requeue_on_timeout() -> bool {
     if SlurmJob::from_env().is_none() {
         return false;

@@ -1,5 +1,5 @@
 //! `--txt`: copy everything written to file descriptors 1 and 2 into `{root}/out.txt` while
-//! still showing it (spec §1.10.3).
+//! still showing it.
 //!
 //! The copy happens at the descriptor level, not in Rust's `std::io::stdout`, because hook
 //! libraries have their own Rust runtime and child processes write to the inherited
