@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The original's checkpoint.py (spec §5.13): 10 epochs of 20 steps, checkpoints of `model`
+"""The original's checkpoint.py: 10 epochs of 20 steps, checkpoints of `model`
 every 5 steps (keep 5), of the optimiser every epoch (keep 1) and of `model2` every 20 steps
 (keep all), then `load` restoring the newest. Objects follow the state-dict protocol (torch
 modules and optimizers do; these are numpy stand-ins so the example runs without torch)."""

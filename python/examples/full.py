@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The original's full.py (spec §5.15): loggers on five levels, a Messenger, Timers, a
+"""The original's full.py: loggers on five levels, a Messenger, Timers, a
 Probe and a limit. The experiment folder is the first argument."""
 import os
 import sys

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The original's functional experiment (spec §2)."""
+"""The original's functional experiment."""
 import xmen
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The original's hello_world.py (spec §1.1) with the class API."""
+"""The original's hello_world.py with the class API."""
 from xmen import Experiment
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Parameters merge along the method resolution order (spec §1.1): a subclass re-declares
+"""Parameters merge along the method resolution order, as in the original: a subclass re-declares
 `a`, inherits `b`, and a second parent adds `m`."""
 from xmen import Experiment
 

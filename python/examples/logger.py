@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The original's logger.py (spec §5.15): two Logger hooks at `x@2s` and `y@1e`."""
+"""The original's logger.py: two Logger hooks at `x@2s` and `y@1e`."""
 from xmen import Monitor
 
 m = Monitor(

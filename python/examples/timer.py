@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Timer hooks every 5 steps and every epoch (spec §5.9)."""
+"""Timer hooks every 5 steps and every epoch."""
 import time
 
 from xmen import Monitor

@@ -1,4 +1,4 @@
-//! Python values <-> xmen values (spec §5.4: numbers, strings, lists, dicts, numpy arrays,
+//! Python values <-> xmen values (numbers, strings, lists, dicts, numpy arrays,
 //! torch tensors through numpy, experiments, checkpointable objects).
 
 use pyo3::exceptions::PyTypeError;

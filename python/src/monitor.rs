@@ -1,8 +1,8 @@
-//! The Monitor for Python (spec §5) over the Rust Monitor and the same hook libraries, loaded
+//! The Monitor for Python over the Rust Monitor and the same hook libraries, loaded
 //! by the same loader (so `_hooks` of a run's record work exactly as for a Rust experiment).
 //!
 //! Variables are captured as the original captures them, from the locals of the frame running
-//! the loop (spec §5.4), and only when a hook is about to fire: the core's [`LoopCursor`] calls
+//! the loop, and only when a hook is about to fire: the core's [`LoopCursor`] calls
 //! back just before firing, and a step where nothing fires never touches the frame. Only the
 //! locals whose names some hook's regex matches are converted.
 
@@ -30,7 +30,7 @@ fn transform(f: Py<PyAny>) -> impl Fn(&str, ValueRef<'_>) -> Value + Send + Sync
 }
 
 /// A Python hook object (`hooks=[...]`): `obj.call(var_dict, monitor)` (or `obj(var_dict,
-/// monitor)`), spec §5.5. An exception is the hook's error: reported, then handled as any
+/// monitor)`), as in the original. An exception is the hook's error: reported, then handled as any
 /// hook error is.
 struct PyHook {
     obj: Py<PyAny>,
@@ -247,7 +247,7 @@ impl PyMonitor {
         *self.weak_self.lock().unwrap_or_else(PoisonError::into_inner) = Some(weak);
     }
 
-    /// Wrap an iterable: `for x in m(data): ...` (spec §5.2).
+    /// Wrap an iterable: `for x in m(data): ...`.
     #[pyo3(signature = (iterable, length = None))]
     fn __call__(slf: &Bound<'_, Self>, iterable: &Bound<'_, PyAny>, length: Option<u64>) -> PyResult<PyLoop> {
         let len = length.or_else(|| iterable.len().ok().map(|n| n as u64));
@@ -279,7 +279,7 @@ impl PyMonitor {
         Ok(())
     }
 
-    /// Print `[{last} {levels}]: {format(x)}` (spec §5.7; the format applies to the raw value).
+    /// Print `[{last} {levels}]: {format(x)}` (the format applies to the raw value).
     #[pyo3(signature = (x, format = "", process_func = None))]
     fn log(
         &self,
@@ -296,7 +296,8 @@ impl PyMonitor {
         self.s.m.log_value(&to_value(&x)?, format).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
-    /// The ordered summary (spec §5.6).
+    /// The ordered summary: `last`, the level entries, `wall`, `end`, and with `verbose` the
+    /// step and load times.
     #[pyo3(signature = (verbose = false))]
     fn summary<'py>(&self, py: Python<'py>, verbose: bool) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -369,7 +370,7 @@ impl PyMonitor {
         self.s.m.hook_calls()
     }
     /// Checkpoint objects now (their state dicts, or maps of arrays) into
-    /// `{directory}/checkpoints/{name}/{step}.safetensors`, keeping every file (spec §5.13).
+    /// `{directory}/checkpoints/{name}/{step}.safetensors`, keeping every file.
     #[pyo3(signature = (**objs))]
     fn checkpoint(&self, objs: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<String>> {
         let pairs = match objs {
@@ -382,7 +383,7 @@ impl PyMonitor {
 
     /// Restore objects from their newest checkpoints (or those of `step`) in `directory`
     /// (default `{monitor directory}/checkpoints`), and with `update_triggers` the counters;
-    /// returns `(names loaded, counters)` (spec §5.13).
+    /// returns `(names loaded, counters)`.
     #[pyo3(signature = (directory = None, step = None, attempt = true, update_triggers = true, **objs))]
     fn load<'py>(
         &self,

@@ -61,7 +61,7 @@ impl PyRoot {
         self.root.is_detached()
     }
 
-    /// Leave messages (spec §1.7); returns the keys written.
+    /// Leave messages (docs/file-formats.md#_messages); returns the keys written.
     #[pyo3(signature = (messages, keep = "latest", leader = None))]
     fn message(&self, messages: &Bound<'_, PyDict>, keep: &str, leader: Option<&str>) -> PyResult<Vec<String>> {
         let pairs = dict_to_pairs(messages)?;
@@ -124,8 +124,8 @@ fn record_of(params: &Bound<'_, PyList>, hooks: Option<&Bound<'_, PyAny>>) -> Py
     Ok(rec)
 }
 
-/// `_version` of a Python experiment (spec §3.8): module, class (or function), the source
-/// file, and the git state of its folder.
+/// `_version` of a Python experiment (docs/file-formats.md#_version): module, class (or
+/// function), the source file, and the git state of its folder.
 #[pyfunction]
 #[pyo3(signature = (module, name, path, function = false))]
 pub fn version<'py>(
@@ -281,7 +281,7 @@ pub fn parse_yaml<'py>(py: Python<'py>, text: &str, origin: &str) -> PyResult<Bo
     to_py(py, (&v).into())
 }
 
-/// The help line of a parameter (spec §1.1.1 format 1).
+/// The help line of a parameter: `{name}[: {type}][={default}][ ~ {help}]`.
 #[pyfunction]
 #[pyo3(signature = (name, ty = None, default = None, help = None))]
 pub fn help_line(name: &str, ty: Option<&str>, default: Option<&str>, help: Option<&str>) -> String {

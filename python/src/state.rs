@@ -1,5 +1,5 @@
 //! Python objects with `state_dict()` / `load_state_dict()` (torch modules and optimizers, or
-//! any object following that protocol) as checkpointable state (spec §5.13): the Monitor's
+//! any object following that protocol) as checkpointable state: the Monitor's
 //! scope holds a handle, and the state is copied out only when a Checkpointer fires.
 //!
 //! A nested state dict (an optimizer's) is flattened with `/` between levels (module state

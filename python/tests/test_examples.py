@@ -71,6 +71,7 @@ def test_hello_world_runs_registered_and_leaves_its_messages(env):
     rec = _xmen.load_record(str(env.tmp / "x1" / "params.yml"))
     assert (rec["a"], rec["b"], rec["_status"]) == ("Hi", "There", "finished")
     assert rec["_messages"] == {"a": "Hi", "b": "There"}
-    # A second run registers beside it (spec §1.11).
+    # A second run registers beside it (`x1_0`: an experiment's
+    # own `-x DIR` suffixes `_0` first).
     env.python(EXAMPLES / "hello_world.py", "-x", env.tmp / "x1")
     assert _xmen.load_record(str(env.tmp / "x1_0" / "params.yml"))["_status"] == "finished"

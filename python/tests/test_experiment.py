@@ -1,4 +1,4 @@
-"""The class and functional APIs (spec §1, §2) on their own."""
+"""The class and functional APIs on their own."""
 import pytest
 
 import xmen

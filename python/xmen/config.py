@@ -1,4 +1,5 @@
-"""The global configuration (`~/.xmen/xmen.yml`, spec §3.9), read through the record crate."""
+"""The global configuration (`~/.xmen/xmen.yml`, docs/file-formats.md#xmenyml), read through
+the record crate."""
 import os
 
 from xmen import _xmen

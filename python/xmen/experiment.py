@@ -1,4 +1,4 @@
-"""The class API (spec §1): `class MyExp(Experiment)` with `# @p` parameters.
+"""The class API: `class MyExp(Experiment)` with `# @p` parameters.
 
 Every record file is written by the Rust record crate and every run goes through the SDK's
 runner, so `xmen list` cannot tell a Python run from a Rust one.
@@ -24,7 +24,7 @@ def _own_declarations(klass):
     if "_xmen_own" not in klass.__dict__:
         src = class_source(klass)
         decls = source_declarations(src, klass.__name__) if src else []
-        # Only public names of the class namespace (spec §1.1).
+        # Only public names of the class namespace, as in the original.
         decls = [d for d in decls if not d.name.startswith("_") and d.name in klass.__dict__]
         klass._xmen_own = decls
     return klass._xmen_own
@@ -47,7 +47,7 @@ def _collect(cls):
 
 
 def _doc_block(cls, params):
-    """The docstring's `Parameters:` block, one group per declaring class (spec §1.1.2)."""
+    """The docstring's `Parameters:` block, one group per declaring class."""
     owners = []
     for p in params.values():
         if p.owner not in owners:
@@ -60,7 +60,7 @@ def _doc_block(cls, params):
 
 
 class Experiment:
-    """The base class of experiments (spec §1)."""
+    """The base class of experiments."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -106,7 +106,8 @@ class Experiment:
         return _xmen.version(cls.__module__, cls.__name__, os.path.abspath(path), getattr(cls, "_xmen_function", False))
 
     def update(self, kwargs, origin="update"):
-        """Set parameters from a dict (spec §1.4): unknown names and specials are refused."""
+        """Set parameters from a dict (only in status default or detached): unknown names and
+        specials are refused."""
         if self._xmen_status not in ("default", "detached"):
             raise AttributeError("Parameters of a created experiment cannot be updated.")
         values, hooks = _xmen.apply_update(self._params(), dict(kwargs), origin)
@@ -176,7 +177,7 @@ class Experiment:
     last = property(lambda self: self._timestamp("last"))
 
     def register(self, root, purpose="", force=True, same_names=100, restart=False):
-        """Register the experiment in its own folder `root` (spec §1.5): `root_0`, `root_1`, ...
+        """Register the experiment in its own folder `root`: `root_0`, `root_1`, ...
         when `root` already holds a params.yml."""
         folder = _xmen.register_record(
             os.path.abspath(root), self._params(), self._version(), purpose, restart,
@@ -188,19 +189,19 @@ class Experiment:
         object.__setattr__(self, "_xmen_status", "registered")
 
     def detach(self):
-        """Run without persisting anything (spec §1.6)."""
+        """Run without persisting anything."""
         object.__setattr__(self, "_xmen_native_root", _xmen.Root.detached(type(self).__name__))
         object.__setattr__(self, "_xmen_status", "detached")
 
     def message(self, messages, keep="latest", leader=None):
-        """Leave messages in params.yml (spec §1.7); nothing without a root."""
+        """Leave messages in params.yml (`_messages`); nothing without a root."""
         r = self._xmen_native_root
         if r is None:
             return
         r.message(dict(messages), keep, leader)
 
     def note(self, text, remove=False):
-        """Add a note, or remove the first equal one (spec §1.8)."""
+        """Add a note, or remove the first equal one."""
         r = self._xmen_native_root
         if r is None:
             raise ValueError("the experiment has no root: register it first")
@@ -213,7 +214,7 @@ class Experiment:
 
     def from_yml(self, path, copy=False):
         """Load parameters (and, unless `copy`, the status and root) from a params.yml or
-        defaults.yml (spec §1.9)."""
+        defaults.yml."""
         rec = _xmen.load_record(path)
         for name, value in rec.items():
             if name in self._xmen_params:
@@ -233,7 +234,7 @@ class Experiment:
 
     def to_root(self, root_dir):
         """Write an experiment-set root: defaults.yml and script.sh running this script
-        (spec §3.1, §3.4)."""
+        (docs/file-formats.md#scriptsh)."""
         program = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else inspect.getfile(type(self))
         interpreter = None if os.access(program, os.X_OK) else sys.executable
         _xmen.to_root(os.path.abspath(root_dir), self._params(), self._version(), program, interpreter, self._xmen_hooks)
@@ -287,7 +288,7 @@ class Experiment:
     # ---- command line ----------------------------------------------------------------------
 
     def main(self, args=None):
-        """The single-experiment command line (spec §1.11): -u -p -x -r -d -t -f. Exits with
+        """The single-experiment command line: -u -p -x -r -d -t -f. Exits with
         the run's status."""
         sys.exit(self._main(sys.argv[1:] if args is None else list(args)))
 
@@ -320,7 +321,7 @@ class Experiment:
             return 1
         if isinstance(plan, int):
             return plan
-        # The run's own exceptions propagate with their traceback (spec §1.10.2), after the
+        # The run's own exceptions propagate with their traceback, as in the original, after the
         # runner recorded `error` with the message.
         return self._execute(*plan)
 

@@ -1,4 +1,4 @@
-"""The functional API (spec §2): a function whose first argument receives the experiment and
+"""The functional API: a function whose first argument receives the experiment and
 whose other arguments are its parameters."""
 import inspect
 import textwrap
@@ -20,7 +20,7 @@ def _simple_type(annotation):
 
 
 def read_comments(fn):
-    """`{parameter: help}` harvested from the comments of `fn`'s signature (spec §2): the
+    """`{parameter: help}` harvested from the comments of `fn`'s signature: the
     comment on the line declaring the parameter, extended by the comment-only lines that
     follow it."""
     try:
@@ -72,7 +72,7 @@ def _doc(fn, decls):
 
 
 def autodoc(fn):
-    """Append the `Parameters:` block to `fn`'s docstring (spec §2)."""
+    """Append the `Parameters:` block to `fn`'s docstring."""
     if not getattr(fn, "_xmen_autodoc", False):
         fn.__doc__ = _doc(fn, _decls(fn))
         fn._xmen_autodoc = True
@@ -80,7 +80,7 @@ def autodoc(fn):
 
 
 def functional_experiment(fn):
-    """An experiment type from a function (spec §2): named after it, one parameter per
+    """An experiment type from a function: named after it, one parameter per
     argument after the first, whose run calls `fn(experiment, **parameters)`."""
     decls = _decls(fn)
     params = {d.name: d for d in decls}

@@ -1,4 +1,4 @@
-"""The experiment-set manager (spec §4): the `xmen` command line, run in-process."""
+"""The experiment-set manager: the `xmen` command line, run in-process."""
 from xmen import _xmen
 
 

@@ -1,9 +1,9 @@
-"""The Monitor (spec §5) over the Rust Monitor and the hook libraries.
+"""The Monitor over the Rust Monitor and the hook libraries.
 
 `Monitor(log=..., time=..., msg=..., probe=..., limit=..., hooks=[...])` builds the same hooks a
 Rust experiment's `Monitor::builder()` builds, from the same libraries, plus the `_hooks` of
 the running experiment's record. Wrapped loops (`for x in m(data)`) count steps in Rust; the
-frame's locals are read only when a hook fires (spec §5.4).
+frame's locals are read only when a hook fires.
 """
 import weakref
 
@@ -12,7 +12,7 @@ from xmen import _xmen
 
 class Hook:
     """A hook written in Python: `spec` (`'loss@10s'`; no `@` for a manual hook fed by
-    `to_hooks`) and `call(var_dict, monitor)` (spec §5.5)."""
+    `to_hooks`) and `call(var_dict, monitor)`, as in the original."""
 
     def __init__(self, spec):
         self.spec = spec
@@ -24,7 +24,7 @@ class Hook:
 class Monitor(_xmen._Monitor):
     """`Monitor(*, hooks=[], log=None, log_fn=None, log_format='', time=(), msg=None,
     msg_keep='latest', msg_leader=None, msg_expand=False, msg_prep=None, probe=None,
-    limit=None, directory=None, lenient=False, record_hooks=True)` (spec §5.14).
+    limit=None, directory=None, lenient=False, record_hooks=True)`.
 
     Each of `log`, `time`, `msg`, `probe` takes a spec or a list of specs; `log_fn`,
     `log_format` and the `msg_*` options take one value for every spec or one per spec.
@@ -46,7 +46,7 @@ class Monitor(_xmen._Monitor):
 class TorchMonitor(Monitor):
     """`TorchMonitor(directory=None, *, ckpt=None, ckpt_keep=None, sca/img/hist/fig/txt/vid
     (+ _fn, _pref, _prep), img_options, ...)`: the Monitor with TensorBoard summaries and
-    checkpoints written into `directory` (spec §5.12, §5.13)."""
+    checkpoints written into `directory`."""
 
     def __new__(cls, directory=None, **kwargs):
         return super().__new__(cls, directory=directory, **kwargs)

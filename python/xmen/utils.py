@@ -1,5 +1,5 @@
 """Helpers shared by the class and functional APIs: reading `# @p` declarations from source
-with `inspect` and `tokenize` (spec §1.1), help lines, and Python-style value text."""
+with `inspect` and `tokenize`, help lines, and Python-style value text."""
 import inspect
 import io
 import re
@@ -20,7 +20,7 @@ class ParamDecl:
         self.name, self.type, self.default, self.help, self.owner = name, type, default, help, owner
 
     def help_line(self):
-        """`{name}[: {type}][={default}][ ~ {help}]` (spec §1.1.1 format 1)."""
+        """`{name}[: {type}][={default}][ ~ {help}]`, the one help format xmen writes."""
         return _xmen.help_line(self.name, self.type or None, self.default or None, self.help or None)
 
     def __repr__(self):
@@ -29,7 +29,7 @@ class ParamDecl:
 
 def source_declarations(source, owner):
     """The `# @p` declarations of a class body (or `__init__`): a line that is not a pure
-    comment and whose comment starts `#@p` once spaces are removed (spec §1.1). The comment is
+    comment and whose comment starts `#@p` once spaces are removed. The comment is
     found with `tokenize`, so a `#` inside a string never counts."""
     text = textwrap.dedent(source)
     lines = text.splitlines()
@@ -63,5 +63,5 @@ def class_source(cls):
 
 
 def py_str(value):
-    """`str(value)` as xmen renders it in folder names and logs (spec §0.2)."""
+    """`str(value)` as xmen renders it in folder names and logs."""
     return _xmen.py_str(value)

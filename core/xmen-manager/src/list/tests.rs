@@ -56,7 +56,8 @@ fn the_originals_status_and_date_table_is_reproduced() {
     let fx = fixture(&[("x", HELLO.to_owned()), ("y", planet())]);
     let t = table(&fx, &[DISPLAY_DATE, DISPLAY_STATUS], &[]);
     assert_eq!(names(&t), ["root", "status", "created", "start", "stopped", "last", "registered"]);
-    // pandas' layout: the spec's transcript lost one leading space of the header line.
+    // pandas' layout (the recorded transcript of the original lost one leading space of the
+    // header line).
     let want = "                                 root      status                   created start stopped last                registered\n\
                 0   /data/xrun/exps2/a=Hello__b=World  registered  26-11-27-17-59-25-862242                     26-11-27-17-59-25-862242\n\
                 1  /data/xrun/exps2/a=Hello__b=Planet  registered  26-11-27-17-59-25-865314                     26-11-27-17-59-25-865314\n";
