@@ -125,9 +125,9 @@ pub fn display_name(key: &str) -> Option<String> {
     Some(name.unwrap_or_else(|| key.to_owned()))
 }
 
-/// The rank of a key in the column order (`_root _status _user _host _purpose`, parameters,
-/// `_timestamps*`, `_messages*`, `_meta*`, then the rest, as the original); keys of equal rank keep
-/// their first-seen order.
+/// The rank of a key in the column order (`_root _status _stopped_by _user _host _purpose`,
+/// parameters, `_timestamps*`, `_messages*`, `_meta*`, then the rest, as the original); keys of
+/// equal rank keep their first-seen order.
 pub fn column_rank(key: &str) -> (u8, usize) {
     const FIRST: [&str; 6] = ["_root", "_status", STOPPED_BY, "_user", "_host", "_purpose"];
     if let Some(i) = FIRST.iter().position(|k| *k == key) {
