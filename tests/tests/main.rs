@@ -5,6 +5,7 @@
 
 mod builder_errors;
 mod checkpointer;
+mod docs_citations;
 mod examples;
 mod harness;
 mod hook_deps;
