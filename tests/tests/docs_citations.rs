@@ -39,10 +39,7 @@ struct Citation {
 
 /// The two patterns: a section number, and a defect number standing alone.
 fn patterns() -> [Regex; 2] {
-    [
-        Regex::new("\u{a7}\\s*[0-9]").unwrap(),
-        Regex::new(r"\bB(?:[1-9]|[1-4][0-9]|5[0-4])\b").unwrap(),
-    ]
+    [Regex::new("\u{a7}\\s*[0-9]").unwrap(), Regex::new(r"\bB(?:[1-9]|[1-4][0-9]|5[0-4])\b").unwrap()]
 }
 
 /// The citations in one file's text; `file` is its path relative to the checkout, with `/`.
@@ -68,9 +65,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
             if !hidden && !SKIPPED_DIRS.contains(&name.as_str()) {
                 files(&path, out);
             }
-        } else if kind.is_file()
-            && path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e))
-        {
+        } else if kind.is_file() && path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)) {
             out.push(path);
         }
     }

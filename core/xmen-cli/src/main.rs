@@ -11,6 +11,7 @@ mod hooks;
 mod init;
 mod list;
 mod manage;
+mod progress;
 mod reconcile;
 mod redact;
 mod register;

@@ -6,15 +6,18 @@
 //! (on a terminal only) counts them and each launcher's own output (`Submitted batch job 42`) is
 //! printed above it.
 
-use std::io::Write as _;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use xmen_manager::launch::{plan_runs, StatusFilter};
 use xmen_manager::Pattern;
 use xmen_record::Status;
 
+use crate::progress::{take_lines, Progress, Stream};
 use crate::ui::bullet_list;
 
 /// Arguments of `xmen run`.
@@ -209,7 +212,7 @@ pub fn execute(cmd: Cmd) -> anyhow::Result<ExitCode> {
         None => {}
     }
     let total = plan.launches.len();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let mut failures: Vec<String>;
     if plan.detached && total > 1 {
         failures = Vec::new();
@@ -303,22 +306,99 @@ struct Foreground {
 struct Running<'p> {
     child: std::process::Child,
     launch: &'p xmen_manager::launch::Launch,
+    /// Its `i` in `[i/N]`, and its label with `-j N`.
+    number: usize,
     /// Its `--gpus` slot.
     gpu: Option<usize>,
 }
 
+/// A piece of a run's piped output, or (`data: None`) the end of one of its streams.
+struct Piece {
+    run: usize,
+    stream: Stream,
+    data: Option<Vec<u8>>,
+}
+
+/// Read one of a run's output streams on a thread of its own, sending what arrives.
+fn read_output(mut from: impl std::io::Read + Send + 'static, run: usize, stream: Stream, tx: &Sender<Piece>) {
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 8192];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.send(Piece { run, stream, data: Some(buf[..n].to_vec()) }).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(Piece { run, stream, data: None });
+    });
+}
+
+/// The printing side of the foreground runs: the progress, and the runs' piped output.
+struct Output {
+    progress: Progress,
+    /// `-j N`: each line of a run's output is prefixed with its label.
+    labels: bool,
+    /// Output of a run not yet printed because its line is not complete (with labels).
+    pending: HashMap<(usize, Stream), Vec<u8>>,
+    /// How many output streams of each run are still open.
+    open: HashMap<usize, usize>,
+}
+
+impl Output {
+    fn take(&mut self, piece: Piece) {
+        let key = (piece.run, piece.stream);
+        match piece.data {
+            Some(bytes) if self.labels => {
+                let buf = self.pending.entry(key).or_default();
+                buf.extend_from_slice(&bytes);
+                for line in take_lines(buf, false) {
+                    self.progress.line(piece.stream, &format!("[{}] {line}", piece.run));
+                }
+            }
+            Some(bytes) => self.progress.forward(piece.stream, &bytes),
+            None => {
+                if let Some(mut buf) = self.pending.remove(&key) {
+                    for line in take_lines(&mut buf, true) {
+                        self.progress.line(piece.stream, &format!("[{}] {line}", piece.run));
+                    }
+                }
+                if let Some(n) = self.open.get_mut(&piece.run) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
+    }
+}
+
+/// How long the output of a run that ended may still arrive before the next line is printed
+/// (a process the run left behind may hold its pipes open; its output is still printed later).
+const DRAIN: Duration = Duration::from_secs(2);
+
 /// Run the plan with a foreground launcher, `cmd.jobs` at a time, each with its own GPU when
-/// `--gpus` was given; print `[i/N]` before each run.
+/// `--gpus` was given; print `[i/N]` before each run, with a bar below on a terminal (see
+/// [`crate::progress`]).
 fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Result<Foreground> {
     // Signals sent to `xmen run` alone reach the runs in the foreground (see `forward`).
     let forwarder = crate::forward::Forwarder::start()
         .map_err(|e| anyhow::anyhow!("cannot watch for signals to pass on to the runs: {e}"))?;
     let total = plan.launches.len();
+    let mut out =
+        Output { progress: Progress::new(total), labels: cmd.jobs > 1, pending: HashMap::new(), open: HashMap::new() };
+    // Without a bar and one run at a time, a run inherits our stdout and stderr.
+    let piped = out.labels || out.progress.live();
+    let (tx, rx) = std::sync::mpsc::channel::<Piece>();
     let mut failures = Vec::new();
     let mut running: Vec<Running<'_>> = Vec::new();
     let mut gpu_free = vec![true; cmd.gpus.len()];
     let mut next = 0;
-    let mut idle = std::time::Duration::from_millis(1);
+    let mut idle = Duration::from_millis(1);
     loop {
         while running.len() < cmd.jobs && next < total && forwarder.signal().is_none() {
             let l = &plan.launches[next];
@@ -331,16 +411,31 @@ fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Re
                 command.env("CUDA_VISIBLE_DEVICES", &cmd.gpus[g]);
                 shown.push_str(&format!(" (CUDA_VISIBLE_DEVICES={})", cmd.gpus[g]));
             }
-            println!();
-            println!("{shown}");
-            let _ = std::io::stdout().flush();
+            out.progress.line(Stream::Out, "");
+            out.progress.line(Stream::Out, &shown);
+            if piped {
+                command.stdout(Stdio::piped()).stderr(Stdio::piped());
+                // A pipe makes Python buffer its prints in blocks; keep them line by line.
+                if std::env::var_os("PYTHONUNBUFFERED").is_none() {
+                    command.env("PYTHONUNBUFFERED", "1");
+                }
+            }
             match command.spawn() {
-                Ok(child) => {
+                Ok(mut child) => {
                     forwarder.running(child.id(), l.folder.clone());
-                    running.push(Running { child, launch: l, gpu });
+                    if let Some(o) = child.stdout.take() {
+                        read_output(o, next, Stream::Out, &tx);
+                        *out.open.entry(next).or_default() += 1;
+                    }
+                    if let Some(e) = child.stderr.take() {
+                        read_output(e, next, Stream::Err, &tx);
+                        *out.open.entry(next).or_default() += 1;
+                    }
+                    running.push(Running { child, launch: l, number: next, gpu });
                 }
                 Err(e) => {
                     failures.push(format!("{} ({e})", l.display()));
+                    out.progress.finished(true);
                     if let Some(g) = gpu {
                         gpu_free[g] = true;
                     }
@@ -350,8 +445,9 @@ fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Re
         if running.is_empty() {
             break;
         }
-        // One run: wait for it; several: poll them.
-        let done = if running.len() == 1 {
+        // One run whose output is not ours to print: wait for it; otherwise poll the runs and
+        // print their output meanwhile.
+        let done = if running.len() == 1 && !piped {
             let r = &mut running[0];
             Some((0, r.child.wait()))
         } else {
@@ -372,10 +468,16 @@ fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Re
             // Poll often right after a launch (short runs), less and less while all run long.
             match found {
                 None => {
-                    std::thread::sleep(idle);
-                    idle = (idle * 2).min(std::time::Duration::from_millis(50));
+                    if let Ok(piece) = rx.recv_timeout(idle) {
+                        out.take(piece);
+                        while let Ok(piece) = rx.try_recv() {
+                            out.take(piece);
+                        }
+                    }
+                    out.progress.tick();
+                    idle = (idle * 2).min(Duration::from_millis(50));
                 }
-                Some(_) => idle = std::time::Duration::from_millis(1),
+                Some(_) => idle = Duration::from_millis(1),
             }
             found
         };
@@ -385,26 +487,51 @@ fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Re
         if let Some(g) = r.gpu {
             gpu_free[g] = true;
         }
+        // Its last output, before anything else is said about it.
+        let deadline = Instant::now() + DRAIN;
+        while out.open.get(&r.number).is_some_and(|n| *n > 0) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else { break };
+            match rx.recv_timeout(left) {
+                Ok(piece) => out.take(piece),
+                Err(_) => break,
+            }
+        }
+        out.open.remove(&r.number);
         let l = r.launch;
         match waited {
-            Ok(status) if status.success() => {}
+            Ok(status) if status.success() => out.progress.finished(false),
             Ok(status) => {
                 if let Some(sig) = died_by(status) {
                     match xmen_manager::launch::record_signal_death(&l.folder, sig) {
-                        Ok(true) => eprintln!(
-                            "xmen run: {} died by {}; recorded in its params.yml",
-                            l.folder.display(),
-                            crate::forward::signal_name(sig)
+                        Ok(true) => out.progress.line(
+                            Stream::Err,
+                            &format!(
+                                "xmen run: {} died by {}; recorded in its params.yml",
+                                l.folder.display(),
+                                crate::forward::signal_name(sig)
+                            ),
                         ),
                         Ok(false) => {}
-                        Err(e) => eprintln!("ERROR: could not record how {} ended: {e}", l.folder.display()),
+                        Err(e) => out.progress.line(
+                            Stream::Err,
+                            &format!("ERROR: could not record how {} ended: {e}", l.folder.display()),
+                        ),
                     }
                 }
                 failures.push(format!("{} ({status})", l.folder.display()));
+                out.progress.finished(true);
             }
-            Err(e) => failures.push(format!("{} ({e})", l.folder.display())),
+            Err(e) => {
+                failures.push(format!("{} ({e})", l.folder.display()));
+                out.progress.finished(true);
+            }
         }
     }
+    // Whatever is still buffered (output that arrived after its run's drain ended).
+    while let Ok(piece) = rx.try_recv() {
+        out.take(piece);
+    }
+    out.progress.clear();
     let signal = forwarder.signal();
     drop(forwarder);
     Ok(Foreground { failures, launched: next, signal })
