@@ -70,7 +70,7 @@ pub fn render(width: usize, done: usize, total: usize, failed: usize, elapsed: D
     if bar_len < MIN_BAR {
         return text.chars().take(room).collect();
     }
-    let filled = if total == 0 { bar_len } else { bar_len * done.min(total) / total };
+    let filled = (bar_len * done.min(total)).checked_div(total).unwrap_or(bar_len);
     format!("[{}{}] {text}", "#".repeat(filled), ".".repeat(bar_len - filled))
 }
 
