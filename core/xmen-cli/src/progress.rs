@@ -5,7 +5,8 @@
 //! sits on the last line of stderr and is redrawn in place. Everything else printed (the `[i/N]
 //! Running:` lines, the runs' output, errors) first clears it, then the bar is drawn again below,
 //! so it never mixes with other text. When stderr is not a terminal (a pipe, a file, CI) no bar
-//! and no escape sequence is written: only the `[i/N]` lines and the summary.
+//! and no escape sequence is written: only the `[i/N]` lines and the summary; `xmen run --plain`
+//! does the same on a terminal.
 //!
 //! **Key design choice: the runs' output goes through one printer.** With a bar, or with `-j N`
 //! (several runs at once), each run's stdout and stderr are pipes read by a thread per stream;
@@ -136,10 +137,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// The progress of `total` runs, with a bar when stderr is a terminal (and `$TERM` is not
-    /// `dumb`).
-    pub fn new(total: usize) -> Progress {
-        let live = std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb");
+    /// The progress of `total` runs, with a bar when `bar` is asked for and stderr is a
+    /// terminal (and `$TERM` is not `dumb`).
+    pub fn new(total: usize, bar: bool) -> Progress {
+        let live = bar && std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb");
         let now = Instant::now();
         Progress { live, total, done: 0, failed: 0, started: now, drawn: false, last_draw: now, at_line_start: true }
     }

@@ -56,6 +56,10 @@ pub struct Args {
     /// Print what would run (the commands, in order) and change nothing.
     #[arg(long = "dry-run")]
     dry_run: bool,
+    /// No progress bar on a terminal: only the `[i/N]` lines, and a run started alone writes
+    /// straight to the terminal (for a run that must see one, such as a debugger session).
+    #[arg(long)]
+    plain: bool,
     /// A unix glob over the set's experiment folder names (quote it); with a `/`, a path to
     /// runs from anywhere (`sets/big/lr=0.1*`).
     #[arg(value_name = "PATTERN")]
@@ -82,6 +86,8 @@ pub struct Cmd {
     gpus: Vec<String>,
     /// `--dry-run`.
     dry_run: bool,
+    /// `--plain`: no bar.
+    plain: bool,
 }
 
 impl Args {
@@ -140,6 +146,7 @@ impl Args {
             jobs,
             gpus: self.gpus.into_iter().map(|g| g.trim().to_owned()).collect(),
             dry_run: self.dry_run,
+            plain: self.plain,
         })
     }
 }
@@ -389,8 +396,12 @@ fn run_foreground(plan: &xmen_manager::launch::RunPlan, cmd: &Cmd) -> anyhow::Re
     let forwarder = crate::forward::Forwarder::start()
         .map_err(|e| anyhow::anyhow!("cannot watch for signals to pass on to the runs: {e}"))?;
     let total = plan.launches.len();
-    let mut out =
-        Output { progress: Progress::new(total), labels: cmd.jobs > 1, pending: HashMap::new(), open: HashMap::new() };
+    let mut out = Output {
+        progress: Progress::new(total, !cmd.plain),
+        labels: cmd.jobs > 1,
+        pending: HashMap::new(),
+        open: HashMap::new(),
+    };
     // Without a bar and one run at a time, a run inherits our stdout and stderr.
     let piped = out.labels || out.progress.live();
     let (tx, rx) = std::sync::mpsc::channel::<Piece>();

@@ -141,6 +141,19 @@ fn on_a_terminal_a_bar_is_drawn_below_the_output_and_cleared_before_more() {
     // the last thing on the screen is not a bar: it was cleared before the summary
     let summary = shown.rfind("Summary:").unwrap_or_default();
     assert!(!shown[summary..].contains(" done, "), "{shown:?}");
+
+    // --plain: the same lines, no bar
+    let line = format!("{} run --plain --all '*' bash", env!("CARGO_BIN_EXE_xmen"));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(&set)
+        .env("XMEN", env.cfg())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(shown.contains("[3/3] Running: ") && shown.contains("Summary: 2 of 3 run(s) finished"), "{shown:?}");
+    assert!(!shown.contains('\x1b') && !shown.contains(" done, "), "{shown:?}");
 }
 
 /// Whether `s` is exactly a bar line: `[#..] i/N done, f failed, M:SS elapsed, ETA M:SS|-`.
