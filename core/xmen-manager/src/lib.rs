@@ -9,7 +9,7 @@
 //! ([`setfile::SetFile::update`]) and params.yml only through the record crate's
 //! ([`xmen_record::RecordFile::update`]), so commands run concurrently with each other and
 //! with running experiments without losing updates. Paths are always resolved against the
-//! set root, never the cwd (as the original's `register` and `clean` did), and experiment.yml keeps
+//! set root, never the cwd (the original's `register` and `clean` used the cwd), and experiment.yml keeps
 //! each experiment together with its overrides so the original's two parallel lists never drift.
 //!
 //! This crate prints nothing: each operation returns what it did (or, for destructive ones,

@@ -71,7 +71,8 @@ pub fn note(root: &Path, pattern: &Pattern, message: &str, remove: bool) -> Resu
 
 /// `xmen reset`: set the status of every matching experiment (validated by its type: one
 /// of the eleven statuses), moving its previous attempt (status, timestamps, messages, error, `_end`) into its
-/// `_attempts` history. No server is involved, so nothing can crash after the write (as the original's did).
+/// `_attempts` history. No server is involved, so nothing can crash after the write (the original's did,
+/// without a server account).
 pub fn reset(root: &Path, pattern: &Pattern, status: Status) -> Result<Changed> {
     for_each_record(root, pattern, |r| {
         r.archive_attempt();

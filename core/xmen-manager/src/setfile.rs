@@ -222,7 +222,7 @@ impl SetFile {
     }
 
     /// Whether `folder` is one of the managed experiments (an exact path comparison, never a
-    /// suffix match as in the original).
+    /// suffix match; the original matched suffixes).
     pub fn manages(&self, folder: &Path) -> bool {
         self.entries.iter().any(|e| e.path == folder)
     }
