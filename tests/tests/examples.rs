@@ -8,8 +8,10 @@ fn expected(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The original's logger.py transcript, except that values are printed whole (`cat|dog`; the
+/// original cut the last character of every line with variables).
 #[test]
-fn the_logger_example_prints_the_logger_py_transcript_with_b34_fixed() {
+fn the_logger_example_prints_the_logger_py_transcript_with_whole_values() {
     let program = example("logger");
     let tmp = scratch();
     let run = run_in(tmp.path(), &program, &[]);

@@ -77,8 +77,10 @@ fn nested_loops_count_cumulatively_and_hooks_never_see_zero() {
     assert_eq!(fired[5], [5, 1, 0, 0, 0], "epoch 1 fires right after step 5");
 }
 
+/// The original's logger.py transcript, except that values are printed whole (`cat|dog`; the
+/// original cut the last character of every line with variables).
 #[test]
-fn logger_transcript_matches_the_original_with_b34_fixed() {
+fn logger_transcript_matches_the_original_but_values_are_whole() {
     let (m, buf) = monitor(vec![slot("x@2s", Echo), slot("y@1e", Echo)], None);
     m.set("x", "cat|dog");
     let mut y = 0.0;
