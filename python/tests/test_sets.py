@@ -101,6 +101,7 @@ if __name__ == "__main__":
     run = env.run([script, "-x", env.tmp / "f"], check=False)
     assert run.returncode == 1
     assert "Traceback" in run.stderr and "KeyError: 'missing data'" in run.stderr
-    assert "An error occurred encountered" in run.stdout
+    # The runner's banner (the SDK's wording: the original's "encountered" (sic) was dropped).
+    assert "#" * 24 + "\nAn error occurred\n" + "#" * 24 in run.stdout, run.stdout
     rec = _xmen.load_record(str(env.tmp / "f" / "params.yml"))
     assert rec["_status"] == "error" and "missing data" in rec["_messages"]["error"]
