@@ -42,7 +42,7 @@ def test_a_rust_and_a_python_sweep_are_listed_side_by_side(env):
         env.xmen("register", "-r", s, "-u", SWEEP)
         env.xmen("run", "-r", s, "*", "bash")
     assert names(env.tmp / "py") == names(env.tmp / "rs")
-    listing = env.xmen("list", "-s", "-f", "a", "-f", "b", f"{env.tmp}/*").stdout
+    listing = env.xmen("list", f"{env.tmp}/*", "-s", "-f", "a", "b").stdout  # -f takes several values
     lines = [line for line in listing.splitlines() if "finished" in line]
     assert len(lines) == 8, listing
     for n in names(env.tmp / "py"):
