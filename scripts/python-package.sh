@@ -48,12 +48,15 @@ if $with_torch; then
     echo "python: PyTorch for the torch tests (scripts/torch-env.sh --python; cached in $cache)" >&2
     if torch_site="$(XMEN_CACHE="$cache" bash scripts/torch-env.sh --python)" \
         && echo "$torch_site" > "$site/xmen-torch.pth" \
-        && err="$(cd / && "$venv/bin/python" -c 'import numpy, torch; torch.zeros(2).numpy()' 2>&1)"; then
-        echo "python: torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null) from $torch_site" >&2
+        && out="$(cd / && "$venv/bin/python" -c 'import numpy, torch; torch.zeros(2).numpy(); print(torch.__version__)' 2>&1)"; then
+        echo "python: torch $out from $torch_site" >&2
     else
         rm -f "$site/xmen-torch.pth"
-        echo "python: PyTorch is NOT available to the Python tests; the torch tests will be skipped. ${err:-}" >&2
-        [ "${CI:-}" = "true" ] && { echo "error: CI=true needs PyTorch for the torch tests" >&2; exit 1; }
+        echo "python: PyTorch is NOT available to the Python tests; the torch tests will be skipped. ${out:-}" >&2
+        if [ "${CI:-}" = "true" ]; then
+            echo "error: CI=true needs PyTorch for the torch tests" >&2
+            exit 1
+        fi
     fi
 fi
 echo "$venv/bin/python"
