@@ -6,7 +6,19 @@
 # The venv (maturin, pytest, numpy and the read-back libraries of scripts/python-env.sh) is
 # cached under $XMEN_CACHE (default ~/.cache/xmen) like the other environments; the wheel is
 # rebuilt every time (cargo makes that incremental) and left in $XMEN_CACHE/wheels.
+#
+# With --torch, the venv also gets PyTorch for the torch tests: the slim PyTorch 2.13.0 of the
+# tch step (scripts/torch-env.sh --python adds, once, what its `import torch` needs) is put on
+# the venv's path by a `xmen-torch.pth` file, so the 1.2 GB wheel is installed once for both.
+# When that fails the script says so and goes on (the torch tests then skip), except under
+# CI=true, where it fails.
 set -euo pipefail
+with_torch=false
+case "${1:-}" in
+    --torch) with_torch=true ;;
+    "") ;;
+    *) echo "error: unknown option $1 (scripts/python-package.sh [--torch])" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 cache="${XMEN_CACHE:-$HOME/.cache/xmen}"
 venv="$cache/pyvenv"
@@ -30,4 +42,21 @@ done
 rm -rf "$cache/wheels"
 (cd python && "$venv/bin/maturin" build --release --quiet --out "$cache/wheels" >&2)
 "$venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps "$cache"/wheels/xmen-*.whl >&2
+if $with_torch; then
+    site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    rm -f "$site/xmen-torch.pth"
+    echo "python: PyTorch for the torch tests (scripts/torch-env.sh --python; cached in $cache)" >&2
+    if torch_site="$(XMEN_CACHE="$cache" bash scripts/torch-env.sh --python)" \
+        && echo "$torch_site" > "$site/xmen-torch.pth" \
+        && out="$(cd / && "$venv/bin/python" -c 'import numpy, torch; torch.zeros(2).numpy(); print(torch.__version__)' 2>&1)"; then
+        echo "python: torch $out from $torch_site" >&2
+    else
+        rm -f "$site/xmen-torch.pth"
+        echo "python: PyTorch is NOT available to the Python tests; the torch tests will be skipped. ${out:-}" >&2
+        if [ "${CI:-}" = "true" ]; then
+            echo "error: CI=true needs PyTorch for the torch tests" >&2
+            exit 1
+        fi
+    fi
+fi
 echo "$venv/bin/python"

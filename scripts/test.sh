@@ -50,7 +50,7 @@ echo "== python: the xmen wheel (scripts/python-package.sh) and its pytest suite
 # venv; the tests also load a third-party hook (examples/custom-hook), a misbehaving fixture
 # (tests/fixtures/panic) and run the Rust examples beside the Python ones.
 (cd python && cargo fmt --check && cargo clippy --quiet --all-targets -- -D warnings)  # its own workspace
-xmen_py="$(bash scripts/python-package.sh)"
+xmen_py="$(bash scripts/python-package.sh --torch)"  # --torch: the torch tests need PyTorch
 cargo build --quiet -p xmen-examples --examples
 cargo build --quiet --manifest-path examples/custom-hook/Cargo.toml --target-dir "$CARGO_TARGET_DIR/custom-hook"
 cargo build --quiet --manifest-path tests/fixtures/Cargo.toml --target-dir "$CARGO_TARGET_DIR/fixtures" -p fixture-panic

@@ -3,7 +3,10 @@
 
 - a wrapped step where no hook fires, next to the floor: a bare `for` over `range`;
 - a step where a Logger (the `logger` hook library) fires, its line going to /dev/null;
-- `Experiment.message` on a registered experiment (a locked read-modify-write of params.yml).
+- `Experiment.message` on a registered experiment: the call, which leaves the messages with the
+  record's writer thread (it writes them at once, coalescing what arrives meanwhile);
+- for comparison, a message followed by `flush`, which waits for its locked write of
+  params.yml (what a synchronous message costs: mostly the file system's).
 
 Run: python python/benches/bench_monitor.py   (after scripts/python-package.sh)
 """
@@ -81,10 +84,20 @@ def main():
                 e.message({"loss": k[0]})
 
         message = best(messages, 200)
+        root = e._xmen_native_root
+
+        def flushed(n):
+            for _ in range(n):
+                k[0] += 1
+                e.message({"loss": k[0]})
+                root.flush()
+
+        synchronous = best(flushed, 200)
     print(f"bare for over range:           {floor:10.1f} ns/step")
     print(f"Monitor step, no hook fires:   {step:10.1f} ns/step  (limit 150)")
     print(f"Monitor step, Logger fires:    {firing:10.1f} ns/step  (limit 3000)")
     print(f"Experiment.message:            {message / 1000:10.1f} us    (limit 200)")
+    print(f"message + flush (its write):   {synchronous / 1000:10.1f} us")
 
 
 if __name__ == "__main__":

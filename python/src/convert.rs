@@ -58,6 +58,26 @@ fn array_to_tensor(a: &Bound<'_, PyAny>) -> PyResult<Option<Tensor>> {
     Ok(Some(Tensor { dtype: d, shape, data }))
 }
 
+/// Whether `o` is a torch tensor (it has `detach` and `numpy`).
+fn is_torch_tensor(o: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = o.py();
+    Ok(o.hasattr(pyo3::intern!(py, "detach"))? && o.hasattr(pyo3::intern!(py, "numpy"))?)
+}
+
+/// A torch tensor or a numpy array of any shape, 0-d included, as a tensor (state dicts keep
+/// 0-d tensors such as an optimizer's `step` as tensors); `None` for anything else, numpy
+/// scalars included.
+pub fn array_value(o: &Bound<'_, PyAny>) -> PyResult<Option<Tensor>> {
+    if is_torch_tensor(o)? {
+        let a = o.call_method0("detach")?.call_method0("cpu")?.call_method0("numpy")?;
+        return array_to_tensor(&a);
+    }
+    if o.get_type().name()?.to_cow()? == "ndarray" && o.hasattr(pyo3::intern!(o.py(), "__array_interface__"))? {
+        return array_to_tensor(o);
+    }
+    Ok(None)
+}
+
 /// Convert a Python object into a value hooks can read. `Err` only for a Python error raised
 /// while reading it; an object of no known kind becomes its `str()`.
 pub fn to_value(o: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -103,7 +123,7 @@ pub fn to_value(o: &Bound<'_, PyAny>) -> PyResult<Value> {
         return Ok(crate::state::value_of(o));
     }
     // A torch tensor: through numpy.
-    if o.hasattr(pyo3::intern!(o.py(), "detach"))? && o.hasattr(pyo3::intern!(o.py(), "numpy"))? {
+    if is_torch_tensor(o)? {
         let a = o.call_method0("detach")?.call_method0("cpu")?.call_method0("numpy")?;
         return to_value(&a);
     }

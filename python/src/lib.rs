@@ -60,6 +60,7 @@ fn _xmen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(record::help_line, m)?)?;
     m.add_function(wrap_pyfunction!(record::py_str, m)?)?;
     m.add_function(wrap_pyfunction!(record::run, m)?)?;
+    m.add_function(wrap_pyfunction!(record::flush_messages, m)?)?;
     m.add_function(wrap_pyfunction!(record::status_can_run, m)?)?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use pyo3::types::PyDict;
 use xmen::checkpoint::{State, StateError, Tracked};
 use xmen_core::value::{StateDict, Value};
 
-use crate::convert::{to_py, to_value};
+use crate::convert::{array_value, to_py, to_value};
 
 /// A Python object's state, behind the SDK's registry of live objects.
 pub struct PyState(Py<PyAny>);
@@ -50,9 +50,12 @@ fn flatten(prefix: &str, d: &Bound<'_, PyDict>, out: &mut StateDict) -> PyResult
             flatten(&format!("{name}/"), inner, out)?;
             continue;
         }
-        match to_value(&v)? {
-            Value::Tensor(t) => out.tensors.push((name, t)),
-            _ => out.metadata.push((name, v.repr()?.to_string())),
+        if let Some(t) = array_value(&v)? {
+            out.tensors.push((name, t));
+        } else if let Value::Tensor(t) = to_value(&v)? {
+            out.tensors.push((name, t));
+        } else {
+            out.metadata.push((name, v.repr()?.to_string()));
         }
     }
     Ok(())

@@ -76,3 +76,16 @@ class Env:
 @pytest.fixture
 def env(tmp_path):
     return Env(tmp_path)
+
+
+def require_torch():
+    """PyTorch for the torch tests: scripts/test.sh links the slim PyTorch of the tch step into
+    the test venv (`scripts/python-package.sh --torch`). Without it the test is skipped locally,
+    saying how to get it, and fails under CI=true (CI installs it)."""
+    try:
+        import torch
+    except ImportError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PyTorch is not importable ({e}); scripts/python-package.sh --torch installs it")
+        pytest.skip(f"PyTorch is not importable ({e}); run scripts/python-package.sh --torch")
+    return torch

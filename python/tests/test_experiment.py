@@ -61,6 +61,65 @@ def test_register_message_note_and_the_lifecycle(tmp_path, monkeypatch):
     assert loaded.b == "fish" and loaded.status == "registered"
 
 
+MESSAGES = """
+import os, sys, time
+from xmen import Experiment
+
+
+class Msgs(Experiment):
+    \"\"\"Messages.\"\"\"
+
+    x: int = 1  # @p x
+
+
+e = Msgs()
+e.register(sys.argv[1])
+for i in range(300):
+    e.message({"i": i, "best": i % 7}, keep="max", leader="best")
+    e.message({"last": i})
+if sys.argv[2] == "wait":
+    # Hold the process until the test has seen the messages on disk (no flush, no exit).
+    while not os.path.exists(sys.argv[1] + ".seen"):
+        time.sleep(0.01)
+# else: the interpreter exits right after the last message (atexit waits for its write).
+"""
+
+
+def test_messages_are_written_at_once_without_the_call_waiting_and_all_are_on_disk_at_exit(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "msgs.py"
+    script.write_text(MESSAGES)
+    env = dict(os.environ, XMEN=str(tmp_path / "home"), XMEN_MESSAGE_FLUSH="3600")
+    expected = {"i": 293, "best": 6, "last": 299}  # 293 % 7 == 6: ties win
+
+    def on_disk(folder):
+        path = folder / "params.yml"
+        if not path.exists():
+            return None
+        m = _xmen.load_record(str(path)).get("_messages") or {}
+        return {k: m.get(k) for k in expected}
+
+    # Written at once by the record's writer thread, not after the (here one-hour) flush
+    # interval: another process sees them while the experiment's process still runs.
+    waiting = subprocess.Popen([sys.executable, str(script), str(tmp_path / "w"), "wait"], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while on_disk(tmp_path / "w") != expected:
+            assert time.monotonic() < deadline, on_disk(tmp_path / "w")
+            assert waiting.poll() is None, "the experiment exited early"
+            time.sleep(0.02)
+    finally:
+        (tmp_path / "w.seen").write_text("")
+        assert waiting.wait(timeout=60) == 0
+    # An interpreter that exits right after its last message leaves every message on disk.
+    subprocess.run([sys.executable, str(script), str(tmp_path / "x"), "exit"], env=env, check=True, timeout=60)
+    assert on_disk(tmp_path / "x") == expected
+
+
 def test_update_refuses_unknown_names_and_casts_like_the_record(tmp_path):
     e = Base()
     with pytest.raises(ValueError, match="c"):

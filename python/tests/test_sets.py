@@ -42,7 +42,7 @@ def test_a_rust_and_a_python_sweep_are_listed_side_by_side(env):
         env.xmen("register", "-r", s, "-u", SWEEP)
         env.xmen("run", "-r", s, "*", "bash")
     assert names(env.tmp / "py") == names(env.tmp / "rs")
-    listing = env.xmen("list", "-s", "-f", "a", "-f", "b", f"{env.tmp}/*").stdout
+    listing = env.xmen("list", f"{env.tmp}/*", "-s", "-f", "a", "b").stdout  # -f takes several values
     lines = [line for line in listing.splitlines() if "finished" in line]
     assert len(lines) == 8, listing
     for n in names(env.tmp / "py"):
@@ -101,6 +101,7 @@ if __name__ == "__main__":
     run = env.run([script, "-x", env.tmp / "f"], check=False)
     assert run.returncode == 1
     assert "Traceback" in run.stderr and "KeyError: 'missing data'" in run.stderr
-    assert "An error occurred encountered" in run.stdout
+    # The runner's banner (the SDK's wording: the original's "encountered" (sic) was dropped).
+    assert "#" * 24 + "\nAn error occurred\n" + "#" * 24 in run.stdout, run.stdout
     rec = _xmen.load_record(str(env.tmp / "f" / "params.yml"))
     assert rec["_status"] == "error" and "missing data" in rec["_messages"]["error"]

@@ -24,6 +24,12 @@ def _register_hooks():
 
 _register_hooks()
 
+# `Experiment.message` leaves its messages with the record's writer thread, which writes them
+# at once; at the interpreter's exit, wait for what is still being written.
+import atexit as _atexit  # noqa: E402
+
+_atexit.register(_xmen.flush_messages)
+
 from xmen.experiment import Experiment  # noqa: E402
 from xmen.functional import Root, autodoc, functional_experiment, read_comments  # noqa: E402
 from xmen.monitor import Hook, Monitor, TorchMonitor  # noqa: E402

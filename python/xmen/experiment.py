@@ -194,7 +194,11 @@ class Experiment:
         object.__setattr__(self, "_xmen_status", "detached")
 
     def message(self, messages, keep="latest", leader=None):
-        """Leave messages in params.yml (`_messages`); nothing without a root."""
+        """Leave messages in params.yml (`_messages`); nothing without a root.
+
+        The record's writer thread writes them at once, without this call waiting for the
+        locked write; reading the record (`messages`, ...), the run's end and the
+        interpreter's exit wait for it, and a failed write raises at the next call."""
         r = self._xmen_native_root
         if r is None:
             return

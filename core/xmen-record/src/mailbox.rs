@@ -469,6 +469,17 @@ impl Mailbox {
     /// batch names a leader it lacks; reports (once) the failure of an earlier background
     /// write, whose messages stay pending for the next one.
     pub fn post(&self, batches: Vec<Batch>) -> Result<()> {
+        self.post_with(batches, false)
+    }
+
+    /// [`Mailbox::post`] for a direct `message` call: the writer writes at once, without
+    /// waiting for the flush interval, so the messages are on disk one write after the call
+    /// (coalesced with whatever else is pending), while the caller does not wait for it.
+    pub fn post_now(&self, batches: Vec<Batch>) -> Result<()> {
+        self.post_with(batches, true)
+    }
+
+    fn post_with(&self, batches: Vec<Batch>, now: bool) -> Result<()> {
         let wake = {
             let mut st = self.shared.state();
             if let Some(e) = st.error.take() {
@@ -479,7 +490,7 @@ impl Mailbox {
             for b in batches {
                 st.pending.post(b);
             }
-            if st.pending.values > PENDING_CAP && !st.urgent {
+            if (now || st.pending.values > PENDING_CAP) && !st.urgent {
                 st.urgent = true;
                 true
             } else {
@@ -872,6 +883,28 @@ mod tests {
         // A post wakes it.
         mb.post(vec![batch(&[("i", Value::Int(100))], Keep::Latest, None)]).unwrap();
         wait_until("the woken writer wrote", || on_disk() == Some(Value::Int(100)));
+    }
+
+    #[test]
+    fn post_now_is_written_at_once_whatever_the_interval() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = registered(tmp.path());
+        let mb = Mailbox::new(path.clone(), WriteOpts::default(), Duration::from_secs(3600));
+        let on_disk = |k: &str| RecordFile::load(&path).unwrap().message_value(k).cloned();
+        mb.post(vec![batch(&[("a", Value::Int(1))], Keep::Latest, None)]).unwrap();
+        wait_until("the first message is on disk", || on_disk("a") == Some(Value::Int(1)));
+        // A plain post now waits an hour; a post_now after it takes it along at once.
+        mb.post(vec![batch(&[("a", Value::Int(2))], Keep::Latest, None)]).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(on_disk("a"), Some(Value::Int(1)));
+        for i in 0..50 {
+            mb.post_now(vec![batch(&[("b", Value::Int(i))], Keep::Max, None)]).unwrap();
+        }
+        wait_until("the posted-now messages are on disk", || on_disk("b") == Some(Value::Int(49)));
+        assert_eq!(on_disk("a"), Some(Value::Int(2)));
+        wait_until("nothing is pending", || !mb.has_pending());
+        // A bad batch is refused at the call, as by post.
+        assert!(mb.post_now(vec![batch(&[("x", Value::Int(1))], Keep::Min, Some("y"))]).is_err());
     }
 
     #[test]

@@ -314,6 +314,26 @@ impl Root {
         self.update(|r| r.message(&pairs, record_keep(keep), leader))
     }
 
+    /// Leave messages like [`Root::message_with`] without waiting for their write: they go to
+    /// this record's writer thread, which writes them at once (not after the flush interval),
+    /// coalesced with whatever else is pending, so what reaches the disk is what writing each
+    /// at once leaves. A leader missing from the keys is refused here; a failed write is
+    /// reported by the next post, [`Root::flush`] or [`Root::update`]. Everything is on disk
+    /// when the run ends by any path that runs code (see [`Root::flush`]). Detached, it is
+    /// [`Root::message_with`]. The Python package's `Experiment.message` uses it.
+    pub fn post_messages(
+        &self,
+        pairs: Vec<(String, Value)>,
+        keep: Keep,
+        leader: Option<&str>,
+    ) -> Result<(), RecordError> {
+        let batch = Batch { messages: pairs, keep: record_keep(keep), leader: leader.map(str::to_owned) };
+        match &self.0.store {
+            Store::File(_, mailbox) => mailbox.post_now(vec![batch]),
+            Store::Memory(_) => self.post(vec![batch]),
+        }
+    }
+
     /// Write the messages the Monitor's hooks left and that wait for the flush interval.
     ///
     /// A Messenger firing does not write params.yml on the training thread: it leaves its
