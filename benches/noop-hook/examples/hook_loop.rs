@@ -27,11 +27,14 @@ fn main() {
     let steps: u64 = args.next().map_or(10_000, |s| s.parse().unwrap());
     let so_dir = PathBuf::from(args.next().expect("usage: hook_loop MODE STEPS SO_DIR"));
     let out = std::env::temp_dir().join(format!("xmen-hook-loop-{}", std::process::id()));
-    let (cfg, vars, pause) = match mode.as_str() {
-        "dispatch" => (HookConfig::new("bench-noop", "v@1s"), (0..5).map(|i| format!("v{i}")).collect(), None),
+    // The variables and values of the criterion benches.
+    let (cfg, vars, pause): (_, Vec<(String, f64)>, _) = match mode.as_str() {
+        "dispatch" => {
+            (HookConfig::new("bench-noop", "v@1s"), (0..5).map(|i| (format!("v{i}"), i as f64)).collect(), None)
+        }
         "logger" => (
             HookConfig::new("logger", "loss|acc@1s").option("format", ".4f"),
-            vec!["loss".to_owned(), "acc".to_owned()],
+            vec![("loss".to_owned(), 0.123456), ("acc".to_owned(), 0.9)],
             None,
         ),
         "tensorboard" => {
@@ -43,7 +46,7 @@ fn main() {
                 ("queue".into(), Value::from(1024_i64)),
                 ("hparams".into(), Value::from(false)),
             ];
-            (cfg, (0..100).map(|k| format!("v{k:02}")).collect(), Some(Duration::from_millis(3)))
+            (cfg, (0..100).map(|k| (format!("v{k:02}"), k as f64 * 0.5)).collect(), Some(Duration::from_millis(3)))
         }
         other => panic!("unknown mode {other}: dispatch, logger or tensorboard"),
     };
@@ -53,8 +56,8 @@ fn main() {
         .output(std::io::sink())
         .build()
         .unwrap();
-    for (k, name) in vars.iter().enumerate() {
-        m.set(name, 0.123456 + k as f64 * 0.5);
+    for (name, value) in &vars {
+        m.set(name, *value);
     }
     let mut it = m.iter(0..u64::MAX);
     // Uncounted warm-up: the first firings' one-time work (the Monitor's clock calibration,
