@@ -36,7 +36,8 @@ const FIXED_MAX: usize = 12;
 ///   digits, except for a tie in `S` (`...5` just after the `n`th digit), left to the caller.
 fn write_fixed(out: &mut String, x: f64, n: usize) -> bool {
     const LIMIT: [f64; FIXED_MAX + 1] = [1e15, 1e14, 1e13, 1e12, 1e11, 1e10, 1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3];
-    if n > FIXED_MAX || !(x.abs() < LIMIT[n]) {
+    // NaN and infinities fail `is_finite`; the limit keeps an ulp under the last digit.
+    if n > FIXED_MAX || !x.is_finite() || x.abs() >= LIMIT[n] {
         return false;
     }
     let start = out.len();
