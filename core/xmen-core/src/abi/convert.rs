@@ -66,6 +66,29 @@ pub(crate) fn push_ffi_var<'a, A: smallvec::Array<Item = FfiVar<'a>>>(
     }
 }
 
+/// Append `vars` to `out` in ABI form (as [`push_ffi_var`] does one by one, in two tight
+/// loops: the names with constant `None` values, then each value written in place); whether
+/// every value owns nothing ([`ffi_value_owns_nothing`]).
+pub(crate) fn fill_ffi_vars<'a, A: smallvec::Array<Item = FfiVar<'a>>>(
+    out: &mut smallvec::SmallVec<A>,
+    vars: &[(&'a str, ValueRef<'a>)],
+) -> bool {
+    let start = out.len();
+    out.extend(
+        vars.iter()
+            .map(|(k, _)| FfiVar { name: RStr::from_str(k), value: const { NonExhaustive::new(FfiValue::None) } }),
+    );
+    let mut plain = true;
+    for (var, (_, v)) in out[start..].iter_mut().zip(vars) {
+        plain &= ffi_value_owns_nothing(v);
+        match var.value.as_enum_mut() {
+            Ok(slot) => *slot = ffi_value_enum(*v),
+            Err(_) => var.value = ffi_value(*v),
+        }
+    }
+    plain
+}
+
 #[inline]
 fn ffi_value_enum<'a>(v: ValueRef<'a>) -> FfiValue<'a> {
     match v {
