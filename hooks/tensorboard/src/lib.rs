@@ -175,10 +175,20 @@ impl TensorBoard {
     }
 
     fn call_scalars(&mut self, firing: &Firing<'_>, writer: &Writer) -> Result<(), HookError> {
-        let mut values = Vec::with_capacity(self.values_capacity);
+        // The training thread's whole share of a scalar firing: one pass copying the numbers
+        // into a buffer recycled by the writer thread (no allocation in steady state), the tags
+        // checked against the previous firing's, and one handoff; the writer encodes.
+        let mut values = writer.scalar_buffer(self.values_capacity);
         let mut first_error = None;
         self.tags.begin();
         for (name, v) in firing.vars() {
+            // The common case first, without the closures of `expand` (a plain number is its
+            // own single part).
+            if let Some(x) = v.as_f64() {
+                self.tags.visit_whole(&self.cfg, name);
+                values.push(x as f32);
+                continue;
+            }
             tags::expand(
                 v,
                 |_| false,
@@ -361,11 +371,24 @@ impl Hook for TensorBoard {
         if firing.is_empty() {
             return Ok(Outcome::Continue);
         }
-        let Some(writer) = self.writer.clone() else {
+        // Taken out for the call and put back (no reference count touched per firing).
+        let Some(writer) = self.writer.take() else {
             let names = self.names_line(firing).to_owned();
             firing.log(&format!("WARNING: Cannot log {names} to tensorboard as monitor does not have a directory"));
             return Ok(Outcome::Continue);
         };
+        let r = self.call_with(firing, &writer);
+        self.writer = Some(writer);
+        r
+    }
+
+    fn close(&mut self, end: &RunEnd, host: &dyn Host) -> HookResult {
+        self.close_writer(end, host)
+    }
+}
+
+impl TensorBoard {
+    fn call_with(&mut self, firing: &Firing<'_>, writer: &Writer) -> HookResult {
         if !self.cfg.quiet {
             let names = self.names_line(firing).to_owned();
             let dir = self.cfg.directory.as_deref().map(|d| d.display().to_string()).unwrap_or_default();
@@ -376,13 +399,13 @@ impl Hook for TensorBoard {
             return Err(HookError::new(format!("TensorBoard writer: {e}")));
         }
         match self.cfg.kind {
-            Kind::Scalar => self.call_scalars(firing, &writer)?,
-            _ => self.call_items(firing, &writer)?,
+            Kind::Scalar => self.call_scalars(firing, writer)?,
+            _ => self.call_items(firing, writer)?,
         }
         Ok(Outcome::Continue)
     }
 
-    fn close(&mut self, end: &RunEnd, host: &dyn Host) -> HookResult {
+    fn close_writer(&mut self, end: &RunEnd, host: &dyn Host) -> HookResult {
         let Some(writer) = self.writer.take() else { return Ok(Outcome::Continue) };
         // A run that never fired still has its session (and its end).
         self.start_session(host, &writer)?;

@@ -105,6 +105,16 @@ impl TagCache {
         self.pos += 1;
     }
 
+    /// The next scalar of this firing is `name` itself (a plain number): [`TagCache::visit`]
+    /// with [`Sub::Whole`], with the steady state (same name as last firing) checked first.
+    #[inline]
+    pub fn visit_whole(&mut self, cfg: &Config, name: &str) {
+        match self.keys.get(self.pos) {
+            Some((n, SubKey::Whole)) if n == name => self.pos += 1,
+            _ => self.visit(cfg, name, Sub::Whole),
+        }
+    }
+
     /// The tags of this firing, in visit order.
     pub fn finish(&mut self) -> Arc<Vec<String>> {
         if self.dirty || self.pos != self.shared.len() {

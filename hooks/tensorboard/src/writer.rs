@@ -54,7 +54,15 @@ struct Shared {
     parked: AtomicBool,
     /// Times the writer thread woke up from a sleep or a park (for tests).
     wakeups: AtomicU64,
+    /// `error` holds an error not yet taken (read per firing without the lock).
+    has_error: AtomicBool,
+    /// Scalar buffers the writer has written, handed back to the training thread so that a
+    /// firing allocates nothing (and no buffer is freed on another thread than it came from).
+    spare: Mutex<Vec<Vec<f32>>>,
 }
+
+/// How many written scalar buffers the writer keeps for reuse.
+const SPARE_BUFFERS: usize = 64;
 
 /// A summaries folder's open event file and its writer thread.
 pub struct Writer {
@@ -178,7 +186,22 @@ impl Writer {
 
     /// Take the first encoding or I/O error not yet reported.
     pub fn take_error(&self) -> Option<String> {
-        self.shared.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+        if !self.shared.has_error.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut slot = self.shared.error.lock().unwrap_or_else(|p| p.into_inner());
+        self.shared.has_error.store(false, Ordering::Relaxed);
+        slot.take()
+    }
+
+    /// An empty buffer for a firing's scalars: one the writer has finished with, or a new one
+    /// with room for `capacity` values.
+    pub fn scalar_buffer(&self, capacity: usize) -> Vec<f32> {
+        let spare = match self.shared.spare.try_lock() {
+            Ok(mut spare) => spare.pop(),
+            Err(_) => None,
+        };
+        spare.unwrap_or_else(|| Vec::with_capacity(capacity))
     }
 
     /// True for the first caller only: the hparams session is written once per file.
@@ -219,6 +242,7 @@ fn run(rx: Receiver<Job>, mut file: EventFile, shared: &Shared) {
         shared.failed.fetch_add(n, Ordering::Relaxed);
         let mut slot = shared.error.lock().unwrap_or_else(|p| p.into_inner());
         slot.get_or_insert(e);
+        shared.has_error.store(true, Ordering::Release);
     };
     let mut unflushed = false;
     let mut idle_polls = 0;
@@ -285,7 +309,7 @@ fn handle(
     let fail = |e: String, n: u64| fail(e, n);
     {
         match job {
-            Job::Scalars { step, wall, tags, values } => {
+            Job::Scalars { step, wall, tags, mut values } => {
                 buf.clear();
                 encode_scalar_event(buf, wall, step, &tags, &values);
                 match file.write_raw(buf) {
@@ -295,6 +319,12 @@ fn handle(
                         0
                     }
                 };
+                // Hand the buffer back for a later firing.
+                values.clear();
+                let mut spare = shared.spare.lock().unwrap_or_else(|p| p.into_inner());
+                if spare.len() < SPARE_BUFFERS {
+                    spare.push(values);
+                }
             }
             Job::Item { step, wall, tag, payload } => match encode::encode(&tag, payload) {
                 Ok(values) => {

@@ -42,7 +42,56 @@ pub(crate) fn snapshot_from_ffi(s: FfiSnapshot) -> Result<Snapshot, String> {
 
 /// Convert a borrowed value to its ABI form (scalars, strings and bytes are not copied).
 pub fn ffi_value<'a>(v: ValueRef<'a>) -> FfiValueNE<'a> {
-    NonExhaustive::new(match v {
+    NonExhaustive::new(ffi_value_enum(v))
+}
+
+/// Append `name = v` to `vars` in ABI form, written in place.
+///
+/// `NonExhaustive::new` checks the storage's size and alignment against the enum's in a call it
+/// does not inline, on every value (a third of a scalar's conversion). Here the check runs once,
+/// at compile time, on a constant `None` pushed first; the value is then written into it through
+/// the checked safe accessor (whose discriminant test cannot fail on `None`).
+#[inline]
+pub(crate) fn push_ffi_var<'a, A: smallvec::Array<Item = FfiVar<'a>>>(
+    vars: &mut smallvec::SmallVec<A>,
+    name: &'a str,
+    v: ValueRef<'a>,
+) {
+    vars.push(FfiVar { name: RStr::from_str(name), value: const { NonExhaustive::new(FfiValue::None) } });
+    if let Some(var) = vars.last_mut() {
+        match var.value.as_enum_mut() {
+            Ok(slot) => *slot = ffi_value_enum(v),
+            Err(_) => var.value = ffi_value(v),
+        }
+    }
+}
+
+/// Append `vars` to `out` in ABI form (as [`push_ffi_var`] does one by one, in two tight
+/// loops: the names with constant `None` values, then each value written in place); whether
+/// every value owns nothing ([`ffi_value_owns_nothing`]).
+pub(crate) fn fill_ffi_vars<'a, A: smallvec::Array<Item = FfiVar<'a>>>(
+    out: &mut smallvec::SmallVec<A>,
+    vars: &[(&'a str, ValueRef<'a>)],
+) -> bool {
+    let start = out.len();
+    out.extend(
+        vars.iter()
+            .map(|(k, _)| FfiVar { name: RStr::from_str(k), value: const { NonExhaustive::new(FfiValue::None) } }),
+    );
+    let mut plain = true;
+    for (var, (_, v)) in out[start..].iter_mut().zip(vars) {
+        plain &= ffi_value_owns_nothing(v);
+        match var.value.as_enum_mut() {
+            Ok(slot) => *slot = ffi_value_enum(*v),
+            Err(_) => var.value = ffi_value(*v),
+        }
+    }
+    plain
+}
+
+#[inline]
+fn ffi_value_enum<'a>(v: ValueRef<'a>) -> FfiValue<'a> {
+    match v {
         ValueRef::None | ValueRef::Unknown => FfiValue::None,
         ValueRef::Bool(b) => FfiValue::Bool(b),
         ValueRef::Int(i) => FfiValue::Int(i),
@@ -58,7 +107,7 @@ pub fn ffi_value<'a>(v: ValueRef<'a>) -> FfiValueNE<'a> {
         ValueRef::Image(b) => FfiValue::Image(RSlice::from_slice(b)),
         ValueRef::Experiment(h) => FfiValue::Experiment(h.0),
         ValueRef::State(h) => FfiValue::State(h.0),
-    })
+    }
 }
 
 /// Whether [`ffi_value`] of `v` owns nothing (no list or map, the only kinds it allocates for):
