@@ -436,7 +436,37 @@ pub struct Firing<'a> {
 #[derive(Clone, Copy)]
 pub(crate) enum VarsView<'a> {
     Native(&'a [(&'a str, ValueRef<'a>)]),
+    /// The Monitor's own variables, picked by index: a firing hands over its matches without
+    /// collecting them into a buffer first (100 TensorBoard scalars would fill 4 KB per firing).
+    Indexed {
+        names: &'a [String],
+        values: &'a [crate::value::Value],
+        picked: &'a [usize],
+    },
     Ffi(&'a [crate::abi::FfiVar<'static>]),
+}
+
+impl<'a> VarsView<'a> {
+    /// The `i`-th variable (`i < len`).
+    #[inline]
+    pub(crate) fn at(self, i: usize) -> (&'a str, ValueRef<'a>) {
+        match self {
+            VarsView::Native(v) => v[i],
+            VarsView::Indexed { names, values, picked } => {
+                let j = picked[i];
+                (names[j].as_str(), ValueRef::from(&values[j]))
+            }
+            VarsView::Ffi(v) => crate::abi::var_from_ffi(&v[i]),
+        }
+    }
+    #[inline]
+    pub(crate) fn len(self) -> usize {
+        match self {
+            VarsView::Native(v) => v.len(),
+            VarsView::Indexed { picked, .. } => picked.len(),
+            VarsView::Ffi(v) => v.len(),
+        }
+    }
 }
 
 impl<'a> Firing<'a> {
@@ -467,10 +497,7 @@ impl<'a> Firing<'a> {
     }
     /// Number of matched variables.
     pub fn len(&self) -> usize {
-        match self.vars {
-            VarsView::Native(v) => v.len(),
-            VarsView::Ffi(v) => v.len(),
-        }
+        self.vars.len()
     }
     /// True when no variable matched.
     pub fn is_empty(&self) -> bool {
@@ -479,10 +506,7 @@ impl<'a> Firing<'a> {
     /// The matched variables, in the order they were first set.
     pub fn vars(&self) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + 'a {
         let vars = self.vars;
-        (0..self.len()).map(move |i| match vars {
-            VarsView::Native(v) => v[i],
-            VarsView::Ffi(v) => crate::abi::var_from_ffi(&v[i]),
-        })
+        (0..vars.len()).map(move |i| vars.at(i))
     }
     /// The matched variable called `name`.
     pub fn get(&self, name: &str) -> Option<ValueRef<'a>> {

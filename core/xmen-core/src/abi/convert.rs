@@ -71,19 +71,20 @@ pub(crate) fn push_ffi_var<'a, A: smallvec::Array<Item = FfiVar<'a>>>(
 /// every value owns nothing ([`ffi_value_owns_nothing`]).
 pub(crate) fn fill_ffi_vars<'a, A: smallvec::Array<Item = FfiVar<'a>>>(
     out: &mut smallvec::SmallVec<A>,
-    vars: &[(&'a str, ValueRef<'a>)],
+    n: usize,
+    at: impl Fn(usize) -> (&'a str, ValueRef<'a>),
 ) -> bool {
     let start = out.len();
     out.extend(
-        vars.iter()
-            .map(|(k, _)| FfiVar { name: RStr::from_str(k), value: const { NonExhaustive::new(FfiValue::None) } }),
+        (0..n).map(|i| FfiVar { name: RStr::from_str(at(i).0), value: const { NonExhaustive::new(FfiValue::None) } }),
     );
     let mut plain = true;
-    for (var, (_, v)) in out[start..].iter_mut().zip(vars) {
-        plain &= ffi_value_owns_nothing(v);
+    for (i, var) in out[start..].iter_mut().enumerate() {
+        let v = at(i).1;
+        plain &= ffi_value_owns_nothing(&v);
         match var.value.as_enum_mut() {
-            Ok(slot) => *slot = ffi_value_enum(*v),
-            Err(_) => var.value = ffi_value(*v),
+            Ok(slot) => *slot = ffi_value_enum(v),
+            Err(_) => var.value = ffi_value(v),
         }
     }
     plain

@@ -61,7 +61,11 @@ impl LibraryHook {
         let mut vars: SmallVec<[FfiVar<'_>; 8]> = SmallVec::with_capacity(firing.len());
         let plain = match firing.vars {
             // What every host hands over: a plain slice, converted in two tight loops.
-            VarsView::Native(native) => fill_ffi_vars(&mut vars, native),
+            VarsView::Native(native) => fill_ffi_vars(&mut vars, native.len(), |i| native[i]),
+            VarsView::Indexed { names, values, picked } => fill_ffi_vars(&mut vars, picked.len(), |i| {
+                let j = picked[i];
+                (names[j].as_str(), ValueRef::from(&values[j]))
+            }),
             VarsView::Ffi(_) => {
                 let mut plain = true;
                 for (k, v) in firing.vars() {

@@ -687,33 +687,31 @@ impl Monitor {
                 let start = *mark.get_or_insert_with(|| self.ticks());
                 fired = true;
                 evals += slot.update_matches(&st.vars.names);
-                let mut owned: Vec<Value> = Vec::new();
-                if let Some(f) = &slot.transform {
-                    owned = slot
-                        .matched
-                        .iter()
-                        .map(|&j| f(&st.vars.names[j], ValueRef::from(&st.vars.values[j])))
-                        .collect();
-                }
-                let transformed = slot.transform.is_some();
-                let named = slot.matched.iter().enumerate().map(|(k, &j)| {
-                    let value = if transformed { &owned[k] } else { &st.vars.values[j] };
-                    (st.vars.names[j].as_str(), ValueRef::from(value))
-                });
-                // Up to 8 variables in an array on the stack: no allocation per firing (a
-                // `SmallVec` cost more instructions than the allocation it saved).
-                let mut inline = [("", ValueRef::None); 8];
-                let heap: Vec<(&str, ValueRef<'_>)>;
-                let vars: &[(&str, ValueRef<'_>)] = if slot.matched.len() <= inline.len() {
-                    for (dst, var) in inline.iter_mut().zip(named) {
-                        *dst = var;
+                let r = match &slot.transform {
+                    // The matches by index into the Monitor's variables: nothing is collected.
+                    None => {
+                        let picked = std::mem::take(&mut slot.matched);
+                        let vars =
+                            VarsView::Indexed { names: &st.vars.names, values: &st.vars.values, picked: &picked };
+                        let r = self.call_view(slot, Some(t), vars, &st);
+                        slot.matched = picked;
+                        r
                     }
-                    &inline[..slot.matched.len()]
-                } else {
-                    heap = named.collect();
-                    &heap
+                    Some(f) => {
+                        let owned: Vec<Value> = slot
+                            .matched
+                            .iter()
+                            .map(|&j| f(&st.vars.names[j], ValueRef::from(&st.vars.values[j])))
+                            .collect();
+                        let vars: Vec<(&str, ValueRef<'_>)> = slot
+                            .matched
+                            .iter()
+                            .zip(&owned)
+                            .map(|(&j, v)| (st.vars.names[j].as_str(), ValueRef::from(v)))
+                            .collect();
+                        self.call_slot_borrowed(slot, Some(t), &vars, &st)
+                    }
                 };
-                let r = self.call_slot_borrowed(slot, Some(t), vars, &st);
                 let end = self.ticks();
                 slot.cost.record(end.wrapping_sub(start));
                 mark = Some(end);
@@ -738,8 +736,12 @@ impl Monitor {
         vars: &[(&str, ValueRef<'_>)],
         st: &State,
     ) -> Option<Notice> {
+        self.call_view(slot, t, VarsView::Native(vars), st)
+    }
+
+    fn call_view(&self, slot: &mut HookSlot, t: Option<Trigger>, vars: VarsView<'_>, st: &State) -> Option<Notice> {
         let host = HostImpl { m: self };
-        let firing = Firing { trigger: t, counters: st.counters, vars: VarsView::Native(vars), host: &host };
+        let firing = Firing { trigger: t, counters: st.counters, vars, host: &host };
         self.bump(0, 1);
         match slot.call(&firing) {
             Ok(o) => outcome_notice(slot, o),
