@@ -228,7 +228,7 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
     out.push('\n');
     for (label, text) in labels.iter().zip(&texts) {
         out.push_str(label);
-        out.push_str(&" ".repeat(index_w - width(label)));
+        out.extend(std::iter::repeat_n(' ', index_w.saturating_sub(width(label))));
         match text {
             Some(cells) => {
                 for (c, (cell, w)) in cells.iter().zip(&widths).enumerate() {
