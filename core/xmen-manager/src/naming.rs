@@ -164,6 +164,21 @@ mod tests {
     }
 
     #[test]
+    fn folders_on_disk_are_skipped_before_and_after_the_root_is_listed() {
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for n in ["r0", "r40", "r40_1", "r79"] {
+            std::fs::create_dir(t.path().join(n)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut names = NameAllocator::new(t.path());
+        let got: Vec<String> = (0..80).map(|i| names.allocate(&format!("r{i}")).unwrap_or_default()).collect();
+        assert_eq!(got[0], "r0_1", "looked up one by one");
+        assert!(names.on_disk.is_some() || !cfg!(target_os = "linux"), "listed after the first lookups");
+        assert_eq!(got[40], "r40_2", "found in the listing");
+        assert_eq!(got[79], "r79_1");
+        assert_eq!(got[41], "r41");
+    }
+
+    #[test]
     fn collisions_take_suffixes_1_to_99_then_fail() {
         let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         std::fs::create_dir(t.path().join("a=1")).unwrap_or_else(|e| panic!("{e}"));

@@ -368,3 +368,43 @@ pub fn link_all(config_dir: &Path, folders: &[PathBuf]) -> Result<()> {
     })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_folder_stops_only_its_share_and_every_written_folder_is_returned_in_order() {
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = t.path();
+        let planned: Vec<Planned> = (0..200)
+            .map(|i| Planned {
+                name: format!("run{i:03}"),
+                record: Record { layout: Layout::Manager, ..Record::default() },
+                overrides: vec![("i".to_owned(), Value::Int(i))],
+                key: String::new(),
+            })
+            .collect();
+        // Someone else took the folder of run 50 after the names were allocated.
+        std::fs::create_dir(root.join("run050")).unwrap_or_else(|e| panic!("{e}"));
+        let (entries, failure) = write_all(root, &root.join("script.sh"), "", DEFAULT_SHELL, &planned);
+        let failure = failure.map(|e| e.to_string()).unwrap_or_default();
+        assert!(failure.contains("run050"), "{failure}");
+        let names: Vec<String> =
+            entries.iter().map(|e| e.path.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "plan order");
+        assert!(names.iter().take(50).eq(planned.iter().take(50).map(|p| &p.name)), "{names:?}");
+        // Every folder with a whole run.sh on disk is among the entries, and nothing else is.
+        let mut on_disk: Vec<String> = std::fs::read_dir(root)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .flatten()
+            .filter(|e| crate::scripts::run_sh_whole(&e.path().join(RUN_FILE)))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        assert_eq!(on_disk, sorted);
+        assert!(!names.contains(&"run050".to_owned()));
+    }
+}
