@@ -5,7 +5,8 @@
 //! (the set's creation is not timed), writing the crash-consistency journal, checking for
 //! configurations the set already has, then 1,000 folders with params.yml and run.sh, one
 //! experiment.yml and one update of the global `linked` list. Almost all of it is the
-//! kernel's (perf: ~87% in mkdir and file creation on ext4); see `write_one`. Each sample has a fresh
+//! kernel's (perf: ~87-90% in mkdir and file creation on ext4, mostly inode allocation); the
+//! folders are written on both cores (see `write_all`). Each sample has a fresh
 //! configuration folder too, so the numbers do not drift as `linked` grows (with 100,000
 //! linked folders, reading and rewriting xmen.yml adds about 0.1 s of CPU).
 

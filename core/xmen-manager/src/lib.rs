@@ -23,6 +23,7 @@ pub mod launch;
 pub mod list;
 pub mod naming;
 pub mod ops;
+mod par;
 pub mod reconcile;
 pub mod register;
 pub mod registry;

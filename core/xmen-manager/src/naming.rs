@@ -63,20 +63,43 @@ pub fn check_name(name: &str) -> Result<()> {
 
 /// Hands out folder names inside one set root, adding `_1` ... `_99` when a name is taken on
 /// disk or earlier in the same registration.
+///
+/// On Linux, after the first [`LOOKUPS_BEFORE_LISTING`] names, the root's entries are read
+/// once (one `getdents` per few hundred names) instead of one `lstat` per name, so a large
+/// sweep costs no per-name system call and a single name in a large set no listing; elsewhere,
+/// where a folder may compare names without case, each name is looked up.
 #[derive(Debug)]
 pub struct NameAllocator {
     root: PathBuf,
     taken: HashSet<String>,
+    /// The root's entries once listed.
+    on_disk: Option<HashSet<String>>,
+    lookups: usize,
 }
+
+/// How many names are looked up one by one before the set root is listed instead.
+pub const LOOKUPS_BEFORE_LISTING: usize = 32;
 
 impl NameAllocator {
     /// An allocator for folders of `root`.
     pub fn new(root: &Path) -> NameAllocator {
-        NameAllocator { root: root.to_path_buf(), taken: HashSet::new() }
+        NameAllocator { root: root.to_path_buf(), taken: HashSet::new(), on_disk: None, lookups: 0 }
     }
 
-    fn free(&self, name: &str) -> bool {
-        !self.taken.contains(name) && std::fs::symlink_metadata(self.root.join(name)).is_err()
+    fn free(&mut self, name: &str) -> bool {
+        if self.taken.contains(name) {
+            return false;
+        }
+        self.lookups += 1;
+        if self.on_disk.is_none() && cfg!(target_os = "linux") && self.lookups > LOOKUPS_BEFORE_LISTING {
+            self.on_disk = std::fs::read_dir(&self.root)
+                .ok()
+                .map(|entries| entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect());
+        }
+        match &self.on_disk {
+            Some(names) => !names.contains(name),
+            None => std::fs::symlink_metadata(self.root.join(name)).is_err(),
+        }
     }
 
     /// The first free name of `base`, `base_1` ... `base_99`, now marked taken.
@@ -138,6 +161,21 @@ mod tests {
         }
         let long = "x".repeat(300);
         assert!(check_name(&long).err().map(|e| e.to_string()).unwrap_or_default().contains("255 bytes"));
+    }
+
+    #[test]
+    fn folders_on_disk_are_skipped_before_and_after_the_root_is_listed() {
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for n in ["r0", "r40", "r40_1", "r79"] {
+            std::fs::create_dir(t.path().join(n)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut names = NameAllocator::new(t.path());
+        let got: Vec<String> = (0..80).map(|i| names.allocate(&format!("r{i}")).unwrap_or_default()).collect();
+        assert_eq!(got[0], "r0_1", "looked up one by one");
+        assert!(names.on_disk.is_some() || !cfg!(target_os = "linux"), "listed after the first lookups");
+        assert_eq!(got[40], "r40_2", "found in the listing");
+        assert_eq!(got[79], "r79_1");
+        assert_eq!(got[41], "r41");
     }
 
     #[test]

@@ -215,7 +215,14 @@ fn timestamp_prefix() -> &'static Regex {
 }
 
 fn string_style(s: &str) -> Style {
-    if s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}') {
+    // ASCII text (paths, names: nearly everything) is checked a byte at a time; its control
+    // characters are the C0 range and DEL.
+    let needs_escape = if s.is_ascii() {
+        s.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
+    };
+    if needs_escape {
         return Style::Double;
     }
     // Only a string starting with one of these can read back as something else (every

@@ -125,7 +125,19 @@ impl<'a> Reader<'a> {
     }
 
     /// An unsigned varint.
+    #[inline]
     pub fn varint(&mut self) -> Result<u64, Corrupt> {
+        // Ids, lengths and small ints take one byte.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.varint_long()
+    }
+
+    fn varint_long(&mut self) -> Result<u64, Corrupt> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;
@@ -181,20 +193,24 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Step over one value without building it.
+    /// Step over one value without building it (scalars inline: a row is mostly scalars a
+    /// listing does not show).
+    #[inline]
     pub fn skip_value(&mut self) -> Result<(), Corrupt> {
         match self.u8()? {
-            NONE | FALSE | TRUE => {}
-            INT => {
-                self.varint()?;
-            }
-            FLOAT => {
-                self.bytes(8)?;
-            }
+            NONE | FALSE | TRUE => Ok(()),
+            INT => self.varint().map(|_| ()),
+            FLOAT => self.bytes(8).map(|_| ()),
             STR => {
                 let n = self.len()?;
-                self.bytes(n)?;
+                self.bytes(n).map(|_| ())
             }
+            tag => self.skip_container(tag),
+        }
+    }
+
+    fn skip_container(&mut self, tag: u8) -> Result<(), Corrupt> {
+        match tag {
             LIST => {
                 for _ in 0..self.len()? {
                     self.skip_value()?;

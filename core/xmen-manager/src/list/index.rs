@@ -32,6 +32,7 @@ use xmen_record::Record;
 
 use super::codec::{self, Corrupt, Reader};
 use super::columns::flatten_record;
+use crate::par::par_chunks;
 
 const MAGIC: &[u8; 16] = b"xmen-list-index\0";
 const VERSION: u64 = 2;
@@ -114,7 +115,7 @@ impl Stamp {
 /// parent (a set) is stamped with `statat` from the parent's descriptor, which skips walking
 /// the common part of the path 100,000 times.
 fn stamps(folders: &[String], threads: usize) -> Vec<std::io::Result<Stamp>> {
-    par_chunks(folders, threads, |chunk| {
+    par_chunks(folders, threads, 64, |chunk| {
         #[cfg(unix)]
         {
             use rustix::fs::{AtFlags, Mode, OFlags};
@@ -333,27 +334,6 @@ fn parse_index(bytes: &[u8]) -> Result<IndexFile<'_>, Corrupt> {
     Ok(IndexFile { keys, entries })
 }
 
-/// Run `f` over contiguous chunks of `items` on up to `threads` scoped threads (0: the
-/// machine's parallelism), keeping order.
-fn par_chunks<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
-    let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { threads };
-    if threads <= 1 || items.len() < 64 {
-        return f(items);
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items.chunks(chunk).map(|part| s.spawn(|| f(part))).collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
-}
-
 /// The params.yml of an experiment folder.
 pub fn params_path(folder: &str) -> PathBuf {
     Path::new(folder).join("params.yml")
@@ -524,7 +504,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
         // Each thread parses, flattens and encodes its share, so a cold run holds encoded rows,
         // never all the parsed records, and nothing but the key table is shared.
         let shared = Mutex::new(keys);
-        let fresh = par_chunks(&to_parse, opts.threads, |part| {
+        let fresh = par_chunks(&to_parse, opts.threads, 64, |part| {
             let mut local = LocalKeys { shared: &shared, ids: FastMap::default() };
             let mut text = String::new();
             part.iter()

@@ -352,21 +352,19 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
     const EXTRA: [&str; 6] = ["_root", "_status", ERROR_KEY, "_version_module", "_version_class", "_version_crate"];
     let extra: Vec<bool> = keys.iter().map(|k| EXTRA.contains(&k.as_str())).collect();
     let params: Vec<bool> = keys.iter().map(|k| spec.swept && !k.starts_with('_')).collect();
-    let wanted = |id: u32| {
-        let i = id as usize;
-        kept.get(i).copied().unwrap_or(false)
-            || params.get(i).copied().unwrap_or(false)
-            || extra.get(i).copied().unwrap_or(false)
-            || sort_ids.get(i).copied().unwrap_or(false)
-    };
+    let mask: Vec<bool> = (0..keys.len()).map(|i| kept[i] || params[i] || extra[i] || sort_ids[i]).collect();
+    let wanted = |id: u32| mask.get(id as usize).copied().unwrap_or(false);
 
-    // Decode the wanted cells and apply --type.
+    // Decode the wanted cells (on every core: most of a warm listing's work), then apply
+    // --type.
+    let all_cells = crate::par::par_chunks(rows.rows(), 0, 4096, |part| {
+        part.iter().map(|raw| rows.cells(raw, wanted)).collect::<Vec<_>>()
+    });
     let mut set_types = HashMap::new();
     let mut decoded: Vec<Decoded<'_>> = Vec::with_capacity(rows.rows().len());
     // `running` rows whose process is gone show as `lost` (issue 9; see crate::reconcile).
     let (mut reconciler, status_id) = (crate::reconcile::Reconciler::new(), keys.iter().position(|k| k == "_status"));
-    for (label, raw) in rows.rows().iter().enumerate() {
-        let mut cells = rows.cells(raw, wanted);
+    for ((label, raw), mut cells) in rows.rows().iter().enumerate().zip(all_cells) {
         reconciler.status_cell(&mut cells, status_id, &raw.folder);
         if !spec.types.is_empty() && raw.unreadable.is_none() {
             let by_key: HashMap<&str, &Value> = cells.iter().map(|(id, v)| (keys[*id as usize].as_str(), v)).collect();

@@ -49,10 +49,19 @@ pub fn common_root(table: &Table) -> Option<std::path::PathBuf> {
         let parent = Path::new(root).parent().unwrap_or(Path::new(root));
         prefix = Some(match prefix {
             None => parent.to_path_buf(),
+            // Rows of one set share their parent: a plain prefix test settles most of them.
+            Some(p) if same_or_under(parent, &p) => p,
             Some(p) => p.components().zip(parent.components()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
         });
     }
     prefix.filter(|p| !p.as_os_str().is_empty())
+}
+
+/// Whether `child` is `dir` or lies under it, by a byte comparison (`dir` is normalised); a
+/// `false` only means "compare components".
+fn same_or_under(child: &Path, dir: &Path) -> bool {
+    let (c, d) = (child.as_os_str().as_encoded_bytes(), dir.as_os_str().as_encoded_bytes());
+    c.starts_with(d) && (c.len() == d.len() || c[d.len()] == b'/' || d.ends_with(b"/"))
 }
 
 /// Show every `_root` relative to `prefix` (see [`common_root`]).
@@ -60,6 +69,17 @@ pub fn relative_roots(table: &mut Table, prefix: &Path) {
     let Some(col) = table.column("_root") else { return };
     for row in &mut table.rows {
         if let Some(Some(Value::Str(root))) = row.cells.get_mut(col) {
+            let plain = !root.ends_with('/') && !root.contains("//") && !root.contains("/.");
+            if plain && same_or_under(Path::new(root.as_str()), prefix) {
+                // What `strip_prefix` leaves, without building paths (for roots with no
+                // `.` component or doubled separator, which it would skip).
+                let at = prefix.as_os_str().len().min(root.len());
+                if root.is_char_boundary(at) {
+                    let rel = root[at..].trim_start_matches('/').to_owned();
+                    *root = rel;
+                    continue;
+                }
+            }
             if let Ok(rel) = Path::new(root.as_str()).strip_prefix(prefix) {
                 *root = rel.display().to_string();
             }
@@ -67,17 +87,16 @@ pub fn relative_roots(table: &mut Table, prefix: &Path) {
     }
 }
 
-/// A cell's text with floats (also inside lists) to `precision` significant digits.
-fn cell_text_with(v: Option<&Value>, precision: Option<usize>) -> String {
+/// A cell's text with floats (also inside lists) formatted by `precision` (the spec
+/// `.{N}g`, parsed once per table).
+fn cell_text_with(v: Option<&Value>, precision: Option<&pyfmt::FormatSpec>) -> String {
     match (v, precision) {
-        (Some(Value::Float(x)), Some(p)) => {
-            pyfmt::format_value(&Value::Float(*x), &format!(".{p}g")).unwrap_or_else(|_| pyfmt::float_repr(*x))
-        }
-        (Some(Value::List(items)), Some(p)) if items.iter().any(|i| matches!(i, Value::Float(_))) => {
+        (Some(Value::Float(x)), Some(spec)) => spec.format(&Value::Float(*x)).unwrap_or_else(|_| pyfmt::float_repr(*x)),
+        (Some(Value::List(items)), Some(_)) if items.iter().any(|i| matches!(i, Value::Float(_))) => {
             let parts: Vec<String> = items
                 .iter()
                 .map(|i| match i {
-                    Value::Float(_) => cell_text_with(Some(i), Some(p)),
+                    Value::Float(_) => cell_text_with(Some(i), precision),
                     other => pyfmt::repr_of(other),
                 })
                 .collect();
@@ -92,6 +111,7 @@ pub fn cell_text(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::None) => String::new(),
         Some(Value::Str(s)) if !s.contains(['\n', '\r']) => s.clone(),
+        Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))) => pyfmt::str_of(v),
         Some(v) => pyfmt::str_of(v).replace('\n', "\\n").replace('\r', "\\r"),
     }
 }
@@ -149,9 +169,10 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
         }
         _ => table.rows.iter().map(Some).collect(),
     };
+    let spec: Option<pyfmt::FormatSpec> = opts.precision.and_then(|p| format!(".{p}g").parse().ok());
     let full: Vec<Option<Vec<String>>> = shown
         .iter()
-        .map(|r| r.map(|r| r.cells.iter().map(|c| cell_text_with(c.as_ref(), opts.precision)).collect()))
+        .map(|r| r.map(|r| r.cells.iter().map(|c| cell_text_with(c.as_ref(), spec.as_ref())).collect()))
         .collect();
     let labels: Vec<String> =
         shown.iter().map(|r| r.map_or_else(|| "...".to_owned(), |r| r.index.to_string())).collect();
@@ -206,7 +227,7 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
     out.push('\n');
     for (label, text) in labels.iter().zip(&texts) {
         out.push_str(label);
-        out.push_str(&" ".repeat(index_w - width(label)));
+        out.extend(std::iter::repeat_n(' ', index_w.saturating_sub(width(label))));
         match text {
             Some(cells) => {
                 for (c, (cell, w)) in cells.iter().zip(&widths).enumerate() {
