@@ -146,19 +146,21 @@ impl Pending {
         }
     }
 
-    fn post_keys(&mut self, keys: Vec<(String, KeyOps)>) {
-        // The latest Keys unit that no later unit shares a key with takes them.
-        let mut target = None;
+    /// The latest Keys unit that no later unit shares a key with (`clashes` says whether a
+    /// leader unit holds one of the keys being posted): the unit new keys may join.
+    fn joinable_keys_unit(&self, clashes: impl Fn(&Unit) -> bool) -> Option<usize> {
         for (i, u) in self.units.iter().enumerate().rev() {
             match u {
-                Unit::Keys(_) => {
-                    target = Some(i);
-                    break;
-                }
-                leader if keys.iter().any(|(k, _)| leader.has_key(k)) => break,
+                Unit::Keys(_) => return Some(i),
+                leader if clashes(leader) => return None,
                 _ => {}
             }
         }
+        None
+    }
+
+    fn post_keys(&mut self, keys: Vec<(String, KeyOps)>) {
+        let target = self.joinable_keys_unit(|leader| keys.iter().any(|(k, _)| leader.has_key(k)));
         let Some(Unit::Keys(into)) = target.and_then(|i| self.units.get_mut(i)) else {
             self.values += keys.iter().map(|(_, ops)| ops.len()).sum::<usize>();
             self.units.push(Unit::Keys(keys));
@@ -183,17 +185,7 @@ impl Pending {
     /// [`Pending::post_keys`] of `latest` messages still borrowed from a firing: a key already
     /// pending is overwritten in place (no allocation for its name; a string reuses its buffer).
     fn post_latest_refs(&mut self, pairs: &[(&str, ValueRef<'_>)]) {
-        let mut target = None;
-        for (i, u) in self.units.iter().enumerate().rev() {
-            match u {
-                Unit::Keys(_) => {
-                    target = Some(i);
-                    break;
-                }
-                leader if pairs.iter().any(|(k, _)| leader.has_key(k)) => break,
-                _ => {}
-            }
-        }
+        let target = self.joinable_keys_unit(|leader| pairs.iter().any(|(k, _)| leader.has_key(k)));
         let Some(Unit::Keys(into)) = target.and_then(|i| self.units.get_mut(i)) else {
             self.post_keys(pairs.iter().map(|(k, v)| ((*k).to_owned(), vec![(v.to_value(), Keep::Latest)])).collect());
             return;
