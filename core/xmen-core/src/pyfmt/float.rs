@@ -211,6 +211,85 @@ pub(crate) enum FloatStyle {
     Percent,
 }
 
+/// The largest precision [`fixed_from_shortest`] takes.
+const FIXED_MAX: usize = 12;
+
+/// Write `v` (finite, not negative) as `{v:.p$}` would, from the shortest decimal that reads
+/// back as `v` (Rust's `{}`, which never needs the exact-digits fallback, Dragon4, that
+/// `{:.p$}` runs on values such as 0.9: the Logger's `.4f` spent 60% of a firing there).
+/// `Ok(false)`, with nothing written, where this cannot decide.
+///
+/// Python rounds the exact binary value of `v`, which lies within half an ulp of that shortest
+/// decimal `S`. Limited to `1e-20 <= v < 10^(15-p)` (or `v == 0`), where an ulp is under
+/// `0.45 * 10^-p`:
+/// - when `S` has at most `p` fractional digits, the exact value rounds to `S` itself (the
+///   next candidates are `10^-p` away), padded with zeros;
+/// - when it has more, the exact value and `S` lie on the same side of every rounding boundary
+///   `B` (a decimal of `p + 1` digits) unless `S == B`: a `B` strictly between them would be a
+///   decimal that reads back as `v` and is shorter than `S`, or as short and closer to `v`,
+///   and `S` is the shortest and, among those, the closest. So rounding `S` gives Python's
+///   digits, except for a tie in `S` (`...5` just after the `p`th digit), left to the caller.
+fn fixed_from_shortest(out: &mut NumBuf, v: f64, p: usize) -> Result<bool, fmt::Error> {
+    const LIMIT: [f64; FIXED_MAX + 1] = [1e15, 1e14, 1e13, 1e12, 1e11, 1e10, 1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3];
+    if p > FIXED_MAX || !(v == 0.0 || (1e-20..LIMIT[p]).contains(&v)) {
+        return Ok(false);
+    }
+    let start = out.as_bytes().len();
+    write!(out, "{v}")?;
+    let bytes = out.as_bytes();
+    let Some(dot) = bytes[start..].iter().position(|&b| b == b'.').map(|d| start + d) else {
+        // A whole number: `p` zeros after the point.
+        if p > 0 {
+            out.push(b'.');
+            (0..p).for_each(|_| out.push(b'0'));
+        }
+        return Ok(true);
+    };
+    let frac = bytes.len() - dot - 1;
+    if frac <= p {
+        (frac..p).for_each(|_| out.push(b'0'));
+        return Ok(true);
+    }
+    let cut = dot + 1 + p;
+    if &bytes[cut..] == b"5" {
+        out.truncate(start);
+        return Ok(false);
+    }
+    let up = bytes[cut] >= b'5';
+    out.truncate(if p == 0 { dot } else { cut });
+    if !up {
+        return Ok(true);
+    }
+    // Round up: add one to the last kept digit, carrying left over nines and the point.
+    let digits = &mut out.as_mut_bytes()[start..];
+    let mut carry = true;
+    for d in digits.iter_mut().rev() {
+        match *d {
+            b'9' => *d = b'0',
+            b'0'..=b'8' => {
+                *d += 1;
+                carry = false;
+                break;
+            }
+            _ => {} // the point
+        }
+    }
+    if carry {
+        // 9.99 -> 10.00: a new leading digit.
+        let mut kept = [0u8; 40];
+        let len = digits.len();
+        let Some(dst) = kept.get_mut(..len) else {
+            out.truncate(start);
+            return Ok(false);
+        };
+        dst.copy_from_slice(digits);
+        out.truncate(start);
+        out.push(b'1');
+        out.push_bytes(&kept[..len]);
+    }
+    Ok(true)
+}
+
 /// Write the unsigned body of `format(a, spec)` for a non-negative (or NaN) `a`: digits, point,
 /// exponent and `%`, but no sign, grouping or padding.
 pub(crate) fn write_body(
@@ -238,7 +317,9 @@ pub(crate) fn write_body(
         FloatStyle::Fixed | FloatStyle::Percent => {
             let v = if style == FloatStyle::Percent { a * 100.0 } else { a };
             let p = precision.unwrap_or(6);
-            write!(out, "{v:.p$}")?;
+            if !fixed_from_shortest(out, v, p)? {
+                write!(out, "{v:.p$}")?;
+            }
             if alt && p == 0 {
                 out.push(b'.');
             }
@@ -282,6 +363,79 @@ fn general(out: &mut NumBuf, a: f64, p: usize, add_dot_0: bool, alt: bool, upper
 #[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_from_the_shortest_decimal_writes_what_exact_rounding_writes() {
+        // Values that round, tie, carry, sit at the fast path's limits, or need the slow path.
+        let mut xs = vec![
+            0.0,
+            0.9,
+            0.123456,
+            0.5,
+            1.5,
+            2.5,
+            0.125,
+            0.375,
+            1e-5,
+            0.00005,
+            0.00015,
+            9.99995,
+            99999.99995,
+            123456789.0,
+            1e11,
+            1e14 - 1.0,
+            1e15 - 1.0,
+            1e15,
+            1e16,
+            1e23,
+            5e-324,
+            1e-20,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            7.25,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            0.1 + 0.2,
+            1.005,
+            2.675,
+            0.99995,
+            9.5,
+            99.96,
+            0.0451,
+            0.95,
+            999.9999999,
+            0.00004,
+            0.00006,
+            9.0,
+            99.0,
+        ];
+        // And a deterministic spread over magnitudes (a linear congruential sequence).
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..4000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let exp = ((state >> 3) % 24) as i32 - 12;
+            xs.push(mantissa * 10f64.powi(exp));
+            // Short decimals (the fast path's case): k / 10^d.
+            xs.push((state % 100_000) as f64 / 10f64.powi((state % 7) as i32));
+        }
+        let mut taken = 0;
+        for p in 0..=FIXED_MAX + 1 {
+            for &x in &xs {
+                let want = format!("{x:.p$}");
+                let mut got = NumBuf::new();
+                got.push_bytes(b"v = ");
+                if fixed_from_shortest(&mut got, x, p).unwrap() {
+                    assert_eq!(&got.as_str().unwrap()["v = ".len()..], want, "{x:?} with .{p}f");
+                    taken += 1;
+                } else {
+                    assert_eq!(got.as_str().unwrap(), "v = ", "{x:?} with .{p}f: nothing written when declined");
+                }
+            }
+        }
+        // The fast path is the common one, not a rarity hiding behind the fallback.
+        assert!(taken * 10 > xs.len() * (FIXED_MAX + 1) * 8, "fast path taken {taken} times");
+    }
 
     /// Expectations checked with CPython 3.11's `repr`.
     const REPRS: &[(f64, &str)] = &[
