@@ -180,29 +180,21 @@ impl TensorBoard {
         // checked against the previous firing's, and one handoff; the writer encodes.
         let mut values = writer.scalar_buffer(self.values_capacity);
         let mut first_error = None;
-        self.tags.begin();
-        for (name, v) in firing.vars() {
-            // The common case first, without the closures of `expand` (a plain number is its
-            // own single part).
-            if let Some(x) = v.as_f64() {
-                self.tags.visit_whole(&self.cfg, name);
-                values.push(x as f32);
-                continue;
-            }
-            tags::expand(
-                v,
-                |_| false,
-                |sub, item| match scalar_of(item) {
-                    Ok(x) => {
-                        self.tags.visit(&self.cfg, name, sub);
-                        values.push(x as f32);
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert_with(|| value_error(&self.cfg, name, sub, &e));
-                    }
-                },
-            );
-        }
+        let (cache, cfg) = (&mut self.tags, &self.cfg);
+        cache.begin();
+        // The common case (a plain number is its own single part) inline, the rest out of line;
+        // `fold` (internal iteration) runs one loop for this kind of firing.
+        firing.vars().fold(
+            (),
+            #[inline(always)]
+            |(), (name, v)| match v.as_f64() {
+                Some(x) => {
+                    cache.visit_whole(cfg, name);
+                    values.push(x as f32);
+                }
+                None => scalar_parts(cache, cfg, name, v, &mut values, &mut first_error),
+            },
+        );
         let tags = self.tags.finish();
         if !values.is_empty() {
             self.values_capacity = values.len();
@@ -236,6 +228,32 @@ impl TensorBoard {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// The scalars of a variable that is not a plain number: a tensor's mean, a map's or a list's
+/// numeric parts (with their own tags), or an error for anything else.
+#[inline(never)]
+fn scalar_parts(
+    cache: &mut TagCache,
+    cfg: &Config,
+    name: &str,
+    v: ValueRef<'_>,
+    values: &mut Vec<f32>,
+    first_error: &mut Option<HookError>,
+) {
+    tags::expand(
+        v,
+        |_| false,
+        |sub, item| match scalar_of(item) {
+            Ok(x) => {
+                cache.visit(cfg, name, sub);
+                values.push(x as f32);
+            }
+            Err(e) => {
+                first_error.get_or_insert_with(|| value_error(cfg, name, sub, &e));
+            }
+        },
+    );
 }
 
 fn closed_error(dir: &Path) -> HookError {

@@ -62,7 +62,7 @@ pub mod testing;
 
 pub use xmen_core::hook::{
     Firing, Hook, HookError, HookResult, Host, Keep, Needs, NewHook, OptionDecl, OptionInfo, Options, Outcome, Reply,
-    Request, RunEnd, RunStatus, Snapshot,
+    Request, RunEnd, RunStatus, Snapshot, Vars,
 };
 pub use xmen_core::spec::{Spec, SpecError, Trigger};
 pub use xmen_core::value::{DType, ExperimentHandle, StateDict, StateHandle, Tensor, Value};

@@ -45,53 +45,8 @@ pub fn ffi_value<'a>(v: ValueRef<'a>) -> FfiValueNE<'a> {
     NonExhaustive::new(ffi_value_enum(v))
 }
 
-/// Append `name = v` to `vars` in ABI form, written in place.
-///
-/// `NonExhaustive::new` checks the storage's size and alignment against the enum's in a call it
-/// does not inline, on every value (a third of a scalar's conversion). Here the check runs once,
-/// at compile time, on a constant `None` pushed first; the value is then written into it through
-/// the checked safe accessor (whose discriminant test cannot fail on `None`).
 #[inline]
-pub(crate) fn push_ffi_var<'a, A: smallvec::Array<Item = FfiVar<'a>>>(
-    vars: &mut smallvec::SmallVec<A>,
-    name: &'a str,
-    v: ValueRef<'a>,
-) {
-    vars.push(FfiVar { name: RStr::from_str(name), value: const { NonExhaustive::new(FfiValue::None) } });
-    if let Some(var) = vars.last_mut() {
-        match var.value.as_enum_mut() {
-            Ok(slot) => *slot = ffi_value_enum(v),
-            Err(_) => var.value = ffi_value(v),
-        }
-    }
-}
-
-/// Append `vars` to `out` in ABI form (as [`push_ffi_var`] does one by one, in two tight
-/// loops: the names with constant `None` values, then each value written in place); whether
-/// every value owns nothing ([`ffi_value_owns_nothing`]).
-pub(crate) fn fill_ffi_vars<'a, A: smallvec::Array<Item = FfiVar<'a>>>(
-    out: &mut smallvec::SmallVec<A>,
-    n: usize,
-    at: impl Fn(usize) -> (&'a str, ValueRef<'a>),
-) -> bool {
-    let start = out.len();
-    out.extend(
-        (0..n).map(|i| FfiVar { name: RStr::from_str(at(i).0), value: const { NonExhaustive::new(FfiValue::None) } }),
-    );
-    let mut plain = true;
-    for (i, var) in out[start..].iter_mut().enumerate() {
-        let v = at(i).1;
-        plain &= ffi_value_owns_nothing(&v);
-        match var.value.as_enum_mut() {
-            Ok(slot) => *slot = ffi_value_enum(v),
-            Err(_) => var.value = ffi_value(v),
-        }
-    }
-    plain
-}
-
-#[inline]
-fn ffi_value_enum<'a>(v: ValueRef<'a>) -> FfiValue<'a> {
+pub(crate) fn ffi_value_enum<'a>(v: ValueRef<'a>) -> FfiValue<'a> {
     match v {
         ValueRef::None | ValueRef::Unknown => FfiValue::None,
         ValueRef::Bool(b) => FfiValue::Bool(b),
@@ -136,6 +91,26 @@ pub(crate) fn erase_vars<'s>(x: &'s [FfiVar<'_>]) -> &'s [FfiVar<'static>] {
     unsafe { std::mem::transmute(x) }
 }
 
+/// Store a borrowed ABI name in [`LibraryHook`]'s reused buffer, whose elements outlive the
+/// firing they borrow from.
+///
+/// SAFETY of the callers: the result is written only into that buffer, which hands it out
+/// again only borrowed for a firing that overwrote it first (see `Scratch` in `host.rs`).
+/// Between firings it is a dangling raw pointer inside `RStr`, which nothing reads.
+pub(crate) fn forever_str(s: RStr<'_>) -> RStr<'static> {
+    // SAFETY: `RStr` is a raw pointer and a length (no reference), the same layout for every
+    // lifetime; see the function's documentation for why it is never read once dangling.
+    unsafe { std::mem::transmute::<RStr<'_>, RStr<'static>>(s) }
+}
+
+/// [`forever_str`] for a value written into the same buffer (the same conditions apply).
+pub(crate) fn forever_value(v: FfiValue<'_>) -> FfiValue<'static> {
+    // SAFETY: types that differ only in a lifetime have the same layout; the borrowed variants
+    // (`Str`, `Tensor`, `Image`, and the items of `List` and `Map`) hold `RStr`/`RSlice`, raw
+    // pointers that are never read once dangling (dropping a value reads none of them).
+    unsafe { std::mem::transmute::<FfiValue<'_>, FfiValue<'static>>(v) }
+}
+
 /// Shorten the inner lifetime of ABI values to that of the borrow.
 pub(crate) fn shrink_vars<'s, 'a: 's>(x: &'s [FfiVar<'a>]) -> &'s [FfiVar<'s>] {
     // SAFETY: only shortens the inner lifetime `'a` to `'s` (`'a: 's`) behind a shared
@@ -146,6 +121,7 @@ pub(crate) fn shrink_vars<'s, 'a: 's>(x: &'s [FfiVar<'a>]) -> &'s [FfiVar<'s>] {
 }
 
 /// View an ABI value. Kinds this build does not know read as `ValueRef::Unknown`.
+#[inline]
 pub fn value_ref_from_ffi<'a>(v: &'a FfiValueNE<'static>) -> ValueRef<'a> {
     match v.as_enum() {
         Ok(FfiValue::None) => ValueRef::None,
@@ -167,6 +143,7 @@ pub fn value_ref_from_ffi<'a>(v: &'a FfiValueNE<'static>) -> ValueRef<'a> {
 }
 
 /// View a named ABI value.
+#[inline]
 pub fn var_from_ffi<'a>(v: &'a FfiVar<'static>) -> (&'a str, ValueRef<'a>) {
     (v.name.as_str(), value_ref_from_ffi(&v.value))
 }

@@ -2,11 +2,12 @@
 
 use super::*;
 use crate::hook::{Firing, HookError, Host, Outcome, Reply, RunEnd, VarsView};
+use crate::value::Value;
 use crate::valueref::ValueRef;
+use abi_stable::nonexhaustive_enum::NonExhaustive;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RRef;
 use abi_stable::std_types::{RResult, RSlice, RStr};
-use smallvec::SmallVec;
 
 struct HostToFfi<'a> {
     host: &'a dyn Host,
@@ -28,6 +29,11 @@ impl FfiHost for HostToFfi<'_> {
 pub struct LibraryHook {
     inner: FfiHookBox,
     needs_timing: bool,
+    /// The ABI form of the variables, kept between firings and rewritten in place: a firing of
+    /// 100 scalars writes each name and value (~20 instructions a variable) instead of building
+    /// 7 KB of `FfiVar`s in a fresh buffer and dropping them through their vtable (~100).
+    /// Between calls its borrowed names and values dangle: see [`Scratch`].
+    scratch: Scratch,
 }
 
 impl LibraryHook {
@@ -42,7 +48,7 @@ impl LibraryHook {
         match (lib.new_hook())(RStr::from_str(name), RStr::from_str(spec), RSlice::from_slice(&opts)) {
             RResult::ROk(inner) => {
                 let needs_timing = inner.needs_timing();
-                Ok(LibraryHook { inner, needs_timing })
+                Ok(LibraryHook { inner, needs_timing, scratch: Scratch::default() })
             }
             RResult::RErr(o) => {
                 Err(outcome_from_ffi(o).err().unwrap_or(CallFailure::Error(HookError::new("unknown error"))))
@@ -53,44 +59,18 @@ impl LibraryHook {
     /// Call the hook; panics inside it come back as `CallFailure::Panic`.
     pub fn call_ffi(&mut self, firing: &Firing<'_>) -> Result<Outcome, CallFailure> {
         let host = HostToFfi { host: firing.host };
-        // On the stack for up to 8 variables, no `unsafe`, filled in place (a `collect` would
-        // move the whole inline buffer). A heap buffer reused across calls (a lifetime transmute)
-        // saved too little to pay for two more unsafe blocks (see the README's ABI section).
-        // Sized once: a firing with many variables (TensorBoard's 100 scalars) allocates once
-        // instead of growing the buffer five times.
-        let mut vars: SmallVec<[FfiVar<'_>; 8]> = SmallVec::with_capacity(firing.len());
-        let plain = match firing.vars {
-            // What every host hands over: a plain slice, converted in two tight loops.
-            VarsView::Native(native) => fill_ffi_vars(&mut vars, native.len(), |i| native[i]),
-            VarsView::Indexed { names, values, picked } => fill_ffi_vars(&mut vars, picked.len(), |i| {
-                let j = picked[i];
-                (names[j].as_str(), ValueRef::from(&values[j]))
-            }),
-            VarsView::Ffi(_) => {
-                let mut plain = true;
-                for (k, v) in firing.vars() {
-                    plain &= ffi_value_owns_nothing(&v);
-                    push_ffi_var(&mut vars, k, v);
-                }
-                plain
-            }
-        };
+        let vars = self.scratch.fill(firing);
         let ffi = FfiFiring {
             trigger: firing.trigger.map_or(255, |t| t.index() as u8),
             counters: firing.counters,
-            vars: RSlice::from_slice(shrink_vars(&vars)),
+            vars: RSlice::from_slice(vars),
             host: FfiHost_TO::from_ptr(RRef::new(&host), TD_Opaque),
             #[cfg(feature = "__fixture_layout_change")]
             fixture_extra: 0,
         };
         let outcome = outcome_from_ffi(self.inner.call(&ffi));
         drop(ffi);
-        if plain && !vars.spilled() {
-            // Scalars, strings and borrowed slices own nothing, and an inline buffer has no heap
-            // allocation: forgetting it leaks nothing and skips one call through the value
-            // enum's vtable per variable.
-            std::mem::forget(vars);
-        }
+        self.scratch.release();
         outcome
     }
 
@@ -105,5 +85,81 @@ impl LibraryHook {
     /// Whether the hook reads timings.
     pub fn needs_timing(&self) -> bool {
         self.needs_timing
+    }
+}
+
+/// Write `v` into `slot`; whether it owns an allocation (a list or a map).
+#[inline]
+fn put(slot: &mut FfiVar<'static>, v: ValueRef<'_>) -> bool {
+    let owns = !ffi_value_owns_nothing(&v);
+    if slot.value.as_enum().is_err() {
+        // Unreachable (every element is one this build wrote), and harmless if not.
+        slot.value = const { NonExhaustive::new(FfiValue::None) };
+    }
+    if let Ok(e) = slot.value.as_enum_mut() {
+        *e = forever_value(ffi_value_enum(v));
+    }
+    owns
+}
+
+/// The variables of the last firing in ABI form, reused by the next.
+///
+/// The buffer outlives the firing whose names and values it borrows, so its elements are
+/// stored as `FfiVar<'static>`: between two calls their `RStr`/`RSlice` fields hold dangling
+/// pointers. Those are raw pointers inside abi_stable's types (not references), never read
+/// outside a call: [`Scratch::fill`] overwrites every element it hands out before handing the
+/// slice out again, borrowed for no longer than the firing, and dropping one reads nothing
+/// it points to (the only owned kinds, lists and maps, own their `RVec` and free only that).
+#[derive(Default)]
+struct Scratch {
+    vars: Vec<FfiVar<'static>>,
+    /// The last firing put a list or a map in: released after the call.
+    owns: bool,
+}
+
+impl Scratch {
+    /// Write `firing`'s variables in place and view them for the duration of the firing.
+    fn fill<'s, 'a: 's>(&'s mut self, firing: &Firing<'a>) -> &'s [FfiVar<'s>] {
+        let n = firing.len();
+        if self.vars.len() < n {
+            self.vars.resize_with(n, || FfiVar {
+                name: RStr::from_str(""),
+                value: const { NonExhaustive::new(FfiValue::None) },
+            });
+        }
+        let mut owns = false;
+        let slots = &mut self.vars[..n];
+        match firing.vars {
+            // What the Monitor hands over: its own names and values, numbers written directly.
+            VarsView::Indexed { names, values, picked } => {
+                for (slot, &j) in slots.iter_mut().zip(picked) {
+                    slot.name = forever_str(RStr::from_str(&names[j]));
+                    match (&values[j], slot.value.as_enum_mut()) {
+                        (Value::Float(f), Ok(e)) => *e = FfiValue::Float(*f),
+                        (Value::Int(i), Ok(e)) => *e = FfiValue::Int(*i),
+                        (v, _) => owns |= put(slot, ValueRef::from(v)),
+                    }
+                }
+            }
+            _ => {
+                for (slot, (name, v)) in slots.iter_mut().zip(firing.vars()) {
+                    slot.name = forever_str(RStr::from_str(name));
+                    owns |= put(slot, v);
+                }
+            }
+        }
+        self.owns = owns;
+        shrink_vars(&self.vars[..n])
+    }
+
+    /// Free what the last firing's lists and maps allocated (scalars own nothing).
+    fn release(&mut self) {
+        if std::mem::take(&mut self.owns) {
+            for var in &mut self.vars {
+                if let Ok(e) = var.value.as_enum_mut() {
+                    *e = FfiValue::None;
+                }
+            }
+        }
     }
 }

@@ -171,8 +171,8 @@ fn every_host_service_crosses_the_boundary_and_back() {
     let names: Vec<String> = (0..9).map(|i| format!("v{i}")).collect();
     let mut many: Vec<(&str, ValueRef<'_>)> = names.iter().map(|n| (n.as_str(), ValueRef::Int(1))).collect();
     many.push(("m", ValueRef::from(&map)));
-    // Twice with scalars (inline, destructors skipped), with a list (destructors run), and with
-    // ten variables ending in a map (past the inline buffer, on the heap).
+    // Twice with scalars (the second firing shorter than the first), with a list (released after
+    // the call), and with ten variables ending in a map (the reused buffer grows).
     for vars in [
         vec![("x", ValueRef::Int(1)), ("y", ValueRef::Str("s"))],
         vec![("x", ValueRef::Int(2))],
@@ -217,6 +217,45 @@ fn every_host_service_crosses_the_boundary_and_back() {
              (\"e\", Experiment(ExperimentHandle(9)))])",
             "system_meta [\"cpu\", \"gpu\"]",
             "print meta {'cpu': {}, 'gpu': {}}",
+        ]
+    );
+}
+
+/// The Monitor's own variables (the `Indexed` view) through the buffer the hook reuses between
+/// firings: numbers written directly, other kinds converted, and each firing sees exactly its own
+/// variables whatever the previous one held (more of them, a list or a map where a number is now).
+#[test]
+fn the_reused_variable_buffer_carries_each_firing_exactly() {
+    let mut hook = LibraryHook::new(library(), "probe", "x@1s", &[]).unwrap();
+    let host = Recorder::default();
+    let names: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|s| (*s).to_owned()).collect();
+    let values = vec![
+        Value::Float(0.25),
+        Value::Int(-7),
+        Value::Str("s".into()),
+        Value::List(vec![Value::Int(1), Value::Bool(true)]),
+        Value::Map(vec![("k".into(), Value::Float(1.5))]),
+    ];
+    let mut logs = Vec::new();
+    for picked in [vec![0, 1, 2, 3, 4], vec![4, 0], vec![1], vec![3, 3, 0], vec![]] {
+        let firing = Firing {
+            trigger: Trigger::from_index(0),
+            counters: [3, 1, 0, 0, 0],
+            vars: VarsView::Indexed { names: &names, values: &values, picked: &picked },
+            host: &host,
+        };
+        let outcome = hook.call_ffi(&firing).map_err(|e| format!("{e:?}")).unwrap();
+        assert_eq!(outcome, Outcome::Warn(format!("{} vars", picked.len())));
+        logs.push(host.seen.take().into_iter().next().unwrap());
+    }
+    assert_eq!(
+        logs,
+        [
+            "log [\"a=0.25\", \"b=-7\", \"c=s\", \"d=[1, True]\", \"e={'k': 1.5}\"] at Some(Step) step 3",
+            "log [\"e={'k': 1.5}\", \"a=0.25\"] at Some(Step) step 3",
+            "log [\"b=-7\"] at Some(Step) step 3",
+            "log [\"d=[1, True]\", \"d=[1, True]\", \"a=0.25\"] at Some(Step) step 3",
+            "log [] at Some(Step) step 3",
         ]
     );
 }
