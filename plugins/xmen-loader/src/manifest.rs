@@ -204,10 +204,15 @@ fn manifest_bytes<'d, R: object::ReadRef<'d>>(file: &object::File<'d, R>) -> Opt
         }
     }
     let apple = format!("_{}", embedded::SYMBOL);
-    let symbol = file
-        .dynamic_symbols()
-        .chain(file.symbols())
-        .find(|s| s.name().is_ok_and(|n| n == embedded::SYMBOL || n == apple))?;
+    let is = |s: &object::Symbol<'d, '_, R>| s.name().is_ok_and(|n| n == embedded::SYMBOL || n == apple);
+    // The manifest is an exported static: on ELF it is in the dynamic symbol table (a few
+    // dozen names), so the full symbol table (thousands in an unstripped build, each name one
+    // read through `ReadCache`) is searched only on the other formats, which have no dynamic one.
+    let symbol = if file.format() == object::BinaryFormat::Elf {
+        file.dynamic_symbols().find(is)?
+    } else {
+        file.symbols().find(is)?
+    };
     let section = file.section_by_index(symbol.section_index()?).ok()?;
     let data = section.data().ok()?;
     let offset = usize::try_from(symbol.address().checked_sub(section.address())?).ok()?;
