@@ -225,6 +225,31 @@ mod tests {
     }
 
     #[test]
+    fn map_keys_and_indices_are_part_of_what_the_cache_compares() {
+        let c = cfg("p/", true);
+        let mut t = TagCache::default();
+        let mut fire = |parts: &[(&str, Sub<'_>)]| {
+            t.begin();
+            for (name, sub) in parts {
+                t.visit(&c, name, *sub);
+            }
+            t.finish()
+        };
+        let first = fire(&[("ab", Sub::Key("c")), ("x", Sub::Whole)]);
+        assert_eq!(*first, ["p/ab_c", "p/x"]);
+        assert!(Arc::ptr_eq(&first, &fire(&[("ab", Sub::Key("c")), ("x", Sub::Whole)])));
+        // The same bytes split differently between name and key, another key, an index.
+        assert_eq!(*fire(&[("a", Sub::Key("bc")), ("x", Sub::Whole)]), ["p/a_bc", "p/x"]);
+        assert_eq!(*fire(&[("a", Sub::Key("bd")), ("x", Sub::Whole)]), ["p/a_bd", "p/x"]);
+        assert_eq!(*fire(&[("a", Sub::Index(0)), ("x", Sub::Index(1))]), ["p/a_0", "p/x_1"]);
+        assert_eq!(*fire(&[("a", Sub::Index(0)), ("x", Sub::Index(2))]), ["p/a_0", "p/x_2"]);
+        // Shorter, then longer again, then nothing.
+        assert_eq!(*fire(&[("a", Sub::Index(0))]), ["p/a_0"]);
+        assert_eq!(*fire(&[("a", Sub::Index(0)), ("yy", Sub::Key("k"))]), ["p/a_0", "p/yy_k"]);
+        assert!(fire(&[]).is_empty());
+    }
+
+    #[test]
     fn the_cache_reuses_tags_until_names_change() {
         let c = cfg("", true);
         let mut t = TagCache::default();
