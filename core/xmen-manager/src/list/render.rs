@@ -170,21 +170,24 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
         _ => table.rows.iter().map(Some).collect(),
     };
     let spec: Option<pyfmt::FormatSpec> = opts.precision.and_then(|p| format!(".{p}g").parse().ok());
-    let full: Vec<Option<Vec<String>>> = shown
-        .iter()
-        .map(|r| r.map(|r| r.cells.iter().map(|c| cell_text_with(c.as_ref(), spec.as_ref())).collect()))
-        .collect();
+    // Cell texts and lines are made on every core (a listing may show 100,000 rows).
+    let full: Vec<Option<Vec<String>>> = crate::par::par_chunks(&shown, 0, 2048, |part| {
+        part.iter()
+            .map(|r| r.map(|r| r.cells.iter().map(|c| cell_text_with(c.as_ref(), spec.as_ref())).collect()))
+            .collect()
+    });
     let labels: Vec<String> =
         shown.iter().map(|r| r.map_or_else(|| "...".to_owned(), |r| r.index.to_string())).collect();
     let index_w = labels.iter().map(|l| width(l)).max().unwrap_or(0);
-    // Each column's cell limit: `max_width`, then the widest columns narrowed in turn until a
-    // line fits the terminal.
-    let mut limits: Vec<usize> = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(c, _)| full.iter().flatten().map(|t| width(&t[c])).max().unwrap_or(0).min(opts.max_width))
-        .collect();
+    // Each column's widest cell, then its limit: `max_width`, then the widest columns
+    // narrowed in turn until a line fits the terminal.
+    let mut widest = vec![0; table.columns.len()];
+    for cells in full.iter().flatten() {
+        for (w, t) in widest.iter_mut().zip(cells) {
+            *w = (*w).max(width(t));
+        }
+    }
+    let mut limits: Vec<usize> = widest.iter().map(|w| (*w).min(opts.max_width)).collect();
     if let Some(term) = opts.width {
         const NARROWEST: usize = 8;
         let line = |limits: &[usize]| {
@@ -198,16 +201,13 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
             }
         }
     }
-    let texts: Vec<Option<Vec<String>>> = full
-        .into_iter()
-        .map(|r| r.map(|cells| cells.into_iter().zip(&limits).map(|(t, l)| truncate(t, *l)).collect()))
-        .collect();
+    // A cell cut to its limit is exactly as wide as the limit.
     let widths: Vec<usize> = table
         .columns
         .iter()
         .enumerate()
         .map(|(c, col)| {
-            let mut cells = texts.iter().flatten().map(|t| width(&t[c])).max().unwrap_or(0);
+            let mut cells = widest[c].min(limits[c]);
             if truncated {
                 cells = cells.max(3); // room for the `...` row
             }
@@ -225,33 +225,48 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
         pad_left(&mut out, &col.name, *w, opts.colour.then_some("1"));
     }
     out.push('\n');
-    for (label, text) in labels.iter().zip(&texts) {
-        out.push_str(label);
-        out.extend(std::iter::repeat_n(' ', index_w.saturating_sub(width(label))));
-        match text {
-            Some(cells) => {
-                for (c, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-                    out.push(' ');
-                    let colour = if !opts.colour {
-                        None
-                    } else if Some(c) == status_col {
-                        status_colour(cell)
-                    } else if Some(c) == error_col && !cell.is_empty() {
-                        Some("31")
-                    } else {
-                        None
-                    };
-                    pad_left(&mut out, cell, *w, colour);
+    let lines: Vec<(&String, &Option<Vec<String>>)> = labels.iter().zip(&full).collect();
+    let parts = crate::par::par_chunks(&lines, 0, 2048, |part| {
+        let mut out = String::with_capacity(line_len * part.len());
+        for (label, text) in part {
+            out.push_str(label);
+            out.extend(std::iter::repeat_n(' ', index_w.saturating_sub(width(label))));
+            match text {
+                Some(cells) => {
+                    for (c, ((cell, w), limit)) in cells.iter().zip(&widths).zip(&limits).enumerate() {
+                        out.push(' ');
+                        let cut;
+                        let cell = if width(cell) > *limit {
+                            cut = truncate(cell.clone(), *limit);
+                            &cut
+                        } else {
+                            cell
+                        };
+                        let colour = if !opts.colour {
+                            None
+                        } else if Some(c) == status_col {
+                            status_colour(cell)
+                        } else if Some(c) == error_col && !cell.is_empty() {
+                            Some("31")
+                        } else {
+                            None
+                        };
+                        pad_left(&mut out, cell, *w, colour);
+                    }
+                }
+                None => {
+                    for w in &widths {
+                        out.push(' ');
+                        pad_left(&mut out, "...", *w, None);
+                    }
                 }
             }
-            None => {
-                for w in &widths {
-                    out.push(' ');
-                    pad_left(&mut out, "...", *w, None);
-                }
-            }
+            out.push('\n');
         }
-        out.push('\n');
+        vec![out]
+    });
+    for part in parts {
+        out.push_str(&part);
     }
     if truncated {
         let _ = write!(out, "\n[{total} rows x {} columns]\n", table.columns.len());
