@@ -165,10 +165,11 @@ pub struct IndexStats {
     pub write_error: Option<String>,
 }
 
-/// A fast non-cryptographic hasher for the folder map (the index is a local cache: no
+/// A fast non-cryptographic hasher for the folder map and the listing's set of selected
+/// folders (the index is a local cache and the folders come from the user's own xmen.yml: no
 /// untrusted input to defend against), eight bytes at a time.
 #[derive(Default)]
-struct FoldHasher(u64);
+pub(crate) struct FoldHasher(u64);
 
 impl std::hash::Hasher for FoldHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -184,7 +185,10 @@ impl std::hash::Hasher for FoldHasher {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FoldHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FoldHasher>>;
+
+/// A set with the hasher of [`FastMap`].
+pub(crate) type FastSet<K> = HashSet<K, std::hash::BuildHasherDefault<FoldHasher>>;
 
 /// Where one row's encoded cells live.
 #[derive(Clone, Debug)]
@@ -197,9 +201,9 @@ enum Blob {
 
 /// One requested folder's row, still encoded.
 #[derive(Clone, Debug)]
-pub struct RawRow {
-    /// The experiment folder (as linked).
-    pub folder: String,
+pub struct RawRow<'a> {
+    /// The experiment folder (as linked), borrowed from the requested folders.
+    pub folder: &'a str,
     /// Why its params.yml could not be read, when it could not.
     pub unreadable: Option<String>,
     blob: Blob,
@@ -208,26 +212,26 @@ pub struct RawRow {
 
 /// The rows of the requested folders, in request order, and the key table they refer to.
 #[derive(Debug)]
-pub struct Rows {
+pub struct Rows<'a> {
     keys: Vec<String>,
     old: Vec<u8>,
-    rows: Vec<RawRow>,
+    rows: Vec<RawRow<'a>>,
     /// How the index was used.
     pub stats: IndexStats,
 }
 
-impl Rows {
+impl<'f> Rows<'f> {
     /// The flattened column names; a row's cells refer to them by position.
     pub fn keys(&self) -> &[String] {
         &self.keys
     }
 
     /// The rows, in request order.
-    pub fn rows(&self) -> &[RawRow] {
+    pub fn rows(&self) -> &[RawRow<'f>] {
         &self.rows
     }
 
-    fn blob<'a>(&'a self, row: &'a RawRow) -> &'a [u8] {
+    fn blob<'a>(&'a self, row: &'a RawRow<'_>) -> &'a [u8] {
         match &row.blob {
             Blob::Old(a, b) => self.old.get(*a..*b).unwrap_or_default(),
             Blob::New(v) => v,
@@ -235,13 +239,13 @@ impl Rows {
     }
 
     /// The cells of `row` whose key id `wanted` accepts, in file order.
-    pub fn cells(&self, row: &RawRow, wanted: impl Fn(u32) -> bool) -> Vec<(u32, Value)> {
+    pub fn cells(&self, row: &RawRow<'_>, wanted: impl Fn(u32) -> bool) -> Vec<(u32, Value)> {
         // Blobs are checked when the index is read or were just encoded.
         codec::decode_row(self.blob(row), wanted).unwrap_or_default()
     }
 
     /// Every key id `row` has, in order.
-    pub fn key_ids(&self, row: &RawRow) -> Vec<u32> {
+    pub fn key_ids(&self, row: &RawRow<'_>) -> Vec<u32> {
         codec::row_keys(self.blob(row)).unwrap_or_default()
     }
 }
@@ -470,7 +474,7 @@ fn read_index(mut file: fs::File, folders: &[String]) -> (Vec<u8>, Found) {
 /// Read the rows of `folders` (experiment folders, in order), through the index at `index`
 /// when given. `linked` is every folder still linked: entries of other folders are dropped
 /// when the index is rewritten.
-pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, opts: IndexOptions) -> Rows {
+pub fn load_rows<'a>(folders: &'a [String], linked: &[String], index: Option<&Path>, opts: IndexOptions) -> Rows<'a> {
     let scan_start = system_ns(SystemTime::now());
     let mut stats = IndexStats::default();
     // With an index, every requested params.yml is stamped (on the worker threads) while this
@@ -502,7 +506,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
     };
 
     // Keep the cached row when the stamp is unchanged and the entry is not racy.
-    let mut rows: Vec<Option<RawRow>> = Vec::with_capacity(folders.len());
+    let mut rows: Vec<Option<RawRow<'a>>> = Vec::with_capacity(folders.len());
     let mut to_parse: Vec<usize> = Vec::new();
     for (i, folder) in folders.iter().enumerate() {
         let cached = match (stamps.get(i), &parsed_index, at.get(i).copied().flatten()) {
@@ -510,7 +514,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
                 let e = &file.entries[at];
                 let racy = e.stamp.newest_ns().saturating_add(opts.racy_window_ns) >= e.read_at;
                 (e.stamp == *stamp && !racy).then(|| RawRow {
-                    folder: folder.clone(),
+                    folder: folder.as_str(),
                     unreadable: e.unreadable.then(|| error_text(&old, e, &file.keys)),
                     blob: Blob::Old(e.blob.0, e.blob.1),
                     stamp: Some((e.stamp, e.read_at)),
@@ -545,7 +549,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
                         Err(reason) => (local.encode(&unreadable_cells(folder, &reason)), Some(reason)),
                     };
                     RawRow {
-                        folder: folder.clone(),
+                        folder: folder.as_str(),
                         unreadable,
                         blob: Blob::New(blob),
                         stamp: stamp.map(|s| (s, scan_start)),
@@ -558,7 +562,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
         }
         keys = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
     }
-    let rows: Vec<RawRow> = rows.into_iter().flatten().collect();
+    let rows: Vec<RawRow<'a>> = rows.into_iter().flatten().collect();
 
     let mut out = Rows { keys: Vec::new(), old: Vec::new(), rows, stats };
     if let Some(path) = index {
@@ -599,7 +603,7 @@ fn put_entry(out: &mut Vec<u8>, folder: &[u8], stamp: Stamp, read_at: i64, unrea
 }
 
 fn write_index_bytes(
-    rows: &[RawRow],
+    rows: &[RawRow<'_>],
     old: &[u8],
     file: Option<&IndexFile>,
     keys: &[String],
@@ -674,7 +678,7 @@ mod tests {
         folder.display().to_string()
     }
 
-    fn lr_of(rows: &Rows, i: usize) -> Option<Value> {
+    fn lr_of(rows: &Rows<'_>, i: usize) -> Option<Value> {
         let lr = rows.keys().iter().position(|k| k == "lr")? as u32;
         rows.cells(&rows.rows()[i], |id| id == lr).into_iter().next().map(|(_, v)| v)
     }

@@ -292,7 +292,7 @@ fn sort_cmp(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
 }
 
 /// Up to three column names (displayed or flattened) of the listed rows close to `typed`.
-fn suggest_columns(typed: &str, rows: &index::Rows, decoded: &[Decoded<'_>]) -> Vec<String> {
+fn suggest_columns(typed: &str, rows: &index::Rows<'_>, decoded: &[Decoded<'_>]) -> Vec<String> {
     let keys = rows.keys();
     let mut seen = vec![false; keys.len()];
     for (_, raw, _) in decoded {
@@ -315,14 +315,14 @@ fn suggest_columns(typed: &str, rows: &index::Rows, decoded: &[Decoded<'_>]) -> 
 }
 
 /// A row being built: its label, its encoded form and its decoded cells.
-type Decoded<'a> = (usize, &'a index::RawRow, Vec<(u32, Value)>);
+type Decoded<'a> = (usize, &'a index::RawRow<'a>, Vec<(u32, Value)>);
 
 /// Build the table from encoded rows: `--type`, then column selection and
 /// row predicates, then column order and names, then `--sort`.
 ///
 /// Unreadable rows are never filtered out (nothing can be evaluated on them) and bring the
 /// `status` and `error` columns with them.
-pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListError> {
+pub fn build_table(rows: &index::Rows<'_>, spec: &ListSpec) -> Result<Table, ListError> {
     let keys = rows.keys();
     let names: Vec<Option<String>> = keys.iter().map(|k| display_name(k)).collect();
     // The key ids each filter names: the flattened keys its regex matches, or else the
@@ -365,10 +365,10 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
     // `running` rows whose process is gone show as `lost` (issue 9; see crate::reconcile).
     let (mut reconciler, status_id) = (crate::reconcile::Reconciler::new(), keys.iter().position(|k| k == "_status"));
     for ((label, raw), mut cells) in rows.rows().iter().enumerate().zip(all_cells) {
-        reconciler.status_cell(&mut cells, status_id, &raw.folder);
+        reconciler.status_cell(&mut cells, status_id, raw.folder);
         if !spec.types.is_empty() && raw.unreadable.is_none() {
             let by_key: HashMap<&str, &Value> = cells.iter().map(|(id, v)| (keys[*id as usize].as_str(), v)).collect();
-            let st = set_type(&raw.folder, &mut set_types);
+            let st = set_type(raw.folder, &mut set_types);
             let names = type_names(&by_key, st.as_deref());
             if !names.iter().any(|n| spec.types.contains(n)) {
                 continue;
@@ -493,7 +493,7 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
         sort_values.push(sort_value);
         table_rows.push(Row {
             index: label,
-            folder: raw.folder.clone(),
+            folder: raw.folder.to_owned(),
             cells: row,
             unreadable: raw.unreadable.clone(),
         });
