@@ -349,8 +349,19 @@ pub fn build_table(rows: &index::Rows<'_>, spec: &ListSpec) -> Result<Table, Lis
         Some(s) => keys.iter().map(|k| *k == s.column || display_name(k).as_deref() == Some(&s.column)).collect(),
         None => vec![false; keys.len()],
     };
-    const EXTRA: [&str; 6] = ["_root", "_status", ERROR_KEY, "_version_module", "_version_class", "_version_crate"];
-    let extra: Vec<bool> = keys.iter().map(|k| EXTRA.contains(&k.as_str())).collect();
+    // Cells decoded beyond the kept columns, only when something needs them: the status and
+    // error columns shown with unreadable rows, the version keys `--type` reads. (Each is a
+    // string per row: 100,000 allocations a listing would otherwise make and free.)
+    let any_unreadable = rows.rows().iter().any(|r| r.unreadable.is_some());
+    let extra: Vec<bool> = keys
+        .iter()
+        .map(|k| match k.as_str() {
+            "_root" => true,
+            "_status" => any_unreadable,
+            "_version_module" | "_version_class" | "_version_crate" => !spec.types.is_empty(),
+            k => k == ERROR_KEY && any_unreadable,
+        })
+        .collect();
     let params: Vec<bool> = keys.iter().map(|k| spec.swept && !k.starts_with('_')).collect();
     let mask: Vec<bool> = (0..keys.len()).map(|i| kept[i] || params[i] || extra[i] || sort_ids[i]).collect();
     let wanted = |id: u32| mask.get(id as usize).copied().unwrap_or(false);
@@ -448,7 +459,7 @@ pub fn build_table(rows: &index::Rows<'_>, spec: &ListSpec) -> Result<Table, Lis
         }
     }
     // Columns: the kept keys of the remaining rows in first-seen order, then grouped.
-    let any_unreadable = decoded.iter().any(|(_, raw, _)| raw.unreadable.is_some());
+    let any_unreadable = any_unreadable && decoded.iter().any(|(_, raw, _)| raw.unreadable.is_some());
     let mut seen = vec![false; keys.len()];
     let mut order: Vec<u32> = Vec::new();
     for (_, _, cells) in &decoded {
