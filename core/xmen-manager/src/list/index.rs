@@ -115,13 +115,14 @@ impl Stamp {
 /// sharing a parent (a set) is stamped with `statat` from the parent's descriptor, which skips
 /// walking the common part of the path 100,000 times.
 #[cfg(unix)]
-fn stamp_chunk(chunk: &[String]) -> Vec<std::io::Result<Stamp>> {
+fn stamp_chunk<S: AsRef<str>>(chunk: &[S]) -> Vec<std::io::Result<Stamp>> {
     use rustix::fs::{AtFlags, Mode, OFlags};
     let mut dir: Option<(&str, std::io::Result<std::os::fd::OwnedFd>)> = None;
     let mut rel = String::new();
     chunk
         .iter()
         .map(|folder| {
+            let folder = folder.as_ref();
             let Some((parent, name)) = folder.rsplit_once('/').filter(|(p, n)| !p.is_empty() && !n.is_empty()) else {
                 return Ok(Stamp::of(&rustix::fs::stat(params_path(folder).as_path())?));
             };
@@ -142,8 +143,8 @@ fn stamp_chunk(chunk: &[String]) -> Vec<std::io::Result<Stamp>> {
 }
 
 #[cfg(not(unix))]
-fn stamp_chunk(chunk: &[String]) -> Vec<std::io::Result<Stamp>> {
-    chunk.iter().map(|f| fs::metadata(params_path(f)).map(|m| Stamp::of(&m))).collect()
+fn stamp_chunk<S: AsRef<str>>(chunk: &[S]) -> Vec<std::io::Result<Stamp>> {
+    chunk.iter().map(|f| fs::metadata(params_path(f.as_ref())).map(|m| Stamp::of(&m))).collect()
 }
 
 fn system_ns(t: SystemTime) -> i64 {
@@ -441,7 +442,7 @@ impl LocalKeys<'_> {
 type Found = Result<Option<(IndexFile, Vec<Option<usize>>)>, String>;
 
 /// Read and parse the opened index and find the entry of each of `folders` (by position).
-fn read_index(mut file: fs::File, folders: &[String]) -> (Vec<u8>, Found) {
+fn read_index<S: AsRef<str>>(mut file: fs::File, folders: &[S]) -> (Vec<u8>, Found) {
     let mut old = Vec::new();
     let size = file.metadata().map_or(0, |m| m.len());
     old.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
@@ -461,10 +462,10 @@ fn read_index(mut file: fs::File, folders: &[String]) -> (Vec<u8>, Found) {
         .iter()
         .enumerate()
         .map(|(i, folder)| match parsed.entries.get(i) {
-            Some(e) if e.folder(&old) == folder.as_bytes() => Some(i),
+            Some(e) if e.folder(&old) == folder.as_ref().as_bytes() => Some(i),
             _ => by_folder
                 .get_or_insert_with(|| parsed.entries.iter().enumerate().map(|(i, e)| (e.folder(&old), i)).collect())
-                .get(folder.as_bytes())
+                .get(folder.as_ref().as_bytes())
                 .copied(),
         })
         .collect();
@@ -474,7 +475,12 @@ fn read_index(mut file: fs::File, folders: &[String]) -> (Vec<u8>, Found) {
 /// Read the rows of `folders` (experiment folders, in order), through the index at `index`
 /// when given. `linked` is every folder still linked: entries of other folders are dropped
 /// when the index is rewritten.
-pub fn load_rows<'a>(folders: &'a [String], linked: &[String], index: Option<&Path>, opts: IndexOptions) -> Rows<'a> {
+pub fn load_rows<'a, S: AsRef<str> + Sync>(
+    folders: &'a [S],
+    linked: &[String],
+    index: Option<&Path>,
+    opts: IndexOptions,
+) -> Rows<'a> {
     let scan_start = system_ns(SystemTime::now());
     let mut stats = IndexStats::default();
     // With an index, every requested params.yml is stamped (on the worker threads) while this
@@ -509,12 +515,13 @@ pub fn load_rows<'a>(folders: &'a [String], linked: &[String], index: Option<&Pa
     let mut rows: Vec<Option<RawRow<'a>>> = Vec::with_capacity(folders.len());
     let mut to_parse: Vec<usize> = Vec::new();
     for (i, folder) in folders.iter().enumerate() {
+        let folder = folder.as_ref();
         let cached = match (stamps.get(i), &parsed_index, at.get(i).copied().flatten()) {
             (Some(Ok(stamp)), Some(file), Some(at)) => {
                 let e = &file.entries[at];
                 let racy = e.stamp.newest_ns().saturating_add(opts.racy_window_ns) >= e.read_at;
                 (e.stamp == *stamp && !racy).then(|| RawRow {
-                    folder: folder.as_str(),
+                    folder,
                     unreadable: e.unreadable.then(|| error_text(&old, e, &file.keys)),
                     blob: Blob::Old(e.blob.0, e.blob.1),
                     stamp: Some((e.stamp, e.read_at)),
@@ -542,18 +549,13 @@ pub fn load_rows<'a>(folders: &'a [String], linked: &[String], index: Option<&Pa
             let mut text = String::new();
             part.iter()
                 .map(|&i| {
-                    let folder = &folders[i];
+                    let folder = folders[i].as_ref();
                     let (stamp, result) = parse_folder(folder, &mut text);
                     let (blob, unreadable) = match result {
                         Ok(cells) => (local.encode(&cells), None),
                         Err(reason) => (local.encode(&unreadable_cells(folder, &reason)), Some(reason)),
                     };
-                    RawRow {
-                        folder: folder.as_str(),
-                        unreadable,
-                        blob: Blob::New(blob),
-                        stamp: stamp.map(|s| (s, scan_start)),
-                    }
+                    RawRow { folder, unreadable, blob: Blob::New(blob), stamp: stamp.map(|s| (s, scan_start)) }
                 })
                 .collect()
         });

@@ -226,8 +226,8 @@ pub struct Listing {
 /// List `folders` (experiment folders, in order) through the index at `index` (none: parse
 /// every file and write nothing). `linked` is the whole `linked` list, used to prune the
 /// index.
-pub fn list(
-    folders: &[String],
+pub fn list<S: AsRef<str> + Sync>(
+    folders: &[S],
     linked: &[String],
     spec: &ListSpec,
     index: Option<&Path>,
