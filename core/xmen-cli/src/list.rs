@@ -5,6 +5,7 @@
 //! the global configuration is read, the rows are selected and listed through the index of
 //! `xmen_manager::list`, and the table is printed in one write.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -231,12 +232,14 @@ fn target_of(t: &str, cwd: &Path) -> (Target, String) {
     }
 }
 
-/// The linked experiment folders a target selects, in linked order.
-fn folders_of(target: &Target, linked: &[String], cwd: &Path) -> Vec<String> {
+/// The linked experiment folders a target selects, in linked order (borrowed from `linked`,
+/// except an experiment folder given as such).
+fn folders_of<'a>(target: &Target, linked: &'a [String], cwd: &Path) -> Vec<Cow<'a, str>> {
+    let borrowed = |v: Vec<&'a str>| v.into_iter().map(Cow::Borrowed).collect();
     match target {
-        Target::Folder(dir) if dir.join("params.yml").is_file() => vec![dir.display().to_string()],
-        Target::Folder(dir) => core::select(linked, &Selection::under(dir, cwd)),
-        Target::Pattern(sel) | Target::Glob(sel) => core::select(linked, sel),
+        Target::Folder(dir) if dir.join("params.yml").is_file() => vec![Cow::Owned(dir.display().to_string())],
+        Target::Folder(dir) => borrowed(core::select(linked, &Selection::under(dir, cwd))),
+        Target::Pattern(sel) | Target::Glob(sel) => borrowed(core::select(linked, sel)),
         Target::Many(all) => {
             let mut seen = std::collections::HashSet::new();
             all.iter().flat_map(|t| folders_of(t, linked, cwd)).filter(|f| seen.insert(f.clone())).collect()
@@ -385,7 +388,7 @@ pub fn run(args: Box<ListArgs>) -> anyhow::Result<ExitCode> {
 
     let config = GlobalConfig::load(&config_dir)?;
     let folders = match &single {
-        Some(folder) => vec![folder.clone()],
+        Some(folder) => vec![Cow::Borrowed(folder.as_str())],
         None => folders_of(&cmd.target, &config.linked, &cwd),
     };
     if folders.is_empty() {

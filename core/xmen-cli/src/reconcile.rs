@@ -75,7 +75,8 @@ pub fn execute(cmd: Cmd, config_dir: &Path) -> anyhow::Result<ExitCode> {
         .selections
         .iter()
         .flat_map(|sel| core::select(&config.linked, sel))
-        .filter(|f| seen.insert(f.clone()))
+        .filter(|f| seen.insert(*f))
+        .map(str::to_owned)
         .collect();
     if folders.is_empty() {
         println!("No linked experiments in {}.", cmd.described);

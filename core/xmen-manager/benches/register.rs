@@ -4,6 +4,7 @@
 //! `{lr: 10 values, epochs: 10 values, name: 10 values}` into a fresh set in a temporary folder
 //! (the set's creation is not timed), writing the crash-consistency journal, checking for
 //! configurations the set already has, then 1,000 folders with params.yml and run.sh, one
+//! `syncfs` of the file system (the folders are on disk before anything names them), one
 //! experiment.yml and one update of the global `linked` list. Almost all of it is the
 //! kernel's (perf: ~87-90% in mkdir and file creation on ext4, mostly inode allocation); the
 //! folders are written on both cores (see `write_all`). Each sample has a fresh

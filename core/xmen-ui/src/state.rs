@@ -84,13 +84,16 @@ impl App {
             let config = GlobalConfig::load(&self.config_dir).map_err(UiError::Config)?;
             let shown = if self.selections.is_empty() {
                 xmen_manager::list::select(&config.linked, &Selection::Under(vec![String::new()]))
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
             } else {
                 let mut seen = HashSet::new();
                 let mut out = Vec::new();
                 for s in &self.selections {
                     for f in xmen_manager::list::select(&config.linked, s) {
-                        if seen.insert(f.clone()) {
-                            out.push(f);
+                        if seen.insert(f) {
+                            out.push(f.to_owned());
                         }
                     }
                 }

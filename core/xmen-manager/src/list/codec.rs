@@ -102,6 +102,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `n` bytes.
+    #[inline]
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
         let end = self.pos.checked_add(n).ok_or(Corrupt)?;
         let b = self.buf.get(self.pos..end).ok_or(Corrupt)?;
@@ -110,6 +111,7 @@ impl<'a> Reader<'a> {
     }
 
     /// One byte.
+    #[inline]
     pub fn u8(&mut self) -> Result<u8, Corrupt> {
         let b = *self.buf.get(self.pos).ok_or(Corrupt)?;
         self.pos += 1;
@@ -194,8 +196,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Step over one value without building it (scalars inline: a row is mostly scalars a
-    /// listing does not show).
-    #[inline]
+    /// listing does not show, and this runs once per cell of every row of a warm listing).
+    #[inline(always)]
     pub fn skip_value(&mut self) -> Result<(), Corrupt> {
         match self.u8()? {
             NONE | FALSE | TRUE => Ok(()),

@@ -32,7 +32,7 @@ use xmen_record::Record;
 
 use super::codec::{self, Corrupt, Reader};
 use super::columns::flatten_record;
-use crate::par::par_chunks;
+use crate::par::{par_chunks, par_chunks_beside};
 
 const MAGIC: &[u8; 16] = b"xmen-list-index\0";
 const VERSION: u64 = 2;
@@ -111,44 +111,40 @@ impl Stamp {
     }
 }
 
-/// Stamp the params.yml of every folder, in order. On Unix each run of folders sharing a
-/// parent (a set) is stamped with `statat` from the parent's descriptor, which skips walking
-/// the common part of the path 100,000 times.
-fn stamps(folders: &[String], threads: usize) -> Vec<std::io::Result<Stamp>> {
-    par_chunks(folders, threads, 64, |chunk| {
-        #[cfg(unix)]
-        {
-            use rustix::fs::{AtFlags, Mode, OFlags};
-            let mut dir: Option<(&str, std::io::Result<std::os::fd::OwnedFd>)> = None;
-            chunk
-                .iter()
-                .map(|folder| {
-                    let Some((parent, name)) = folder.rsplit_once('/').filter(|(p, n)| !p.is_empty() && !n.is_empty())
-                    else {
-                        return Ok(Stamp::of(&rustix::fs::stat(params_path(folder).as_path())?));
-                    };
-                    if dir.as_ref().is_none_or(|(p, _)| *p != parent) {
-                        let fd = rustix::fs::open(
-                            parent,
-                            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
-                            Mode::empty(),
-                        )
-                        .map_err(std::io::Error::from);
-                        dir = Some((parent, fd));
-                    }
-                    let rel = format!("{name}/params.yml");
-                    match &dir {
-                        Some((_, Ok(fd))) => Ok(Stamp::of(&rustix::fs::statat(fd, rel.as_str(), AtFlags::empty())?)),
-                        _ => Ok(Stamp::of(&rustix::fs::stat(params_path(folder).as_path())?)),
-                    }
-                })
-                .collect()
-        }
-        #[cfg(not(unix))]
-        {
-            chunk.iter().map(|f| fs::metadata(params_path(f)).map(|m| Stamp::of(&m))).collect()
-        }
-    })
+/// Stamp the params.yml of every folder of `chunk`, in order. On Unix each run of folders
+/// sharing a parent (a set) is stamped with `statat` from the parent's descriptor, which skips
+/// walking the common part of the path 100,000 times.
+#[cfg(unix)]
+fn stamp_chunk<S: AsRef<str>>(chunk: &[S]) -> Vec<std::io::Result<Stamp>> {
+    use rustix::fs::{AtFlags, Mode, OFlags};
+    let mut dir: Option<(&str, std::io::Result<std::os::fd::OwnedFd>)> = None;
+    let mut rel = String::new();
+    chunk
+        .iter()
+        .map(|folder| {
+            let folder = folder.as_ref();
+            let Some((parent, name)) = folder.rsplit_once('/').filter(|(p, n)| !p.is_empty() && !n.is_empty()) else {
+                return Ok(Stamp::of(&rustix::fs::stat(params_path(folder).as_path())?));
+            };
+            if dir.as_ref().is_none_or(|(p, _)| *p != parent) {
+                let fd = rustix::fs::open(parent, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                    .map_err(std::io::Error::from);
+                dir = Some((parent, fd));
+            }
+            rel.clear();
+            rel.push_str(name);
+            rel.push_str("/params.yml");
+            match &dir {
+                Some((_, Ok(fd))) => Ok(Stamp::of(&rustix::fs::statat(fd, rel.as_str(), AtFlags::empty())?)),
+                _ => Ok(Stamp::of(&rustix::fs::stat(params_path(folder).as_path())?)),
+            }
+        })
+        .collect()
+}
+
+#[cfg(not(unix))]
+fn stamp_chunk<S: AsRef<str>>(chunk: &[S]) -> Vec<std::io::Result<Stamp>> {
+    chunk.iter().map(|f| fs::metadata(params_path(f.as_ref())).map(|m| Stamp::of(&m))).collect()
 }
 
 fn system_ns(t: SystemTime) -> i64 {
@@ -170,10 +166,11 @@ pub struct IndexStats {
     pub write_error: Option<String>,
 }
 
-/// A fast non-cryptographic hasher for the folder map (the index is a local cache: no
+/// A fast non-cryptographic hasher for the folder map and the listing's set of selected
+/// folders (the index is a local cache and the folders come from the user's own xmen.yml: no
 /// untrusted input to defend against), eight bytes at a time.
 #[derive(Default)]
-struct FoldHasher(u64);
+pub(crate) struct FoldHasher(u64);
 
 impl std::hash::Hasher for FoldHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -189,7 +186,10 @@ impl std::hash::Hasher for FoldHasher {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FoldHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FoldHasher>>;
+
+/// A set with the hasher of [`FastMap`].
+pub(crate) type FastSet<K> = HashSet<K, std::hash::BuildHasherDefault<FoldHasher>>;
 
 /// Where one row's encoded cells live.
 #[derive(Clone, Debug)]
@@ -202,9 +202,9 @@ enum Blob {
 
 /// One requested folder's row, still encoded.
 #[derive(Clone, Debug)]
-pub struct RawRow {
-    /// The experiment folder (as linked).
-    pub folder: String,
+pub struct RawRow<'a> {
+    /// The experiment folder (as linked), borrowed from the requested folders.
+    pub folder: &'a str,
     /// Why its params.yml could not be read, when it could not.
     pub unreadable: Option<String>,
     blob: Blob,
@@ -213,26 +213,26 @@ pub struct RawRow {
 
 /// The rows of the requested folders, in request order, and the key table they refer to.
 #[derive(Debug)]
-pub struct Rows {
+pub struct Rows<'a> {
     keys: Vec<String>,
     old: Vec<u8>,
-    rows: Vec<RawRow>,
+    rows: Vec<RawRow<'a>>,
     /// How the index was used.
     pub stats: IndexStats,
 }
 
-impl Rows {
+impl<'f> Rows<'f> {
     /// The flattened column names; a row's cells refer to them by position.
     pub fn keys(&self) -> &[String] {
         &self.keys
     }
 
     /// The rows, in request order.
-    pub fn rows(&self) -> &[RawRow] {
+    pub fn rows(&self) -> &[RawRow<'f>] {
         &self.rows
     }
 
-    fn blob<'a>(&'a self, row: &'a RawRow) -> &'a [u8] {
+    fn blob<'a>(&'a self, row: &'a RawRow<'_>) -> &'a [u8] {
         match &row.blob {
             Blob::Old(a, b) => self.old.get(*a..*b).unwrap_or_default(),
             Blob::New(v) => v,
@@ -240,30 +240,38 @@ impl Rows {
     }
 
     /// The cells of `row` whose key id `wanted` accepts, in file order.
-    pub fn cells(&self, row: &RawRow, wanted: impl Fn(u32) -> bool) -> Vec<(u32, Value)> {
+    pub fn cells(&self, row: &RawRow<'_>, wanted: impl Fn(u32) -> bool) -> Vec<(u32, Value)> {
         // Blobs are checked when the index is read or were just encoded.
         codec::decode_row(self.blob(row), wanted).unwrap_or_default()
     }
 
     /// Every key id `row` has, in order.
-    pub fn key_ids(&self, row: &RawRow) -> Vec<u32> {
+    pub fn key_ids(&self, row: &RawRow<'_>) -> Vec<u32> {
         codec::row_keys(self.blob(row)).unwrap_or_default()
     }
 }
 
-/// An entry of the index file, borrowed from its bytes.
-struct Entry<'a> {
-    folder: &'a str,
+/// An entry of the index file: positions in its bytes and the stamp.
+struct Entry {
+    /// The byte range of the folder (as linked).
+    folder: (usize, usize),
     stamp: Stamp,
     read_at: i64,
     unreadable: bool,
     blob: (usize, usize),
 }
 
-/// The parsed index file.
-struct IndexFile<'a> {
-    keys: Vec<&'a str>,
-    entries: Vec<Entry<'a>>,
+/// The parsed index file (its entries point into its bytes).
+struct IndexFile {
+    keys: Vec<String>,
+    entries: Vec<Entry>,
+}
+
+impl Entry {
+    /// The folder's bytes in `old`, the index file the entry was parsed from.
+    fn folder<'a>(&self, old: &'a [u8]) -> &'a [u8] {
+        old.get(self.folder.0..self.folder.1).unwrap_or_default()
+    }
 }
 
 /// A checksum fast enough for tens of megabytes (four independent multiply-rotate lanes).
@@ -288,7 +296,7 @@ fn checksum(bytes: &[u8]) -> u64 {
     h ^ (h >> 29)
 }
 
-fn parse_index(bytes: &[u8]) -> Result<IndexFile<'_>, Corrupt> {
+fn parse_index(bytes: &[u8]) -> Result<IndexFile, Corrupt> {
     if bytes.len() < MAGIC.len() + 24 || &bytes[..MAGIC.len()] != MAGIC {
         return Err(Corrupt);
     }
@@ -306,12 +314,13 @@ fn parse_index(bytes: &[u8]) -> Result<IndexFile<'_>, Corrupt> {
     let nkeys = r.len()?;
     let mut keys = Vec::with_capacity(nkeys.min(1 << 20));
     for _ in 0..nkeys {
-        keys.push(r.str()?);
+        keys.push(r.str()?.to_owned());
     }
     let n = r.len()?;
     let mut entries = Vec::with_capacity(n.min(1 << 24));
     for _ in 0..n {
-        let folder = r.str()?;
+        let name = r.str()?;
+        let folder = (r.pos() - name.len(), r.pos());
         let stamp = Stamp {
             size: r.u64()?,
             mtime_ns: r.u64()? as i64,
@@ -428,58 +437,91 @@ impl LocalKeys<'_> {
     }
 }
 
+/// The parsed index and the position of each requested folder's entry; `Ok(None)` for an
+/// empty file, `Err` says why the index cannot be used.
+type Found = Result<Option<(IndexFile, Vec<Option<usize>>)>, String>;
+
+/// Read and parse the opened index and find the entry of each of `folders` (by position).
+fn read_index<S: AsRef<str>>(mut file: fs::File, folders: &[S]) -> (Vec<u8>, Found) {
+    let mut old = Vec::new();
+    let size = file.metadata().map_or(0, |m| m.len());
+    old.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    if let Err(e) = file.read_to_end(&mut old) {
+        return (Vec::new(), Err(format!("cannot read the index: {e}")));
+    }
+    if old.is_empty() {
+        return (old, Ok(None));
+    }
+    let Ok(parsed) = parse_index(&old) else {
+        return (old, Err("the index is corrupt or from another version; rebuilt".to_owned()));
+    };
+    // The index holds the last listing's folders first and in order, so the entry of folder
+    // `i` is usually entry `i`; the map by folder is built only when one is not.
+    let mut by_folder: Option<FastMap<&[u8], usize>> = None;
+    let at = folders
+        .iter()
+        .enumerate()
+        .map(|(i, folder)| match parsed.entries.get(i) {
+            Some(e) if e.folder(&old) == folder.as_ref().as_bytes() => Some(i),
+            _ => by_folder
+                .get_or_insert_with(|| parsed.entries.iter().enumerate().map(|(i, e)| (e.folder(&old), i)).collect())
+                .get(folder.as_ref().as_bytes())
+                .copied(),
+        })
+        .collect();
+    (old, Ok(Some((parsed, at))))
+}
+
 /// Read the rows of `folders` (experiment folders, in order), through the index at `index`
 /// when given. `linked` is every folder still linked: entries of other folders are dropped
 /// when the index is rewritten.
-pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, opts: IndexOptions) -> Rows {
+pub fn load_rows<'a, S: AsRef<str> + Sync>(
+    folders: &'a [S],
+    linked: &[String],
+    index: Option<&Path>,
+    opts: IndexOptions,
+) -> Rows<'a> {
     let scan_start = system_ns(SystemTime::now());
     let mut stats = IndexStats::default();
-    let old = match index.map(fs::read) {
-        Some(Ok(bytes)) => bytes,
+    // With an index, every requested params.yml is stamped (on the worker threads) while this
+    // thread reads the index and finds each folder's entry; without one, every file is parsed
+    // and stamped as it is read.
+    let opened = match index.map(fs::File::open) {
+        Some(Ok(file)) => Some(file),
         Some(Err(e)) => {
             stats.rebuilt = Some(if e.kind() == std::io::ErrorKind::NotFound {
                 "no index yet".to_owned()
             } else {
                 format!("cannot read the index: {e}")
             });
-            Vec::new()
+            None
         }
-        None => Vec::new(),
+        None => None,
     };
-    let parsed_index = if old.is_empty() {
-        None
-    } else {
-        match parse_index(&old) {
-            Ok(f) => Some(f),
-            Err(Corrupt) => {
-                stats.rebuilt = Some("the index is corrupt or from another version; rebuilt".to_owned());
-                None
-            }
+    let (stamps, (old, found)) = match opened {
+        Some(file) => par_chunks_beside(folders, opts.threads, 512, 64, stamp_chunk, || read_index(file, folders)),
+        None => (Vec::new(), (Vec::new(), Ok(None))),
+    };
+    let (parsed_index, at) = match found {
+        Ok(Some((file, at))) => (Some(file), at),
+        Ok(None) => (None, Vec::new()),
+        Err(why) => {
+            stats.rebuilt = Some(why);
+            (None, Vec::new())
         }
     };
-    // The index holds the last listing's folders first and in order, so the entry of folder
-    // `i` is usually entry `i`; the map by folder is built only when one is not.
-    let mut by_folder: Option<FastMap<&str, usize>> = None;
 
-    // Stat every requested params.yml; keep the cached row when the stamp is unchanged and
-    // the entry is not racy. Without an index every file is parsed, and stamped as it is read.
-    let stamps = if parsed_index.is_some() { stamps(folders, opts.threads) } else { Vec::new() };
-    let mut rows: Vec<Option<RawRow>> = Vec::with_capacity(folders.len());
+    // Keep the cached row when the stamp is unchanged and the entry is not racy.
+    let mut rows: Vec<Option<RawRow<'a>>> = Vec::with_capacity(folders.len());
     let mut to_parse: Vec<usize> = Vec::new();
     for (i, folder) in folders.iter().enumerate() {
-        let at = parsed_index.as_ref().and_then(|f| match f.entries.get(i) {
-            Some(e) if e.folder == folder.as_str() => Some(i),
-            _ => by_folder
-                .get_or_insert_with(|| f.entries.iter().enumerate().map(|(i, e)| (e.folder, i)).collect())
-                .get(folder.as_str())
-                .copied(),
-        });
-        let cached = match (stamps.get(i), &parsed_index, at) {
+        let folder = folder.as_ref();
+        let cached = match (stamps.get(i), &parsed_index, at.get(i).copied().flatten()) {
             (Some(Ok(stamp)), Some(file), Some(at)) => {
                 let e = &file.entries[at];
                 let racy = e.stamp.newest_ns().saturating_add(opts.racy_window_ns) >= e.read_at;
                 (e.stamp == *stamp && !racy).then(|| RawRow {
-                    folder: folder.clone(),
+                    folder,
                     unreadable: e.unreadable.then(|| error_text(&old, e, &file.keys)),
                     blob: Blob::Old(e.blob.0, e.blob.1),
                     stamp: Some((e.stamp, e.read_at)),
@@ -495,10 +537,8 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
     stats.reused = folders.len() - to_parse.len();
     stats.parsed = to_parse.len();
 
-    let mut keys = KeyTable {
-        names: parsed_index.as_ref().map(|f| f.keys.iter().map(|k| (*k).to_owned()).collect()).unwrap_or_default(),
-        ids: FastMap::default(),
-    };
+    let mut keys =
+        KeyTable { names: parsed_index.as_ref().map(|f| f.keys.clone()).unwrap_or_default(), ids: FastMap::default() };
     if !to_parse.is_empty() {
         keys.ids = keys.names.iter().enumerate().map(|(i, k)| (k.clone(), i as u32)).collect();
         // Each thread parses, flattens and encodes its share, so a cold run holds encoded rows,
@@ -509,18 +549,13 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
             let mut text = String::new();
             part.iter()
                 .map(|&i| {
-                    let folder = &folders[i];
+                    let folder = folders[i].as_ref();
                     let (stamp, result) = parse_folder(folder, &mut text);
                     let (blob, unreadable) = match result {
                         Ok(cells) => (local.encode(&cells), None),
                         Err(reason) => (local.encode(&unreadable_cells(folder, &reason)), Some(reason)),
                     };
-                    RawRow {
-                        folder: folder.clone(),
-                        unreadable,
-                        blob: Blob::New(blob),
-                        stamp: stamp.map(|s| (s, scan_start)),
-                    }
+                    RawRow { folder, unreadable, blob: Blob::New(blob), stamp: stamp.map(|s| (s, scan_start)) }
                 })
                 .collect()
         });
@@ -529,7 +564,7 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
         }
         keys = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
     }
-    let rows: Vec<RawRow> = rows.into_iter().flatten().collect();
+    let rows: Vec<RawRow<'a>> = rows.into_iter().flatten().collect();
 
     let mut out = Rows { keys: Vec::new(), old: Vec::new(), rows, stats };
     if let Some(path) = index {
@@ -547,9 +582,9 @@ pub fn load_rows(folders: &[String], linked: &[String], index: Option<&Path>, op
     out
 }
 
-fn error_text(old: &[u8], e: &Entry<'_>, keys: &[&str]) -> String {
+fn error_text(old: &[u8], e: &Entry, keys: &[String]) -> String {
     let cells = codec::decode_row(old.get(e.blob.0..e.blob.1).unwrap_or_default(), |id| {
-        keys.get(id as usize) == Some(&ERROR_KEY)
+        keys.get(id as usize).is_some_and(|k| k == ERROR_KEY)
     })
     .unwrap_or_default();
     match cells.into_iter().next() {
@@ -558,8 +593,9 @@ fn error_text(old: &[u8], e: &Entry<'_>, keys: &[&str]) -> String {
     }
 }
 
-fn put_entry(out: &mut Vec<u8>, folder: &str, stamp: Stamp, read_at: i64, unreadable: bool, blob: &[u8]) {
-    codec::put_str(out, folder);
+fn put_entry(out: &mut Vec<u8>, folder: &[u8], stamp: Stamp, read_at: i64, unreadable: bool, blob: &[u8]) {
+    codec::put_varint(out, folder.len() as u64);
+    out.extend_from_slice(folder);
     for v in [stamp.size, stamp.mtime_ns as u64, stamp.ctime_ns as u64, stamp.ino, stamp.dev, read_at as u64] {
         out.extend_from_slice(&v.to_le_bytes());
     }
@@ -569,9 +605,9 @@ fn put_entry(out: &mut Vec<u8>, folder: &str, stamp: Stamp, read_at: i64, unread
 }
 
 fn write_index_bytes(
-    rows: &[RawRow],
+    rows: &[RawRow<'_>],
     old: &[u8],
-    file: Option<&IndexFile<'_>>,
+    file: Option<&IndexFile>,
     keys: &[String],
     linked: &[String],
 ) -> Vec<u8> {
@@ -582,9 +618,11 @@ fn write_index_bytes(
     for k in keys {
         codec::put_str(&mut out, k);
     }
-    let requested: HashSet<&str> = rows.iter().map(|r| r.folder.as_str()).collect();
-    let linked: HashSet<&str> = linked.iter().map(|l| l.trim_end_matches('/')).collect();
-    let mut entries: Vec<(&str, Stamp, i64, bool, &[u8])> = Vec::with_capacity(rows.len());
+    let requested: HashSet<&[u8]> = rows.iter().map(|r| r.folder.as_bytes()).collect();
+    let linked: HashSet<&[u8]> = linked.iter().map(|l| l.trim_end_matches('/').as_bytes()).collect();
+    // folder, stamp, read at, unreadable, encoded row
+    type Out<'a> = (&'a [u8], Stamp, i64, bool, &'a [u8]);
+    let mut entries: Vec<Out<'_>> = Vec::with_capacity(rows.len());
     for r in rows {
         // A file that could not even be stamped (missing) is not cached.
         if let Some((stamp, read_at)) = r.stamp {
@@ -592,14 +630,15 @@ fn write_index_bytes(
                 Blob::Old(a, b) => old.get(*a..*b).unwrap_or_default(),
                 Blob::New(v) => v.as_slice(),
             };
-            entries.push((&r.folder, stamp, read_at, r.unreadable.is_some(), blob));
+            entries.push((r.folder.as_bytes(), stamp, read_at, r.unreadable.is_some(), blob));
         }
     }
     if let Some(f) = file {
         for e in &f.entries {
-            if !requested.contains(e.folder) && linked.contains(e.folder) {
+            let folder = e.folder(old);
+            if !requested.contains(folder) && linked.contains(folder) {
                 entries.push((
-                    e.folder,
+                    folder,
                     e.stamp,
                     e.read_at,
                     e.unreadable,
@@ -641,7 +680,7 @@ mod tests {
         folder.display().to_string()
     }
 
-    fn lr_of(rows: &Rows, i: usize) -> Option<Value> {
+    fn lr_of(rows: &Rows<'_>, i: usize) -> Option<Value> {
         let lr = rows.keys().iter().position(|k| k == "lr")? as u32;
         rows.cells(&rows.rows()[i], |id| id == lr).into_iter().next().map(|(_, v)| v)
     }

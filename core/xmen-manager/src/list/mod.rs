@@ -226,8 +226,8 @@ pub struct Listing {
 /// List `folders` (experiment folders, in order) through the index at `index` (none: parse
 /// every file and write nothing). `linked` is the whole `linked` list, used to prune the
 /// index.
-pub fn list(
-    folders: &[String],
+pub fn list<S: AsRef<str> + Sync>(
+    folders: &[S],
     linked: &[String],
     spec: &ListSpec,
     index: Option<&Path>,
@@ -292,7 +292,7 @@ fn sort_cmp(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
 }
 
 /// Up to three column names (displayed or flattened) of the listed rows close to `typed`.
-fn suggest_columns(typed: &str, rows: &index::Rows, decoded: &[Decoded<'_>]) -> Vec<String> {
+fn suggest_columns(typed: &str, rows: &index::Rows<'_>, decoded: &[Decoded<'_>]) -> Vec<String> {
     let keys = rows.keys();
     let mut seen = vec![false; keys.len()];
     for (_, raw, _) in decoded {
@@ -315,14 +315,14 @@ fn suggest_columns(typed: &str, rows: &index::Rows, decoded: &[Decoded<'_>]) -> 
 }
 
 /// A row being built: its label, its encoded form and its decoded cells.
-type Decoded<'a> = (usize, &'a index::RawRow, Vec<(u32, Value)>);
+type Decoded<'a> = (usize, &'a index::RawRow<'a>, Vec<(u32, Value)>);
 
 /// Build the table from encoded rows: `--type`, then column selection and
 /// row predicates, then column order and names, then `--sort`.
 ///
 /// Unreadable rows are never filtered out (nothing can be evaluated on them) and bring the
 /// `status` and `error` columns with them.
-pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListError> {
+pub fn build_table(rows: &index::Rows<'_>, spec: &ListSpec) -> Result<Table, ListError> {
     let keys = rows.keys();
     let names: Vec<Option<String>> = keys.iter().map(|k| display_name(k)).collect();
     // The key ids each filter names: the flattened keys its regex matches, or else the
@@ -349,8 +349,19 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
         Some(s) => keys.iter().map(|k| *k == s.column || display_name(k).as_deref() == Some(&s.column)).collect(),
         None => vec![false; keys.len()],
     };
-    const EXTRA: [&str; 6] = ["_root", "_status", ERROR_KEY, "_version_module", "_version_class", "_version_crate"];
-    let extra: Vec<bool> = keys.iter().map(|k| EXTRA.contains(&k.as_str())).collect();
+    // Cells decoded beyond the kept columns, only when something needs them: the status and
+    // error columns shown with unreadable rows, the version keys `--type` reads. (Each is a
+    // string per row: 100,000 allocations a listing would otherwise make and free.)
+    let any_unreadable = rows.rows().iter().any(|r| r.unreadable.is_some());
+    let extra: Vec<bool> = keys
+        .iter()
+        .map(|k| match k.as_str() {
+            "_root" => true,
+            "_status" => any_unreadable,
+            "_version_module" | "_version_class" | "_version_crate" => !spec.types.is_empty(),
+            k => k == ERROR_KEY && any_unreadable,
+        })
+        .collect();
     let params: Vec<bool> = keys.iter().map(|k| spec.swept && !k.starts_with('_')).collect();
     let mask: Vec<bool> = (0..keys.len()).map(|i| kept[i] || params[i] || extra[i] || sort_ids[i]).collect();
     let wanted = |id: u32| mask.get(id as usize).copied().unwrap_or(false);
@@ -365,10 +376,10 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
     // `running` rows whose process is gone show as `lost` (issue 9; see crate::reconcile).
     let (mut reconciler, status_id) = (crate::reconcile::Reconciler::new(), keys.iter().position(|k| k == "_status"));
     for ((label, raw), mut cells) in rows.rows().iter().enumerate().zip(all_cells) {
-        reconciler.status_cell(&mut cells, status_id, &raw.folder);
+        reconciler.status_cell(&mut cells, status_id, raw.folder);
         if !spec.types.is_empty() && raw.unreadable.is_none() {
             let by_key: HashMap<&str, &Value> = cells.iter().map(|(id, v)| (keys[*id as usize].as_str(), v)).collect();
-            let st = set_type(&raw.folder, &mut set_types);
+            let st = set_type(raw.folder, &mut set_types);
             let names = type_names(&by_key, st.as_deref());
             if !names.iter().any(|n| spec.types.contains(n)) {
                 continue;
@@ -448,7 +459,7 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
         }
     }
     // Columns: the kept keys of the remaining rows in first-seen order, then grouped.
-    let any_unreadable = decoded.iter().any(|(_, raw, _)| raw.unreadable.is_some());
+    let any_unreadable = any_unreadable && decoded.iter().any(|(_, raw, _)| raw.unreadable.is_some());
     let mut seen = vec![false; keys.len()];
     let mut order: Vec<u32> = Vec::new();
     for (_, _, cells) in &decoded {
@@ -493,7 +504,7 @@ pub fn build_table(rows: &index::Rows, spec: &ListSpec) -> Result<Table, ListErr
         sort_values.push(sort_value);
         table_rows.push(Row {
             index: label,
-            folder: raw.folder.clone(),
+            folder: raw.folder.to_owned(),
             cells: row,
             unreadable: raw.unreadable.clone(),
         });

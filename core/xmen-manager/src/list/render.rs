@@ -90,30 +90,48 @@ pub fn relative_roots(table: &mut Table, prefix: &Path) {
 /// A cell's text with floats (also inside lists) formatted by `precision` (the spec
 /// `.{N}g`, parsed once per table).
 fn cell_text_with(v: Option<&Value>, precision: Option<&pyfmt::FormatSpec>) -> String {
+    let mut out = String::new();
+    write_cell(&mut out, v, precision);
+    out
+}
+
+/// Append [`cell_text_with`]'s text to `out`.
+fn write_cell(out: &mut String, v: Option<&Value>, precision: Option<&pyfmt::FormatSpec>) {
     match (v, precision) {
-        (Some(Value::Float(x)), Some(spec)) => spec.format(&Value::Float(*x)).unwrap_or_else(|_| pyfmt::float_repr(*x)),
-        (Some(Value::List(items)), Some(_)) if items.iter().any(|i| matches!(i, Value::Float(_))) => {
-            let parts: Vec<String> = items
-                .iter()
-                .map(|i| match i {
-                    Value::Float(_) => cell_text_with(Some(i), precision),
-                    other => pyfmt::repr_of(other),
-                })
-                .collect();
-            format!("[{}]", parts.join(", "))
+        (Some(Value::Float(x)), Some(spec)) => {
+            let at = out.len();
+            if spec.write(out, &Value::Float(*x)).is_err() {
+                out.truncate(at);
+                let _ = pyfmt::write_float(out, *x);
+            }
         }
-        _ => cell_text(v),
+        (Some(Value::List(items)), Some(_)) if items.iter().any(|i| matches!(i, Value::Float(_))) => {
+            out.push('[');
+            for (n, i) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                match i {
+                    Value::Float(_) => write_cell(out, Some(i), precision),
+                    other => {
+                        let _ = pyfmt::write_repr(out, other);
+                    }
+                }
+            }
+            out.push(']');
+        }
+        (None | Some(Value::None), _) => {}
+        (Some(Value::Str(s)), _) if !s.contains(['\n', '\r']) => out.push_str(s),
+        (Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))), _) => {
+            let _ = pyfmt::write_str(out, v);
+        }
+        (Some(v), _) => out.push_str(&pyfmt::str_of(v).replace('\n', "\\n").replace('\r', "\\r")),
     }
 }
 
 /// A cell's text: Python's `str()`, empty for missing or null; line breaks shown as `\n`.
 pub fn cell_text(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::None) => String::new(),
-        Some(Value::Str(s)) if !s.contains(['\n', '\r']) => s.clone(),
-        Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))) => pyfmt::str_of(v),
-        Some(v) => pyfmt::str_of(v).replace('\n', "\\n").replace('\r', "\\r"),
-    }
+    cell_text_with(v, None)
 }
 
 /// Cut `text` to `max` characters by replacing its middle with `...`: both ends stay, since
@@ -154,6 +172,51 @@ fn status_colour(status: &str) -> Option<&'static str> {
     })
 }
 
+/// The cell texts of a run of consecutive shown rows, made by one thread: every cell of the
+/// run in one buffer (no string per cell), and what the table's layout needs from them.
+struct Texts<'a> {
+    /// The rows (`None`: the `...` row).
+    rows: &'a [Option<&'a Row>],
+    /// All cell texts, row by row.
+    buf: String,
+    /// Where each cell's text ends in `buf`.
+    ends: Vec<usize>,
+    /// Per column, the widest cell of these rows.
+    widest: Vec<usize>,
+    /// The widest row label of these rows.
+    label_w: usize,
+}
+
+/// The number of decimal digits of `n`.
+fn digits(mut n: usize) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+impl<'a> Texts<'a> {
+    fn new(rows: &'a [Option<&'a Row>], ncols: usize, spec: Option<&pyfmt::FormatSpec>) -> Texts<'a> {
+        let mut t = Texts { rows, buf: String::new(), ends: Vec::new(), widest: vec![0; ncols], label_w: 0 };
+        for r in rows {
+            let Some(r) = r else {
+                t.label_w = t.label_w.max(3);
+                continue;
+            };
+            t.label_w = t.label_w.max(digits(r.index));
+            for c in 0..ncols {
+                let at = t.buf.len();
+                write_cell(&mut t.buf, r.cells.get(c).and_then(Option::as_ref), spec);
+                t.widest[c] = t.widest[c].max(width(&t.buf[at..]));
+                t.ends.push(t.buf.len());
+            }
+        }
+        t
+    }
+}
+
 /// The text table (without the `Roots relative to` line), ending in a newline.
 pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
     let total = table.rows.len();
@@ -169,22 +232,20 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
         }
         _ => table.rows.iter().map(Some).collect(),
     };
+    let ncols = table.columns.len();
     let spec: Option<pyfmt::FormatSpec> = opts.precision.and_then(|p| format!(".{p}g").parse().ok());
-    let full: Vec<Option<Vec<String>>> = shown
-        .iter()
-        .map(|r| r.map(|r| r.cells.iter().map(|c| cell_text_with(c.as_ref(), spec.as_ref())).collect()))
-        .collect();
-    let labels: Vec<String> =
-        shown.iter().map(|r| r.map_or_else(|| "...".to_owned(), |r| r.index.to_string())).collect();
-    let index_w = labels.iter().map(|l| width(l)).max().unwrap_or(0);
-    // Each column's cell limit: `max_width`, then the widest columns narrowed in turn until a
-    // line fits the terminal.
-    let mut limits: Vec<usize> = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(c, _)| full.iter().flatten().map(|t| width(&t[c])).max().unwrap_or(0).min(opts.max_width))
-        .collect();
+    // Cell texts and lines are made on every core (a listing may show 100,000 rows), each
+    // thread a run of consecutive rows.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let runs: Vec<&[Option<&Row>]> = shown.chunks(shown.len().div_ceil(threads).max(2048)).collect();
+    let texts: Vec<Texts<'_>> = crate::par::par_chunks(&runs, 0, 2, |part| {
+        part.iter().map(|rows| Texts::new(rows, ncols, spec.as_ref())).collect()
+    });
+    let index_w = texts.iter().map(|t| t.label_w).max().unwrap_or(0);
+    // Each column's widest cell, then its limit: `max_width`, then the widest columns
+    // narrowed in turn until a line fits the terminal.
+    let widest: Vec<usize> = (0..ncols).map(|c| texts.iter().map(|t| t.widest[c]).max().unwrap_or(0)).collect();
+    let mut limits: Vec<usize> = widest.iter().map(|w| (*w).min(opts.max_width)).collect();
     if let Some(term) = opts.width {
         const NARROWEST: usize = 8;
         let line = |limits: &[usize]| {
@@ -198,16 +259,13 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
             }
         }
     }
-    let texts: Vec<Option<Vec<String>>> = full
-        .into_iter()
-        .map(|r| r.map(|cells| cells.into_iter().zip(&limits).map(|(t, l)| truncate(t, *l)).collect()))
-        .collect();
+    // A cell cut to its limit is exactly as wide as the limit.
     let widths: Vec<usize> = table
         .columns
         .iter()
         .enumerate()
         .map(|(c, col)| {
-            let mut cells = texts.iter().flatten().map(|t| width(&t[c])).max().unwrap_or(0);
+            let mut cells = widest[c].min(limits[c]);
             if truncated {
                 cells = cells.max(3); // room for the `...` row
             }
@@ -225,33 +283,56 @@ pub fn render_text(table: &Table, opts: &RenderOptions) -> String {
         pad_left(&mut out, &col.name, *w, opts.colour.then_some("1"));
     }
     out.push('\n');
-    for (label, text) in labels.iter().zip(&texts) {
-        out.push_str(label);
-        out.extend(std::iter::repeat_n(' ', index_w.saturating_sub(width(label))));
-        match text {
-            Some(cells) => {
-                for (c, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-                    out.push(' ');
-                    let colour = if !opts.colour {
-                        None
-                    } else if Some(c) == status_col {
-                        status_colour(cell)
-                    } else if Some(c) == error_col && !cell.is_empty() {
-                        Some("31")
-                    } else {
-                        None
+    let parts = crate::par::par_chunks(&texts, 0, 2, |part| {
+        part.iter()
+            .map(|t| {
+                let mut out = String::with_capacity(line_len * t.rows.len());
+                let mut cells = t.ends.iter();
+                let mut start = 0;
+                for r in t.rows {
+                    let Some(r) = r else {
+                        out.push_str("...");
+                        out.extend(std::iter::repeat_n(' ', index_w.saturating_sub(3)));
+                        for w in &widths {
+                            out.push(' ');
+                            pad_left(&mut out, "...", *w, None);
+                        }
+                        out.push('\n');
+                        continue;
                     };
-                    pad_left(&mut out, cell, *w, colour);
+                    let _ = write!(out, "{}", r.index);
+                    out.extend(std::iter::repeat_n(' ', index_w.saturating_sub(digits(r.index))));
+                    for (c, (w, limit)) in widths.iter().zip(&limits).enumerate() {
+                        let end = cells.next().copied().unwrap_or(start);
+                        let cell = &t.buf[start..end];
+                        start = end;
+                        out.push(' ');
+                        let cut;
+                        let cell = if width(cell) > *limit {
+                            cut = truncate(cell.to_owned(), *limit);
+                            cut.as_str()
+                        } else {
+                            cell
+                        };
+                        let colour = if !opts.colour {
+                            None
+                        } else if Some(c) == status_col {
+                            status_colour(cell)
+                        } else if Some(c) == error_col && !cell.is_empty() {
+                            Some("31")
+                        } else {
+                            None
+                        };
+                        pad_left(&mut out, cell, *w, colour);
+                    }
+                    out.push('\n');
                 }
-            }
-            None => {
-                for w in &widths {
-                    out.push(' ');
-                    pad_left(&mut out, "...", *w, None);
-                }
-            }
-        }
-        out.push('\n');
+                out
+            })
+            .collect()
+    });
+    for part in parts {
+        out.push_str(&part);
     }
     if truncated {
         let _ = write!(out, "\n[{total} rows x {} columns]\n", table.columns.len());
