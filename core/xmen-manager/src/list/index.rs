@@ -512,7 +512,8 @@ pub fn load_rows<'a, S: AsRef<str> + Sync>(
     };
 
     // Keep the cached row when the stamp is unchanged and the entry is not racy.
-    let mut rows: Vec<Option<RawRow<'a>>> = Vec::with_capacity(folders.len());
+    // A row still to parse holds an empty blob until it is parsed below.
+    let mut rows: Vec<RawRow<'a>> = Vec::with_capacity(folders.len());
     let mut to_parse: Vec<usize> = Vec::new();
     for (i, folder) in folders.iter().enumerate() {
         let folder = folder.as_ref();
@@ -529,10 +530,10 @@ pub fn load_rows<'a, S: AsRef<str> + Sync>(
             }
             _ => None,
         };
-        if cached.is_none() {
+        rows.push(cached.unwrap_or_else(|| {
             to_parse.push(i);
-        }
-        rows.push(cached);
+            RawRow { folder, unreadable: None, blob: Blob::New(Vec::new()), stamp: None }
+        }));
     }
     stats.reused = folders.len() - to_parse.len();
     stats.parsed = to_parse.len();
@@ -560,11 +561,10 @@ pub fn load_rows<'a, S: AsRef<str> + Sync>(
                 .collect()
         });
         for (&i, row) in to_parse.iter().zip(fresh) {
-            rows[i] = Some(row);
+            rows[i] = row;
         }
         keys = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
     }
-    let rows: Vec<RawRow<'a>> = rows.into_iter().flatten().collect();
 
     let mut out = Rows { keys: Vec::new(), old: Vec::new(), rows, stats };
     if let Some(path) = index {

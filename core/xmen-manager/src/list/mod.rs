@@ -374,7 +374,9 @@ pub fn build_table(rows: &index::Rows<'_>, spec: &ListSpec) -> Result<Table, Lis
     let mut set_types = HashMap::new();
     let mut decoded: Vec<Decoded<'_>> = Vec::with_capacity(rows.rows().len());
     // `running` rows whose process is gone show as `lost` (issue 9; see crate::reconcile).
-    let (mut reconciler, status_id) = (crate::reconcile::Reconciler::new(), keys.iter().position(|k| k == "_status"));
+    // (Only when the status cells were decoded: otherwise no row has one to reconcile.)
+    let status_id = keys.iter().position(|k| k == "_status").filter(|&i| mask[i]);
+    let mut reconciler = crate::reconcile::Reconciler::new();
     for ((label, raw), mut cells) in rows.rows().iter().enumerate().zip(all_cells) {
         reconciler.status_cell(&mut cells, status_id, raw.folder);
         if !spec.types.is_empty() && raw.unreadable.is_none() {
