@@ -1,6 +1,17 @@
-//! The crate's one way to spread work over the machine's cores: contiguous chunks on scoped
-//! threads, results in order (used by `xmen list` to stat, parse and decode, and by
-//! `xmen register` to write folders).
+//! The crate's one way to spread work over the machine's cores: chunks of a slice on scoped
+//! threads, results in order. [`par_chunks`] splits the slice once, one chunk per thread (used
+//! by `xmen list` to parse, decode and render, and by `xmen register` to write folders);
+//! [`par_chunks_beside`] lets workers claim small chunks while the calling thread does other
+//! work first (`xmen list` stats the params.yml files while it reads the index).
+
+/// `threads`, or the machine's parallelism for 0.
+fn threads_or_cores(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        threads
+    }
+}
 
 /// Run `f` over contiguous chunks of `items` on up to `threads` scoped threads (0: the
 /// machine's parallelism), concatenating the chunks' results in order. Fewer than `min`
@@ -11,7 +22,7 @@ pub(crate) fn par_chunks<T: Sync, R: Send>(
     min: usize,
     f: impl Fn(&[T]) -> Vec<R> + Sync,
 ) -> Vec<R> {
-    let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { threads };
+    let threads = threads_or_cores(threads);
     if threads <= 1 || items.len() < min.max(2) {
         return f(items);
     }
@@ -47,7 +58,7 @@ pub(crate) fn par_chunks_beside<T: Sync, R: Send, S>(
     beside: impl FnOnce() -> S,
 ) -> (Vec<R>, S) {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { threads };
+    let threads = threads_or_cores(threads);
     if threads <= 1 || items.len() < min.max(2) {
         let side = beside();
         return (f(items), side);
