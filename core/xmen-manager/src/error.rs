@@ -35,6 +35,21 @@ pub enum ManagerError {
         source: io::Error,
     },
 
+    /// Registration's one sync failed (see [`crate::register`]): nothing was recorded.
+    #[error(
+        "cannot sync the new experiment folders of {} to disk: {source}; nothing was recorded yet, and \
+         the next xmen command in this set (e.g. `xmen list {}`) adopts the folders that were written \
+         whole; check the disk (free space, `dmesg`) before running them",
+        root.display(), root.display()
+    )]
+    Sync {
+        /// The set root.
+        root: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+
     /// The folder is not an experiment set: one of its three files is missing.
     #[error(
         "{} is not an experiment set: {} is missing (a set holds experiment.yml, defaults.yml and script.sh); \

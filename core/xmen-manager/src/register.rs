@@ -366,7 +366,7 @@ fn register_with(opts: &RegisterOpts, sync: &dyn Fn(&Path) -> std::io::Result<()
         let (entries, failure) = write_all(&root, &script, &header, &opts.shell, &planned);
         // The one sync: the folders (and those `heal` adopted) are on disk before
         // experiment.yml, renamed when this closure returns, and `linked` can name them.
-        sync(&root).map_err(|e| ManagerError::io("sync to disk the new experiment folders of", &root, e))?;
+        sync(&root).map_err(|source| ManagerError::Sync { root: root.clone(), source })?;
         let folders: Vec<PathBuf> = entries.iter().map(|e| e.path.clone()).collect();
         file.entries.extend(entries);
         Ok((folders, failure, healed, journal, replayed))
@@ -479,7 +479,10 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(
-            err.contains("sync to disk") && err.contains(&root.display().to_string()) && err.contains("disk gone"),
+            err.contains("cannot sync")
+                && err.contains(&root.display().to_string())
+                && err.contains("disk gone")
+                && err.contains("adopts the folders"),
             "{err}"
         );
         assert!(recorded(&root).is_empty() && linked(&cfg).is_empty());
