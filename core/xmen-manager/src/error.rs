@@ -35,7 +35,7 @@ pub enum ManagerError {
         source: io::Error,
     },
 
-    /// Registration's one sync failed (see [`crate::register`]): nothing was recorded.
+    /// Registration's one sync failed (see [`crate::register()`]): nothing was recorded.
     #[error(
         "cannot sync the new experiment folders of {} to disk: {source}; nothing was recorded yet, and \
          the next xmen command in this set (e.g. `xmen list {}`) adopts the folders that were written \
