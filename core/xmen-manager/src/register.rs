@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 
 use xmen_core::pyfmt;
 use xmen_core::Value;
-use xmen_record::{git_info, meta, GlobalConfig, Layout, Record, RecordError, RecordFile, Status, Timestamps};
+use xmen_record::{
+    git_info, meta, GlobalConfig, Layout, Record, RecordError, RecordFile, RegisterTemplate, Status, Timestamps,
+};
 
 use crate::error::{ManagerError, Result};
 use crate::heal;
@@ -124,7 +126,9 @@ fn base_record(defaults: &Record, cfg: &GlobalConfig, purpose: String) -> Record
 /// One experiment to write.
 struct Planned {
     name: String,
-    record: Record,
+    /// The values it sets, as [`RegisterTemplate::render`] takes them: parameter index (or
+    /// `None` for `_hooks`) and typed value.
+    set: Vec<(Option<usize>, Value)>,
     overrides: Vec<(String, Value)>,
     /// Its configuration as [`configuration_key`] writes it.
     key: String,
@@ -202,7 +206,6 @@ fn plan(
     opts: &RegisterOpts,
     set: &ExperimentSet,
     defaults: &Record,
-    base: &Record,
     names: &mut NameAllocator,
 ) -> Result<Vec<Planned>> {
     let typed = match &opts.sweep {
@@ -215,15 +218,8 @@ fn plan(
     };
     let mut out = Vec::with_capacity(combos.len() * opts.repeats);
     for combo in combos {
-        let mut record = base.clone();
-        let mut overrides = Vec::with_capacity(combo.len());
-        for (k, alt) in &combo {
-            match k.param {
-                Some(i) => record.params[i].value = alt.value.clone(),
-                None => record.hooks = Some(alt.value.clone()),
-            }
-            overrides.push((k.key.clone(), alt.shown.clone()));
-        }
+        let set: Vec<(Option<usize>, Value)> = combo.iter().map(|(k, alt)| (k.param, alt.value.clone())).collect();
+        let overrides: Vec<(String, Value)> = combo.iter().map(|(k, alt)| (k.key.clone(), alt.shown.clone())).collect();
         let base_name = match &opts.name {
             Some(n) => n.clone(),
             None => folder_name(overrides.iter().map(|(k, v)| (k.as_str(), v))),
@@ -231,7 +227,7 @@ fn plan(
         let key = configuration_key(&base_name, defaults, overrides.iter().map(|(k, v)| (k.as_str(), v)));
         for _ in 0..opts.repeats {
             let name = names.allocate(&base_name)?;
-            out.push(Planned { name, record: record.clone(), overrides: overrides.clone(), key: key.clone() });
+            out.push(Planned { name, set: set.clone(), overrides: overrides.clone(), key: key.clone() });
         }
     }
     Ok(out)
@@ -259,18 +255,22 @@ fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 /// with a known line, so a folder whose run.sh is whole is complete; a crash half way leaves
 /// a folder without one (or with a cut one), which the registration's journal lets the next
 /// command remove (see [`crate::heal`]).
-fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: &Planned) -> Result<Entry> {
+fn write_one(root: &Path, params_yml: &RegisterTemplate<'_>, run: &RunScript<'_>, p: &Planned) -> Result<Entry> {
     let dir = root.join(&p.name);
     std::fs::create_dir(&dir).map_err(|e| ManagerError::io("create the experiment folder", &dir, e))?;
-    let mut record = p.record.clone();
     let now = pyfmt::now_stamp();
-    record.root = Some(dir.display().to_string());
-    record.timestamps.created = Some(now.clone());
-    record.timestamps.registered = Some(now);
+    let timestamps = Timestamps { created: Some(now.clone()), registered: Some(now), ..Timestamps::default() };
     let params = RecordFile::path_in(&dir);
-    create_new(&params, record.to_yaml()?.as_bytes(), 0o644)?;
-    create_new(&dir.join(RUN_FILE), run_sh(header, shell, script, &params).as_bytes(), 0o755)?;
+    create_new(&params, params_yml.render(&dir.display().to_string(), &timestamps, &p.set)?.as_bytes(), 0o644)?;
+    create_new(&dir.join(RUN_FILE), run_sh(run.header, run.shell, run.script, &params).as_bytes(), 0o755)?;
     Ok(Entry { path: dir, overrides: p.overrides.clone() })
+}
+
+/// What every run.sh of a registration is written from.
+struct RunScript<'a> {
+    script: &'a Path,
+    header: &'a str,
+    shell: &'a str,
 }
 
 /// Write the planned folders, on every core: each thread writes a contiguous share in order
@@ -282,15 +282,14 @@ fn write_one(root: &Path, script: &Path, header: &str, shell: &str, p: &Planned)
 /// order, and the first failure (in plan order).
 fn write_all(
     root: &Path,
-    script: &Path,
-    header: &str,
-    shell: &str,
+    params_yml: &RegisterTemplate<'_>,
+    run: &RunScript<'_>,
     planned: &[Planned],
 ) -> (Vec<Entry>, Option<ManagerError>) {
     let results = crate::par::par_chunks(planned, 0, 64, |part| {
         let mut out = Vec::with_capacity(part.len());
         for p in part {
-            let r = write_one(root, script, header, shell, p);
+            let r = write_one(root, params_yml, run, p);
             let failed = r.is_err();
             out.push(r);
             if failed {
@@ -350,6 +349,7 @@ fn register_with(opts: &RegisterOpts, sync: &dyn Fn(&Path) -> std::io::Result<()
     };
     let purpose = opts.purpose.clone().or_else(|| set.file().purpose.clone()).unwrap_or_default();
     let base = base_record(&defaults, &cfg, purpose);
+    let params_yml = RegisterTemplate::new(&base)?;
     let script = set.script_path();
     let repeats = opts.repeats.max(1);
     let opts = RegisterOpts { repeats, ..opts.clone() };
@@ -358,12 +358,13 @@ fn register_with(opts: &RegisterOpts, sync: &dyn Fn(&Path) -> std::io::Result<()
         // What a killed registration left is repaired first (see `heal`).
         let (healed, replayed) = heal::heal(&root, file, Some(&defaults))?;
         let mut names = NameAllocator::new(&root);
-        let planned = plan(&opts, &set, &defaults, &base, &mut names)?;
+        let planned = plan(&opts, &set, &defaults, &mut names)?;
         if !opts.force {
             refuse_duplicates(&root, &defaults, &file.entries, &planned)?;
         }
         let journal = heal::Journal::begin(&root, &planned.iter().map(|p| p.name.clone()).collect::<Vec<_>>())?;
-        let (entries, failure) = write_all(&root, &script, &header, &opts.shell, &planned);
+        let run = RunScript { script: &script, header: &header, shell: &opts.shell };
+        let (entries, failure) = write_all(&root, &params_yml, &run, &planned);
         // The one sync: the folders (and those `heal` adopted) are on disk before
         // experiment.yml, renamed when this closure returns, and `linked` can name them.
         sync(&root).map_err(|source| ManagerError::Sync { root: root.clone(), source })?;
@@ -498,14 +499,18 @@ mod tests {
         let planned: Vec<Planned> = (0..200)
             .map(|i| Planned {
                 name: format!("run{i:03}"),
-                record: Record { layout: Layout::Manager, ..Record::default() },
+                set: Vec::new(),
                 overrides: vec![("i".to_owned(), Value::Int(i))],
                 key: String::new(),
             })
             .collect();
         // Someone else took the folder of run 50 after the names were allocated.
         std::fs::create_dir(root.join("run050")).unwrap_or_else(|e| panic!("{e}"));
-        let (entries, failure) = write_all(root, &root.join("script.sh"), "", DEFAULT_SHELL, &planned);
+        let base = Record { layout: Layout::Manager, ..Record::default() };
+        let template = RegisterTemplate::new(&base).unwrap_or_else(|e| panic!("{e}"));
+        let script = root.join("script.sh");
+        let run = RunScript { script: &script, header: "", shell: DEFAULT_SHELL };
+        let (entries, failure) = write_all(root, &template, &run, &planned);
         let failure = failure.map(|e| e.to_string()).unwrap_or_default();
         assert!(failure.contains("run050"), "{failure}");
         let names: Vec<String> =

@@ -36,6 +36,7 @@ pub mod runinfo;
 pub mod shell;
 pub mod status;
 pub mod store;
+pub mod template;
 pub mod update;
 pub mod validate;
 pub mod version;
@@ -48,5 +49,6 @@ pub use record::{help_line, Extra, Layout, Param, Record, Timestamps, HOOKS_KEY}
 pub use register::{register, RegisterOpts, Registered};
 pub use status::Status;
 pub use store::{atomic_write, locked_write, write_script, FileLock, RecordFile, WriteOpts};
+pub use template::RegisterTemplate;
 pub use update::cast_to_default;
 pub use version::{git_info, GitInfo, VersionInfo};

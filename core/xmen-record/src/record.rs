@@ -1,6 +1,7 @@
 //! [`Record`]: one experiment's parameters and special fields, read from and written to
 //! defaults.yml and params.yml (docs/file-formats.md).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use xmen_core::pyfmt;
@@ -70,7 +71,7 @@ pub struct Timestamps {
 }
 
 impl Timestamps {
-    fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         let s = |o: &Option<String>| o.clone().map_or(Value::None, Value::Str);
         let mut m = vec![
             ("created".to_owned(), s(&self.created)),
@@ -128,7 +129,7 @@ pub struct Extra {
 /// The special fields: name, and the help line in the original's format 1
 /// (`name: type=default ~ help`, with Rust types); files written by the manager keep only the
 /// help after `~`. Readers ignore these comments, the original included.
-const SPECIALS: [(&str, &str); 10] = [
+pub(crate) const SPECIALS: [(&str, &str); 10] = [
     ("_root", "_root: Option<String>=None ~ The root directory of the experiment"),
     (
         "_status",
@@ -146,7 +147,7 @@ const SPECIALS: [(&str, &str); 10] = [
 
 /// The reserved key of the hooks issue: a list of hook configurations, kept verbatim.
 pub const HOOKS_KEY: &str = "_hooks";
-const HOOKS_HELP: &str = "_hooks: Option<Vec<Map>>=None ~ The hooks attached to the experiment's monitor";
+pub(crate) const HOOKS_HELP: &str = "_hooks: Option<Vec<Map>>=None ~ The hooks attached to the experiment's monitor";
 
 /// Keys left out of defaults.yml, including the legacy `_origin` and `_type`.
 const NOT_IN_DEFAULTS: [&str; 8] =
@@ -204,6 +205,16 @@ fn opt_text(v: Value) -> Option<String> {
 
 fn text_value(s: &Option<String>) -> Value {
     s.clone().map_or(Value::None, Value::Str)
+}
+
+/// The help text of a special as the manager layout writes it: what follows ` ~ `.
+pub(crate) fn manager_help(help: &str) -> &str {
+    help.split_once(" ~ ").map_or(help, |(_, h)| h)
+}
+
+/// A value the record holds, borrowed; null when absent.
+fn held(v: &Option<Value>) -> Cow<'_, Value> {
+    v.as_ref().map_or(Cow::Owned(Value::None), Cow::Borrowed)
 }
 
 impl Record {
@@ -337,47 +348,51 @@ impl Record {
 
     /// The value of a special field as written to YAML (`None` for an unknown name).
     pub fn special(&self, name: &str) -> Option<Value> {
+        self.special_value(name).map(Cow::into_owned)
+    }
+
+    /// [`Record::special`], borrowing what the record holds as a value.
+    pub(crate) fn special_value(&self, name: &str) -> Option<Cow<'_, Value>> {
         Some(match name {
-            "_root" => text_value(&self.root),
-            "_status" => Value::Str(self.status.as_str().to_owned()),
-            "_purpose" => text_value(&self.purpose),
-            "_notes" if self.notes.is_empty() => Value::None,
-            "_notes" => Value::List(self.notes.iter().cloned().map(Value::Str).collect()),
-            "_user" => text_value(&self.user),
-            "_host" => text_value(&self.host),
-            "_timestamps" => self.timestamps.to_value(),
-            "_messages" => Value::Map(self.messages.clone()),
-            "_version" => self.version.clone().unwrap_or(Value::None),
-            "_meta" => self.meta.clone().unwrap_or(Value::None),
+            "_root" => Cow::Owned(text_value(&self.root)),
+            "_status" => Cow::Owned(Value::Str(self.status.as_str().to_owned())),
+            "_purpose" => Cow::Owned(text_value(&self.purpose)),
+            "_notes" if self.notes.is_empty() => Cow::Owned(Value::None),
+            "_notes" => Cow::Owned(Value::List(self.notes.iter().cloned().map(Value::Str).collect())),
+            "_user" => Cow::Owned(text_value(&self.user)),
+            "_host" => Cow::Owned(text_value(&self.host)),
+            "_timestamps" => Cow::Owned(self.timestamps.to_value()),
+            "_messages" => Cow::Owned(Value::Map(self.messages.clone())),
+            "_version" => held(&self.version),
+            "_meta" => held(&self.meta),
             _ => return None,
         })
     }
 
-    /// Every key, value and help comment; specials use the original's format-1 help lines when
-    /// `manager_help` is false and the bare help text otherwise.
-    fn entries(&self, manager_help: bool) -> Vec<(String, Value, String)> {
+    /// Every key, value and help comment, borrowed from the record where it holds them;
+    /// specials use the original's format-1 help lines when `manager` is false and the
+    /// bare help text otherwise.
+    fn entries(&self, manager: bool) -> Vec<(&str, Cow<'_, Value>, &str)> {
+        let help_of = |help: &'static str| if manager { manager_help(help) } else { help };
         let mut out = Vec::with_capacity(SPECIALS.len() + self.extra.len() + self.params.len() + 1);
         for (name, help) in SPECIALS {
-            let help = if manager_help { help.split_once(" ~ ").map_or(help, |(_, h)| h) } else { help };
-            out.push((name.to_owned(), self.special(name).unwrap_or(Value::None), help.to_owned()));
+            out.push((name, self.special_value(name).unwrap_or(Cow::Owned(Value::None)), help_of(help)));
         }
         if let Some(h) = &self.hooks {
-            let help =
-                if manager_help { HOOKS_HELP.split_once(" ~ ").map_or(HOOKS_HELP, |(_, h)| h) } else { HOOKS_HELP };
-            out.push((HOOKS_KEY.to_owned(), h.clone(), help.to_owned()));
+            out.push((HOOKS_KEY, Cow::Borrowed(h), help_of(HOOKS_HELP)));
         }
         for e in &self.extra {
-            out.push((e.key.clone(), e.value.clone(), e.comment.clone()));
+            out.push((e.key.as_str(), Cow::Borrowed(&e.value), e.comment.as_str()));
         }
         for p in &self.params {
-            out.push((p.name.clone(), p.value.clone(), p.help.clone()));
+            out.push((p.name.as_str(), Cow::Borrowed(&p.value), p.help.as_str()));
         }
         out
     }
 
-    fn render(entries: &[(String, Value, String)]) -> Result<String> {
+    fn render(entries: &[(&str, Cow<'_, Value>, &str)]) -> Result<String> {
         let top: Vec<TopEntry<'_>> =
-            entries.iter().map(|(k, v, c)| TopEntry { key: k, value: v, comment: Some(c.as_str()) }).collect();
+            entries.iter().map(|(k, v, c)| TopEntry { key: k, value: v, comment: Some(c) }).collect();
         yaml::write_document(&top)
     }
 
@@ -385,7 +400,7 @@ impl Record {
     /// alphabetical (ASCII order: upper case, then `_`, then lower case), with help comments.
     pub fn to_params_yaml(&self) -> Result<String> {
         let mut e = self.entries(false);
-        e.sort_by(|a, b| a.0.cmp(&b.0));
+        e.sort_by(|a, b| a.0.cmp(b.0));
         Record::render(&e)
     }
 
@@ -400,9 +415,8 @@ impl Record {
     /// defaults.yml: alphabetical, without `_root _status _purpose _messages
     /// _timestamps _notes` (nor the legacy `_origin _type`).
     pub fn to_defaults_yaml(&self) -> Result<String> {
-        let mut e: Vec<_> =
-            self.entries(false).into_iter().filter(|(k, _, _)| !NOT_IN_DEFAULTS.contains(&k.as_str())).collect();
-        e.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut e: Vec<_> = self.entries(false).into_iter().filter(|(k, _, _)| !NOT_IN_DEFAULTS.contains(k)).collect();
+        e.sort_by(|a, b| a.0.cmp(b.0));
         Record::render(&e)
     }
 

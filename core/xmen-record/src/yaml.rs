@@ -428,43 +428,55 @@ pub struct TopEntry<'a> {
 pub fn write_document(entries: &[TopEntry<'_>]) -> Result<String> {
     let mut out = String::with_capacity(64 * entries.len());
     for (i, e) in entries.iter().enumerate() {
-        write_string(&mut out, e.key);
-        out.push(':');
-        let comment = e.comment.map(str::trim).filter(|c| !c.is_empty());
-        if is_inline(e.value) {
-            if !matches!(e.value, Value::None) {
-                out.push(' ');
-                write_inline(&mut out, e.value, e.key)?;
-                if i == 0 && comment.is_some() {
-                    out.push(' ');
-                }
-            }
-            if let Some(c) = comment {
-                out.push_str(" # ");
-                push_comment(&mut out, c);
-            }
-            out.push('\n');
-        } else {
-            if let Some(c) = comment {
-                out.push_str(" # ");
-                push_comment(&mut out, c);
-            }
-            out.push('\n');
-            match e.value {
-                Value::Map(m) => write_block_map(&mut out, m, 2, e.key, false)?,
-                Value::List(l) => write_block_list(&mut out, l, 0, e.key, false)?,
-                _ => {}
-            }
-        }
+        write_top_entry(&mut out, e, i == 0)?;
     }
     Ok(out)
 }
 
+/// Write one top-level entry of [`write_document`]: its text depends only on the entry and on
+/// whether it comes `first` (the first scalar's comment has two spaces before `#`), so a
+/// document's entries may be written apart and joined (see `crate::RegisterTemplate`).
+pub fn write_top_entry(out: &mut String, e: &TopEntry<'_>, first: bool) -> Result<()> {
+    write_string(out, e.key);
+    out.push(':');
+    let comment = e.comment.map(str::trim).filter(|c| !c.is_empty());
+    if is_inline(e.value) {
+        if !matches!(e.value, Value::None) {
+            out.push(' ');
+            write_inline(out, e.value, e.key)?;
+            if first && comment.is_some() {
+                out.push(' ');
+            }
+        }
+        if let Some(c) = comment {
+            out.push_str(" # ");
+            push_comment(out, c);
+        }
+        out.push('\n');
+    } else {
+        if let Some(c) = comment {
+            out.push_str(" # ");
+            push_comment(out, c);
+        }
+        out.push('\n');
+        match e.value {
+            Value::Map(m) => write_block_map(out, m, 2, e.key, false)?,
+            Value::List(l) => write_block_list(out, l, 0, e.key, false)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A comment cannot span lines: line breaks become spaces.
 fn push_comment(out: &mut String, c: &str) {
-    for ch in c.chars() {
-        out.push(if ch == '\n' || ch == '\r' { ' ' } else { ch });
+    let mut rest = c;
+    while let Some(at) = rest.find(['\n', '\r']) {
+        out.push_str(&rest[..at]);
+        out.push(' ');
+        rest = &rest[at + 1..];
     }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
