@@ -32,7 +32,7 @@ use xmen_record::{
 use crate::error::{ManagerError, Result};
 use crate::heal;
 use crate::naming::{folder_name, NameAllocator};
-use crate::scripts::{run_sh, DEFAULT_SHELL};
+use crate::scripts::{RunSh, DEFAULT_SHELL};
 use crate::set::ExperimentSet;
 use crate::setfile::{Entry, RUN_FILE};
 use crate::sweep::Sweep;
@@ -255,22 +255,15 @@ fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 /// with a known line, so a folder whose run.sh is whole is complete; a crash half way leaves
 /// a folder without one (or with a cut one), which the registration's journal lets the next
 /// command remove (see [`crate::heal`]).
-fn write_one(root: &Path, params_yml: &RegisterTemplate<'_>, run: &RunScript<'_>, p: &Planned) -> Result<Entry> {
+fn write_one(root: &Path, params_yml: &RegisterTemplate<'_>, run: &RunSh, p: &Planned) -> Result<Entry> {
     let dir = root.join(&p.name);
     std::fs::create_dir(&dir).map_err(|e| ManagerError::io("create the experiment folder", &dir, e))?;
     let now = pyfmt::now_stamp();
     let timestamps = Timestamps { created: Some(now.clone()), registered: Some(now), ..Timestamps::default() };
     let params = RecordFile::path_in(&dir);
     create_new(&params, params_yml.render(&dir.display().to_string(), &timestamps, &p.set)?.as_bytes(), 0o644)?;
-    create_new(&dir.join(RUN_FILE), run_sh(run.header, run.shell, run.script, &params).as_bytes(), 0o755)?;
+    create_new(&dir.join(RUN_FILE), run.text(&params).as_bytes(), 0o755)?;
     Ok(Entry { path: dir, overrides: p.overrides.clone() })
-}
-
-/// What every run.sh of a registration is written from.
-struct RunScript<'a> {
-    script: &'a Path,
-    header: &'a str,
-    shell: &'a str,
 }
 
 /// Write the planned folders, on every core: each thread writes a contiguous share in order
@@ -283,7 +276,7 @@ struct RunScript<'a> {
 fn write_all(
     root: &Path,
     params_yml: &RegisterTemplate<'_>,
-    run: &RunScript<'_>,
+    run: &RunSh,
     planned: &[Planned],
 ) -> (Vec<Entry>, Option<ManagerError>) {
     let results = crate::par::par_chunks(planned, 0, 64, |part| {
@@ -363,7 +356,7 @@ fn register_with(opts: &RegisterOpts, sync: &dyn Fn(&Path) -> std::io::Result<()
             refuse_duplicates(&root, &defaults, &file.entries, &planned)?;
         }
         let journal = heal::Journal::begin(&root, &planned.iter().map(|p| p.name.clone()).collect::<Vec<_>>())?;
-        let run = RunScript { script: &script, header: &header, shell: &opts.shell };
+        let run = RunSh::new(&header, &opts.shell, &script);
         let (entries, failure) = write_all(&root, &params_yml, &run, &planned);
         // The one sync: the folders (and those `heal` adopted) are on disk before
         // experiment.yml, renamed when this closure returns, and `linked` can name them.
@@ -509,7 +502,7 @@ mod tests {
         let base = Record { layout: Layout::Manager, ..Record::default() };
         let template = RegisterTemplate::new(&base).unwrap_or_else(|e| panic!("{e}"));
         let script = root.join("script.sh");
-        let run = RunScript { script: &script, header: "", shell: DEFAULT_SHELL };
+        let run = RunSh::new("", DEFAULT_SHELL, &script);
         let (entries, failure) = write_all(root, &template, &run, &planned);
         let failure = failure.map(|e| e.to_string()).unwrap_or_default();
         assert!(failure.contains("run050"), "{failure}");

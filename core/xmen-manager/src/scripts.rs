@@ -15,20 +15,40 @@ use xmen_record::shell::{experiment_script, parse_experiment_script, split};
 /// The default interpreter of script.sh in run.sh.
 pub const DEFAULT_SHELL: &str = "/bin/bash";
 
-fn exec_line(shell: &str, script: &Path, params: &Path) -> String {
-    format!(
-        "exec {} {} {}",
-        shell_quote(shell),
-        shell_quote(&script.display().to_string()),
-        shell_quote(&params.display().to_string())
-    )
-}
-
 /// The text of an experiment's run.sh.
 pub fn run_sh(header: &str, shell: &str, script: &Path, params: &Path) -> String {
-    let header = header.trim_end_matches(['\n', '\r']);
-    ["#!/bin/bash".to_owned(), header.to_owned(), exec_line(shell, script, params), RUN_SH_LAST_LINE.to_owned()]
-        .join("\n")
+    RunSh::new(header, shell, script).text(params)
+}
+
+/// The run.sh of every experiment of a set that share a header, shell and script.sh: the text
+/// up to the params.yml path is made once.
+pub struct RunSh {
+    /// Shebang, header and `exec {shell} {script} `.
+    head: String,
+}
+
+impl RunSh {
+    /// The run.sh of experiments whose script.sh is `script`.
+    pub fn new(header: &str, shell: &str, script: &Path) -> RunSh {
+        let header = header.trim_end_matches(['\n', '\r']);
+        let head = format!(
+            "#!/bin/bash\n{header}\nexec {} {} ",
+            shell_quote(shell),
+            shell_quote(&script.display().to_string())
+        );
+        RunSh { head }
+    }
+
+    /// The run.sh of the experiment whose params.yml is at `params`.
+    pub fn text(&self, params: &Path) -> String {
+        let params = shell_quote(&params.display().to_string());
+        let mut out = String::with_capacity(self.head.len() + params.len() + 1 + RUN_SH_LAST_LINE.len());
+        out.push_str(&self.head);
+        out.push_str(&params);
+        out.push('\n');
+        out.push_str(RUN_SH_LAST_LINE);
+        out
+    }
 }
 
 /// The last line of every run.sh xmen writes.

@@ -52,6 +52,10 @@ pub struct RegisterTemplate<'a> {
     pieces: Vec<(Slot, String)>,
     /// The length of the texts written once.
     fixed_len: usize,
+    /// The help comments of `_root`, `_timestamps` and `_hooks`.
+    root_help: &'static str,
+    timestamps_help: &'static str,
+    hooks_help: &'static str,
 }
 
 fn write(out: &mut String, key: &str, value: &Value, comment: &str, first: bool) -> Result<()> {
@@ -68,11 +72,18 @@ impl<'a> RegisterTemplate<'a> {
     /// Write every entry of `base` that does not change from experiment to experiment.
     pub fn new(base: &'a Record) -> Result<RegisterTemplate<'a>> {
         let mut pieces = Vec::with_capacity(SPECIALS.len() + 1 + base.extra.len() + base.params.len());
+        let (mut root_help, mut timestamps_help) = ("", "");
         for (name, help) in SPECIALS {
             pieces.push(match name {
                 // `_root` comes first: the only entry written with `first` set.
-                "_root" => (Slot::Root, String::new()),
-                "_timestamps" => (Slot::Timestamps, String::new()),
+                "_root" => {
+                    root_help = manager_help(help);
+                    (Slot::Root, String::new())
+                }
+                "_timestamps" => {
+                    timestamps_help = manager_help(help);
+                    (Slot::Timestamps, String::new())
+                }
                 _ => {
                     let value = base.special_value(name).unwrap_or(std::borrow::Cow::Owned(Value::None));
                     (Slot::Fixed, text_of(name, &value, manager_help(help))?)
@@ -91,7 +102,8 @@ impl<'a> RegisterTemplate<'a> {
             pieces.push((Slot::Param(i), text_of(&p.name, &p.value, &p.help)?));
         }
         let fixed_len = pieces.iter().map(|(_, t)| t.len()).sum();
-        Ok(RegisterTemplate { base, pieces, fixed_len })
+        let hooks_help = manager_help(HOOKS_HELP);
+        Ok(RegisterTemplate { base, pieces, fixed_len, root_help, timestamps_help, hooks_help })
     }
 
     /// The params.yml of the record with `_root` set to `root`, `_timestamps` to `timestamps`
@@ -103,14 +115,12 @@ impl<'a> RegisterTemplate<'a> {
         let given = |slot: Option<usize>| set.iter().rev().find(|(s, _)| *s == slot).map(|(_, v)| v);
         for (slot, text) in &self.pieces {
             match *slot {
-                Slot::Root => {
-                    write(&mut out, "_root", &Value::Str(root.to_owned()), manager_help(SPECIALS[0].1), true)?
-                }
+                Slot::Root => write(&mut out, "_root", &Value::Str(root.to_owned()), self.root_help, true)?,
                 Slot::Timestamps => {
-                    write(&mut out, "_timestamps", &timestamps.to_value(), manager_help(SPECIALS[6].1), false)?
+                    write(&mut out, "_timestamps", &timestamps.to_value(), self.timestamps_help, false)?
                 }
                 Slot::Hooks => match given(None) {
-                    Some(v) => write(&mut out, HOOKS_KEY, v, manager_help(HOOKS_HELP), false)?,
+                    Some(v) => write(&mut out, HOOKS_KEY, v, self.hooks_help, false)?,
                     None => out.push_str(text),
                 },
                 Slot::Param(i) => match given(Some(i)) {

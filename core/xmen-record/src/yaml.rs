@@ -312,7 +312,7 @@ fn is_inline(v: &Value) -> bool {
 }
 
 /// Write an inline value; nothing at all for null.
-fn write_inline(out: &mut String, v: &Value, key: &str) -> Result<()> {
+fn write_inline(out: &mut String, v: &Value, key: &KeyPath<'_>) -> Result<()> {
     match v {
         Value::None => {}
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -323,21 +323,42 @@ fn write_inline(out: &mut String, v: &Value, key: &str) -> Result<()> {
         Value::Str(s) => write_string(out, s),
         Value::List(_) => out.push_str("[]"),
         Value::Map(_) => out.push_str("{}"),
-        other => return Err(RecordError::Unsupported { key: key.to_owned(), kind: other.kind() }),
+        other => return Err(RecordError::Unsupported { key: key.text(), kind: other.kind() }),
     }
     Ok(())
 }
 
-fn child_key(parent: &str, k: &str) -> String {
-    if parent.is_empty() {
-        k.to_owned()
-    } else {
-        format!("{parent}.{k}")
+/// Where a value sits in the document (`opt.beta`, `sizes[1]`), built as the writer descends
+/// and written out only when an error names it.
+#[derive(Clone, Copy)]
+enum KeyPath<'a> {
+    /// A top-level key (empty for the document itself).
+    Top(&'a str),
+    /// A key of the map at the path.
+    Key(&'a KeyPath<'a>, &'a str),
+    /// An item of the list at the path.
+    Item(&'a KeyPath<'a>, usize),
+}
+
+impl KeyPath<'_> {
+    fn text(&self) -> String {
+        match self {
+            KeyPath::Top(k) => (*k).to_owned(),
+            KeyPath::Key(parent, k) => {
+                let parent = parent.text();
+                if parent.is_empty() {
+                    (*k).to_owned()
+                } else {
+                    format!("{parent}.{k}")
+                }
+            }
+            KeyPath::Item(parent, i) => format!("{}[{i}]", parent.text()),
+        }
     }
 }
 
 /// Write `v`, which comes after `prefix` (`key:` or `-`) on the current line, then newline.
-fn write_after(out: &mut String, v: &Value, indent: usize, key: &str) -> Result<()> {
+fn write_after(out: &mut String, v: &Value, indent: usize, key: &KeyPath<'_>) -> Result<()> {
     if is_inline(v) {
         if !matches!(v, Value::None) {
             out.push(' ');
@@ -360,26 +381,32 @@ fn pad(out: &mut String, indent: usize) {
 
 /// A block map at `indent`; with `hanging` the first entry continues the current line
 /// (after `- `).
-fn write_block_map(out: &mut String, m: &[(String, Value)], indent: usize, key: &str, hanging: bool) -> Result<()> {
+fn write_block_map(
+    out: &mut String,
+    m: &[(String, Value)],
+    indent: usize,
+    key: &KeyPath<'_>,
+    hanging: bool,
+) -> Result<()> {
     for (i, (k, v)) in m.iter().enumerate() {
         if !(hanging && i == 0) {
             pad(out, indent);
         }
         write_string(out, k);
         out.push(':');
-        write_after(out, v, indent, &child_key(key, k))?;
+        write_after(out, v, indent, &KeyPath::Key(key, k))?;
     }
     Ok(())
 }
 
 /// A block sequence whose dashes sit at `indent`.
-fn write_block_list(out: &mut String, l: &[Value], indent: usize, key: &str, hanging: bool) -> Result<()> {
+fn write_block_list(out: &mut String, l: &[Value], indent: usize, key: &KeyPath<'_>, hanging: bool) -> Result<()> {
     for (i, v) in l.iter().enumerate() {
         if !(hanging && i == 0) {
             pad(out, indent);
         }
         out.push('-');
-        let item_key = format!("{key}[{i}]");
+        let item_key = KeyPath::Item(key, i);
         match v {
             Value::Map(m) if !m.is_empty() => {
                 out.push(' ');
@@ -400,11 +427,11 @@ fn write_block_list(out: &mut String, l: &[Value], indent: usize, key: &str, han
 pub fn to_string(v: &Value) -> Result<String> {
     let mut out = String::new();
     match v {
-        Value::Map(m) if !m.is_empty() => write_block_map(&mut out, m, 0, "", false)?,
-        Value::List(l) if !l.is_empty() => write_block_list(&mut out, l, 0, "", false)?,
+        Value::Map(m) if !m.is_empty() => write_block_map(&mut out, m, 0, &KeyPath::Top(""), false)?,
+        Value::List(l) if !l.is_empty() => write_block_list(&mut out, l, 0, &KeyPath::Top(""), false)?,
         Value::None => out.push_str("null\n"),
         other => {
-            write_inline(&mut out, other, "")?;
+            write_inline(&mut out, other, &KeyPath::Top(""))?;
             out.push('\n');
         }
     }
@@ -443,7 +470,7 @@ pub fn write_top_entry(out: &mut String, e: &TopEntry<'_>, first: bool) -> Resul
     if is_inline(e.value) {
         if !matches!(e.value, Value::None) {
             out.push(' ');
-            write_inline(out, e.value, e.key)?;
+            write_inline(out, e.value, &KeyPath::Top(e.key))?;
             if first && comment.is_some() {
                 out.push(' ');
             }
@@ -460,8 +487,8 @@ pub fn write_top_entry(out: &mut String, e: &TopEntry<'_>, first: bool) -> Resul
         }
         out.push('\n');
         match e.value {
-            Value::Map(m) => write_block_map(out, m, 2, e.key, false)?,
-            Value::List(l) => write_block_list(out, l, 0, e.key, false)?,
+            Value::Map(m) => write_block_map(out, m, 2, &KeyPath::Top(e.key), false)?,
+            Value::List(l) => write_block_list(out, l, 0, &KeyPath::Top(e.key), false)?,
             _ => {}
         }
     }
@@ -471,7 +498,7 @@ pub fn write_top_entry(out: &mut String, e: &TopEntry<'_>, first: bool) -> Resul
 /// A comment cannot span lines: line breaks become spaces.
 fn push_comment(out: &mut String, c: &str) {
     let mut rest = c;
-    while let Some(at) = rest.find(['\n', '\r']) {
+    while let Some(at) = rest.bytes().position(|b| b == b'\n' || b == b'\r') {
         out.push_str(&rest[..at]);
         out.push(' ');
         rest = &rest[at + 1..];
@@ -707,6 +734,14 @@ mod tests {
                 assert_eq!(key, "x[0]");
                 assert_eq!(kind, "image");
             }
+            other => panic!("{other:?}"),
+        }
+        // The error names the value's place in the document, however deep.
+        let inner = Value::Map(vec![("b".into(), Value::Image(vec![1]))]);
+        let opt = Value::Map(vec![("a".into(), Value::List(vec![Value::Int(1), inner]))]);
+        let entry = TopEntry { key: "opt", value: &opt, comment: None };
+        match write_document(&[entry]) {
+            Err(RecordError::Unsupported { key, .. }) => assert_eq!(key, "opt.a[1].b"),
             other => panic!("{other:?}"),
         }
     }

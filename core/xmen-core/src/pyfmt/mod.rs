@@ -27,7 +27,7 @@ pub use float::{float_repr, write_float};
 pub use size::human_bytes;
 pub use spec::{FormatSpec, FormatSpecError, MAX_WIDTH};
 pub use time::{
-    now_last, now_long, now_stamp, timedelta, write_timedelta, DATE_FORMAT, LAST_FORMAT, LONG_DATE_FORMAT,
+    now_last, now_long, now_stamp, stamp_of, timedelta, write_timedelta, DATE_FORMAT, LAST_FORMAT, LONG_DATE_FORMAT,
     SERVER_DATE_FORMAT,
 };
 

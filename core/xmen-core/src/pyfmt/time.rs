@@ -20,7 +20,33 @@ pub const SERVER_DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// The local time now in [`DATE_FORMAT`].
 pub fn now_stamp() -> String {
-    chrono::Local::now().format(DATE_FORMAT).to_string()
+    stamp_of(&chrono::Local::now().naive_local())
+}
+
+/// `t` in [`DATE_FORMAT`], as chrono's `format(DATE_FORMAT)` writes it, digits written by
+/// hand: the formatter parses its format string on every call (about 5,000 instructions
+/// against 300, and a registration stamps every folder it writes).
+pub fn stamp_of(t: &chrono::NaiveDateTime) -> String {
+    use chrono::{Datelike as _, Timelike as _};
+    fn two(out: &mut String, n: u32) {
+        for d in [n / 10 % 10, n % 10] {
+            out.push(char::from_digit(d, 10).unwrap_or('0'));
+        }
+    }
+    let mut out = String::with_capacity(24);
+    two(&mut out, t.year().rem_euclid(100).unsigned_abs());
+    // A leap second is written as second 60, as chrono writes it.
+    let second = t.second() + u32::from(t.nanosecond() >= 1_000_000_000);
+    for n in [t.month(), t.day(), t.hour(), t.minute(), second] {
+        out.push('-');
+        two(&mut out, n);
+    }
+    out.push('-');
+    let micros = t.nanosecond() % 1_000_000_000 / 1_000;
+    for shift in [100_000, 10_000, 1_000, 100, 10, 1] {
+        out.push(char::from_digit(micros / shift % 10, 10).unwrap_or('0'));
+    }
+    out
 }
 
 /// The local time now in [`LAST_FORMAT`] (`AM`/`PM` upper-case).
@@ -94,6 +120,27 @@ pub fn timedelta(d: Duration) -> String {
 mod tests {
     use super::*;
     use chrono::{NaiveDate, NaiveDateTime};
+
+    #[test]
+    fn stamps_are_what_chrono_writes_for_the_date_format() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        let times = [
+            day(2026, 11, 27).and_hms_micro_opt(17, 58, 59, 165_499),
+            day(2000, 1, 1).and_hms_micro_opt(0, 0, 0, 0),
+            day(2099, 12, 31).and_hms_micro_opt(23, 59, 59, 999_999),
+            day(1999, 7, 4).and_hms_micro_opt(9, 5, 7, 1),
+            day(2105, 2, 28).and_hms_micro_opt(12, 0, 30, 100_000),
+            // A leap second: chrono counts it as nanoseconds past 999,999,999.
+            day(2016, 12, 31).and_hms_micro_opt(23, 59, 59, 1_500_000),
+            day(-44, 3, 15).and_hms_micro_opt(11, 11, 11, 42),
+        ];
+        for t in times {
+            let t = t.unwrap_or_else(|| panic!("a valid time"));
+            assert_eq!(stamp_of(&t), t.format(DATE_FORMAT).to_string(), "{t:?}");
+        }
+        let now = now_stamp();
+        assert!(NaiveDateTime::parse_from_str(&now, DATE_FORMAT).is_ok(), "{now}");
+    }
 
     #[test]
     fn durations_match_python_timedelta_str() {
