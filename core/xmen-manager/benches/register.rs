@@ -2,14 +2,21 @@
 //!
 //! Run with `cargo bench -p xmen-manager --bench register`. Each sample registers the sweep
 //! `{lr: 10 values, epochs: 10 values, name: 10 values}` into a fresh set in a temporary folder
-//! (the set's creation is not timed), writing the crash-consistency journal, checking for
-//! configurations the set already has, then 1,000 folders with params.yml and run.sh, one
-//! `syncfs` of the file system (the folders are on disk before anything names them), one
-//! experiment.yml and one update of the global `linked` list. Almost all of it is the
-//! kernel's (perf: ~87-90% in mkdir and file creation on ext4, mostly inode allocation); the
-//! folders are written on both cores (see `write_all`). Each sample has a fresh
-//! configuration folder too, so the numbers do not drift as `linked` grows (with 100,000
-//! linked folders, reading and rewriting xmen.yml adds about 0.1 s of CPU).
+//! (the set's creation and a sync of it are not timed), writing the crash-consistency
+//! journal, checking for configurations the set already has, then 1,000 folders with
+//! params.yml and run.sh, one `syncfs` of the file system (the folders are on disk before
+//! anything names them), one experiment.yml and one update of the global `linked` list. Most
+//! of it is the kernel's (mkdir and file creation, mostly inode allocation, and the sync); the
+//! folders are made on one thread and filled on both cores (see `write_all`). Each sample has
+//! a fresh configuration folder too, so the numbers do not drift as `linked` grows (with
+//! 100,000 linked folders, reading and rewriting xmen.yml adds about 0.1 s of CPU).
+//!
+//! On ext4 without a journal (this project's machine) every inode allocation skips the free
+//! inodes of its block group deleted in the last five minutes, one by one, from the start of
+//! the group (`recently_deleted` in fs/ext4/ialloc.c), so a sample can take several times as
+//! long within five minutes of deleting many files there, the previous run of this bench
+//! included (its temporary folder holds tens of thousands of them). Run it apart from such
+//! deletions; `TMPDIR` chooses where its folder goes.
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
@@ -72,7 +79,13 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || {
                 i += 1;
-                (new_set(&base, i), base.join(format!("cfg{i}")))
+                let root = new_set(&base, i);
+                // The set exists before the registration, as after `xmen init`: its files are
+                // on disk, so the registration's one sync does not also flush them.
+                if let Err(e) = xmen_manager::register::sync_file_system(&root) {
+                    panic!("sync: {e}");
+                }
+                (root, base.join(format!("cfg{i}")))
             },
             |(root, cfg)| {
                 let mut opts = RegisterOpts::new(&root, &cfg);

@@ -5,9 +5,10 @@
 //! experiment.yml (so concurrent registrations cannot take the same names), each experiment
 //! gets its folder, params.yml (in the manager's layout, resolved against the set root and
 //! never the cwd) and run.sh. experiment.yml and the global `linked` list are each
-//! written once at the end. The folders are written on every core (see `write_all`). If a
-//! write fails half way, the experiments already written are still recorded and linked before
-//! the error is returned.
+//! written once at the end. The folders are made on one thread and filled on every core (see
+//! `write_all`). If a write fails half way, the experiments already written are still
+//! recorded and linked before the error is returned, and the folders made but not finished
+//! are removed.
 //!
 //! **One sync, between the folders and the files that name them.** Once the folders are
 //! written, one `syncfs` of the set's file system ([`sync_file_system`]) puts them on disk;
@@ -245,63 +246,67 @@ fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     f.write_all(bytes).map_err(|e| ManagerError::io("write", path, e))
 }
 
-/// Write one experiment's folder, run.sh and params.yml.
+/// Write the params.yml and run.sh of one experiment into its folder `dir`, just made.
 ///
-/// The folder is made with `mkdir`, which fails if it exists, so the folder and everything in
-/// it are this registration's alone until experiment.yml and `linked` name it at the end.
-/// That is why params.yml (rendered by the record crate) is written directly, without
-/// [`RecordFile::write_new`]'s lock file or a temporary file and rename (a third of the
-/// files a registration creates, and their cost is the kernel's). run.sh comes last and ends
-/// with a known line, so a folder whose run.sh is whole is complete; a crash half way leaves
-/// a folder without one (or with a cut one), which the registration's journal lets the next
-/// command remove (see [`crate::heal`]).
-fn write_one(root: &Path, params_yml: &RegisterTemplate<'_>, run: &RunSh, p: &Planned) -> Result<Entry> {
-    let dir = root.join(&p.name);
-    std::fs::create_dir(&dir).map_err(|e| ManagerError::io("create the experiment folder", &dir, e))?;
+/// The folder is made with `mkdir` (see [`write_all`]), which fails if it exists, so the
+/// folder and everything in it are this registration's alone until experiment.yml and
+/// `linked` name it at the end. That is why params.yml (rendered by the record crate) is
+/// written directly, without [`RecordFile::write_new`]'s lock file or a temporary file and
+/// rename (a third of the files a registration creates, and their cost is the kernel's).
+/// run.sh comes last and ends with a known line, so a folder whose run.sh is whole is
+/// complete; a crash half way leaves a folder without one (or with a cut one), which the
+/// registration's journal lets the next command remove (see [`crate::heal`]).
+fn write_files(dir: &Path, params_yml: &RegisterTemplate<'_>, run: &RunSh, p: &Planned) -> Result<Entry> {
     let now = pyfmt::now_stamp();
     let timestamps = Timestamps { created: Some(now.clone()), registered: Some(now), ..Timestamps::default() };
-    let params = RecordFile::path_in(&dir);
+    let params = RecordFile::path_in(dir);
     create_new(&params, params_yml.render(&dir.display().to_string(), &timestamps, &p.set)?.as_bytes(), 0o644)?;
     create_new(&dir.join(RUN_FILE), run.text(&params).as_bytes(), 0o755)?;
-    Ok(Entry { path: dir, overrides: p.overrides.clone() })
+    Ok(Entry { path: dir.to_path_buf(), overrides: p.overrides.clone() })
 }
 
-/// Write the planned folders, on every core: each thread writes a contiguous share in order
-/// and stops at its first failure. Folders of one set share their parent, whose lock the
-/// kernel holds for each `mkdir`, but each folder's two files are created in that folder
-/// alone, so two threads overlap most of the kernel's work (inode allocation and the first
-/// write of each file). The journal already names every folder, so the order in which
-/// threads finish changes nothing a crash can leave. Returns the entries written, in plan
-/// order, and the first failure (in plan order).
+/// Write the planned folders, on every core.
+///
+/// One thread makes the folders, in plan order: it alone takes the set root's lock, which the
+/// kernel holds through each `mkdir` (two threads making folders in one parent spent about a
+/// fifth of the writing waiting for each other). Every thread, that one too once it is done,
+/// writes the files of folders already made, claiming them one at a time in plan order;
+/// each folder's files are created in that folder alone. After a failure nothing new is
+/// started, and the folders this registration made but did not finish are removed (nothing
+/// names them yet). The journal already names every folder, so the order in which threads
+/// finish changes nothing a crash can leave. Returns the entries written, in plan order, and
+/// the first failure in plan order.
 fn write_all(
     root: &Path,
     params_yml: &RegisterTemplate<'_>,
     run: &RunSh,
     planned: &[Planned],
 ) -> (Vec<Entry>, Option<ManagerError>) {
-    let results = crate::par::par_chunks(planned, 0, 64, |part| {
-        let mut out = Vec::with_capacity(part.len());
-        for p in part {
-            let r = write_one(root, params_yml, run, p);
-            let failed = r.is_err();
-            out.push(r);
-            if failed {
-                break;
+    let dirs: Vec<PathBuf> = planned.iter().map(|p| root.join(&p.name)).collect();
+    let staged = crate::par::par_serial_then(
+        planned.len(),
+        64,
+        |i| std::fs::create_dir(&dirs[i]).map_err(|e| ManagerError::io("create the experiment folder", &dirs[i], e)),
+        |i| write_files(&dirs[i], params_yml, run, &planned[i]),
+    );
+    let mut failure = staged.first_failure;
+    let mut entries = Vec::with_capacity(planned.len());
+    for (i, written) in staged.then.into_iter().enumerate() {
+        match written {
+            Some(Ok(e)) => entries.push(e),
+            Some(Err(e)) => {
+                if failure.as_ref().is_none_or(|(at, _)| i < *at) {
+                    failure = Some((i, e));
+                }
+                let _ = std::fs::remove_dir_all(&dirs[i]);
             }
-        }
-        out
-    });
-    let mut entries = Vec::with_capacity(results.len());
-    let mut failure = None;
-    for r in results {
-        match r {
-            Ok(e) => entries.push(e),
-            Err(e) => {
-                failure.get_or_insert(e);
+            None if i < staged.first_done => {
+                let _ = std::fs::remove_dir_all(&dirs[i]);
             }
+            None => {}
         }
     }
-    (entries, failure)
+    (entries, failure.map(|(_, e)| e))
 }
 
 /// Flush the file system holding `root` to disk: registration's one sync (see the module
@@ -486,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_folder_stops_only_its_share_and_every_written_folder_is_returned_in_order() {
+    fn a_taken_folder_stops_the_registration_there_and_every_written_folder_is_returned_in_order() {
         let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let root = t.path();
         let planned: Vec<Planned> = (0..200)
@@ -522,5 +527,51 @@ mod tests {
         on_disk.sort();
         assert_eq!(on_disk, sorted);
         assert!(!names.contains(&"run050".to_owned()));
+        // Folders are made in plan order, the maker stops at the taken one, and every folder
+        // made before it is finished.
+        assert_eq!(names.len(), 50);
+        assert_eq!(std::fs::read_dir(root).map(|d| d.count()).unwrap_or(0), 51, "run000 to run049, and run050");
+    }
+
+    #[test]
+    fn a_failed_params_yml_stops_the_registration_and_removes_the_folders_it_did_not_finish() {
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = t.path();
+        let base = Record {
+            layout: Layout::Manager,
+            params: vec![xmen_record::Param::new("x", 1, "x: int=1")],
+            ..Record::default()
+        };
+        // Run 120's value cannot be written to YAML: its params.yml fails after its folder is made.
+        let planned: Vec<Planned> = (0..300)
+            .map(|i| Planned {
+                name: format!("run{i:03}"),
+                set: vec![(Some(0), if i == 120 { Value::Image(vec![1]) } else { Value::Int(i) })],
+                overrides: vec![("x".to_owned(), Value::Int(i))],
+                key: String::new(),
+            })
+            .collect();
+        let template = RegisterTemplate::new(&base).unwrap_or_else(|e| panic!("{e}"));
+        let script = root.join("script.sh");
+        let run = RunSh::new("", DEFAULT_SHELL, &script);
+        let (entries, failure) = write_all(root, &template, &run, &planned);
+        let failure = failure.map(|e| e.to_string()).unwrap_or_default();
+        assert!(failure.contains('x') && failure.contains("image"), "{failure}");
+        let names: Vec<String> =
+            entries.iter().map(|e| e.path.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
+        assert!(names.iter().take(120).eq(planned.iter().take(120).map(|p| &p.name)), "{names:?}");
+        assert!(!names.contains(&"run120".to_owned()));
+        // What is on disk is exactly the finished folders: the failed one and those made
+        // ahead of their files are gone.
+        let mut on_disk: Vec<String> = std::fs::read_dir(root)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        assert_eq!(on_disk, names);
+        for e in &entries {
+            assert!(crate::scripts::run_sh_whole(&e.path.join(RUN_FILE)), "{}", e.path.display());
+        }
     }
 }
