@@ -131,8 +131,8 @@ struct Planned {
     /// `None` for `_hooks`) and typed value.
     set: Vec<(Option<usize>, Value)>,
     overrides: Vec<(String, Value)>,
-    /// Its configuration as [`configuration_key`] writes it.
-    key: String,
+    /// Its folder's name before numbering (`lr=0.1` of `lr=0.1_1`), for [`configuration_key`].
+    base_name: String,
 }
 
 /// An experiment's name and configuration, as text that two experiments share exactly when
@@ -189,8 +189,9 @@ fn refuse_duplicates(root: &Path, defaults: &Record, existing: &[Entry], planned
     let mut same = Vec::new();
     let mut seen = HashSet::new();
     for p in planned {
-        if let Some(old) = known.get(&p.key) {
-            if seen.insert(&p.key) {
+        let key = configuration_key(&p.base_name, defaults, p.overrides.iter().map(|(k, v)| (k.as_str(), v)));
+        if let Some(old) = known.get(&key) {
+            if seen.insert(key) {
                 same.push(old.strip_prefix(root).unwrap_or(old).display().to_string());
             }
         }
@@ -225,10 +226,10 @@ fn plan(
             Some(n) => n.clone(),
             None => folder_name(overrides.iter().map(|(k, v)| (k.as_str(), v))),
         };
-        let key = configuration_key(&base_name, defaults, overrides.iter().map(|(k, v)| (k.as_str(), v)));
         for _ in 0..opts.repeats {
             let name = names.allocate(&base_name)?;
-            out.push(Planned { name, set: set.clone(), overrides: overrides.clone(), key: key.clone() });
+            let base_name = base_name.clone();
+            out.push(Planned { name, set: set.clone(), overrides: overrides.clone(), base_name });
         }
     }
     Ok(out)
@@ -499,7 +500,7 @@ mod tests {
                 name: format!("run{i:03}"),
                 set: Vec::new(),
                 overrides: vec![("i".to_owned(), Value::Int(i))],
-                key: String::new(),
+                base_name: String::new(),
             })
             .collect();
         // Someone else took the folder of run 50 after the names were allocated.
@@ -548,7 +549,7 @@ mod tests {
                 name: format!("run{i:03}"),
                 set: vec![(Some(0), if i == 120 { Value::Image(vec![1]) } else { Value::Int(i) })],
                 overrides: vec![("x".to_owned(), Value::Int(i))],
-                key: String::new(),
+                base_name: String::new(),
             })
             .collect();
         let template = RegisterTemplate::new(&base).unwrap_or_else(|e| panic!("{e}"));
