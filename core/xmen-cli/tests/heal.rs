@@ -100,12 +100,23 @@ fn r13_register_killed_100_times_leaves_every_run_listed_exactly_once() {
         let _ = child.kill();
         let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
         if !status.success() {
-            let made = std::fs::read_dir(&set)
+            // Half written: some of this round's folders exist, and not all of them are
+            // finished (a whole run.sh is written last).
+            let (made, finished) = std::fs::read_dir(&set)
                 .map(|d| {
-                    d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(&format!("__b=r{round}"))).count()
+                    let mine: Vec<PathBuf> = d
+                        .flatten()
+                        .filter(|e| e.file_name().to_string_lossy().ends_with(&format!("__b=r{round}")))
+                        .map(|e| e.path())
+                        .collect();
+                    let whole = |p: &PathBuf| {
+                        std::fs::read_to_string(p.join("run.sh"))
+                            .is_ok_and(|t| t.trim_end().ends_with("echo EXPERIMENT FINISHED!"))
+                    };
+                    (mine.len(), mine.iter().filter(|p| whole(p)).count())
                 })
-                .unwrap_or(0);
-            if made > 0 && made < N {
+                .unwrap_or((0, 0));
+            if made > 0 && finished < N {
                 killed_mid_way += 1;
             }
         }

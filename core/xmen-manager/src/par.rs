@@ -118,7 +118,8 @@ pub(crate) struct Staged<T, E> {
 /// once (making folders in one parent, whose lock the kernel holds through each `mkdir`).
 /// A failure of `first` ends the first stage, and `then` still runs for every index before
 /// it; a failure of `then` stops new work of both stages (work under way finishes). Fewer
-/// than `min` items, or one core, run both stages on the calling thread.
+/// than `min` items, or one core, run on the calling thread, each index's second stage right
+/// after its first.
 pub(crate) fn par_serial_then<T: Send + Sync, E: Send + Sync>(
     n: usize,
     min: usize,
@@ -175,8 +176,24 @@ pub(crate) fn par_serial_then<T: Send + Sync, E: Send + Sync>(
             run_then();
         });
     } else {
-        run_first();
-        run_then();
+        // One thread: each index's second stage right after its first.
+        for i in 0..n {
+            match first(i) {
+                Ok(()) => done.store(i + 1, Ordering::Relaxed),
+                Err(e) => {
+                    if let Ok(mut f) = first_failure.lock() {
+                        *f = Some((i, e));
+                    }
+                    break;
+                }
+            }
+            let r = then(i);
+            let failed = r.is_err();
+            let _ = results[i].set(r);
+            if failed {
+                break;
+            }
+        }
     }
     Staged {
         first_done: done.into_inner(),
@@ -226,12 +243,14 @@ mod tests {
     fn the_second_stage_of_an_index_runs_after_its_first_and_failures_stop_what_they_should() {
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let n = 2_000;
-        for (fail_first, fail_then) in [(None, None), (Some(700), None), (None, Some(300)), (Some(10), Some(5))] {
+        // `min` 2: on every core; above `n`: on the calling thread, interleaved.
+        let cases = [(None, None), (Some(700), None), (None, Some(300)), (Some(10), Some(5))];
+        for (min, (fail_first, fail_then)) in [2, n + 1].into_iter().flat_map(|m| cases.map(|c| (m, c))) {
             let firsts: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
             let order = AtomicUsize::new(0);
             let staged = par_serial_then(
                 n,
-                2,
+                min,
                 |i| {
                     // The first stage runs in order, on one thread at a time.
                     assert_eq!(order.fetch_add(1, Ordering::SeqCst), i);
