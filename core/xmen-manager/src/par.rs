@@ -177,7 +177,7 @@ pub(crate) fn par_serial_then<T: Send + Sync, E: Send + Sync>(
         });
     } else {
         // One thread: each index's second stage right after its first.
-        for i in 0..n {
+        for (i, slot) in results.iter().enumerate() {
             match first(i) {
                 Ok(()) => done.store(i + 1, Ordering::Relaxed),
                 Err(e) => {
@@ -189,7 +189,7 @@ pub(crate) fn par_serial_then<T: Send + Sync, E: Send + Sync>(
             }
             let r = then(i);
             let failed = r.is_err();
-            let _ = results[i].set(r);
+            let _ = slot.set(r);
             if failed {
                 break;
             }
