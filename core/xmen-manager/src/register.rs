@@ -332,7 +332,7 @@ pub fn register(opts: &RegisterOpts) -> Result<RegisterReport> {
 }
 
 /// [`register`] with the sync given (tests record when it runs).
-fn register_with(opts: &RegisterOpts, sync: &dyn Fn(&Path) -> std::io::Result<()>) -> Result<RegisterReport> {
+fn register_with(opts: &RegisterOpts, sync: &(dyn Fn(&Path) -> std::io::Result<()> + Sync)) -> Result<RegisterReport> {
     if opts.name.is_none() && opts.sweep.is_none() {
         return Err(ManagerError::NothingToRegister);
     }
@@ -353,7 +353,7 @@ fn register_with(opts: &RegisterOpts, sync: &dyn Fn(&Path) -> std::io::Result<()
     let repeats = opts.repeats.max(1);
     let opts = RegisterOpts { repeats, ..opts.clone() };
 
-    let (folders, failure, healed, journal, replayed) = set.update(false, |file| {
+    let (folders, failure, healed, journal, replayed) = set.update_rendered(false, |file| {
         // What a killed registration left is repaired first (see `heal`).
         let (healed, replayed) = heal::heal(&root, file, Some(&defaults))?;
         let mut names = NameAllocator::new(&root);
@@ -364,12 +364,22 @@ fn register_with(opts: &RegisterOpts, sync: &dyn Fn(&Path) -> std::io::Result<()
         let journal = heal::Journal::begin(&root, &planned.iter().map(|p| p.name.clone()).collect::<Vec<_>>())?;
         let run = RunSh::new(&header, &opts.shell, &script);
         let (entries, failure) = write_all(&root, &params_yml, &run, &planned);
-        // The one sync: the folders (and those `heal` adopted) are on disk before
-        // experiment.yml, renamed when this closure returns, and `linked` can name them.
-        sync(&root).map_err(|source| ManagerError::Sync { root: root.clone(), source })?;
         let folders: Vec<PathBuf> = entries.iter().map(|e| e.path.clone()).collect();
         file.entries.extend(entries);
-        Ok((folders, failure, healed, journal, replayed))
+        // The one sync: the folders (and those `heal` adopted) are on disk before
+        // experiment.yml, renamed when this closure returns, and `linked` can name them. The
+        // new experiment.yml is rendered while the sync waits for the disk; if the sync fails
+        // the closure fails and nothing is written.
+        let (synced, text) = std::thread::scope(|s| {
+            let syncing = s.spawn(|| sync(&root));
+            let text = file.to_yaml();
+            (syncing.join(), text)
+        });
+        match synced {
+            Ok(r) => r.map_err(|source| ManagerError::Sync { root: root.clone(), source })?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        Ok(((folders, failure, healed, journal, replayed), Some(text?)))
     })?;
     let mut to_link = healed.to_link.clone();
     to_link.extend(folders.iter().cloned());
@@ -404,7 +414,6 @@ pub fn link_all(config_dir: &Path, folders: &[PathBuf]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
 
     /// A fresh set with three parameters, and its configuration folder.
     fn new_set(base: &Path) -> (PathBuf, PathBuf) {
@@ -448,7 +457,7 @@ mod tests {
         let (root, cfg) = new_set(t.path());
         let mut opts = RegisterOpts::new(&root, &cfg);
         opts.sweep = Some("{lr: 0.1 | 0.2 | 0.3, name: a | b}".parse().unwrap_or_else(|e| panic!("{e}")));
-        let events = RefCell::new(Vec::new());
+        let events = std::sync::Mutex::new(Vec::new());
         let report = register_with(&opts, &|synced: &Path| {
             // What is on disk when the sync runs: every folder complete, nothing naming it yet.
             let complete = std::fs::read_dir(&root)
@@ -458,12 +467,14 @@ mod tests {
                     crate::scripts::run_sh_whole(&e.path().join(RUN_FILE)) && e.path().join("params.yml").is_file()
                 })
                 .count();
-            events.borrow_mut().push((synced.to_path_buf(), complete, recorded(&root).len(), linked(&cfg).len()));
+            let seen = (synced.to_path_buf(), complete, recorded(&root).len(), linked(&cfg).len());
+            events.lock().unwrap_or_else(|e| panic!("{e}")).push(seen);
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(report.folders.len(), 6);
-        assert_eq!(*events.borrow(), [(root.clone(), 6, 0, 0)], "one sync, after the 6 folders, before any record");
+        let events = events.into_inner().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(events, [(root.clone(), 6, 0, 0)], "one sync, after the 6 folders, before any record");
         assert_eq!(recorded(&root), report.folders);
         assert_eq!(linked(&cfg).len(), 6);
     }

@@ -116,6 +116,15 @@ impl ExperimentSet {
     pub fn update<T>(&self, durable: bool, f: impl FnOnce(&mut SetFile) -> Result<T>) -> Result<T> {
         SetFile::update(&self.experiment_yml(), durable, f)
     }
+
+    /// [`SetFile::update_rendered`] of this set's experiment.yml.
+    pub fn update_rendered<T>(
+        &self,
+        durable: bool,
+        f: impl FnOnce(&mut SetFile) -> Result<(T, Option<String>)>,
+    ) -> Result<T> {
+        SetFile::update_rendered(&self.experiment_yml(), durable, f)
+    }
 }
 
 /// The overrides of an experiment folder: the parameters whose value differs from the default,

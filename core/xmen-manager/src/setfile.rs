@@ -206,6 +206,17 @@ impl SetFile {
     /// Locked read-modify-write of experiment.yml: `f` changes the parsed file, which is then
     /// written back atomically (fsynced when `durable`). Nothing is written when `f` fails.
     pub fn update<T>(path: &Path, durable: bool, f: impl FnOnce(&mut SetFile) -> Result<T>) -> Result<T> {
+        SetFile::update_rendered(path, durable, |set| f(set).map(|out| (out, None)))
+    }
+
+    /// [`SetFile::update`] where `f` may also return the file's new text, [`SetFile::to_yaml`]
+    /// of the file as `f` leaves it, made while `f` waited for something else (`xmen register`
+    /// renders it during its sync); with `None` it is rendered here.
+    pub fn update_rendered<T>(
+        path: &Path,
+        durable: bool,
+        f: impl FnOnce(&mut SetFile) -> Result<(T, Option<String>)>,
+    ) -> Result<T> {
         let opts = WriteOpts { durable };
         update_text(path, opts, |current| {
             let Some(current) = current else {
@@ -216,8 +227,12 @@ impl SetFile {
                 ));
             };
             let mut set = SetFile::parse(&current, path)?;
-            let out = f(&mut set)?;
-            Ok((Some(set.to_yaml()?), out))
+            let (out, text) = f(&mut set)?;
+            let text = match text {
+                Some(t) => t,
+                None => set.to_yaml()?,
+            };
+            Ok((Some(text), out))
         })
     }
 
